@@ -1,0 +1,108 @@
+"""One frozen settings object, built once from ``CODEEXEC_*`` environment variables.
+
+Everything configurable lives here and is passed down explicitly; no module keeps
+mutable global state.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Screening applies to the parsed program; see codeexec/screening/python.py for the
+# meaning of module names and `*` patterns.
+DEFAULT_PYTHON_DISALLOWED = (
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+    "breakpoint",
+    "os.system",
+    "os.popen",
+    "os.exec*",
+    "os.spawn*",
+    "os.posix_spawn*",
+    "os.fork*",
+    "subprocess",
+    "socket",
+    "ctypes",
+    "pty",
+    "importlib",
+)
+
+
+class Settings(BaseSettings):
+    """Service configuration. Field ``foo_bar`` is read from ``CODEEXEC_FOO_BAR``."""
+
+    model_config = SettingsConfigDict(env_prefix="CODEEXEC_", frozen=True, extra="ignore")
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    max_source_bytes: int = Field(1024 * 1024, ge=16)
+    drain_timeout_s: float = Field(30.0, ge=0)
+
+    # Store
+    database_url: str = "sqlite:///codeexec.sqlite3"
+    seed_demo_problems: bool = True
+    test_cache_bytes: int = Field(256 * 1024 * 1024, ge=0)
+    database_connect_timeout_s: float = Field(60.0, ge=0)
+
+    # Execution
+    concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    queue_size: int = Field(64, ge=0)
+    retry_after_s: int = Field(2, ge=1)
+
+    # Sandbox
+    languages_dir: Path = _REPO_ROOT / "sandbox-images"
+    image_prefix: str = "codeexec-sandbox"
+    sandbox_base: str = "debian:bookworm-slim"
+    offline_base_tag: str = "local/debian:bookworm-slim"
+    build_images: bool = True
+    docker_threads: int = Field(8, ge=1)
+    instance_name: str = "default"
+    runtime: str | None = None  # e.g. "runsc" for gVisor
+    sandbox_user: str = "65534:65534"
+    sandbox_pids: int = Field(64, ge=4)
+    sandbox_cpus: float = Field(1.0, gt=0)
+    sandbox_scratch_mb: int = Field(64, ge=1)
+    sandbox_memory_overhead_mb: int = Field(64, ge=16)
+
+    # Default per-problem limits and the ceilings no problem may exceed.
+    default_time_limit_ms: int = Field(2000, ge=1)
+    default_memory_limit_mb: int = Field(256, ge=8)
+    default_output_limit_kb: int = Field(16 * 1024, ge=1)
+    max_time_limit_ms: int = Field(20_000, ge=1)
+    max_memory_limit_mb: int = Field(2048, ge=8)
+    max_output_limit_kb: int = Field(64 * 1024, ge=1)
+    stderr_limit_kb: int = Field(64, ge=1)
+
+    # Screening
+    screening_python: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PYTHON_DISALLOWED
+    screening_timeout_s: float = Field(5.0, gt=0)
+
+    log_level: str = "INFO"
+
+    @field_validator("screening_python", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        # A comma-separated environment variable; an empty string means "allow all".
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    def clamp_time_ms(self, value: int | None) -> int:
+        return min(value or self.default_time_limit_ms, self.max_time_limit_ms)
+
+    def clamp_memory_mb(self, value: int | None) -> int:
+        return min(value or self.default_memory_limit_mb, self.max_memory_limit_mb)
+
+    def clamp_output_kb(self, value: int | None) -> int:
+        return min(value or self.default_output_limit_kb, self.max_output_limit_kb)

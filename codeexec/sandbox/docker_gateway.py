@@ -1,0 +1,111 @@
+"""The Docker SDK, called from a bounded thread pool so the event loop never blocks.
+
+Lifecycle calls (create, start, remove, list, build) are short and go through the SDK
+in worker threads. The attach socket that carries the runner protocol is duplicated
+and handed to asyncio, so a running submission holds no thread at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SANDBOX_LABEL = "codeexec.sandbox"
+INSTANCE_LABEL = "codeexec.instance"
+
+
+class DockerUnavailable(Exception):
+    """The Docker engine cannot be reached."""
+
+
+class DockerGateway:
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="docker")
+        try:
+            self.client = docker.from_env(max_pool_size=threads, timeout=120)
+        except docker.errors.DockerException as exc:
+            self._pool.shutdown(wait=False)
+            raise DockerUnavailable(str(exc)) from exc
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.call(self.client.ping))
+        except Exception:
+            return False
+
+    async def image_exists(self, tag: str) -> bool:
+        try:
+            await self.call(self.client.images.get, tag)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+    async def create(self, **config: Any) -> str:
+        container = await self.call(self.client.containers.create, **config)
+        return str(container.id)
+
+    async def start(self, container_id: str) -> None:
+        await self.call(self.client.api.start, container_id)
+
+    async def remove(self, container_id: str) -> None:
+        try:
+            await self.call(self.client.api.remove_container, container_id, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+
+    async def inspect_state(self, container_id: str) -> dict[str, Any]:
+        info = await self.call(self.client.api.inspect_container, container_id)
+        return dict(info.get("State", {}))
+
+    async def list_sandboxes(self, instance: str | None = None) -> list[str]:
+        label = [f"{SANDBOX_LABEL}=1"]
+        if instance is not None:
+            label.append(f"{INSTANCE_LABEL}={instance}")
+        found = await self.call(
+            self.client.api.containers, all=True, quiet=True, filters={"label": label}
+        )
+        return [c["Id"] for c in found]
+
+    async def remove_strays(self, instance: str) -> int:
+        """Remove sandboxes a previous run of this instance left behind (e.g. after SIGKILL)."""
+        strays = await self.list_sandboxes(instance)
+        await asyncio.gather(*(self.remove(cid) for cid in strays))
+        return len(strays)
+
+    async def attach(
+        self, container_id: str
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Open the container's stdin/stdout/stderr as an asyncio stream."""
+        raw = await self.call(
+            self.client.api.attach_socket,
+            container_id,
+            params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1},
+        )
+        sock = getattr(raw, "_sock", raw)
+        if not isinstance(sock, socket.socket):
+            raise DockerUnavailable("attach over this DOCKER_HOST transport is not supported")
+        # asyncio owns a duplicate; the SDK's response and socket are closed now.
+        dup = socket.socket(sock.family, sock.type, fileno=os.dup(sock.fileno()))
+        raw.close()
+        sock.close()
+        return await asyncio.open_connection(sock=dup, limit=1 << 20)
+
+    def close(self) -> None:
+        self.client.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,84 @@
+"""Host side of the runner protocol, over a Docker attach stream.
+
+Docker multiplexes a non-TTY container's stdout and stderr on the attach socket in
+frames of ``[stream, 0, 0, 0, size:uint32be] + payload``. On top of the stdout frames
+the runner speaks: ``uint32be header length + JSON header + blobs``, where
+``header["blobs"]`` lists the blob sizes. Every size read from the sandbox is checked
+against a cap before anything is buffered, so the service's memory stays bounded
+whatever the sandbox sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import struct
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_DOCKER_FRAME = struct.Struct(">BxxxI")
+_HEADER = struct.Struct(">I")
+MAX_HEADER_BYTES = 1 << 20
+STDOUT, STDERR = 1, 2
+
+
+class ProtocolError(Exception):
+    """The sandbox said something the protocol does not allow, or went away."""
+
+
+class RunnerStream:
+    """Framed messages to and from the runner over one attach connection."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._buffer = bytearray()
+        self._diagnostics = bytearray()
+
+    async def send(self, header: dict[str, Any], *blobs: bytes) -> None:
+        data = json.dumps({**header, "blobs": [len(b) for b in blobs]}).encode()
+        self._writer.write(_HEADER.pack(len(data)) + data)
+        for blob in blobs:
+            self._writer.write(blob)
+        await self._writer.drain()
+
+    async def receive(self, max_blob_bytes: int) -> tuple[dict[str, Any], list[bytes]]:
+        (size,) = _HEADER.unpack(await self._read_stdout(_HEADER.size))
+        if size > MAX_HEADER_BYTES:
+            raise ProtocolError(f"runner header of {size} bytes")
+        header = json.loads(await self._read_stdout(size))
+        if not isinstance(header, dict):
+            raise ProtocolError("runner header is not an object")
+        sizes = header.get("blobs", [])
+        if not isinstance(sizes, list) or any(
+            not isinstance(n, int) or n < 0 or n > max_blob_bytes for n in sizes
+        ):
+            raise ProtocolError(f"runner blob sizes out of bounds: {sizes!r:.200}")
+        blobs = [await self._read_stdout(n) for n in sizes]
+        return header, blobs
+
+    async def _read_stdout(self, n: int) -> bytes:
+        while len(self._buffer) < n:
+            await self._read_frame()
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
+    async def _read_frame(self) -> None:
+        try:
+            stream, size = _DOCKER_FRAME.unpack(await self._reader.readexactly(8))
+            payload = await self._reader.readexactly(size)
+        except asyncio.IncompleteReadError as exc:
+            raise ProtocolError("sandbox closed the stream") from exc
+        if stream == STDOUT:
+            self._buffer += payload
+        else:  # the runner's own diagnostics: log them, bounded
+            self._diagnostics += payload[: 4096 - len(self._diagnostics)]
+            if b"\n" in payload:
+                log.warning("sandbox runner: %s", self._diagnostics.decode(errors="replace"))
+                self._diagnostics.clear()
+
+    def close(self) -> None:
+        self._writer.close()

@@ -1,0 +1,418 @@
+"""The in-container runner: PID 1 of every sandbox container.
+
+It is sent into the container as ``python3 -I -c <this file>`` so an image only needs
+a Python interpreter, and it uses nothing but the standard library. It talks to the
+service over its own stdin/stdout (the Docker attach stream) with length-prefixed
+messages (see ``codeexec/sandbox/protocol.py``), and for each request it:
+
+1. kills every other process in the container and wipes the scratch directories, so
+   nothing of an earlier test survives (guarantee 2);
+2. restores the baseline files (the source, or what the compile step produced);
+3. forks the command as a fresh process with its own rlimits, feeds it the input,
+   reads stdout/stderr as capped streams, and enforces CPU/wall/output limits;
+4. answers with exit status, CPU time, wall time, peak memory and the captured output.
+
+Why PID 1: inside a PID namespace the init process cannot be sent SIGKILL/SIGSTOP by
+its own descendants (``kill(-1, 9)`` from a submission leaves it alive). It also makes
+itself non-dumpable so a same-uid submission cannot ptrace it or open its /proc files.
+"""
+
+import json
+import os
+import resource
+import select
+import signal
+import stat
+import struct
+import sys
+import time
+
+PROTOCOL_VERSION = 1
+HEADER = struct.Struct(">I")
+MAX_HEADER = 1 << 20
+WORKDIR = "/sandbox"
+SCRATCH_DIRS = ("/sandbox", "/tmp")
+CGROUP_CPU = "/sys/fs/cgroup/cpuacct/cpuacct.usage"
+CGROUP_OOM = "/sys/fs/cgroup/memory/memory.oom_control"
+POLL_S = 0.05
+CHUNK = 1 << 16
+
+
+def send(header, *blobs):
+    header = dict(header, blobs=[len(b) for b in blobs])
+    data = json.dumps(header).encode()
+    out = sys.stdout.buffer
+    out.write(HEADER.pack(len(data)) + data)
+    for blob in blobs:
+        out.write(blob)
+    out.flush()
+
+
+def read_exact(stream, n):
+    parts = []
+    while n:
+        chunk = stream.read(n)
+        if not chunk:
+            raise EOFError
+        parts.append(chunk)
+        n -= len(chunk)
+    return b"".join(parts)
+
+
+def receive(stream):
+    (size,) = HEADER.unpack(read_exact(stream, HEADER.size))
+    if size > MAX_HEADER:
+        raise ValueError("header too large")
+    header = json.loads(read_exact(stream, size))
+    blobs = [read_exact(stream, n) for n in header.get("blobs", [])]
+    return header, blobs
+
+
+def make_undumpable():
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_dumpable = 4
+        libc.prctl(pr_set_dumpable, 0, 0, 0, 0)
+    except Exception as exc:  # the image lacks ctypes: report, keep going
+        sys.stderr.write("runner: cannot clear dumpable flag: %r\n" % (exc,))
+
+
+def read_int(path):
+    try:
+        with open(path, "rb") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def read_oom_kills():
+    try:
+        with open(CGROUP_OOM, "rb") as f:
+            for line in f:
+                key, _, value = line.partition(b" ")
+                if key == b"oom_kill":
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def self_cpu_ns():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return int((usage.ru_utime + usage.ru_stime) * 1e9)
+
+
+def other_pids(me):
+    pids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            pid = int(name)
+            if pid != me:
+                pids.append(pid)
+    return pids
+
+
+def reap(pid):
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def kill_all(spare=None):
+    """SIGKILL every process in the container except this one, and reap them.
+
+    ``spare`` is a child whose exit status and rusage we still need: it is killed but
+    not reaped here. Orphans re-parent to us (PID 1), so repeated passes also catch
+    double-forked daemons and processes forked while we were killing.
+    """
+    me = os.getpid()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        pids = other_pids(me)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if pid != spare:
+                reap(pid)
+        # The spare child stays listed (as a zombie) until its caller reaps it.
+        if not [p for p in pids if p != spare]:
+            return
+        time.sleep(0.0005)
+
+
+def wipe(directory):
+    """Delete everything inside ``directory`` without following symlinks."""
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for name in entries:
+        path = os.path.join(directory, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            try:
+                os.chmod(path, 0o700)
+            except OSError:
+                pass
+            wipe(path)
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def snapshot(directory, prefix=""):
+    """Regular files under ``directory`` as (relative name, mode, bytes); links skipped."""
+    files = []
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        rel = prefix + name
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode):
+            files.extend(snapshot(path, rel + "/"))
+        elif stat.S_ISREG(st.st_mode):
+            with open(path, "rb") as f:
+                files.append((rel, stat.S_IMODE(st.st_mode), f.read()))
+    return files
+
+
+def restore(files):
+    for rel, mode, data in files:
+        path = os.path.join(WORKDIR, rel)
+        parent = os.path.dirname(path)
+        if parent != WORKDIR:
+            os.makedirs(parent, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.chmod(path, mode)
+
+
+def set_limit(which, soft, hard=None):
+    hard = soft if hard is None else hard
+    try:
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def child_exec(argv, env, limits, stdin_r, stdout_w, stderr_w):
+    """In the forked child: become a fresh, limited process and exec the command."""
+    try:
+        os.setsid()
+        for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        cpu_s = max(1, -(-limits["cpu_ms"] // 1000)) + 1
+        set_limit(resource.RLIMIT_CPU, cpu_s, cpu_s + 1)
+        set_limit(resource.RLIMIT_CORE, 0)
+        set_limit(resource.RLIMIT_FSIZE, limits["file_bytes"])
+        set_limit(resource.RLIMIT_NOFILE, limits["open_files"])
+        stack = limits.get("stack_bytes")
+        if stack:
+            set_limit(resource.RLIMIT_STACK, stack)
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")  # the submission, never the runner, is the OOM victim
+        except OSError:
+            pass
+        os.dup2(stdin_r, 0)
+        os.dup2(stdout_w, 1)
+        os.dup2(stderr_w, 2)
+        os.closerange(3, 1 << 16)
+        os.chdir(WORKDIR)
+        os.execvpe(argv[0], argv, env)
+    except BaseException as exc:  # exec failed: report on stderr, exit 127
+        try:
+            os.write(2, ("runner: cannot execute %s: %s\n" % (argv[0], exc)).encode())
+        finally:
+            os._exit(127)
+
+
+class Capture:
+    def __init__(self, fd, limit):
+        self.fd = fd
+        self.limit = limit
+        self.parts = []
+        self.size = 0
+        self.total = 0
+
+    def read(self):
+        try:
+            data = os.read(self.fd, CHUNK)
+        except BlockingIOError:
+            return True
+        if not data:
+            return False
+        self.total += len(data)
+        room = self.limit - self.size
+        if room > 0:
+            kept = data[:room]
+            self.parts.append(kept)
+            self.size += len(kept)
+        return True
+
+    @property
+    def overflowed(self):
+        return self.total > self.limit
+
+    def value(self):
+        return b"".join(self.parts)
+
+
+def run(request, stdin_data):
+    limits = request["limits"]
+    kill_all()
+    for directory in SCRATCH_DIRS:
+        wipe(directory)
+    restore(BASELINE)
+
+    stdin_r, stdin_w = os.pipe()
+    stdout_r, stdout_w = os.pipe()
+    stderr_r, stderr_w = os.pipe()
+    cpu_before = read_int(CGROUP_CPU)
+    oom_before = read_oom_kills()
+    self_before = self_cpu_ns()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        child_exec(request["argv"], request["env"], limits, stdin_r, stdout_w, stderr_w)
+    for fd in (stdin_r, stdout_w, stderr_w):
+        os.close(fd)
+    for fd in (stdin_w, stdout_r, stderr_r):
+        os.set_blocking(fd, False)
+
+    out = Capture(stdout_r, limits["output_bytes"])
+    err = Capture(stderr_r, limits["stderr_bytes"])
+    readers = {stdout_r: out, stderr_r: err}
+    pending = memoryview(stdin_data)
+    if not pending:
+        os.close(stdin_w)
+        stdin_w = None
+    pidfd = os.pidfd_open(pid)
+    wall_deadline = started + limits["wall_ms"] / 1000.0
+    cpu_limit_ns = limits["cpu_ms"] * 1_000_000
+    next_cpu_check = started + POLL_S
+    killed_for = None
+    while True:
+        now = time.monotonic()
+        timeout = max(0.0, min(next_cpu_check, wall_deadline) - now)
+        wlist = [stdin_w] if stdin_w is not None else []
+        ready_r, ready_w, _ = select.select(list(readers) + [pidfd], wlist, [], timeout)
+        if pidfd in ready_r:
+            break
+        for fd in ready_r:
+            if not readers[fd].read():
+                os.close(fd)
+                del readers[fd]
+        if ready_w:
+            try:
+                pending = pending[os.write(stdin_w, pending[:CHUNK]) :]
+            except BlockingIOError:
+                pass
+            except BrokenPipeError:  # the program stopped reading: fine
+                pending = pending[:0]
+            if not pending:
+                os.close(stdin_w)
+                stdin_w = None
+        now = time.monotonic()
+        if out.overflowed:
+            killed_for = "output"
+        elif now >= wall_deadline:
+            killed_for = "wall"
+        elif cpu_before is not None and now >= next_cpu_check:
+            next_cpu_check = now + POLL_S
+            used = read_int(CGROUP_CPU)
+            own = self_cpu_ns() - self_before
+            if used is not None and used - cpu_before - own > cpu_limit_ns + 50_000_000:
+                killed_for = "cpu"
+        if killed_for is not None:
+            break
+    wall_ns = int((time.monotonic() - started) * 1e9)
+    # Whatever the program left running dies with it; then every pipe reaches EOF.
+    kill_all(spare=pid)
+    _, status, usage = os.wait4(pid, 0)
+    kill_all()
+    while readers:
+        ready_r, _, _ = select.select(list(readers), [], [], 1.0)
+        if not ready_r:
+            break
+        for fd in ready_r:
+            if not readers[fd].read():
+                os.close(fd)
+                del readers[fd]
+    for fd in list(readers) + [pidfd] + ([stdin_w] if stdin_w is not None else []):
+        os.close(fd)
+
+    cpu_after = read_int(CGROUP_CPU)
+    if cpu_before is not None and cpu_after is not None:
+        cpu_ns = max(0, cpu_after - cpu_before - (self_cpu_ns() - self_before))
+    else:
+        cpu_ns = int((usage.ru_utime + usage.ru_stime) * 1e9)
+    oom_after = read_oom_kills()
+    result = {
+        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "cpu_ms": cpu_ns // 1_000_000,
+        "wall_ms": wall_ns // 1_000_000,
+        "memory_kb": usage.ru_maxrss,
+        "oom_killed": bool(oom_before is not None and (oom_after or 0) > oom_before),
+        "killed_for": killed_for,
+        "stdout_overflow": out.overflowed,
+        "stdout_total": out.total,
+        "stderr_total": err.total,
+    }
+    if request.get("keep_files"):
+        BASELINE[:] = snapshot(WORKDIR)
+    return result, out.value(), err.value()
+
+
+BASELINE = []
+
+
+def main():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as PID 1, default means "ignored"
+    make_undumpable()
+    stdin = sys.stdin.buffer
+    send({"op": "ready", "version": PROTOCOL_VERSION, "pid": os.getpid()})
+    while True:
+        try:
+            request, blobs = receive(stdin)
+        except EOFError:
+            return
+        op = request.get("op")
+        try:
+            if op == "put":
+                wipe(WORKDIR)
+                BASELINE[:] = [
+                    (f["name"], f.get("mode", 0o644), blob)
+                    for f, blob in zip(request["files"], blobs)
+                ]
+                send({"op": "put", "ok": True})
+            elif op == "run":
+                result, stdout, stderr = run(request, blobs[0] if blobs else b"")
+                send(dict(result, op="run", ok=True), stdout, stderr)
+            else:
+                send({"op": op, "ok": False, "error": "unknown op"})
+        except Exception as exc:
+            send({"op": op, "ok": False, "error": "%s: %s" % (type(exc).__name__, exc)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""One throwaway, locked-down container per submission, driven through its runner.
+
+``SandboxFactory.open()`` creates the container with every restriction of the sandbox
+guarantees, attaches to the runner (PID 1) and yields a ``Sandbox``; the container is
+removed in ``finally``, whatever happened. Strays from a killed service are removed at
+start-up by their labels (see ``DockerGateway.remove_strays``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docker.types import LogConfig, Ulimit
+
+from codeexec.config import Settings
+from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, DockerGateway
+from codeexec.sandbox.languages import Language
+from codeexec.sandbox.protocol import ProtocolError, RunnerStream
+
+log = logging.getLogger(__name__)
+
+RUNNER_SOURCE = (Path(__file__).with_name("runner.py")).read_text(encoding="utf-8")
+SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_START_TIMEOUT_S = 30.0
+_REPLY_GRACE_S = 10.0
+
+
+class SandboxError(Exception):
+    """The sandbox failed for reasons that are not the submission's fault."""
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    cpu_ms: int
+    wall_ms: int
+    memory_mb: int
+    output_bytes: int
+    stderr_bytes: int
+    file_bytes: int
+    open_files: int = 256
+
+    def wire(self) -> dict[str, int]:
+        return {
+            "cpu_ms": self.cpu_ms,
+            "wall_ms": self.wall_ms,
+            "output_bytes": self.output_bytes,
+            "stderr_bytes": self.stderr_bytes,
+            "file_bytes": self.file_bytes,
+            "open_files": self.open_files,
+            "stack_bytes": self.memory_mb * 1024 * 1024,
+        }
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What happened to one process run in the sandbox (before any checking)."""
+
+    exit_code: int | None
+    signal: int | None
+    cpu_ms: int
+    wall_ms: int
+    memory_kb: int
+    oom_killed: bool
+    killed_for: str | None  # "cpu" | "wall" | "output" | None
+    stdout: bytes
+    stderr: bytes
+
+    @classmethod
+    def from_wire(cls, header: dict[str, Any], stdout: bytes, stderr: bytes) -> RunOutcome:
+        return cls(
+            exit_code=header.get("exit_code"),
+            signal=header.get("signal"),
+            cpu_ms=int(header["cpu_ms"]),
+            wall_ms=int(header["wall_ms"]),
+            memory_kb=int(header["memory_kb"]),
+            oom_killed=bool(header["oom_killed"]),
+            killed_for=header.get("killed_for"),
+            stdout=stdout,
+            stderr=stderr,
+        )
+
+
+class Sandbox:
+    """A started container whose runner executes commands on request."""
+
+    def __init__(self, container_id: str, stream: RunnerStream, language: Language) -> None:
+        self.container_id = container_id
+        self.language = language
+        self._stream = stream
+
+    async def put_files(self, files: dict[str, bytes]) -> None:
+        names = list(files)
+        await self._stream.send(
+            {"op": "put", "files": [{"name": n, "mode": 0o644} for n in names]},
+            *(files[n] for n in names),
+        )
+        header, _ = await self._reply(_START_TIMEOUT_S, 0)
+        if not header.get("ok"):
+            raise SandboxError(f"runner refused files: {header.get('error')}")
+
+    async def run(
+        self,
+        argv: tuple[str, ...],
+        stdin: bytes,
+        limits: RunLimits,
+        *,
+        keep_files: bool = False,
+    ) -> RunOutcome:
+        env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
+        await self._stream.send(
+            {
+                "op": "run",
+                "argv": list(argv),
+                "env": env,
+                "limits": limits.wire(),
+                "keep_files": keep_files,
+            },
+            stdin,
+        )
+        cap = max(limits.output_bytes, limits.stderr_bytes)
+        header, blobs = await self._reply(limits.wall_ms / 1000 + _REPLY_GRACE_S, cap)
+        if not header.get("ok") or len(blobs) != 2:
+            raise SandboxError(f"runner failed: {header.get('error')}")
+        return RunOutcome.from_wire(header, blobs[0], blobs[1])
+
+    async def _reply(self, timeout: float, max_blob: int) -> tuple[dict[str, Any], list[bytes]]:
+        try:
+            return await asyncio.wait_for(self._stream.receive(max_blob), timeout)
+        except TimeoutError as exc:
+            raise SandboxError("sandbox runner did not answer in time") from exc
+        except ProtocolError as exc:
+            raise SandboxError(str(exc)) from exc
+
+
+class SandboxFactory:
+    def __init__(self, settings: Settings, gateway: DockerGateway) -> None:
+        self._settings = settings
+        self._gateway = gateway
+        self._live: set[str] = set()
+
+    def container_config(self, language: Language, memory_mb: int) -> dict[str, Any]:
+        s = self._settings
+        uid, _, gid = s.sandbox_user.partition(":")
+        scratch = f"size={s.sandbox_scratch_mb}m,uid={uid},gid={gid or uid},mode=0700"
+        # tmpfs pages are charged to the container's memory cgroup, so the hard limit
+        # leaves room for the runner and scratch; MLE is judged on the program's peak.
+        hard_mb = memory_mb + s.sandbox_memory_overhead_mb + 2 * s.sandbox_scratch_mb
+        return {
+            "image": language.image_tag(s.image_prefix),
+            "command": ["python3", "-I", "-c", RUNNER_SOURCE],
+            "user": s.sandbox_user,
+            "detach": True,
+            "stdin_open": True,
+            "tty": False,
+            "network_mode": "none",
+            "read_only": True,
+            "tmpfs": {
+                "/sandbox": f"rw,exec,nosuid,nodev,{scratch}",
+                "/tmp": f"rw,noexec,nosuid,nodev,{scratch}",
+            },
+            "working_dir": "/sandbox",
+            "hostname": "sandbox",
+            "environment": {"PATH": SANDBOX_PATH},
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "ipc_mode": "none",
+            "pids_limit": s.sandbox_pids,
+            "mem_limit": f"{hard_mb}m",
+            "memswap_limit": f"{hard_mb}m",
+            "mem_swappiness": 0,
+            "nano_cpus": int(s.sandbox_cpus * 1e9),
+            "ulimits": [Ulimit(name="nofile", soft=256, hard=256), Ulimit(name="core", soft=0, hard=0)],
+            "log_config": LogConfig(type=LogConfig.types.NONE),
+            "labels": {SANDBOX_LABEL: "1", INSTANCE_LABEL: s.instance_name},
+            "runtime": s.runtime,
+        }
+
+    @asynccontextmanager
+    async def open(self, language: Language, memory_mb: int) -> AsyncIterator[Sandbox]:
+        container_id: str | None = None
+        stream: RunnerStream | None = None
+        try:
+            container_id = await self._gateway.create(**self.container_config(language, memory_mb))
+            self._live.add(container_id)
+            reader, writer = await self._gateway.attach(container_id)
+            stream = RunnerStream(reader, writer)
+            await self._gateway.start(container_id)
+            try:
+                hello, _ = await asyncio.wait_for(stream.receive(0), _START_TIMEOUT_S)
+            except (TimeoutError, ProtocolError) as exc:
+                raise SandboxError(f"sandbox runner did not start: {exc}") from exc
+            if hello.get("op") != "ready":
+                raise SandboxError(f"unexpected runner greeting {hello!r:.200}")
+            yield Sandbox(container_id, stream, language)
+        finally:
+            if stream is not None:
+                stream.close()
+            if container_id is not None:
+                # Shielded: a cancelled request still removes its container.
+                await asyncio.shield(self._remove(container_id))
+
+    async def _remove(self, container_id: str) -> None:
+        try:
+            await self._gateway.remove(container_id)
+        except Exception:
+            log.exception("could not remove sandbox %s", container_id[:12])
+        finally:
+            self._live.discard(container_id)
+
+    async def remove_all(self) -> None:
+        """Remove every container this factory still has (used at shutdown)."""
+        await asyncio.gather(*(self._remove(cid) for cid in list(self._live)))
