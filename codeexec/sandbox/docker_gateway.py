@@ -8,6 +8,7 @@ and handed to asyncio, so a running submission holds no thread at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -64,10 +65,8 @@ class DockerGateway:
         await self.call(self.client.api.start, container_id)
 
     async def remove(self, container_id: str) -> None:
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             await self.call(self.client.api.remove_container, container_id, force=True, v=True)
-        except docker.errors.NotFound:
-            pass
 
     async def inspect_state(self, container_id: str) -> dict[str, Any]:
         info = await self.call(self.client.api.inspect_container, container_id)
@@ -88,9 +87,7 @@ class DockerGateway:
         await asyncio.gather(*(self.remove(cid) for cid in strays))
         return len(strays)
 
-    async def attach(
-        self, container_id: str
-    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def attach(self, container_id: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """Open the container's stdin/stdout/stderr as an asyncio stream."""
         raw = await self.call(
             self.client.api.attach_socket,

@@ -17,6 +17,7 @@ its own descendants (``kill(-1, 9)`` from a submission leaves it alive). It also
 itself non-dumpable so a same-uid submission cannot ptrace it or open its /proc files.
 """
 
+import contextlib
 import json
 import os
 import resource
@@ -26,6 +27,7 @@ import stat
 import struct
 import sys
 import time
+from typing import Any, BinaryIO
 
 PROTOCOL_VERSION = 1
 HEADER = struct.Struct(">I")
@@ -38,9 +40,8 @@ POLL_S = 0.05
 CHUNK = 1 << 16
 
 
-def send(header, *blobs):
-    header = dict(header, blobs=[len(b) for b in blobs])
-    data = json.dumps(header).encode()
+def send(header: dict[str, Any], *blobs: bytes) -> None:
+    data = json.dumps(dict(header, blobs=[len(b) for b in blobs])).encode()
     out = sys.stdout.buffer
     out.write(HEADER.pack(len(data)) + data)
     for blob in blobs:
@@ -48,7 +49,7 @@ def send(header, *blobs):
     out.flush()
 
 
-def read_exact(stream, n):
+def read_exact(stream: BinaryIO, n: int) -> bytes:
     parts = []
     while n:
         chunk = stream.read(n)
@@ -59,7 +60,7 @@ def read_exact(stream, n):
     return b"".join(parts)
 
 
-def receive(stream):
+def receive(stream: BinaryIO) -> tuple[dict[str, Any], list[bytes]]:
     (size,) = HEADER.unpack(read_exact(stream, HEADER.size))
     if size > MAX_HEADER:
         raise ValueError("header too large")
@@ -68,7 +69,7 @@ def receive(stream):
     return header, blobs
 
 
-def make_undumpable():
+def make_undumpable() -> None:
     try:
         import ctypes
 
@@ -76,10 +77,10 @@ def make_undumpable():
         pr_set_dumpable = 4
         libc.prctl(pr_set_dumpable, 0, 0, 0, 0)
     except Exception as exc:  # the image lacks ctypes: report, keep going
-        sys.stderr.write("runner: cannot clear dumpable flag: %r\n" % (exc,))
+        sys.stderr.write(f"runner: cannot clear dumpable flag: {exc!r}\n")
 
 
-def read_int(path):
+def read_int(path: str) -> int | None:
     try:
         with open(path, "rb") as f:
             return int(f.read().strip())
@@ -87,7 +88,7 @@ def read_int(path):
         return None
 
 
-def read_oom_kills():
+def read_oom_kills() -> int | None:
     try:
         with open(CGROUP_OOM, "rb") as f:
             for line in f:
@@ -99,12 +100,12 @@ def read_oom_kills():
     return None
 
 
-def self_cpu_ns():
+def self_cpu_ns() -> int:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return int((usage.ru_utime + usage.ru_stime) * 1e9)
 
 
-def other_pids(me):
+def other_pids(me: int) -> list[int]:
     pids = []
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -114,14 +115,12 @@ def other_pids(me):
     return pids
 
 
-def reap(pid):
-    try:
+def reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
-def kill_all(spare=None):
+def kill_all(spare: int | None = None) -> None:
     """SIGKILL every process in the container except this one, and reap them.
 
     ``spare`` is a child whose exit status and rusage we still need: it is killed but
@@ -133,10 +132,8 @@ def kill_all(spare=None):
     while time.monotonic() < deadline:
         pids = other_pids(me)
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             if pid != spare:
                 reap(pid)
         # The spare child stays listed (as a zombie) until its caller reaps it.
@@ -145,7 +142,7 @@ def kill_all(spare=None):
         time.sleep(0.0005)
 
 
-def wipe(directory):
+def wipe(directory: str) -> None:
     """Delete everything inside ``directory`` without following symlinks."""
     try:
         entries = os.listdir(directory)
@@ -158,25 +155,22 @@ def wipe(directory):
         except OSError:
             continue
         if stat.S_ISDIR(st.st_mode):
-            try:
+            with contextlib.suppress(OSError):
                 os.chmod(path, 0o700)
-            except OSError:
-                pass
             wipe(path)
-            try:
+            with contextlib.suppress(OSError):
                 os.rmdir(path)
-            except OSError:
-                pass
         else:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-            except OSError:
-                pass
 
 
-def snapshot(directory, prefix=""):
+Files = list[tuple[str, int, bytes]]
+
+
+def snapshot(directory: str, prefix: str = "") -> Files:
     """Regular files under ``directory`` as (relative name, mode, bytes); links skipped."""
-    files = []
+    files: Files = []
     for name in sorted(os.listdir(directory)):
         path = os.path.join(directory, name)
         rel = prefix + name
@@ -189,7 +183,7 @@ def snapshot(directory, prefix=""):
     return files
 
 
-def restore(files):
+def restore(files: Files) -> None:
     for rel, mode, data in files:
         path = os.path.join(WORKDIR, rel)
         parent = os.path.dirname(path)
@@ -205,15 +199,19 @@ def restore(files):
         os.chmod(path, mode)
 
 
-def set_limit(which, soft, hard=None):
-    hard = soft if hard is None else hard
-    try:
-        resource.setrlimit(which, (soft, hard))
-    except (ValueError, OSError):
-        pass
+def set_limit(which: int, soft: int, hard: int | None = None) -> None:
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(which, (soft, soft if hard is None else hard))
 
 
-def child_exec(argv, env, limits, stdin_r, stdout_w, stderr_w):
+def child_exec(
+    argv: list[str],
+    env: dict[str, str],
+    limits: dict[str, int],
+    stdin_r: int,
+    stdout_w: int,
+    stderr_w: int,
+) -> None:
     """In the forked child: become a fresh, limited process and exec the command."""
     try:
         os.setsid()
@@ -240,20 +238,20 @@ def child_exec(argv, env, limits, stdin_r, stdout_w, stderr_w):
         os.execvpe(argv[0], argv, env)
     except BaseException as exc:  # exec failed: report on stderr, exit 127
         try:
-            os.write(2, ("runner: cannot execute %s: %s\n" % (argv[0], exc)).encode())
+            os.write(2, f"runner: cannot execute {argv[0]}: {exc}\n".encode())
         finally:
             os._exit(127)
 
 
 class Capture:
-    def __init__(self, fd, limit):
+    def __init__(self, fd: int, limit: int) -> None:
         self.fd = fd
         self.limit = limit
-        self.parts = []
+        self.parts: list[bytes] = []
         self.size = 0
         self.total = 0
 
-    def read(self):
+    def read(self) -> bool:
         try:
             data = os.read(self.fd, CHUNK)
         except BlockingIOError:
@@ -269,21 +267,22 @@ class Capture:
         return True
 
     @property
-    def overflowed(self):
+    def overflowed(self) -> bool:
         return self.total > self.limit
 
-    def value(self):
+    def value(self) -> bytes:
         return b"".join(self.parts)
 
 
-def run(request, stdin_data):
+def run(request: dict[str, Any], stdin_data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
     limits = request["limits"]
     kill_all()
     for directory in SCRATCH_DIRS:
         wipe(directory)
     restore(BASELINE)
 
-    stdin_r, stdin_w = os.pipe()
+    stdin_r, stdin_pipe = os.pipe()
+    stdin_w: int | None = stdin_pipe
     stdout_r, stdout_w = os.pipe()
     stderr_r, stderr_w = os.pipe()
     cpu_before = read_int(CGROUP_CPU)
@@ -295,7 +294,7 @@ def run(request, stdin_data):
         child_exec(request["argv"], request["env"], limits, stdin_r, stdout_w, stderr_w)
     for fd in (stdin_r, stdout_w, stderr_w):
         os.close(fd)
-    for fd in (stdin_w, stdout_r, stderr_r):
+    for fd in (stdin_pipe, stdout_r, stderr_r):
         os.set_blocking(fd, False)
 
     out = Capture(stdout_r, limits["output_bytes"])
@@ -303,7 +302,7 @@ def run(request, stdin_data):
     readers = {stdout_r: out, stderr_r: err}
     pending = memoryview(stdin_data)
     if not pending:
-        os.close(stdin_w)
+        os.close(stdin_pipe)
         stdin_w = None
     pidfd = os.pidfd_open(pid)
     wall_deadline = started + limits["wall_ms"] / 1000.0
@@ -314,14 +313,14 @@ def run(request, stdin_data):
         now = time.monotonic()
         timeout = max(0.0, min(next_cpu_check, wall_deadline) - now)
         wlist = [stdin_w] if stdin_w is not None else []
-        ready_r, ready_w, _ = select.select(list(readers) + [pidfd], wlist, [], timeout)
+        ready_r, ready_w, _ = select.select([*readers, pidfd], wlist, [], timeout)
         if pidfd in ready_r:
             break
         for fd in ready_r:
             if not readers[fd].read():
                 os.close(fd)
                 del readers[fd]
-        if ready_w:
+        if ready_w and stdin_w is not None:
             try:
                 pending = pending[os.write(stdin_w, pending[:CHUNK]) :]
             except BlockingIOError:
@@ -357,7 +356,7 @@ def run(request, stdin_data):
             if not readers[fd].read():
                 os.close(fd)
                 del readers[fd]
-    for fd in list(readers) + [pidfd] + ([stdin_w] if stdin_w is not None else []):
+    for fd in [*readers, pidfd, *([stdin_w] if stdin_w is not None else [])]:
         os.close(fd)
 
     cpu_after = read_int(CGROUP_CPU)
@@ -383,10 +382,10 @@ def run(request, stdin_data):
     return result, out.value(), err.value()
 
 
-BASELINE = []
+BASELINE: Files = []
 
 
-def main():
+def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # as PID 1, default means "ignored"
     make_undumpable()
     stdin = sys.stdin.buffer
@@ -402,7 +401,7 @@ def main():
                 wipe(WORKDIR)
                 BASELINE[:] = [
                     (f["name"], f.get("mode", 0o644), blob)
-                    for f, blob in zip(request["files"], blobs)
+                    for f, blob in zip(request["files"], blobs, strict=True)
                 ]
                 send({"op": "put", "ok": True})
             elif op == "run":
@@ -411,7 +410,7 @@ def main():
             else:
                 send({"op": op, "ok": False, "error": "unknown op"})
         except Exception as exc:
-            send({"op": op, "ok": False, "error": "%s: %s" % (type(exc).__name__, exc)})
+            send({"op": op, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
 
 
 if __name__ == "__main__":

@@ -129,9 +129,9 @@ class Sandbox:
             raise SandboxError(f"runner failed: {header.get('error')}")
         return RunOutcome.from_wire(header, blobs[0], blobs[1])
 
-    async def _reply(self, timeout: float, max_blob: int) -> tuple[dict[str, Any], list[bytes]]:
+    async def _reply(self, within_s: float, max_blob: int) -> tuple[dict[str, Any], list[bytes]]:
         try:
-            return await asyncio.wait_for(self._stream.receive(max_blob), timeout)
+            return await asyncio.wait_for(self._stream.receive(max_blob), within_s)
         except TimeoutError as exc:
             raise SandboxError("sandbox runner did not answer in time") from exc
         except ProtocolError as exc:
@@ -175,7 +175,10 @@ class SandboxFactory:
             "memswap_limit": f"{hard_mb}m",
             "mem_swappiness": 0,
             "nano_cpus": int(s.sandbox_cpus * 1e9),
-            "ulimits": [Ulimit(name="nofile", soft=256, hard=256), Ulimit(name="core", soft=0, hard=0)],
+            "ulimits": [
+                Ulimit(name="nofile", soft=256, hard=256),
+                Ulimit(name="core", soft=0, hard=0),
+            ],
             "log_config": LogConfig(type=LogConfig.types.NONE),
             "labels": {SANDBOX_LABEL: "1", INSTANCE_LABEL: s.instance_name},
             "runtime": s.runtime,

@@ -1,0 +1,5 @@
+import sys
+
+from codeexec.cli import main
+
+sys.exit(main())

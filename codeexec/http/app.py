@@ -1,0 +1,121 @@
+"""The aiohttp application: routes, middlewares, and long-lived resources.
+
+Resources (database engine, Docker client, screening worker) live in ``cleanup_ctx``:
+created at start-up, released at shutdown in reverse order. On SIGINT/SIGTERM aiohttp
+stops listening, ``on_shutdown`` marks the service as draining (new requests on open
+connections get 503), in-flight submissions finish within the drain timeout, then the
+contexts close and every container is removed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from codeexec.config import Settings
+from codeexec.http.errors import ApiError, Handler, json_errors
+from codeexec.http.exec_view import exec_code
+from codeexec.http.health import healthz, readyz
+from codeexec.http.keys import (
+    ADMISSION,
+    DOCKER,
+    JUDGE,
+    LANGUAGES,
+    LIFECYCLE,
+    SCREENER,
+    SETTINGS,
+    STORE,
+    Lifecycle,
+)
+from codeexec.judge.admission import Admission
+from codeexec.judge.judge import Judge
+from codeexec.sandbox.docker_gateway import DockerGateway
+from codeexec.sandbox.images import ImageManager
+from codeexec.sandbox.languages import discover_languages
+from codeexec.sandbox.sandbox import SandboxFactory
+from codeexec.screening.service import Screener
+from codeexec.store.demo import seed_demo_problems
+from codeexec.store.engine import create_engine, migrate, wait_until_reachable
+from codeexec.store.problems import ProblemStore
+
+log = logging.getLogger(__name__)
+_ALWAYS_OPEN = frozenset({"/healthz", "/readyz"})
+
+
+@web.middleware
+async def refuse_while_draining(request: web.Request, handler: Handler) -> web.StreamResponse:
+    app = request.app
+    if app[LIFECYCLE].draining and request.path not in _ALWAYS_OPEN:
+        retry = str(app[SETTINGS].retry_after_s)
+        raise ApiError(503, "Service is shutting down", headers={"Retry-After": retry})
+    return await handler(request)
+
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url)
+    try:
+        await wait_until_reachable(engine, settings.database_connect_timeout_s)
+        await migrate(engine)
+        store = ProblemStore(engine, settings.test_cache_bytes)
+        if settings.seed_demo_problems:
+            await seed_demo_problems(store)
+        app[STORE] = store
+        yield
+    finally:
+        await engine.dispose()
+
+
+async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    gateway = DockerGateway(settings.docker_threads)
+    try:
+        removed = await gateway.remove_strays(settings.instance_name)
+        if removed:
+            log.warning("removed %d sandbox container(s) left by an earlier run", removed)
+        failures = await ImageManager(settings, gateway).ensure(app[LANGUAGES].values())
+        app[LIFECYCLE].unavailable.update({k: v for k, v in failures.items() if v})
+        factory = SandboxFactory(settings, gateway)
+        app[DOCKER] = gateway
+        app[JUDGE] = Judge(settings, factory)
+        try:
+            yield
+        finally:
+            await factory.remove_all()
+            await gateway.remove_strays(settings.instance_name)
+    finally:
+        gateway.close()
+
+
+async def _screener(app: web.Application) -> AsyncIterator[None]:
+    screener = Screener(app[SETTINGS])
+    await screener.warm_up()
+    app[SCREENER] = screener
+    try:
+        yield
+    finally:
+        screener.close()
+
+
+async def _start_draining(app: web.Application) -> None:
+    app[LIFECYCLE].draining = True
+    log.info("shutting down: draining in-flight submissions")
+
+
+def make_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[json_errors, refuse_while_draining],
+    )
+    app[SETTINGS] = settings
+    app[LIFECYCLE] = Lifecycle()
+    app[LANGUAGES] = discover_languages(settings.languages_dir)
+    app[ADMISSION] = Admission(settings.concurrency, settings.queue_size)
+    app.cleanup_ctx.extend([_store, _sandboxes, _screener])
+    app.on_shutdown.append(_start_draining)
+    app.router.add_post("/exec", exec_code)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,40 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (it can judge right now)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from codeexec.http.errors import json_response
+from codeexec.http.keys import ADMISSION, DOCKER, LANGUAGES, LIFECYCLE, STORE
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    app = request.app
+    lifecycle = app[LIFECYCLE]
+    database, docker_ok = await asyncio.gather(app[STORE].ping(), app[DOCKER].ping())
+    languages = {
+        lang_id: {"available": lang_id not in lifecycle.unavailable}
+        | ({"reason": lifecycle.unavailable[lang_id]} if lang_id in lifecycle.unavailable else {})
+        for lang_id in app[LANGUAGES]
+    }
+    ready = (
+        database
+        and docker_ok
+        and not lifecycle.draining
+        and any(v["available"] for v in languages.values())
+    )
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "database": database,
+        "docker": docker_ok,
+        "draining": lifecycle.draining,
+        "languages": languages,
+        "execution": app[ADMISSION].stats(),
+    }
+    return json_response(body, status=200 if ready else 503)

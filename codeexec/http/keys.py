@@ -1,0 +1,33 @@
+"""Typed keys for what the application holds (aiohttp ``web.AppKey``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from codeexec.config import Settings
+from codeexec.judge.admission import Admission
+from codeexec.judge.judge import Judge
+from codeexec.sandbox.docker_gateway import DockerGateway
+from codeexec.sandbox.languages import Language
+from codeexec.screening.service import Screener
+from codeexec.store.problems import ProblemStore
+
+
+@dataclass
+class Lifecycle:
+    """Mutable service state: whether it is draining, which languages are usable."""
+
+    draining: bool = False
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+SETTINGS = web.AppKey("settings", Settings)
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+LANGUAGES = web.AppKey("languages", dict[str, Language])
+STORE = web.AppKey("store", ProblemStore)
+DOCKER = web.AppKey("docker", DockerGateway)
+JUDGE = web.AppKey("judge", Judge)
+SCREENER = web.AppKey("screener", Screener)
+ADMISSION = web.AppKey("admission", Admission)

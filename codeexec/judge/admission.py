@@ -1,0 +1,53 @@
+"""Bounded concurrency with a bounded queue behind it.
+
+At most ``concurrency`` submissions run at once; up to ``queue_size`` more wait. Past
+that a caller is told to come back later (HTTP 503 + Retry-After) instead of piling up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+
+class QueueFull(Exception):
+    """Every execution slot is busy and the queue is full."""
+
+
+class Admission:
+    def __init__(self, concurrency: int, queue_size: int) -> None:
+        self.concurrency = concurrency
+        self.queue_size = queue_size
+        self._slots = asyncio.Semaphore(concurrency)
+        self.running = 0
+        self.waiting = 0
+        self.last_wait_ms = 0.0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self._slots.locked() and self.waiting >= self.queue_size:
+            raise QueueFull
+        self.waiting += 1
+        queued_at = time.monotonic()
+        try:
+            await self._slots.acquire()
+        finally:
+            self.waiting -= 1
+        self.last_wait_ms = (time.monotonic() - queued_at) * 1000
+        self.running += 1
+        try:
+            yield
+        finally:
+            self.running -= 1
+            self._slots.release()
+
+    def stats(self) -> dict[str, float]:
+        return {
+            "concurrency": self.concurrency,
+            "running": self.running,
+            "waiting": self.waiting,
+            "queue_size": self.queue_size,
+            "last_wait_ms": round(self.last_wait_ms, 1),
+        }
