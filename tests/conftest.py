@@ -1,0 +1,152 @@
+"""Shared fixtures. Docker and MySQL tests run against the real things.
+
+In CI (``CI=true``) a missing Docker engine or database fails the test; on a developer
+machine without them the test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+
+from codeexec.config import Settings
+from codeexec.http.app import make_app
+from codeexec.sandbox.docker_gateway import INSTANCE_LABEL
+from codeexec.store.engine import create_engine, migrate
+from codeexec.store.problems import ProblemStore
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+MYSQL_URL = os.environ.get(
+    "CODEEXEC_TEST_MYSQL_URL", "mysql://codeexec:codeexec@127.0.0.1:3306/codeexec"
+)
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI requires it)")
+    pytest.skip(reason)
+
+
+def docker_client() -> docker.DockerClient:
+    try:
+        client = docker.from_env()
+        client.ping()
+        return client
+    except Exception as exc:
+        unavailable(f"no Docker engine: {exc}")
+        raise
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> docker.DockerClient:
+    return docker_client()
+
+
+@pytest.fixture
+def instance_name() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+def base_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "sandbox_base": os.environ.get("CODEEXEC_SANDBOX_BASE", "debian:bookworm-slim"),
+        "concurrency": 2,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, instance_name: str) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": f"sqlite:///{tmp_path / 'codeexec.sqlite3'}",
+            "instance_name": instance_name,
+        }
+        values.update(overrides)
+        return base_settings(**values)
+
+    return build
+
+
+def sandboxes_of(client: docker.DockerClient, instance: str) -> list[Any]:
+    return list(client.containers.list(all=True, filters={"label": f"{INSTANCE_LABEL}={instance}"}))
+
+
+@pytest_asyncio.fixture
+async def service(
+    aiohttp_client: Any,
+    make_settings: Callable[..., Settings],
+    docker_engine: docker.DockerClient,
+    instance_name: str,
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start the real service (real Docker, a fresh SQLite store) with optional settings."""
+    started: list[TestClient[Any, Any]] = []
+
+    async def start(**overrides: Any) -> TestClient[Any, Any]:
+        client: TestClient[Any, Any] = await aiohttp_client(make_app(make_settings(**overrides)))
+        started.append(client)
+        return client
+
+    yield start
+    for client in started:
+        await client.close()
+    # Guarantee 1: every container is gone once the service has stopped.
+    assert sandboxes_of(docker_engine, instance_name) == []
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    import pymysql
+
+    from codeexec.store.engine import async_url
+
+    url = async_url(MYSQL_URL)
+    try:
+        conn = pymysql.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 3306,
+            user=url.username or "",
+            password=url.password or "",
+            database=url.database or "",
+        )
+    except Exception as exc:
+        unavailable(f"no MySQL/MariaDB at {MYSQL_URL}: {exc}")
+        raise
+    with conn.cursor() as cur:  # a clean database for every test
+        cur.execute("SET FOREIGN_KEY_CHECKS=0")
+        cur.execute("SHOW TABLES")
+        for (table,) in cur.fetchall():
+            cur.execute(f"DROP TABLE `{table}`")
+        cur.execute("SET FOREIGN_KEY_CHECKS=1")
+    conn.commit()
+    conn.close()
+    yield MYSQL_URL
+
+
+@pytest.fixture(params=["sqlite", "mysql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    return str(request.getfixturevalue("mysql_url"))
+
+
+@pytest_asyncio.fixture
+async def store(database_url: str) -> AsyncIterator[ProblemStore]:
+    engine = create_engine(database_url)
+    await migrate(engine)
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    yield ProblemStore(engine, cache_bytes=64 * 1024 * 1024)
+    await engine.dispose()

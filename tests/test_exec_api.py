@@ -1,0 +1,324 @@
+"""POST /exec against the real service, the real Docker engine and a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from codeexec.http.keys import STORE
+from codeexec.store.problems import Problem, TestCase
+from tests.conftest import SHARED
+
+Start = Callable[..., Any]
+SEED_REQUEST = {"code": "x = input()\nprint(x.lower())", "id": "HQ000000000000000002"}
+CONTRACT_TEST_KEYS = ("expected", "got", "input", "passed")
+
+
+def seed_example_response() -> str:
+    """The JSON block after '**Respuesta**' in seed 004, verbatim."""
+    seed = next((SHARED / "seeds").glob("004_*")).read_text(encoding="utf-8")
+    after = seed.split("**Respuesta**", 1)[1]
+    return re.search(r"```\s*json\n(.*?)\n```", after, re.S).group(1)  # type: ignore[union-attr]
+
+
+def contract_only(body: dict[str, Any]) -> dict[str, Any]:
+    """The response restricted to seed 004's fields (extra fields are allowed)."""
+    return {
+        "error": body["error"],
+        "shownTests": [{k: t[k] for k in CONTRACT_TEST_KEYS} for t in body["shownTests"]],
+        "shownPassed": body["shownPassed"],
+        "shownFailed": body["shownFailed"],
+        "hiddenTests": {
+            "failed": body["hiddenTests"]["failed"],
+            "passed": body["hiddenTests"]["passed"],
+        },
+        "passed": body["passed"],
+    }
+
+
+async def post_exec(client: TestClient[Any, Any], payload: Any, **kwargs: Any) -> tuple[int, Any]:
+    response = await client.post("/exec", json=payload, **kwargs)
+    return response.status, await response.json()
+
+
+async def add_problem(
+    client: TestClient[Any, Any], problem: Problem, tests: list[TestCase]
+) -> None:
+    await client.app[STORE].save(problem, tests)
+
+
+async def test_seed_example_byte_for_byte(service: Start) -> None:
+    client = await service()
+    response = await client.post("/exec", json=SEED_REQUEST)
+    assert response.status == 200
+    assert response.content_type == "application/json"
+    body = await response.json()
+    assert json.dumps(contract_only(body), indent=4) == seed_example_response()
+    for test in body["shownTests"]:  # the extra fields, per test
+        assert test["verdict"] == "AC"
+        assert test["time_ms"] >= 0 and test["memory_kb"] > 0
+
+
+async def test_wrong_answer_counts_shown_and_hidden(service: Start) -> None:
+    client = await service()
+    status, body = await post_exec(client, {"code": "print(input())", "id": "HQ000000000000000002"})
+    assert status == 200
+    assert body["error"] == ""
+    assert body["shownPassed"] == 0 and body["shownFailed"] == 2
+    assert body["hiddenTests"] == {"failed": 2, "passed": 0}
+    assert body["passed"] is False
+    assert [t["got"] for t in body["shownTests"]] == ["DaN", "perEz"]
+    assert {t["verdict"] for t in body["shownTests"]} == {"WA"}
+
+
+async def test_syntax_error_is_a_compile_error_for_every_test(service: Start) -> None:
+    client = await service()
+    status, body = await post_exec(client, {"code": "x = (", "id": "HQ000000000000000002"})
+    assert status == 200
+    assert "SyntaxError" in body["error"]
+    assert {t["verdict"] for t in body["shownTests"]} == {"CE"}
+    assert body["hiddenTests"] == {"failed": 2, "passed": 0}
+
+
+async def test_runtime_error_message_comes_from_a_shown_test(service: Start) -> None:
+    client = await service()
+    status, body = await post_exec(
+        client, {"code": "raise ValueError('boom ' + input())", "id": "HQ000000000000000002"}
+    )
+    assert status == 200
+    assert "ValueError: boom DaN" in body["error"]
+    assert body["shownTests"][0]["verdict"] == "RE"
+
+
+async def test_hidden_inputs_never_leak(service: Start) -> None:
+    client = await service()
+    await add_problem(
+        client,
+        Problem(id="leak"),
+        [
+            TestCase(b"visible\n", b"visible\n"),
+            TestCase(b"SECRET-INPUT-1\n", b"SECRET-OUTPUT-1\n", hidden=True),
+        ],
+    )
+    # Shown test passes; the hidden one raises with its input and prints it everywhere.
+    code = (
+        "import sys\nx = input()\nprint(x)\n"
+        "if x != 'visible':\n"
+        "    print(x, file=sys.stderr)\n"
+        "    raise Exception(x)\n"
+    )
+    response = await client.post("/exec", json={"code": code, "id": "leak"})
+    text = await response.text()
+    body = json.loads(text)
+    assert response.status == 200
+    assert "SECRET" not in text
+    assert body["error"] == ""
+    assert body["hiddenTests"] == {"failed": 1, "passed": 0}
+    assert body["passed"] is False
+
+
+async def test_cyrillic_and_emoji_round_trip(service: Start) -> None:
+    client = await service()
+    await add_problem(
+        client,
+        Problem(id="utf8"),
+        [TestCase("Привет, мир 👋\n".encode(), "ПРИВЕТ, МИР 👋\n".encode())],
+    )
+    code = "# комментарий ✓\nprint(input().upper())"
+    response = await client.post("/exec", json={"code": code, "id": "utf8"})
+    assert response.status == 200
+    assert "charset=utf-8" in response.headers["Content-Type"].lower()
+    body = await response.json()
+    assert body["passed"] is True
+    assert body["shownTests"][0]["got"] == "ПРИВЕТ, МИР 👋"
+    assert body["shownTests"][0]["input"] == "Привет, мир 👋"
+    # The demo problem's Cyrillic hidden test passes too.
+    status, demo = await post_exec(client, SEED_REQUEST)
+    assert status == 200 and demo["hiddenTests"]["passed"] == 2
+
+
+async def test_invalid_utf8_output_becomes_replacement_characters(service: Start) -> None:
+    client = await service()
+    await add_problem(client, Problem(id="bytes"), [TestCase(b"", b"x\n")])
+    code = "import sys\nsys.stdout.buffer.write(b'ab\\xff\\xfecd\\n')"
+    status, body = await post_exec(client, {"code": code, "id": "bytes"})
+    assert status == 200
+    assert body["shownTests"][0]["got"] == "ab\ufffd\ufffdcd"
+    assert body["shownTests"][0]["verdict"] == "WA"
+
+
+async def test_limits_end_in_verdicts(service: Start) -> None:
+    client = await service()
+    await add_problem(
+        client,
+        Problem(id="limits", time_limit_ms=500, memory_limit_mb=64, output_limit_kb=64),
+        [TestCase(b"", b"")],
+    )
+    cases = {
+        "while True: pass": "TLE",
+        "import time\ntime.sleep(30)": "TLE",
+        "x = bytearray(512 * 1024 * 1024)": "MLE",
+        "while True: print('x' * 1000)": "OLE",
+        "import os\nos.abort()": "RE",
+        "raise SystemExit(3)": "RE",
+    }
+    for code, verdict in cases.items():
+        status, body = await post_exec(client, {"code": code, "id": "limits"})
+        assert status == 200, code
+        assert body["shownTests"][0]["verdict"] == verdict, code
+        assert body["passed"] is False
+
+
+async def test_problem_screening_policy_applies(service: Start) -> None:
+    client = await service()
+    await add_problem(client, Problem(id="open", screening={"python": []}), [TestCase(b"", b"5\n")])
+    await add_problem(
+        client, Problem(id="strict", screening={"python": ["sorted"]}), [TestCase(b"", b"5\n")]
+    )
+    code = "print(eval('2+3'))"
+    assert (await post_exec(client, {"code": code, "id": "open"}))[1]["passed"] is True
+    status, body = await post_exec(client, {"code": code, "id": "strict"})
+    assert status == 200 and body["passed"] is True  # its own list replaces the default
+    status, body = await post_exec(client, {"code": "print(sorted([5]))[0]", "id": "strict"})
+    assert (status, body) == (403, {"error": "Found disallowed functions in code (sorted)"})
+
+
+async def test_disallowed_functions_403_lists_every_name(service: Start) -> None:
+    client = await service()
+    code = "import os\nimport subprocess\n# eval('x')\neval('1')\nos.system('ls')"
+    status, body = await post_exec(client, {"code": code, "id": "HQ000000000000000002"})
+    assert status == 403
+    assert body == {"error": "Found disallowed functions in code (eval, os.system, subprocess)"}
+
+
+async def test_pathological_source_is_a_quick_code_error(service: Start) -> None:
+    client = await service()
+    code = "x = " + "-" * 200_000 + "1"
+    status, body = await post_exec(client, {"code": code, "id": "HQ000000000000000002"})
+    assert status == 200
+    assert body["error"].startswith("program too deeply nested")
+    assert body["passed"] is False
+    # The service is unaffected.
+    assert (await post_exec(client, SEED_REQUEST))[1]["passed"] is True
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"id": "HQ000000000000000002"},
+        {"code": "print(1)"},
+        {"code": 5, "id": "HQ000000000000000002"},
+        {"code": "print(1)", "id": 2},
+        {"code": "print(1)", "id": "HQ000000000000000002", "language": "cobol"},
+        ["code", "id"],
+    ],
+)
+async def test_bad_bodies_are_400(service: Start, payload: Any) -> None:
+    client = await service()
+    status, body = await post_exec(client, payload)
+    assert status == 400
+    assert body["error"] == "Error reading request body"
+    assert body["detail"]
+
+
+async def test_malformed_json_is_400_and_other_types_415(service: Start) -> None:
+    client = await service()
+    response = await client.post(
+        "/exec", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    assert (await response.json())["error"] == "Error reading request body"
+    response = await client.post("/exec", data=b"code=1", headers={"Content-Type": "text/plain"})
+    assert response.status == 415
+    assert "application/json" in (await response.json())["error"]
+
+
+async def test_unknown_language_lists_the_valid_ones(service: Start) -> None:
+    client = await service()
+    payload = {**SEED_REQUEST, "language": "c"}
+    status, body = await post_exec(client, payload)
+    assert status == 400 and "python" in body["detail"]
+
+
+async def test_unknown_problem_is_404(service: Start) -> None:
+    client = await service()
+    status, body = await post_exec(client, {"code": "print(1)", "id": "NO-SUCH-PROBLEM"})
+    assert status == 404
+    assert body["error"] == "Problem not found"
+
+
+async def test_unknown_route_and_wrong_method_are_json(service: Start) -> None:
+    client = await service()
+    response = await client.get("/nowhere")
+    assert response.status == 404 and (await response.json()) == {"error": "Not found"}
+    response = await client.get("/exec")
+    assert response.status == 405 and (await response.json()) == {"error": "Method not allowed"}
+    assert "POST" in response.headers["Allow"]
+
+
+async def test_oversized_body_is_413(service: Start) -> None:
+    client = await service(max_body_bytes=64 * 1024)
+    payload = {"code": "#" + "x" * 100_000, "id": "HQ000000000000000002"}
+    status, body = await post_exec(client, payload)
+    assert status == 413 and body["error"] == "Request body too large"
+
+
+async def test_service_failure_is_500_without_traceback(service: Start) -> None:
+    client = await service()
+    await add_problem(client, Problem(id="broken", checker="no-such-checker"), [TestCase(b"", b"")])
+    response = await client.post("/exec", json={"code": "print(1)", "id": "broken"})
+    text = await response.text()
+    assert response.status == 500
+    assert json.loads(text) == {"error": "Internal server error"}
+    assert "Traceback" not in text
+
+
+async def test_full_queue_is_503_with_retry_after(service: Start) -> None:
+    client = await service(concurrency=1, queue_size=0)
+    slow = {
+        "code": "import time\ntime.sleep(1)\nprint(input().lower())",
+        "id": "HQ000000000000000002",
+    }
+    first = asyncio.create_task(post_exec(client, slow))
+    while client.app.get(STORE) is None or not (await client.get("/readyz")).ok:
+        await asyncio.sleep(0.05)
+    for _ in range(100):  # wait until the first submission holds the only slot
+        if (await (await client.get("/readyz")).json())["execution"]["running"] == 1:
+            break
+        await asyncio.sleep(0.05)
+    response = await client.post("/exec", json=SEED_REQUEST)
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "busy" in (await response.json())["error"]
+    assert (await first)[1]["passed"] is True
+
+
+async def test_concurrent_requests_and_health_stays_responsive(service: Start) -> None:
+    client = await service(concurrency=2)
+    slow = {
+        "code": "import time\ntime.sleep(0.5)\nprint(input().lower())",
+        "id": "HQ000000000000000002",
+    }
+    tasks = [asyncio.create_task(post_exec(client, slow)) for _ in range(4)]
+    await asyncio.sleep(0.3)
+    health = await client.get("/healthz")
+    assert health.status == 200
+    assert not all(t.done() for t in tasks)  # /healthz answered while submissions ran
+    results = await asyncio.gather(*tasks)
+    assert all(status == 200 and body["passed"] for status, body in results)
+
+
+async def test_readyz_reports_dependencies(service: Start) -> None:
+    client = await service()
+    response = await client.get("/readyz")
+    body = await response.json()
+    assert response.status == 200
+    assert body["database"] is True and body["docker"] is True
+    assert body["languages"]["python"]["available"] is True
+    assert (await (await client.get("/healthz")).json()) == {"status": "ok"}

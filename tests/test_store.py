@@ -1,0 +1,115 @@
+"""The problem store behaves the same on SQLite and on real MariaDB/MySQL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from codeexec.store.demo import DEMO_PROBLEMS, seed_demo_problems
+from codeexec.store.engine import DatabaseUrlError, async_url
+from codeexec.store.problems import Problem, ProblemStore, TestCase
+
+
+def count_queries(store: ProblemStore) -> list[str]:
+    seen: list[str] = []
+    engine = store._engine.sync_engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _record(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    return seen
+
+
+async def test_save_and_snapshot_round_trip(store: ProblemStore) -> None:
+    problem = Problem(
+        id="P1",
+        title="Задача ✓",
+        time_limit_ms=1500,
+        memory_limit_mb=128,
+        screening={"python": ["eval"]},
+    )
+    tests = [
+        TestCase("Привет 👋\n".encode(), b"ok\n"),
+        TestCase(b"\xff\xfe raw bytes\n", b"\x00\x01", hidden=True),
+    ]
+    saved = await store.save(problem, tests)
+    assert saved.version == 1
+    snapshot = await store.snapshot("P1")
+    assert snapshot is not None
+    assert snapshot.problem.title == "Задача ✓"
+    assert snapshot.problem.time_limit_ms == 1500
+    assert snapshot.problem.screening == {"python": ["eval"]}
+    assert snapshot.tests == tuple(tests)  # order, bytes and hidden flags intact
+
+
+async def test_unknown_problem_is_none(store: ProblemStore) -> None:
+    assert await store.snapshot("nope") is None
+
+
+async def test_replacing_tests_makes_a_new_version(store: ProblemStore) -> None:
+    await store.save(Problem(id="P2"), [TestCase(b"1", b"1")])
+    saved = await store.save(Problem(id="P2"), [TestCase(b"2", b"2"), TestCase(b"3", b"3")])
+    assert saved.version == 2
+    snapshot = await store.snapshot("P2")
+    assert snapshot is not None
+    assert [t.input for t in snapshot.tests] == [b"2", b"3"]
+
+
+async def test_null_and_empty_screening_policies_differ(store: ProblemStore) -> None:
+    await store.save(Problem(id="default"), [])
+    await store.save(Problem(id="open", screening={"python": []}), [])
+    default, open_ = await store.get_problem("default"), await store.get_problem("open")
+    assert default is not None and default.screening is None
+    assert open_ is not None and open_.screening == {"python": []}
+
+
+async def test_test_data_is_read_once_per_version(store: ProblemStore) -> None:
+    await store.save(Problem(id="P3"), [TestCase(b"in", b"out")])
+    await store.snapshot("P3")
+    queries = count_queries(store)
+    for _ in range(5):
+        await store.snapshot("P3")
+    assert not [q for q in queries if "test_cases" in q]  # only the problem row is read
+    await store.save(Problem(id="P3"), [TestCase(b"in2", b"out2")])
+    snapshot = await store.snapshot("P3")
+    assert snapshot is not None and snapshot.tests[0].input == b"in2"
+
+
+async def test_concurrent_reads_share_one_load(store: ProblemStore) -> None:
+    await store.save(Problem(id="P4"), [TestCase(b"a", b"b")])
+    queries = count_queries(store)
+    snapshots = await asyncio.gather(*(store.snapshot("P4") for _ in range(10)))
+    assert all(s is not None and s.tests[0].input == b"a" for s in snapshots)
+    assert len([q for q in queries if "test_cases" in q]) == 1
+
+
+async def test_large_test_data(store: ProblemStore) -> None:
+    big = bytes(range(256)) * (40 * 1024 * 4)  # 40 MiB
+    await store.save(Problem(id="big"), [TestCase(big, big[:1024])])
+    snapshot = await store.snapshot("big")
+    assert snapshot is not None and snapshot.tests[0].input == big
+
+
+async def test_demo_problems_are_seeded_once(store: ProblemStore) -> None:
+    assert await seed_demo_problems(store) == len(DEMO_PROBLEMS)
+    assert await seed_demo_problems(store) == 0
+    snapshot = await store.snapshot("HQ000000000000000002")
+    assert snapshot is not None
+    shown = [(t.input, t.expected_output) for t in snapshot.tests if not t.hidden]
+    assert shown == [(b"DaN\n", b"dan\n"), (b"perEz\n", b"perez\n")]
+    assert sum(t.hidden for t in snapshot.tests) == 2
+
+
+def test_database_urls() -> None:
+    assert async_url("sqlite:///x.db").drivername == "sqlite+aiosqlite"
+    mysql = async_url("mysql://u:p@db:3306/codeexec")
+    assert mysql.drivername == "mysql+aiomysql"
+    assert mysql.query["charset"] == "utf8mb4"
+    with pytest.raises(DatabaseUrlError):
+        async_url("postgresql://u@h/db")
+    with pytest.raises(DatabaseUrlError):
+        async_url("not a url")

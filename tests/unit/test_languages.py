@@ -1,0 +1,61 @@
+"""The language registry is discovered from sandbox-images/<id>/ folders."""
+
+from pathlib import Path
+
+import pytest
+
+from codeexec.config import Settings
+from codeexec.sandbox.languages import LanguageError, discover_languages
+
+DEFINITION = """
+id = "{id}"
+name = "Test {id}"
+source_file = "main.x"
+run = ["./main"]
+compile = ["cc", "main.x"]
+
+[self_test]
+source = "x"
+input = ""
+expected = "ok"
+"""
+
+
+def test_the_repository_ships_python() -> None:
+    languages = discover_languages(Settings().languages_dir)
+    python = languages["python"]
+    assert python.run == ("python3", "-B", "main.py")
+    assert python.source_file == "main.py"
+    assert python.self_test is not None
+
+
+def test_a_new_folder_is_a_new_language(tmp_path: Path) -> None:
+    for lang_id in ("alpha", "beta"):
+        folder = tmp_path / lang_id
+        folder.mkdir()
+        (folder / "Dockerfile").write_text("FROM scratch\n")
+        (folder / "language.toml").write_text(DEFINITION.format(id=lang_id))
+    (tmp_path / "notes").mkdir()  # a folder without a definition is ignored
+    languages = discover_languages(tmp_path)
+    assert sorted(languages) == ["alpha", "beta"]
+    assert languages["beta"].compile == ("cc", "main.x")
+    assert languages["beta"].image_tag("p") == "p/beta:latest"
+
+
+def test_the_image_digest_follows_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "alpha"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    (folder / "language.toml").write_text(DEFINITION.format(id="alpha"))
+    before = discover_languages(tmp_path)["alpha"].context_digest()
+    (folder / "Dockerfile").write_text("FROM scratch\nLABEL x=1\n")
+    assert discover_languages(tmp_path)["alpha"].context_digest() != before
+
+
+def test_a_malformed_definition_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    (folder / "language.toml").write_text('id = "broken"\nname = "x"\n')
+    with pytest.raises(LanguageError, match="source_file"):
+        discover_languages(tmp_path)
