@@ -286,8 +286,6 @@ async def test_full_queue_is_503_with_retry_after(service: Start) -> None:
         "id": "HQ000000000000000002",
     }
     first = asyncio.create_task(post_exec(client, slow))
-    while client.app.get(STORE) is None or not (await client.get("/readyz")).ok:
-        await asyncio.sleep(0.05)
     for _ in range(100):  # wait until the first submission holds the only slot
         if (await (await client.get("/readyz")).json())["execution"]["running"] == 1:
             break

@@ -1,0 +1,27 @@
+# The codeexec service. It drives the host's Docker engine through the mounted socket
+# and builds the sandbox images from /app/sandbox-images on first start.
+ARG BASE=debian:bookworm-slim
+FROM ${BASE}
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       python3 python3-venv ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY codeexec ./codeexec
+# Offline installs: `make wheelhouse` fills dist/wheelhouse/ on the host; with wheels
+# there, nothing is fetched from an index. Without them, pip installs from PyPI.
+COPY dist/wheelhouse/ /tmp/wheelhouse/
+RUN python3 -m venv /opt/venv \
+    && if ls /tmp/wheelhouse/*.whl >/dev/null 2>&1; then \
+         /opt/venv/bin/pip install --no-cache-dir --quiet --no-index --find-links /tmp/wheelhouse codeexec; \
+       else \
+         /opt/venv/bin/pip install --no-cache-dir --quiet . ; \
+       fi \
+    && rm -rf /tmp/wheelhouse
+COPY sandbox-images ./sandbox-images
+ENV PATH=/opt/venv/bin:$PATH \
+    CODEEXEC_HOST=0.0.0.0 \
+    CODEEXEC_LANGUAGES_DIR=/app/sandbox-images
+EXPOSE 8080
+CMD ["codeexec", "serve"]

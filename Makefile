@@ -1,0 +1,34 @@
+# `make run`  — start codeexec with its embedded defaults (SQLite, demo problems, images built if missing)
+# `make test` — provision Docker/MariaDB where possible, then lint, type-check and run every test
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint provision wheelhouse clean
+
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/codeexec serve
+
+provision:
+	bash scripts/provision.sh
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(BIN)/.installed provision lint
+	CODEEXEC_SANDBOX_BASE=$${CODEEXEC_SANDBOX_BASE:-local/debian:bookworm-slim} $(BIN)/pytest
+
+# Wheels for an offline `docker build` of the service image (see the Dockerfile).
+wheelhouse: $(BIN)/.installed
+	rm -f dist/wheelhouse/*.whl
+	$(BIN)/pip wheel --quiet --wheel-dir dist/wheelhouse .
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache codeexec.sqlite3*

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Provision what the test suite needs on a Debian machine, as environment.md shows:
+# a Docker engine, the offline base image (no registry needed) and a MariaDB server.
+# Idempotent: a second run only checks that everything is up (a few seconds).
+# Without root or apt-get it only reports what is missing (tests then skip, except in CI).
+set -euo pipefail
+
+log() { printf '[provision] %s\n' "$*"; }
+
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+command -v mysqld_safe >/dev/null 2>&1 || missing+=(mariadb-server)
+
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    if ((${#missing[@]})); then
+        log "not root on Debian; cannot install: ${missing[*]}"
+    fi
+    exit 0
+fi
+
+if ((${#missing[@]})); then
+    log "installing ${missing[*]} ..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+    log "starting dockerd ..."
+    setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+    for _ in $(seq 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+    docker info >/dev/null 2>&1 || { tail -20 /var/log/dockerd.log; log "dockerd did not start"; exit 1; }
+fi
+
+base=local/debian:bookworm-slim
+if ! docker image inspect "$base" >/dev/null 2>&1; then
+    log "building $base from Debian packages (~20 s) ..."
+    mmdebstrap --variant=minbase --quiet bookworm - | docker import - "$base" >/dev/null
+fi
+
+# Test data is tens of MB per case: the server must accept packets that large.
+printf '[mysqld]\nmax_allowed_packet=256M\n' > /etc/mysql/mariadb.conf.d/99-codeexec.cnf
+if ! mysqladmin ping --silent >/dev/null 2>&1; then
+    log "starting MariaDB ..."
+    setsid mysqld_safe >/var/log/mysqld.log 2>&1 < /dev/null &
+    for _ in $(seq 120); do mysqladmin ping --silent >/dev/null 2>&1 && break; sleep 0.5; done
+fi
+mysql -uroot <<'SQL'
+SET GLOBAL max_allowed_packet = 268435456;
+CREATE DATABASE IF NOT EXISTS codeexec CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS 'codeexec'@'127.0.0.1' IDENTIFIED BY 'codeexec';
+GRANT ALL ON codeexec.* TO 'codeexec'@'127.0.0.1';
+SQL
+log "Docker, $base and MariaDB are ready"

@@ -1,0 +1,147 @@
+"""The service as a real process: MySQL backend, graceful shutdown, crash recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import docker
+import pytest
+
+from tests.conftest import REPO, free_port_for_tests, sandboxes_of
+
+SEED_REQUEST = {"code": "x = input()\nprint(x.lower())", "id": "HQ000000000000000002"}
+SLOW_REQUEST = {
+    "code": "import time\ntime.sleep(1.5)\nprint(input().lower())",
+    "id": "HQ000000000000000002",
+}
+
+
+class ServiceProcess:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port_for_tests()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "codeexec", "serve", "--port", str(self.port)],
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                assert self.proc.poll() is None, "service exited during start-up"
+                try:
+                    async with session.get(f"{self.url}/readyz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise AssertionError("service did not become ready")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def spawn(tmp_path: Path, instance_name: str) -> Iterator[Any]:
+    started: list[ServiceProcess] = []
+
+    def start(**env: str) -> ServiceProcess:
+        values = {
+            "CODEEXEC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.sqlite3'}",
+            "CODEEXEC_INSTANCE_NAME": instance_name,
+            "CODEEXEC_DRAIN_TIMEOUT_S": "30",
+        }
+        values.update(env)
+        service = ServiceProcess(values, tmp_path / "service.log")
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+async def post(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as session, session.post(f"{url}/exec", json=payload) as r:
+        return r.status, await r.json()
+
+
+async def test_exec_against_mysql(spawn: Any, mysql_url: str, docker_engine: Any) -> None:
+    service = spawn(CODEEXEC_DATABASE_URL=mysql_url)
+    await service.wait_ready()
+    status, body = await post(service.url, SEED_REQUEST)
+    assert status == 200
+    assert body["passed"] is True
+    assert body["hiddenTests"] == {"failed": 0, "passed": 2}
+
+
+async def test_sigterm_drains_in_flight_requests(
+    spawn: Any, docker_engine: docker.DockerClient, instance_name: str
+) -> None:
+    service = spawn()
+    await service.wait_ready()
+    in_flight = asyncio.create_task(post(service.url, SLOW_REQUEST))
+    for _ in range(100):  # until its container exists
+        if sandboxes_of(docker_engine, instance_name):
+            break
+        await asyncio.sleep(0.05)
+    service.proc.send_signal(signal.SIGTERM)
+    await asyncio.sleep(0.3)
+    # New connections are refused (or answered 503) while the drain runs.
+    try:
+        status, body = await post(service.url, SEED_REQUEST)
+        assert status == 503 and "shutting down" in body["error"]
+    except aiohttp.ClientConnectionError:
+        pass
+    status, body = await in_flight
+    assert status == 200 and body["passed"] is True
+    assert await asyncio.to_thread(service.proc.wait, 60) == 0
+    assert sandboxes_of(docker_engine, instance_name) == []
+
+
+async def test_sigint_exits_cleanly(spawn: Any) -> None:
+    service = spawn()
+    await service.wait_ready()
+    service.proc.send_signal(signal.SIGINT)
+    assert await asyncio.to_thread(service.proc.wait, 60) == 0
+
+
+async def test_containers_left_by_a_killed_service_are_removed_at_start(
+    spawn: Any, docker_engine: docker.DockerClient, instance_name: str
+) -> None:
+    service = spawn()
+    await service.wait_ready()
+    in_flight = asyncio.create_task(post(service.url, SLOW_REQUEST))
+    for _ in range(200):
+        if sandboxes_of(docker_engine, instance_name):
+            break
+        await asyncio.sleep(0.05)
+    assert sandboxes_of(docker_engine, instance_name), "the submission never started"
+    service.proc.kill()  # SIGKILL: no cleanup runs
+    service.proc.wait()
+    with pytest.raises(aiohttp.ClientError):
+        await in_flight
+    assert sandboxes_of(docker_engine, instance_name)  # the stray is still there
+    restarted = spawn()
+    await restarted.wait_ready()
+    assert sandboxes_of(docker_engine, instance_name) == []
+    status, body = await post(restarted.url, SEED_REQUEST)
+    assert status == 200 and body["passed"] is True
