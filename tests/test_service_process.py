@@ -38,8 +38,8 @@ class ServiceProcess:
             stderr=subprocess.STDOUT,
         )
 
-    async def wait_ready(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_ready(self, within_s: float = 120) -> None:
+        deadline = time.monotonic() + within_s
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:
                 assert self.proc.poll() is None, "service exited during start-up"
