@@ -320,3 +320,27 @@ async def test_readyz_reports_dependencies(service: Start) -> None:
     assert body["database"] is True and body["docker"] is True
     assert body["languages"]["python"]["available"] is True
     assert (await (await client.get("/healthz")).json()) == {"status": "ok"}
+
+
+async def test_a_language_failing_its_self_test_is_unavailable(
+    service: Start, tmp_path: Any
+) -> None:
+    import shutil
+
+    from tests.conftest import REPO
+
+    languages = tmp_path / "languages"
+    shutil.copytree(REPO / "sandbox-images" / "python", languages / "python")
+    broken = languages / "brokenpy"
+    shutil.copytree(REPO / "sandbox-images" / "python", broken)
+    definition = (broken / "language.toml").read_text()
+    definition = definition.replace('id = "python"', 'id = "brokenpy"')
+    definition = definition.replace('expected = "hello\\n"', 'expected = "not hello\\n"')
+    (broken / "language.toml").write_text(definition)
+    client = await service(languages_dir=languages)
+    body = await (await client.get("/readyz")).json()
+    assert body["languages"]["python"] == {"available": True}
+    assert body["languages"]["brokenpy"]["available"] is False
+    assert "self-test failed with WA" in body["languages"]["brokenpy"]["reason"]
+    status, answer = await post_exec(client, {**SEED_REQUEST, "language": "brokenpy"})
+    assert status == 400 and "python" in answer["detail"]

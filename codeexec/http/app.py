@@ -31,6 +31,7 @@ from codeexec.http.keys import (
 )
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
+from codeexec.judge.self_test import run_self_tests
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.images import ImageManager
 from codeexec.sandbox.languages import discover_languages
@@ -75,11 +76,15 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
         removed = await gateway.remove_strays(settings.instance_name)
         if removed:
             log.warning("removed %d sandbox container(s) left by an earlier run", removed)
+        unavailable = app[LIFECYCLE].unavailable
         failures = await ImageManager(settings, gateway).ensure(app[LANGUAGES].values())
-        app[LIFECYCLE].unavailable.update({k: v for k, v in failures.items() if v})
+        unavailable.update({k: v for k, v in failures.items() if v})
         factory = SandboxFactory(settings, gateway)
+        judge = Judge(settings, factory)
+        built = [lang for lang in app[LANGUAGES].values() if lang.id not in unavailable]
+        unavailable.update(await run_self_tests(judge, built))
         app[DOCKER] = gateway
-        app[JUDGE] = Judge(settings, factory)
+        app[JUDGE] = judge
         try:
             yield
         finally:

@@ -1,0 +1,46 @@
+"""Start-up self-tests: each language's tiny program must pass in its own sandbox.
+
+A language whose self-test fails is marked unavailable (with the reason, in ``/readyz``)
+instead of stopping the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from codeexec.judge.judge import Judge
+from codeexec.sandbox.languages import Language
+from codeexec.store.problems import Problem, ProblemSnapshot, TestCase
+
+log = logging.getLogger(__name__)
+
+
+async def _self_test(judge: Judge, language: Language) -> str | None:
+    test = language.self_test
+    if test is None:
+        return None
+    snapshot = ProblemSnapshot(
+        Problem(id=f"self-test:{language.id}"),
+        (TestCase(test.input.encode(), test.expected.encode()),),
+    )
+    try:
+        judgement = await judge.judge(language, test.source.encode(), snapshot)
+    except Exception as exc:
+        return f"self-test could not run: {exc}"
+    if judgement.passed:
+        return None
+    if judgement.compile_failed:
+        return f"self-test did not compile: {judgement.compile_output[:500]}"
+    return f"self-test failed with {judgement.results[0].verdict.value}"
+
+
+async def run_self_tests(judge: Judge, languages: Iterable[Language]) -> dict[str, str]:
+    """{language id: reason} for every language whose self-test failed."""
+    languages = list(languages)
+    outcomes = await asyncio.gather(*(_self_test(judge, lang) for lang in languages))
+    failures = {lang.id: reason for lang, reason in zip(languages, outcomes, strict=True) if reason}
+    for lang_id, reason in failures.items():
+        log.error("language %s unavailable: %s", lang_id, reason)
+    return failures
