@@ -22,7 +22,9 @@ CONTRACT_TEST_KEYS = ("expected", "got", "input", "passed")
 
 def seed_example_response() -> str:
     """The JSON block after '**Respuesta**' in seed 004, verbatim."""
-    seed = next((SHARED / "seeds").glob("004_*")).read_text(encoding="utf-8")
+    found = sorted((SHARED / "seeds").glob("004_*"))
+    assert found, f"seed 004 not found under {SHARED}/seeds (shared/ must sit beside the repo)"
+    seed = found[0].read_text(encoding="utf-8")
     after = seed.split("**Respuesta**", 1)[1]
     return re.search(r"```\s*json\n(.*?)\n```", after, re.S).group(1)  # type: ignore[union-attr]
 
