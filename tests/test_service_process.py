@@ -84,6 +84,18 @@ async def post(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return r.status, await r.json()
 
 
+async def start_slow_submission(
+    service: ServiceProcess, engine: docker.DockerClient, instance: str
+) -> asyncio.Task[tuple[int, dict[str, Any]]]:
+    """POST a submission that sleeps, and return once its container exists."""
+    task = asyncio.create_task(post(service.url, SLOW_REQUEST))
+    for _ in range(200):
+        if sandboxes_of(engine, instance):
+            return task
+        await asyncio.sleep(0.05)
+    raise AssertionError("the submission never started")
+
+
 async def test_exec_against_mysql(spawn: Any, mysql_url: str, docker_engine: Any) -> None:
     service = spawn(CODEEXEC_DATABASE_URL=mysql_url)
     await service.wait_ready()
@@ -98,11 +110,7 @@ async def test_sigterm_drains_in_flight_requests(
 ) -> None:
     service = spawn()
     await service.wait_ready()
-    in_flight = asyncio.create_task(post(service.url, SLOW_REQUEST))
-    for _ in range(100):  # until its container exists
-        if sandboxes_of(docker_engine, instance_name):
-            break
-        await asyncio.sleep(0.05)
+    in_flight = await start_slow_submission(service, docker_engine, instance_name)
     service.proc.send_signal(signal.SIGTERM)
     await asyncio.sleep(0.3)
     # New connections are refused (or answered 503) while the drain runs.
@@ -129,12 +137,7 @@ async def test_containers_left_by_a_killed_service_are_removed_at_start(
 ) -> None:
     service = spawn()
     await service.wait_ready()
-    in_flight = asyncio.create_task(post(service.url, SLOW_REQUEST))
-    for _ in range(200):
-        if sandboxes_of(docker_engine, instance_name):
-            break
-        await asyncio.sleep(0.05)
-    assert sandboxes_of(docker_engine, instance_name), "the submission never started"
+    in_flight = await start_slow_submission(service, docker_engine, instance_name)
     service.proc.kill()  # SIGKILL: no cleanup runs
     service.proc.wait()
     with pytest.raises(aiohttp.ClientError):
