@@ -346,3 +346,16 @@ async def test_a_language_failing_its_self_test_is_unavailable(
     assert "self-test failed with WA" in body["languages"]["brokenpy"]["reason"]
     status, answer = await post_exec(client, {**SEED_REQUEST, "language": "brokenpy"})
     assert status == 400 and "python" in answer["detail"]
+
+
+async def test_draining_service_refuses_new_work_with_503(service: Start) -> None:
+    from codeexec.http.keys import LIFECYCLE
+
+    client = await service()
+    client.app[LIFECYCLE].draining = True
+    response = await client.post("/exec", json=SEED_REQUEST)
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "2"
+    assert (await response.json()) == {"error": "Service is shutting down"}
+    assert (await client.get("/healthz")).status == 200  # liveness still answers
+    assert (await client.get("/readyz")).status == 503  # but it is not ready
