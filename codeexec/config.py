@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     instance_name: str = "default"
     runtime: str | None = None  # e.g. "runsc" for gVisor
     sandbox_user: str = "65534:65534"
-    sandbox_pids: int = Field(64, ge=4)
+    sandbox_pids: int = Field(64, ge=4)  # the most processes any problem may allow
+    default_process_limit: int = Field(32, ge=1)
+    default_isolation: Literal["submission", "test"] = "submission"
     sandbox_cpus: float = Field(1.0, gt=0)
     sandbox_scratch_mb: int = Field(64, ge=1)
     sandbox_memory_overhead_mb: int = Field(64, ge=16)
@@ -100,6 +102,13 @@ class Settings(BaseSettings):
 
     def clamp_time_ms(self, value: int | None) -> int:
         return min(value or self.default_time_limit_ms, self.max_time_limit_ms)
+
+    def wall_ms(self, value: int | None, time_ms: int) -> int:
+        """A problem's wall-clock limit, or the backstop derived from its CPU limit."""
+        return min(value or max(2 * time_ms, time_ms + 1000), 2 * self.max_time_limit_ms)
+
+    def clamp_processes(self, value: int | None) -> int:
+        return min(value or self.default_process_limit, self.sandbox_pids)
 
     def clamp_memory_mb(self, value: int | None) -> int:
         return min(value or self.default_memory_limit_mb, self.max_memory_limit_mb)

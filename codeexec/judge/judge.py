@@ -1,23 +1,47 @@
-"""Judging one submission: one fresh sandbox, compile once, run every test, check each.
+"""Judging one submission: compile once, run every test, check each.
 
-The sandbox sees the source and, for each test, only that test's input; expected
+The sandbox sees the program and, for each test, only that test's input; expected
 outputs stay here, where the checker compares them with what the program printed.
+
+Isolation (per problem, server default ``CODEEXEC_DEFAULT_ISOLATION``):
+``submission`` runs every test as a fresh process in one fresh container; ``test`` gives
+every test a fresh container, started from the artifact the compile step produced.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
-from codeexec.checker import CHECKERS
+from codeexec.checker import CHECKERS, Checker
 from codeexec.config import Settings
 from codeexec.judge.verdicts import Judgement, TestResult, Verdict, limit_verdict
 from codeexec.sandbox.languages import Language
-from codeexec.sandbox.sandbox import RunLimits, RunOutcome, SandboxFactory
-from codeexec.store.problems import Problem, ProblemSnapshot
+from codeexec.sandbox.sandbox import (
+    Files,
+    RunLimits,
+    RunOutcome,
+    Sandbox,
+    SandboxError,
+    SandboxFactory,
+    SandboxFile,
+)
+from codeexec.store.problems import Problem, ProblemSnapshot, TestCase
 
 log = logging.getLogger(__name__)
 
 _COMPILE_OUTPUT_LIMIT = 64 * 1024
+_SOURCE_MODE = 0o644
+
+
+@dataclass(frozen=True)
+class _Plan:
+    language: Language
+    limits: RunLimits
+    processes: int
+    memory_mb: int  # what the container must hold: the larger of compile and run
 
 
 class Judge:
@@ -28,13 +52,11 @@ class Judge:
     def limits_for(self, problem: Problem) -> RunLimits:
         s = self._settings
         time_ms = s.clamp_time_ms(problem.time_limit_ms)
-        output_bytes = s.clamp_output_kb(problem.output_limit_kb) * 1024
         return RunLimits(
             cpu_ms=time_ms,
-            # Wall-clock backstop for programs that sleep, block or stop themselves.
-            wall_ms=max(2 * time_ms, time_ms + 1000),
+            wall_ms=s.wall_ms(problem.wall_time_limit_ms, time_ms),
             memory_mb=s.clamp_memory_mb(problem.memory_limit_mb),
-            output_bytes=output_bytes,
+            output_bytes=s.clamp_output_kb(problem.output_limit_kb) * 1024,
             stderr_bytes=s.stderr_limit_kb * 1024,
             file_bytes=s.sandbox_scratch_mb * 1024 * 1024,
         )
@@ -53,29 +75,74 @@ class Judge:
     async def judge(
         self, language: Language, source: bytes, snapshot: ProblemSnapshot
     ) -> Judgement:
+        """Raises SandboxError only when no sandbox could be started at all."""
         problem, tests = snapshot.problem, snapshot.tests
         limits = self.limits_for(problem)
+        plan = _Plan(
+            language=language,
+            limits=limits,
+            processes=self._settings.clamp_processes(problem.process_limit),
+            memory_mb=max(limits.memory_mb, language.compile_limits.memory_mb),
+        )
+        isolation = problem.isolation or self._settings.default_isolation
+        program: Files = (SandboxFile(language.source_file, _SOURCE_MODE, source),)
         check = CHECKERS[problem.checker]
-        memory_mb = max(limits.memory_mb, language.compile_limits.memory_mb)
-        async with self._sandboxes.open(language, memory_mb) as box:
-            await box.put_files({language.source_file: source})
+        results: list[TestResult] = []
+        async with self._open(plan) as box:
+            await box.put_files(program)
             if language.compile is not None:
-                climits = self.compile_limits(language)
-                outcome = await box.run(language.compile, b"", climits, keep_files=True)
-                failure = limit_verdict(outcome, climits)
-                if failure is not None:
-                    message = _compile_message(outcome, failure)
-                    failed = tuple(TestResult(Verdict.CE, t.hidden) for t in tests)
-                    return Judgement(failed, compile_output=message, compile_failed=True)
-            results: list[TestResult] = []
-            for test in tests:
-                outcome = await box.run(language.run, test.input, limits)
-                verdict = limit_verdict(outcome, limits)
-                if verdict is None:
-                    matched = check(test.expected_output, outcome.stdout)
-                    verdict = Verdict.AC if matched else Verdict.WA
-                results.append(_result(verdict, test.hidden, outcome))
+                failed = await self._compile(box, language, tests)
+                if failed is not None:
+                    return failed
+                # Kept so later tests can start from it in a fresh container.
+                program = await box.export_files(self._settings.sandbox_scratch_mb << 20)
+            if isolation == "submission":
+                for test in tests:
+                    results.append(await self._run_test(box, plan, test, check))
+                    if not box.alive:
+                        break
+        # Every test in "test" isolation; after a sandbox died, the tests still to run.
+        for test in tests[len(results) :]:
+            async with self._open(plan) as box:
+                await box.put_files(program)
+                results.append(await self._run_test(box, plan, test, check))
         return Judgement(tuple(results))
+
+    @asynccontextmanager
+    async def _open(self, plan: _Plan) -> AsyncIterator[Sandbox]:
+        async with self._sandboxes.open(plan.language, plan.memory_mb, plan.processes) as box:
+            yield box
+
+    async def _compile(
+        self, box: Sandbox, language: Language, tests: tuple[TestCase, ...]
+    ) -> Judgement | None:
+        assert language.compile is not None
+        climits = self.compile_limits(language)
+        outcome = await box.run(language.compile, b"", climits, keep_files=True)
+        failure = limit_verdict(outcome, climits)
+        if failure is None:
+            return None
+        failed = tuple(TestResult(Verdict.CE, t.hidden) for t in tests)
+        return Judgement(
+            failed, compile_output=_compile_message(outcome, failure), compile_failed=True
+        )
+
+    async def _run_test(
+        self, box: Sandbox, plan: _Plan, test: TestCase, check: Checker
+    ) -> TestResult:
+        try:
+            outcome = await box.run(plan.language.run, test.input, plan.limits)
+        except SandboxError as exc:
+            # The runner itself is gone. If the kernel killed the container for
+            # memory, the submission caused it; anything else is ours.
+            if await box.was_oom_killed():
+                return TestResult(Verdict.MLE, test.hidden, memory_kb=plan.limits.memory_mb * 1024)
+            log.error("internal error in sandbox %s: %s", box.container_id[:12], exc)
+            return TestResult(Verdict.IE, test.hidden)
+        verdict = limit_verdict(outcome, plan.limits)
+        if verdict is None:
+            verdict = Verdict.AC if check(test.expected_output, outcome.stdout) else Verdict.WA
+        return _result(verdict, test.hidden, outcome)
 
 
 def _result(verdict: Verdict, hidden: bool, outcome: RunOutcome) -> TestResult:

@@ -36,6 +36,7 @@ WORKDIR = "/sandbox"
 SCRATCH_DIRS = ("/sandbox", "/tmp")
 CGROUP_CPU = "/sys/fs/cgroup/cpuacct/cpuacct.usage"
 CGROUP_OOM = "/sys/fs/cgroup/memory/memory.oom_control"
+CGROUP_MEMORY_STAT = "/sys/fs/cgroup/memory/memory.stat"
 POLL_S = 0.05
 CHUNK = 1 << 16
 
@@ -94,6 +95,19 @@ def read_oom_kills() -> int | None:
             for line in f:
                 key, _, value = line.partition(b" ")
                 if key == b"oom_kill":
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def read_anon_bytes() -> int | None:
+    """Anonymous memory of every process in the container (page cache excluded)."""
+    try:
+        with open(CGROUP_MEMORY_STAT, "rb") as f:
+            for line in f:
+                key, _, value = line.partition(b" ")
+                if key == b"total_rss":
                     return int(value)
     except (OSError, ValueError):
         pass
@@ -287,6 +301,9 @@ def run(request: dict[str, Any], stdin_data: bytes) -> tuple[dict[str, Any], byt
     stderr_r, stderr_w = os.pipe()
     cpu_before = read_int(CGROUP_CPU)
     oom_before = read_oom_kills()
+    # Children's memory: sampled from the cgroup, above what the runner itself holds.
+    anon_before = read_anon_bytes()
+    anon_peak = anon_before
     self_before = self_cpu_ns()
     started = time.monotonic()
     pid = os.fork()
@@ -337,6 +354,9 @@ def run(request: dict[str, Any], stdin_data: bytes) -> tuple[dict[str, Any], byt
             killed_for = "wall"
         elif cpu_before is not None and now >= next_cpu_check:
             next_cpu_check = now + POLL_S
+            anon = read_anon_bytes()
+            if anon is not None and anon_peak is not None and anon > anon_peak:
+                anon_peak = anon
             used = read_int(CGROUP_CPU)
             own = self_cpu_ns() - self_before
             if used is not None and used - cpu_before - own > cpu_limit_ns + 50_000_000:
@@ -370,7 +390,10 @@ def run(request: dict[str, Any], stdin_data: bytes) -> tuple[dict[str, Any], byt
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "cpu_ms": cpu_ns // 1_000_000,
         "wall_ms": wall_ns // 1_000_000,
-        "memory_kb": usage.ru_maxrss,
+        "memory_kb": max(
+            usage.ru_maxrss,
+            (anon_peak - anon_before) // 1024 if anon_peak and anon_before else 0,
+        ),
         "oom_killed": bool(oom_before is not None and (oom_after or 0) > oom_before),
         "killed_for": killed_for,
         "stdout_overflow": out.overflowed,
@@ -404,6 +427,9 @@ def main() -> None:
                     for f, blob in zip(request["files"], blobs, strict=True)
                 ]
                 send({"op": "put", "ok": True})
+            elif op == "export":  # the baseline, for a fresh container (test isolation)
+                names = [{"name": name, "mode": mode} for name, mode, _ in BASELINE]
+                send({"op": "export", "ok": True, "files": names}, *(d for _, _, d in BASELINE))
             elif op == "run":
                 result, stdout, stderr = run(request, blobs[0] if blobs else b"")
                 send(dict(result, op="run", ok=True), stdout, stderr)

@@ -36,6 +36,16 @@ class SandboxError(Exception):
 
 
 @dataclass(frozen=True)
+class SandboxFile:
+    name: str  # relative to the sandbox's working directory
+    mode: int
+    data: bytes
+
+
+Files = tuple[SandboxFile, ...]
+
+
+@dataclass(frozen=True)
 class RunLimits:
     cpu_ms: int
     wall_ms: int
@@ -89,20 +99,48 @@ class RunOutcome:
 class Sandbox:
     """A started container whose runner executes commands on request."""
 
-    def __init__(self, container_id: str, stream: RunnerStream, language: Language) -> None:
+    def __init__(
+        self,
+        container_id: str,
+        stream: RunnerStream,
+        language: Language,
+        gateway: DockerGateway,
+    ) -> None:
         self.container_id = container_id
         self.language = language
         self._stream = stream
+        self._gateway = gateway
+        self.alive = True  # False once the runner stopped answering
 
-    async def put_files(self, files: dict[str, bytes]) -> None:
-        names = list(files)
+    async def was_oom_killed(self) -> bool:
+        """Whether the kernel killed the whole container for memory (e.g. the runner)."""
+        try:
+            state = await self._gateway.inspect_state(self.container_id)
+        except Exception:
+            return False
+        return bool(state.get("OOMKilled"))
+
+    async def put_files(self, files: Files) -> None:
+        """Make ``files`` the program every later run starts from."""
         await self._stream.send(
-            {"op": "put", "files": [{"name": n, "mode": 0o644} for n in names]},
-            *(files[n] for n in names),
+            {"op": "put", "files": [{"name": f.name, "mode": f.mode} for f in files]},
+            *(f.data for f in files),
         )
         header, _ = await self._reply(_START_TIMEOUT_S, 0)
         if not header.get("ok"):
             raise SandboxError(f"runner refused files: {header.get('error')}")
+
+    async def export_files(self, max_bytes: int) -> Files:
+        """The program as the compile step left it, to start another sandbox from."""
+        await self._stream.send({"op": "export"})
+        header, blobs = await self._reply(_START_TIMEOUT_S, max_bytes)
+        entries = header.get("files")
+        if not header.get("ok") or not isinstance(entries, list) or len(entries) != len(blobs):
+            raise SandboxError(f"runner could not export files: {header.get('error')}")
+        return tuple(
+            SandboxFile(str(e["name"]), int(e["mode"]), blob)
+            for e, blob in zip(entries, blobs, strict=True)
+        )
 
     async def run(
         self,
@@ -133,8 +171,10 @@ class Sandbox:
         try:
             return await asyncio.wait_for(self._stream.receive(max_blob), within_s)
         except TimeoutError as exc:
+            self.alive = False
             raise SandboxError("sandbox runner did not answer in time") from exc
         except ProtocolError as exc:
+            self.alive = False
             raise SandboxError(str(exc)) from exc
 
 
@@ -144,7 +184,9 @@ class SandboxFactory:
         self._gateway = gateway
         self._live: set[str] = set()
 
-    def container_config(self, language: Language, memory_mb: int) -> dict[str, Any]:
+    def container_config(
+        self, language: Language, memory_mb: int, processes: int
+    ) -> dict[str, Any]:
         s = self._settings
         uid, _, gid = s.sandbox_user.partition(":")
         scratch = f"size={s.sandbox_scratch_mb}m,uid={uid},gid={gid or uid},mode=0700"
@@ -170,7 +212,7 @@ class SandboxFactory:
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "ipc_mode": "none",
-            "pids_limit": s.sandbox_pids,
+            "pids_limit": processes + 1,  # + the runner
             "mem_limit": f"{hard_mb}m",
             "memswap_limit": f"{hard_mb}m",
             "mem_swappiness": 0,
@@ -185,11 +227,14 @@ class SandboxFactory:
         }
 
     @asynccontextmanager
-    async def open(self, language: Language, memory_mb: int) -> AsyncIterator[Sandbox]:
+    async def open(
+        self, language: Language, memory_mb: int, processes: int
+    ) -> AsyncIterator[Sandbox]:
         container_id: str | None = None
         stream: RunnerStream | None = None
         try:
-            container_id = await self._gateway.create(**self.container_config(language, memory_mb))
+            config = self.container_config(language, memory_mb, processes)
+            container_id = await self._gateway.create(**config)
             self._live.add(container_id)
             reader, writer = await self._gateway.attach(container_id)
             stream = RunnerStream(reader, writer)
@@ -200,7 +245,7 @@ class SandboxFactory:
                 raise SandboxError(f"sandbox runner did not start: {exc}") from exc
             if hello.get("op") != "ready":
                 raise SandboxError(f"unexpected runner greeting {hello!r:.200}")
-            yield Sandbox(container_id, stream, language)
+            yield Sandbox(container_id, stream, language, self._gateway)
         finally:
             if stream is not None:
                 stream.close()

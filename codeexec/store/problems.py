@@ -36,6 +36,9 @@ class Problem:
     time_limit_ms: int | None = None
     memory_limit_mb: int | None = None
     output_limit_kb: int | None = None
+    wall_time_limit_ms: int | None = None
+    process_limit: int | None = None
+    isolation: str | None = None  # "submission" | "test"; None: the server default
     checker: str = "lines"
     screening: dict[str, list[str]] | None = None
     statement: str | None = None
@@ -57,6 +60,9 @@ def _row_to_problem(row: Any) -> Problem:
         time_limit_ms=row.time_limit_ms,
         memory_limit_mb=row.memory_limit_mb,
         output_limit_kb=row.output_limit_kb,
+        wall_time_limit_ms=row.wall_time_limit_ms,
+        process_limit=row.process_limit,
+        isolation=row.isolation,
         checker=row.checker,
         screening=json.loads(row.screening) if row.screening is not None else None,
         statement=row.statement,
@@ -147,6 +153,9 @@ class ProblemStore:
             "time_limit_ms": problem.time_limit_ms,
             "memory_limit_mb": problem.memory_limit_mb,
             "output_limit_kb": problem.output_limit_kb,
+            "wall_time_limit_ms": problem.wall_time_limit_ms,
+            "process_limit": problem.process_limit,
+            "isolation": problem.isolation,
             "checker": problem.checker,
             "screening": json.dumps(problem.screening) if problem.screening is not None else None,
         }

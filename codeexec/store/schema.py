@@ -42,6 +42,9 @@ problems = Table(
     Column("time_limit_ms", Integer, nullable=True),
     Column("memory_limit_mb", Integer, nullable=True),
     Column("output_limit_kb", Integer, nullable=True),
+    Column("wall_time_limit_ms", Integer, nullable=True),
+    Column("process_limit", Integer, nullable=True),
+    Column("isolation", String(16), nullable=True),  # "submission" | "test" | NULL
     Column("checker", String(32), nullable=False, server_default="lines"),
     # JSON object {language: [names]}; NULL means "the server default policy".
     Column("screening", Text, nullable=True),
