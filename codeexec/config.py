@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     max_memory_limit_mb: int = Field(2048, ge=8)
     max_output_limit_kb: int = Field(64 * 1024, ge=1)
     stderr_limit_kb: int = Field(64, ge=1)
+    # How much of a shown test's output responses carry (`got`); checking uses all of it.
+    shown_output_limit_kb: int = Field(64, ge=1)
 
     # Screening
     screening_python: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PYTHON_DISALLOWED

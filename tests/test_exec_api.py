@@ -359,3 +359,79 @@ async def test_draining_service_refuses_new_work_with_503(service: Start) -> Non
     assert (await response.json()) == {"error": "Service is shutting down"}
     assert (await client.get("/healthz")).status == 200  # liveness still answers
     assert (await client.get("/readyz")).status == 503  # but it is not ready
+
+
+async def test_test_isolation_gives_every_test_a_fresh_container(
+    service: Start, docker_engine: Any, instance_name: str
+) -> None:
+    client = await service()
+    # Each test reports its container's hostname (the container id prefix).
+    code = "import socket\ninput()\nprint(socket.gethostname())"
+    tests = [TestCase(b"x\n", b"?\n") for _ in range(3)]
+    anything = {"python": []}
+    await add_problem(client, Problem(id="per-test", isolation="test", screening=anything), tests)
+    await add_problem(
+        client, Problem(id="per-submission", isolation="submission", screening=anything), tests
+    )
+    _, per_test = await post_exec(client, {"code": code, "id": "per-test"})
+    _, per_submission = await post_exec(client, {"code": code, "id": "per-submission"})
+    assert len({t["got"] for t in per_test["shownTests"]}) == 3
+    assert len({t["got"] for t in per_submission["shownTests"]}) == 1
+
+
+async def test_compiled_artifact_reaches_every_container_in_test_isolation(service: Start) -> None:
+    client = await service()
+    tests = [TestCase(b"DaN\n", b"dan\n"), TestCase(b"X\n", b"x\n", hidden=True)]
+    await add_problem(client, Problem(id="iso-ok", isolation="test"), tests)
+    status, body = await post_exec(client, {**SEED_REQUEST, "id": "iso-ok"})
+    assert status == 200 and body["passed"] is True
+
+
+async def test_process_limit_per_problem(service: Start) -> None:
+    client = await service()
+    code = (
+        "import os, time\nn = 0\ntry:\n    for _ in range(50):\n"
+        "        if os.fork() == 0:\n            time.sleep(5)\n            os._exit(0)\n"
+        "        n += 1\nexcept OSError:\n    pass\nprint(n)\n"
+    )
+    await add_problem(
+        client,
+        Problem(id="procs", process_limit=5, screening={"python": []}),
+        [TestCase(b"", b"4\n")],
+    )
+    status, body = await post_exec(client, {"code": code, "id": "procs"})
+    assert status == 200
+    assert body["shownTests"][0]["got"] == "4"  # 5 processes: itself and 4 children
+
+
+async def test_a_sandbox_killed_from_outside_is_an_internal_error_not_the_submissions(
+    service: Start, docker_engine: Any, instance_name: str
+) -> None:
+    from tests.conftest import sandboxes_of
+
+    client = await service()
+    code = "import time\nx = input()\nif x == 'slow':\n    time.sleep(3)\nprint(x)"
+    tests = [TestCase(b"slow\n", b"slow\n"), TestCase(b"fast\n", b"fast\n")]
+    await add_problem(client, Problem(id="killed", time_limit_ms=5000), tests)
+    request = asyncio.create_task(post_exec(client, {"code": code, "id": "killed"}))
+    for _ in range(200):
+        running = sandboxes_of(docker_engine, instance_name)
+        if running:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.8)  # the slow test is running now
+    running[0].kill()
+    status, body = await request
+    assert status == 200
+    assert [t["verdict"] for t in body["shownTests"]] == ["IE", "AC"]  # the rest ran anew
+    assert "not caused by the submission" in body["error"]
+
+
+async def test_long_outputs_are_truncated_in_responses_not_in_checking(service: Start) -> None:
+    client = await service(shown_output_limit_kb=1)
+    await add_problem(client, Problem(id="long"), [TestCase(b"", b"a" * 5000 + b"\n")])
+    status, body = await post_exec(client, {"code": "print('a' * 5000)", "id": "long"})
+    assert status == 200
+    test = body["shownTests"][0]
+    assert test["verdict"] == "AC"
+    assert len(test["got"]) == 1024 and test["got_truncated"] is True

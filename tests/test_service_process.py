@@ -148,3 +148,28 @@ async def test_containers_left_by_a_killed_service_are_removed_at_start(
     assert sandboxes_of(docker_engine, instance_name) == []
     status, body = await post(restarted.url, SEED_REQUEST)
     assert status == 200 and body["passed"] is True
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+async def test_service_memory_stays_flat_under_a_1gb_flood(spawn: Any) -> None:
+    service = spawn(
+        CODEEXEC_DEFAULT_OUTPUT_LIMIT_KB="16384", CODEEXEC_DEFAULT_TIME_LIMIT_MS="10000"
+    )
+    await service.wait_ready()
+    await post(service.url, SEED_REQUEST)  # warm up
+    before = rss_mb(service.proc.pid)
+    flood = (
+        "import sys\nc = b'x' * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.buffer.write(c)\n"
+    )
+    for _ in range(3):
+        status, body = await post(service.url, {"code": flood, "id": "HQ000000000000000002"})
+        assert status == 200 and body["shownTests"][0]["verdict"] == "OLE"
+    grown = rss_mb(service.proc.pid) - before
+    # 3 GB printed; the service may hold about one capped output (16 MB) plus copies.
+    assert grown < 48, f"service RSS grew {grown:.0f} MB"

@@ -49,6 +49,8 @@ def _error_of(result: TestResult) -> str:
         if result.signal is not None:
             return f"Runtime error (killed by signal {result.signal})"
         return f"Runtime error (exit code {result.exit_code})"
+    if result.verdict == Verdict.IE:
+        return "Internal error while judging (not caused by the submission)"
     return MESSAGES.get(result.verdict, "")
 
 
@@ -71,7 +73,11 @@ def exec_response(snapshot: ProblemSnapshot, judgement: Judgement) -> dict[str, 
                 "passed": ok,
                 "verdict": result.verdict.value,
                 "time_ms": result.cpu_ms,
+                "wall_ms": result.wall_ms,
                 "memory_kb": result.memory_kb,
+                "exit_code": result.exit_code,
+                "signal": result.signal,
+                "got_truncated": result.stdout_truncated,
             }
         )
     shown_passed = sum(1 for t in shown if t["passed"])

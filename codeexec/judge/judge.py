@@ -142,10 +142,12 @@ class Judge:
         verdict = limit_verdict(outcome, plan.limits)
         if verdict is None:
             verdict = Verdict.AC if check(test.expected_output, outcome.stdout) else Verdict.WA
-        return _result(verdict, test.hidden, outcome)
+        return _result(verdict, test.hidden, outcome, self._settings.shown_output_limit_kb << 10)
 
 
-def _result(verdict: Verdict, hidden: bool, outcome: RunOutcome) -> TestResult:
+def _result(verdict: Verdict, hidden: bool, outcome: RunOutcome, keep: int) -> TestResult:
+    """The verdict and measurements; of the output only what may be shown is kept
+    (nothing for hidden tests), so a judgement's memory does not grow with outputs."""
     return TestResult(
         verdict=verdict,
         hidden=hidden,
@@ -154,8 +156,9 @@ def _result(verdict: Verdict, hidden: bool, outcome: RunOutcome) -> TestResult:
         memory_kb=outcome.memory_kb,
         exit_code=outcome.exit_code,
         signal=outcome.signal,
-        stdout=outcome.stdout,
-        stderr=outcome.stderr,
+        stdout=b"" if hidden else outcome.stdout[:keep],
+        stdout_truncated=not hidden and len(outcome.stdout) > keep,
+        stderr=b"" if hidden else outcome.stderr[-keep:],
     )
 
 

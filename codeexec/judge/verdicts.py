@@ -57,7 +57,8 @@ class TestResult:
     memory_kb: int = 0
     exit_code: int | None = None
     signal: int | None = None
-    stdout: bytes = b""
+    stdout: bytes = b""  # at most the shown-output limit; empty for hidden tests
+    stdout_truncated: bool = False
     stderr: bytes = b""
 
     __test__ = False  # not a pytest test class

@@ -34,7 +34,7 @@ class RunnerStream:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
-        self._buffer = bytearray()
+        self._pending = memoryview(b"")  # stdout bytes received but not yet consumed
         self._diagnostics = bytearray()
 
     async def send(self, header: dict[str, Any], *blobs: bytes) -> None:
@@ -60,21 +60,26 @@ class RunnerStream:
         return header, blobs
 
     async def _read_stdout(self, n: int) -> bytes:
-        while len(self._buffer) < n:
-            await self._read_frame()
-        data = bytes(self._buffer[:n])
-        del self._buffer[:n]
-        return data
+        """Exactly n bytes of the runner's stdout, copied once (outputs can be large)."""
+        parts: list[memoryview] = []
+        while n:
+            if not self._pending:
+                self._pending = memoryview(await self._next_stdout_frame())
+            part, self._pending = self._pending[:n], self._pending[n:]
+            parts.append(part)
+            n -= len(part)
+        return b"".join(parts)
 
-    async def _read_frame(self) -> None:
-        try:
-            stream, size = _DOCKER_FRAME.unpack(await self._reader.readexactly(8))
-            payload = await self._reader.readexactly(size)
-        except asyncio.IncompleteReadError as exc:
-            raise ProtocolError("sandbox closed the stream") from exc
-        if stream == STDOUT:
-            self._buffer += payload
-        else:  # the runner's own diagnostics: log them, bounded
+    async def _next_stdout_frame(self) -> bytes:
+        while True:
+            try:
+                stream, size = _DOCKER_FRAME.unpack(await self._reader.readexactly(8))
+                payload = await self._reader.readexactly(size)
+            except asyncio.IncompleteReadError as exc:
+                raise ProtocolError("sandbox closed the stream") from exc
+            if stream == STDOUT:
+                return payload
+            # The runner's own diagnostics on stderr: log them, bounded.
             self._diagnostics += payload[: 4096 - len(self._diagnostics)]
             if b"\n" in payload:
                 log.warning("sandbox runner: %s", self._diagnostics.decode(errors="replace"))
