@@ -365,8 +365,8 @@ async def test_test_isolation_gives_every_test_a_fresh_container(
     service: Start, docker_engine: Any, instance_name: str
 ) -> None:
     client = await service()
-    # Each test reports its container's hostname (the container id prefix).
-    code = "import socket\ninput()\nprint(socket.gethostname())"
+    # Each test reports its container's cgroup, which names the container.
+    code = "input()\nprint([l for l in open('/proc/self/cgroup') if 'memory' in l])"
     tests = [TestCase(b"x\n", b"?\n") for _ in range(3)]
     anything = {"python": []}
     await add_problem(client, Problem(id="per-test", isolation="test", screening=anything), tests)
