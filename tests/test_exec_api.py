@@ -243,9 +243,9 @@ async def test_malformed_json_is_400_and_other_types_415(service: Start) -> None
 
 async def test_unknown_language_lists_the_valid_ones(service: Start) -> None:
     client = await service()
-    payload = {**SEED_REQUEST, "language": "c"}
+    payload = {**SEED_REQUEST, "language": "brainfuck"}
     status, body = await post_exec(client, payload)
-    assert status == 400 and "python" in body["detail"]
+    assert status == 400 and "python" in body["detail"] and "'c'" in body["detail"]
 
 
 async def test_unknown_problem_is_404(service: Start) -> None:
