@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     offline_base_tag: str = "local/debian:bookworm-slim"
     build_images: bool = True
     docker_threads: int = Field(8, ge=1)
+    pool_size: int = Field(2, ge=0)  # warm containers per language; 0 turns the pool off
+    pool_ttl_s: float = Field(300.0, gt=0)
+    pool_parallel_starts: int = Field(2, ge=1)
     instance_name: str = "default"
     runtime: str | None = None  # e.g. "runsc" for gVisor
     sandbox_user: str = "65534:65534"

@@ -91,6 +91,18 @@ def sandboxes_of(client: docker.DockerClient, instance: str) -> list[Any]:
     return list(client.containers.list(all=True, filters={"label": f"{INSTANCE_LABEL}={instance}"}))
 
 
+async def assert_only_warm_containers(app: Any, engine: docker.DockerClient, instance: str) -> None:
+    """Every container of the instance is an idle warm one: none that served a
+    submission is left (guarantee 1)."""
+    from codeexec.http.keys import SANDBOXES
+
+    pool = app[SANDBOXES].pool
+    if pool is not None:
+        await pool.settled()
+    existing = {c.id for c in sandboxes_of(engine, instance)}
+    assert existing == (pool.idle_ids() if pool is not None else set())
+
+
 @pytest_asyncio.fixture
 async def service(
     aiohttp_client: Any,

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from codeexec.http.keys import LANGUAGES as LANGUAGES_KEY
 from codeexec.http.keys import STORE
 from codeexec.store.problems import Problem, TestCase
-from tests.conftest import SHARED
+from tests.conftest import SHARED, sandboxes_of
 
 Start = Callable[..., Any]
 SEED_REQUEST = {"code": "x = input()\nprint(x.lower())", "id": "HQ000000000000000002"}
@@ -409,7 +410,7 @@ async def test_a_sandbox_killed_from_outside_is_an_internal_error_not_the_submis
 ) -> None:
     from tests.conftest import sandboxes_of
 
-    client = await service()
+    client = await service(pool_size=0)  # so the one container is the submission's
     code = "import time\nx = input()\nif x == 'slow':\n    time.sleep(3)\nprint(x)"
     tests = [TestCase(b"slow\n", b"slow\n"), TestCase(b"fast\n", b"fast\n")]
     await add_problem(client, Problem(id="killed", time_limit_ms=5000), tests)
@@ -435,3 +436,40 @@ async def test_long_outputs_are_truncated_in_responses_not_in_checking(service: 
     test = body["shownTests"][0]
     assert test["verdict"] == "AC"
     assert len(test["got"]) == 1024 and test["got_truncated"] is True
+
+
+async def test_warm_pool_serves_submissions_and_refills(
+    service: Start, docker_engine: Any, instance_name: str
+) -> None:
+    from codeexec.http.keys import SANDBOXES
+    from tests.conftest import assert_only_warm_containers
+
+    client = await service(pool_size=2)
+    pool = client.app[SANDBOXES].pool
+    await pool.settled()
+    warm = pool.idle_ids()
+    assert len(warm) == 2 * len(client.app[LANGUAGES_KEY])  # python and c
+    for _ in range(3):
+        status, body = await post_exec(client, SEED_REQUEST)
+        assert status == 200 and body["passed"] is True
+    assert pool.stats()["hits"] >= 3
+    # Each warm container served one submission and is gone; the pool is full again.
+    await assert_only_warm_containers(client.app, docker_engine, instance_name)
+    assert len(pool.idle_ids()) == len(warm)
+    used = warm - pool.idle_ids()
+    assert used and used.isdisjoint(c.id for c in sandboxes_of(docker_engine, instance_name))
+    ready = await (await client.get("/readyz")).json()
+    assert ready["pool"]["idle"]["python"] == 2
+
+
+async def test_a_problem_with_other_limits_gets_a_fresh_container(service: Start) -> None:
+    from codeexec.http.keys import SANDBOXES
+
+    client = await service(pool_size=1)
+    pool = client.app[SANDBOXES].pool
+    await pool.settled()
+    await add_problem(client, Problem(id="few-procs", process_limit=3), [TestCase(b"", b"1\n")])
+    misses = pool.stats()["misses"]
+    status, body = await post_exec(client, {"code": "print(1)", "id": "few-procs"})
+    assert status == 200 and body["passed"] is True
+    assert pool.stats()["misses"] == misses + 1

@@ -87,12 +87,15 @@ async def post(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 async def start_slow_submission(
     service: ServiceProcess, engine: docker.DockerClient, instance: str
 ) -> asyncio.Task[tuple[int, dict[str, Any]]]:
-    """POST a submission that sleeps, and return once its container exists."""
+    """POST a submission that sleeps, and return once it is being judged."""
     task = asyncio.create_task(post(service.url, SLOW_REQUEST))
-    for _ in range(200):
-        if sandboxes_of(engine, instance):
-            return task
-        await asyncio.sleep(0.05)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            async with session.get(f"{service.url}/readyz") as response:
+                if (await response.json())["execution"]["running"]:
+                    assert sandboxes_of(engine, instance)
+                    return task
+            await asyncio.sleep(0.05)
     raise AssertionError("the submission never started")
 
 
@@ -142,10 +145,11 @@ async def test_containers_left_by_a_killed_service_are_removed_at_start(
     service.proc.wait()
     with pytest.raises(aiohttp.ClientError):
         await in_flight
-    assert sandboxes_of(docker_engine, instance_name)  # the stray is still there
+    strays = {c.id for c in sandboxes_of(docker_engine, instance_name)}
+    assert strays  # the used container (and the warm ones) are still there
     restarted = spawn()
     await restarted.wait_ready()
-    assert sandboxes_of(docker_engine, instance_name) == []
+    assert strays.isdisjoint(c.id for c in sandboxes_of(docker_engine, instance_name))
     status, body = await post(restarted.url, SEED_REQUEST)
     assert status == 200 and body["passed"] is True
 

@@ -9,6 +9,7 @@ contexts close and every container is removed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -24,6 +25,7 @@ from codeexec.http.keys import (
     JUDGE,
     LANGUAGES,
     LIFECYCLE,
+    SANDBOXES,
     SCREENER,
     SETTINGS,
     STORE,
@@ -35,6 +37,7 @@ from codeexec.judge.self_test import run_self_tests
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.images import ImageManager
 from codeexec.sandbox.languages import discover_languages
+from codeexec.sandbox.pool import WarmPool
 from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
 from codeexec.store.demo import seed_demo_problems
@@ -83,11 +86,24 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
         judge = Judge(settings, factory)
         built = [lang for lang in app[LANGUAGES].values() if lang.id not in unavailable]
         unavailable.update(await run_self_tests(judge, built))
+        usable = [lang for lang in built if lang.id not in unavailable]
+        recycler: asyncio.Task[None] | None = None
+        if settings.pool_size:
+            pool = WarmPool(
+                factory, settings.pool_size, settings.pool_ttl_s, settings.pool_parallel_starts
+            )
+            factory.pool = pool
+            for language in usable:
+                pool.replenish(language)
+            recycler = asyncio.create_task(pool.recycle(usable))
         app[DOCKER] = gateway
+        app[SANDBOXES] = factory
         app[JUDGE] = judge
         try:
             yield
         finally:
+            if recycler is not None:
+                recycler.cancel()
             await factory.remove_all()
             await gateway.remove_strays(settings.instance_name)
     finally:

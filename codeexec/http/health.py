@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import web
 
 from codeexec.http.errors import json_response
-from codeexec.http.keys import ADMISSION, DOCKER, LANGUAGES, LIFECYCLE, STORE
+from codeexec.http.keys import ADMISSION, DOCKER, LANGUAGES, LIFECYCLE, SANDBOXES, STORE
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -36,5 +36,6 @@ async def readyz(request: web.Request) -> web.Response:
         "draining": lifecycle.draining,
         "languages": languages,
         "execution": app[ADMISSION].stats(),
+        "pool": pool.stats() if (pool := app[SANDBOXES].pool) else None,
     }
     return json_response(body, status=200 if ready else 503)

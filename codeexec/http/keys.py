@@ -11,6 +11,7 @@ from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.languages import Language
+from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
 from codeexec.store.problems import ProblemStore
 
@@ -28,6 +29,7 @@ LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 LANGUAGES = web.AppKey("languages", dict[str, Language])
 STORE = web.AppKey("store", ProblemStore)
 DOCKER = web.AppKey("docker", DockerGateway)
+SANDBOXES = web.AppKey("sandboxes", SandboxFactory)
 JUDGE = web.AppKey("judge", Judge)
 SCREENER = web.AppKey("screener", Screener)
 ADMISSION = web.AppKey("admission", Admission)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker.types import LogConfig, Ulimit
 
@@ -22,6 +23,9 @@ from codeexec.config import Settings
 from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, DockerGateway
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.protocol import ProtocolError, RunnerStream
+
+if TYPE_CHECKING:
+    from codeexec.sandbox.pool import WarmPool
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +109,22 @@ class Sandbox:
         stream: RunnerStream,
         language: Language,
         gateway: DockerGateway,
+        *,
+        memory_mb: int,
+        processes: int,
     ) -> None:
         self.container_id = container_id
         self.language = language
+        self.memory_mb = memory_mb
+        self.processes = processes
         self._stream = stream
         self._gateway = gateway
         self.alive = True  # False once the runner stopped answering
+        self.started_at = time.monotonic()
+
+    def close(self) -> None:
+        self.alive = False
+        self._stream.close()
 
     async def was_oom_killed(self) -> bool:
         """Whether the kernel killed the whole container for memory (e.g. the runner)."""
@@ -183,6 +197,14 @@ class SandboxFactory:
         self._settings = settings
         self._gateway = gateway
         self._live: set[str] = set()
+        self.pool: WarmPool | None = None
+
+    def default_shape(self, language: Language) -> tuple[int, int]:
+        """(memory MB, processes) of a warm container: what a problem gets by default."""
+        s = self._settings
+        return max(
+            s.default_memory_limit_mb, language.compile_limits.memory_mb
+        ), s.default_process_limit
 
     def container_config(
         self, language: Language, memory_mb: int, processes: int
@@ -230,12 +252,26 @@ class SandboxFactory:
     async def open(
         self, language: Language, memory_mb: int, processes: int
     ) -> AsyncIterator[Sandbox]:
-        container_id: str | None = None
+        """A sandbox no other submission has used: a warm one when one fits, else new.
+        It is removed when the block ends, whatever happened."""
+        box = self.pool.take(language, memory_mb, processes) if self.pool else None
+        if self.pool:
+            self.pool.replenish(language)
+        if box is None:
+            box = await self.start(language, memory_mb, processes)
+        try:
+            yield box
+        finally:
+            # Shielded: a cancelled request still removes its container.
+            await asyncio.shield(self.discard(box))
+
+    async def start(self, language: Language, memory_mb: int, processes: int) -> Sandbox:
+        """Create, attach and start a container, and wait until its runner is ready."""
+        config = self.container_config(language, memory_mb, processes)
+        container_id = await self._gateway.create(**config)
+        self._live.add(container_id)
         stream: RunnerStream | None = None
         try:
-            config = self.container_config(language, memory_mb, processes)
-            container_id = await self._gateway.create(**config)
-            self._live.add(container_id)
             reader, writer = await self._gateway.attach(container_id)
             stream = RunnerStream(reader, writer)
             await self._gateway.start(container_id)
@@ -245,13 +281,23 @@ class SandboxFactory:
                 raise SandboxError(f"sandbox runner did not start: {exc}") from exc
             if hello.get("op") != "ready":
                 raise SandboxError(f"unexpected runner greeting {hello!r:.200}")
-            yield Sandbox(container_id, stream, language, self._gateway)
-        finally:
+            return Sandbox(
+                container_id,
+                stream,
+                language,
+                self._gateway,
+                memory_mb=memory_mb,
+                processes=processes,
+            )
+        except BaseException:
             if stream is not None:
                 stream.close()
-            if container_id is not None:
-                # Shielded: a cancelled request still removes its container.
-                await asyncio.shield(self._remove(container_id))
+            await asyncio.shield(self._remove(container_id))
+            raise
+
+    async def discard(self, box: Sandbox) -> None:
+        box.close()
+        await self._remove(box.container_id)
 
     async def _remove(self, container_id: str) -> None:
         try:
@@ -263,4 +309,9 @@ class SandboxFactory:
 
     async def remove_all(self) -> None:
         """Remove every container this factory still has (used at shutdown)."""
+        if self.pool is not None:
+            await self.pool.close()
         await asyncio.gather(*(self._remove(cid) for cid in list(self._live)))
+
+    def live_ids(self) -> set[str]:
+        return set(self._live)
