@@ -97,6 +97,7 @@ async def assert_only_warm_containers(app: Any, engine: docker.DockerClient, ins
     from codeexec.http.keys import SANDBOXES
 
     pool = app[SANDBOXES].pool
+    await app[SANDBOXES].removals_done()
     if pool is not None:
         await pool.settled()
     existing = {c.id for c in sandboxes_of(engine, instance)}

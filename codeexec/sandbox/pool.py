@@ -107,9 +107,10 @@ class WarmPool:
         }
 
     async def settled(self) -> None:
-        """Wait until no container is being started or discarded (for tests)."""
+        """Wait until no container is being started, discarded or removed (for tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._factory.removals_done()
 
     def idle_ids(self) -> set[str]:
         return {b.container_id for boxes in self._idle.values() for b in boxes}
