@@ -50,8 +50,10 @@ def submission(work):
 
 epicbox.configure(
     profiles=[
-        # read_only=False: epicbox copies files into the container's filesystem.
-        epicbox.Profile(name, image, user="65534", read_only=False)
+        # read_only=False: epicbox copies files into the container's filesystem. Its
+        # working-directory volume (used to compile C once) is root-owned, so the C
+        # profile runs as root; Python runs as nobody.
+        epicbox.Profile(name, image, user="root" if name == "c" else "65534", read_only=False)
         for name, image in spec["images"].items()
     ]
 )

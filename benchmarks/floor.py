@@ -17,9 +17,9 @@ import docker
 from benchmarks.workload import Workload
 
 TIMER = r"""
-import json, os, subprocess, sys, time
+import json, os, subprocess, sys, tempfile, time
 spec = json.loads(sys.argv[1])
-os.chdir("/tmp")
+os.chdir(tempfile.mkdtemp(dir="/tmp"))  # concurrent clients do not share files
 open(spec["source_file"], "w").write(spec["source"])
 for i, (given, _) in enumerate(spec["tests"]):
     open(f"in{i}", "w").write(given)

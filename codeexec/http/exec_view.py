@@ -135,14 +135,14 @@ async def exec_code(request: web.Request) -> web.Response:
 
     screener = app[SCREENER]
     policy = screener.policy_for(language.id, snapshot.problem.screening)
-    screening = await screener.screen(language.id, payload.code, policy)
+    screening = await screener.screen(language.id, payload.code, language.source_file, policy)
     if screening.disallowed:
         names = ", ".join(screening.disallowed)
         raise ApiError(403, f"Found disallowed functions in code ({names})")
-    if screening.unparseable:
+    if screening.compile_error:
         judgement = Judgement(
             tuple(TestResult(Verdict.CE, t.hidden) for t in snapshot.tests),
-            compile_output=screening.unparseable,
+            compile_output=screening.compile_error,
             compile_failed=True,
         )
         return json_response(exec_response(snapshot, judgement))

@@ -74,10 +74,14 @@ def _resolve(parts: list[str], aliases: dict[str, str]) -> str:
 def disallowed_names(source: str, patterns: Iterable[str]) -> list[str]:
     """Sorted names in ``source`` that the policy disallows. Raises SyntaxError and,
     for pathological input, RecursionError or MemoryError."""
+    return disallowed_in_tree(ast.parse(source), patterns)
+
+
+def disallowed_in_tree(tree: ast.AST, patterns: Iterable[str]) -> list[str]:
+    """Sorted names in a parsed program that the policy disallows."""
     patterns = tuple(patterns)
     if not patterns:
         return []
-    tree = ast.parse(source)
     aliases, stars, imported = _imports(tree)
     found = {name for name in imported if name_matches(name, patterns)}
     for node in ast.walk(tree):  # iterative: deep trees cannot exhaust the stack here

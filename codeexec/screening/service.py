@@ -2,21 +2,23 @@
 
 Parsing untrusted source is CPU-bound and a pathological program (deep nesting,
 megabytes of code) can exhaust the parser's stack; so it runs in a separate process
-with a timeout. A crashed or hung worker is replaced and the program is reported as
-unparseable; the service itself is never affected.
+with a timeout. A crashed or hung worker is replaced and the program is
+reported as a compile error; the service itself is never affected.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import logging
 import multiprocessing
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from codeexec.config import Settings
-from codeexec.screening.python import disallowed_names
+from codeexec.screening.python import disallowed_in_tree
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +26,22 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ScreeningResult:
     disallowed: tuple[str, ...] = ()
-    # Set when the program cannot be parsed safely (not for ordinary syntax errors,
-    # which the compile step reports as a compile error with the compiler's message).
-    unparseable: str | None = None
+    # A compile error found while parsing (a syntax error, formatted as the language
+    # reports it, or a program too deeply nested to parse safely): judged CE at once.
+    compile_error: str | None = None
 
 
-def _screen_python(source: str, patterns: tuple[str, ...]) -> ScreeningResult:
+def _screen_python(source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
+    """Parse once: the syntax check (Python's compile step) and the policy check."""
     try:
-        return ScreeningResult(tuple(disallowed_names(source, patterns)))
+        tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
-        if "too many nested" in str(exc) or "too complex" in str(exc):
-            return ScreeningResult(unparseable=f"program too deeply nested: {exc.msg}")
-        return ScreeningResult()  # the compile step reports it with line numbers
+        if "too many nested" in str(exc.msg):
+            return ScreeningResult(compile_error=f"program too deeply nested: {exc.msg}")
+        return ScreeningResult(compile_error="".join(traceback.format_exception_only(exc)).strip())
     except (RecursionError, MemoryError) as exc:
-        return ScreeningResult(unparseable=f"program too deeply nested ({type(exc).__name__})")
+        return ScreeningResult(compile_error=f"program too deeply nested ({type(exc).__name__})")
+    return ScreeningResult(tuple(disallowed_in_tree(tree, patterns)))
 
 
 SCREENERS = {"python": _screen_python}
@@ -74,26 +78,26 @@ class Screener:
             process.kill()
 
     async def warm_up(self) -> None:
-        await self.screen("python", "pass", ("eval",))
+        await self.screen("python", "pass", "main.py", ("eval",))
 
     async def screen(
-        self, language: str, source: str, patterns: tuple[str, ...]
+        self, language: str, source: str, filename: str, patterns: tuple[str, ...]
     ) -> ScreeningResult:
         check = SCREENERS.get(language)
-        if check is None or not patterns:
+        if check is None:
             return ScreeningResult()
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self._executor(), check, source, patterns)
+            future = loop.run_in_executor(self._executor(), check, source, filename, patterns)
             return await asyncio.wait_for(future, self._timeout)
         except TimeoutError:
             log.warning("screening timed out after %.1fs; worker replaced", self._timeout)
             self._discard_pool()
-            return ScreeningResult(unparseable="program too complex to screen in time")
+            return ScreeningResult(compile_error="program too complex to screen in time")
         except BrokenProcessPool:
             log.warning("screening worker crashed; worker replaced")
             self._discard_pool()
-            return ScreeningResult(unparseable="program crashed the parser")
+            return ScreeningResult(compile_error="program crashed the parser")
 
     def close(self) -> None:
         self._discard_pool()
