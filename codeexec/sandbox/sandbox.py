@@ -256,13 +256,15 @@ class SandboxFactory:
         """A sandbox no other submission has used: a warm one when one fits, else new.
         It is removed when the block ends, whatever happened."""
         box = self.pool.take(language, memory_mb, processes) if self.pool else None
-        if self.pool:
-            self.pool.replenish(language)
         if box is None:
             box = await self.start(language, memory_mb, processes)
         try:
             yield box
         finally:
+            # Refilled once the submission is done: a container start is CPU work for
+            # the engine that would otherwise compete with this submission's tests.
+            if self.pool:
+                self.pool.replenish(language)
             # Removal (~100 ms of Docker work) happens after the response, in a task
             # that shutdown waits for; a cancelled request still removes its container.
             box.close()
