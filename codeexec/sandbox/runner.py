@@ -141,29 +141,26 @@ def read_int(path: str) -> int | None:
         return None
 
 
-def read_oom_kills() -> int | None:
+def read_cgroup_value(path: str, wanted: bytes) -> int | None:
+    """One counter from a cgroup file of ``key value`` lines."""
     try:
-        with open(CGROUP_OOM, "rb") as f:
+        with open(path, "rb") as f:
             for line in f:
                 key, _, value = line.partition(b" ")
-                if key == b"oom_kill":
+                if key == wanted:
                     return int(value)
     except (OSError, ValueError):
         pass
     return None
+
+
+def read_oom_kills() -> int | None:
+    return read_cgroup_value(CGROUP_OOM, b"oom_kill")
 
 
 def read_anon_bytes() -> int | None:
     """Anonymous memory of every process in the container (page cache excluded)."""
-    try:
-        with open(CGROUP_MEMORY_STAT, "rb") as f:
-            for line in f:
-                key, _, value = line.partition(b" ")
-                if key == b"total_rss":
-                    return int(value)
-    except (OSError, ValueError):
-        pass
-    return None
+    return read_cgroup_value(CGROUP_MEMORY_STAT, b"total_rss")
 
 
 def self_cpu_ns() -> int:
