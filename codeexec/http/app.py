@@ -31,9 +31,10 @@ from codeexec.http.keys import (
     STORE,
     Lifecycle,
 )
+from codeexec.http.languages_view import list_languages
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
-from codeexec.judge.self_test import run_self_tests
+from codeexec.judge.self_test import installed_versions, run_self_tests
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.images import ImageManager
 from codeexec.sandbox.languages import discover_languages
@@ -85,7 +86,11 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
         factory = SandboxFactory(settings, gateway)
         judge = Judge(settings, factory)
         built = [lang for lang in app[LANGUAGES].values() if lang.id not in unavailable]
-        unavailable.update(await run_self_tests(judge, built))
+        checks = await asyncio.gather(
+            run_self_tests(judge, built), installed_versions(judge, factory, built)
+        )
+        unavailable.update(checks[0])
+        app[LIFECYCLE].versions.update(checks[1])
         usable = [lang for lang in built if lang.id not in unavailable]
         recycler: asyncio.Task[None] | None = None
         if settings.pool_size:
@@ -139,4 +144,5 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_post("/exec", exec_code)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/api/v1/languages", list_languages)
     return app

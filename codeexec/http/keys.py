@@ -22,6 +22,7 @@ class Lifecycle:
 
     draining: bool = False
     unavailable: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 SETTINGS = web.AppKey("settings", Settings)

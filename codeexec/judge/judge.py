@@ -140,9 +140,16 @@ class Judge:
             log.error("internal error in sandbox %s: %s", box.container_id[:12], exc)
             return TestResult(Verdict.IE, test.hidden)
         verdict = limit_verdict(outcome, plan.limits)
+        if verdict == Verdict.RE and _reports_out_of_memory(plan.language, outcome):
+            verdict = Verdict.MLE
         if verdict is None:
             verdict = Verdict.AC if check(test.expected_output, outcome.stdout) else Verdict.WA
         return _result(verdict, test.hidden, outcome, self._settings.shown_output_limit_kb << 10)
+
+
+def _reports_out_of_memory(language: Language, outcome: RunOutcome) -> bool:
+    tail = outcome.stderr[-4096:].decode("utf-8", errors="replace")
+    return any(pattern in tail for pattern in language.memory_error_patterns)
 
 
 def _result(verdict: Verdict, hidden: bool, outcome: RunOutcome, keep: int) -> TestResult:

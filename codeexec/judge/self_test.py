@@ -1,7 +1,8 @@
-"""Start-up self-tests: each language's tiny program must pass in its own sandbox.
+"""Start-up checks per language, each in its own sandbox: the self-test program must
+pass, and the version command says which toolchain is installed.
 
-A language whose self-test fails is marked unavailable (with the reason, in ``/readyz``)
-instead of stopping the service.
+A language whose self-test fails is marked unavailable (with the reason, in ``/readyz``
+and ``/api/v1/languages``) instead of stopping the service.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 
 from codeexec.judge.judge import Judge
 from codeexec.sandbox.languages import Language
+from codeexec.sandbox.sandbox import SandboxError, SandboxFactory
 from codeexec.store.problems import Problem, ProblemSnapshot, TestCase
 
 log = logging.getLogger(__name__)
@@ -44,3 +46,26 @@ async def run_self_tests(judge: Judge, languages: Iterable[Language]) -> dict[st
     for lang_id, reason in failures.items():
         log.error("language %s unavailable: %s", lang_id, reason)
     return failures
+
+
+async def _version(judge: Judge, sandboxes: SandboxFactory, language: Language) -> str:
+    if language.version_command is None:
+        return ""
+    memory_mb, processes = sandboxes.default_shape(language)
+    try:
+        async with sandboxes.open(language, memory_mb, processes) as box:
+            outcome = await box.run(language.version_command, b"", judge.compile_limits(language))
+    except SandboxError as exc:
+        log.warning("no version for %s: %s", language.id, exc)
+        return ""
+    text = (outcome.stdout or outcome.stderr).decode("utf-8", errors="replace")
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+async def installed_versions(
+    judge: Judge, sandboxes: SandboxFactory, languages: Iterable[Language]
+) -> dict[str, str]:
+    """{language id: the first line its version command prints}, as installed."""
+    languages = list(languages)
+    found = await asyncio.gather(*(_version(judge, sandboxes, lang) for lang in languages))
+    return {lang.id: version for lang, version in zip(languages, found, strict=True)}

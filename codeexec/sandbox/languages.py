@@ -43,6 +43,9 @@ class Language:
     self_test: SelfTest | None
     folder: Path
     env: dict[str, str] = field(default_factory=dict)
+    # stderr text with which the language's runtime reports running out of memory
+    # (e.g. the JVM's OutOfMemoryError): such a runtime error is judged MLE.
+    memory_error_patterns: tuple[str, ...] = ()
 
     def image_tag(self, prefix: str) -> str:
         return f"{prefix}/{self.id}:latest"
@@ -89,6 +92,7 @@ def load_language(folder: Path) -> Language:
             self_test=SelfTest(**test) if test else None,
             folder=folder,
             env={str(k): str(v) for k, v in data.get("env", {}).items()},
+            memory_error_patterns=tuple(str(p) for p in data.get("memory_error_patterns", [])),
         )
     except (KeyError, TypeError) as exc:
         raise LanguageError(f"{path}: missing or malformed field {exc}") from exc

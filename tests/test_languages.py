@@ -1,0 +1,114 @@
+"""Every language judges the Kattis packages correctly through POST /exec, compiled once.
+
+Programs are in tests/languages/programs.toml; the data is ../shared/testdata/kattis.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
+
+from codeexec.http.app import make_app
+from codeexec.http.keys import STORE
+from codeexec.store.problems import Problem, TestCase
+from tests.conftest import REPO, SHARED, base_settings, docker_client, sandboxes_of
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+PROGRAMS: dict[str, dict[str, str]] = tomllib.loads(
+    (Path(__file__).parent / "languages" / "programs.toml").read_text(encoding="utf-8")
+)
+LANGUAGES = sorted(PROGRAMS)
+KATTIS = SHARED / "testdata" / "kattis"
+# What each program must get on `different` (one shown sample, two hidden secret tests).
+EXPECTED = {"ac": "AC", "wa": "WA", "re": "RE", "tle": "TLE", "ce": "CE"}
+
+
+def kattis_tests(problem: str) -> list[TestCase]:
+    """data/sample -> shown, data/secret -> hidden, in lexicographic order."""
+    tests = []
+    for group, hidden in (("sample", False), ("secret", True)):
+        folder = KATTIS / problem / "data" / group
+        for given in sorted(folder.glob("*.in")) if folder.is_dir() else []:
+            tests.append(
+                TestCase(given.read_bytes(), given.with_suffix(".ans").read_bytes(), hidden)
+            )
+    assert tests, f"no Kattis data for {problem} under {KATTIS}"
+    return tests
+
+
+@pytest.fixture(scope="module")
+def engine() -> docker.DockerClient:
+    return docker_client()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def client(
+    engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[TestClient[Any, Any]]:
+    instance = f"languages-{uuid.uuid4().hex[:8]}"
+    database = tmp_path_factory.mktemp("languages") / "store.sqlite3"
+    settings = base_settings(database_url=f"sqlite:///{database}", instance_name=instance)
+    test_client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings)))
+    await test_client.start_server()
+    store = test_client.app[STORE]
+    anything = {lang: [] for lang in LANGUAGES}  # this suite judges, it does not screen
+    await store.save(
+        Problem(id="hello", memory_limit_mb=512, screening=anything), kattis_tests("hello")
+    )
+    await store.save(
+        Problem(id="different", time_limit_ms=2000, screening=anything), kattis_tests("different")
+    )
+    yield test_client
+    await test_client.close()
+    assert sandboxes_of(engine, instance) == []
+
+
+async def test_every_language_is_listed_available_with_its_version(
+    client: TestClient[Any, Any],
+) -> None:
+    response = await client.get("/api/v1/languages")
+    assert response.status == 200
+    listed = {item["id"]: item for item in (await response.json())["languages"]}
+    assert sorted(listed) == LANGUAGES
+    for lang_id, item in listed.items():
+        assert item["available"] is True, (lang_id, item.get("reason"))
+        assert item["version"], lang_id
+        assert item["name"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_hello(client: TestClient[Any, Any], language: str) -> None:
+    payload = {"code": PROGRAMS[language]["hello"], "id": "hello", "language": language}
+    response = await client.post("/exec", json=payload)
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["passed"] is True, body
+    assert body["hiddenTests"] == {"failed": 0, "passed": 1}
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_different(client: TestClient[Any, Any], language: str, kind: str) -> None:
+    payload = {"code": PROGRAMS[language][kind], "id": "different", "language": language}
+    response = await client.post("/exec", json=payload)
+    body = await response.json()
+    assert response.status == 200, body
+    verdict = EXPECTED[kind]
+    assert body["shownTests"][0]["verdict"] == verdict, body
+    if kind == "ac":
+        assert body["passed"] is True and body["hiddenTests"] == {"failed": 0, "passed": 2}
+    else:
+        assert body["passed"] is False and body["hiddenTests"]["failed"] == 2
+    if kind == "ce":
+        # The compiler's message, never the host's paths.
+        assert body["error"]
+        assert str(REPO) not in body["error"] and "/work/" not in body["error"]
