@@ -62,6 +62,8 @@ class Settings(BaseSettings):
 
     # Sandbox
     languages_dir: Path = _REPO_ROOT / "sandbox-images"
+    # Which of the discovered languages to offer (comma-separated ids); empty: all.
+    languages: Annotated[tuple[str, ...], NoDecode] = ()
     image_prefix: str = "codeexec-sandbox"
     sandbox_base: str = "debian:bookworm-slim"
     offline_base_tag: str = "local/debian:bookworm-slim"
@@ -97,7 +99,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
-    @field_validator("screening_python", mode="before")
+    @field_validator("screening_python", "languages", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
         # A comma-separated environment variable; an empty string means "allow all".

@@ -69,6 +69,9 @@ def base_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "sandbox_base": os.environ.get("CODEEXEC_SANDBOX_BASE", "debian:bookworm-slim"),
         "concurrency": 2,
+        # Short-lived test services start quicker with two languages; the language and
+        # hostile suites enable them all.
+        "languages": ("python", "c"),
     }
     values.update(overrides)
     return Settings(**values)

@@ -84,7 +84,9 @@ async def client(
     engine: docker.DockerClient, instance: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[TestClient[Any, Any]]:
     database = tmp_path_factory.mktemp("hostile") / "store.sqlite3"
-    settings = base_settings(database_url=f"sqlite:///{database}", instance_name=instance)
+    settings = base_settings(
+        database_url=f"sqlite:///{database}", instance_name=instance, languages=()
+    )
     test_client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings)))
     await test_client.start_server()
     for case in CASES:

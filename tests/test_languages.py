@@ -56,7 +56,9 @@ async def client(
 ) -> AsyncIterator[TestClient[Any, Any]]:
     instance = f"languages-{uuid.uuid4().hex[:8]}"
     database = tmp_path_factory.mktemp("languages") / "store.sqlite3"
-    settings = base_settings(database_url=f"sqlite:///{database}", instance_name=instance)
+    settings = base_settings(
+        database_url=f"sqlite:///{database}", instance_name=instance, languages=()
+    )
     test_client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings)))
     await test_client.start_server()
     store = test_client.app[STORE]

@@ -68,6 +68,7 @@ def spawn(tmp_path: Path, instance_name: str) -> Iterator[Any]:
             "CODEEXEC_DATABASE_URL": f"sqlite:///{tmp_path / 'svc.sqlite3'}",
             "CODEEXEC_INSTANCE_NAME": instance_name,
             "CODEEXEC_DRAIN_TIMEOUT_S": "30",
+            "CODEEXEC_LANGUAGES": "python,c",
         }
         values.update(env)
         service = ServiceProcess(values, tmp_path / "service.log")

@@ -137,7 +137,7 @@ def make_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[LIFECYCLE] = Lifecycle()
-    app[LANGUAGES] = discover_languages(settings.languages_dir)
+    app[LANGUAGES] = discover_languages(settings.languages_dir, settings.languages)
     app[ADMISSION] = Admission(settings.concurrency, settings.queue_size)
     app.cleanup_ctx.extend([_store, _sandboxes, _screener])
     app.on_shutdown.append(_start_draining)

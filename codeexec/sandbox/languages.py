@@ -98,10 +98,16 @@ def load_language(folder: Path) -> Language:
         raise LanguageError(f"{path}: missing or malformed field {exc}") from exc
 
 
-def discover_languages(root: Path) -> dict[str, Language]:
-    """Every ``<root>/<id>/language.toml`` that has a Dockerfile beside it."""
+def discover_languages(root: Path, enabled: tuple[str, ...] = ()) -> dict[str, Language]:
+    """Every ``<root>/<id>/language.toml`` that has a Dockerfile beside it (only the
+    ``enabled`` ids when given)."""
+    unknown = set(enabled) - {p.name for p in root.iterdir() if p.is_dir()}
+    if unknown:
+        raise LanguageError(f"no language folder for {sorted(unknown)} in {root}")
     languages = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if enabled and folder.name not in enabled:
+            continue
         if (folder / "language.toml").is_file() and (folder / "Dockerfile").is_file():
             language = load_language(folder)
             languages[language.id] = language

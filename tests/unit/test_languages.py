@@ -52,6 +52,22 @@ def test_the_image_digest_follows_the_folder(tmp_path: Path) -> None:
     assert discover_languages(tmp_path)["alpha"].context_digest() != before
 
 
+def test_only_enabled_languages_are_offered(tmp_path: Path) -> None:
+    for lang_id in ("alpha", "beta"):
+        folder = tmp_path / lang_id
+        folder.mkdir()
+        (folder / "Dockerfile").write_text("FROM scratch\n")
+        (folder / "language.toml").write_text(DEFINITION.format(id=lang_id))
+    assert list(discover_languages(tmp_path, ("beta",))) == ["beta"]
+    with pytest.raises(LanguageError, match="gamma"):
+        discover_languages(tmp_path, ("gamma",))
+
+
+def test_the_repository_ships_eight_languages() -> None:
+    languages = discover_languages(Settings().languages_dir)
+    assert sorted(languages) == ["bash", "c", "cpp", "go", "java", "javascript", "python", "rust"]
+
+
 def test_a_malformed_definition_is_reported(tmp_path: Path) -> None:
     folder = tmp_path / "broken"
     folder.mkdir()
