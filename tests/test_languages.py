@@ -69,6 +69,7 @@ async def client(
     await store.save(
         Problem(id="different", time_limit_ms=2000, screening=anything), kattis_tests("different")
     )
+    await store.save(Problem(id="screened"), kattis_tests("hello"))  # server default policies
     yield test_client
     await test_client.close()
     assert sandboxes_of(engine, instance) == []
@@ -114,3 +115,33 @@ async def test_different(client: TestClient[Any, Any], language: str, kind: str)
         # The compiler's message, never the host's paths.
         assert body["error"]
         assert str(REPO) not in body["error"] and "/work/" not in body["error"]
+
+
+DISALLOWED = {
+    "python": ("import os\nos.system('ls')", "os.system"),
+    "c": ('#include <stdlib.h>\nint main(void) { return system("ls"); }', "system"),
+    "cpp": ('#include <cstdlib>\nint main() { return std::system("ls"); }', "std.system"),
+    "java": (
+        "class Main { public static void main(String[] a) throws Exception "
+        '{ Runtime.getRuntime().exec("ls"); } }',
+        "Runtime.getRuntime.exec",
+    ),
+    "javascript": ('require("child_process").execSync("ls");', "child_process"),
+    "go": ('package main\nimport "os/exec"\nfunc main() { exec.Command("ls").Run() }', "os/exec"),
+    "rust": ('fn main() { std::process::Command::new("ls").status().unwrap(); }', "std.process"),
+    "bash": ("curl example.com", "curl"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_default_screening_refuses_disallowed_calls(
+    client: TestClient[Any, Any], language: str
+) -> None:
+    code, name = DISALLOWED[language]
+    response = await client.post(
+        "/exec", json={"code": code, "id": "screened", "language": language}
+    )
+    body = await response.json()
+    assert response.status == 403, body
+    assert body["error"].startswith("Found disallowed functions in code (")
+    assert name in body["error"]

@@ -116,7 +116,7 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _screener(app: web.Application) -> AsyncIterator[None]:
-    screener = Screener(app[SETTINGS])
+    screener = Screener(app[SETTINGS], app[LANGUAGES])
     await screener.warm_up()
     app[SCREENER] = screener
     try:
@@ -139,7 +139,7 @@ def make_app(settings: Settings) -> web.Application:
     app[LIFECYCLE] = Lifecycle()
     app[LANGUAGES] = discover_languages(settings.languages_dir, settings.languages)
     app[ADMISSION] = Admission(settings.concurrency, settings.queue_size)
-    app.cleanup_ctx.extend([_store, _sandboxes, _screener])
+    app.cleanup_ctx.extend([_store, _screener, _sandboxes])
     app.on_shutdown.append(_start_draining)
     app.router.add_post("/exec", exec_code)
     app.router.add_get("/healthz", healthz)

@@ -46,6 +46,8 @@ class Language:
     # stderr text with which the language's runtime reports running out of memory
     # (e.g. the JVM's OutOfMemoryError): such a runtime error is judged MLE.
     memory_error_patterns: tuple[str, ...] = ()
+    # The server's default screening policy for this language (a problem may set its own).
+    disallowed: tuple[str, ...] = ()
 
     def image_tag(self, prefix: str) -> str:
         return f"{prefix}/{self.id}:latest"
@@ -93,6 +95,7 @@ def load_language(folder: Path) -> Language:
             folder=folder,
             env={str(k): str(v) for k, v in data.get("env", {}).items()},
             memory_error_patterns=tuple(str(p) for p in data.get("memory_error_patterns", [])),
+            disallowed=tuple(str(n) for n in data.get("screening", {}).get("disallowed", [])),
         )
     except (KeyError, TypeError) as exc:
         raise LanguageError(f"{path}: missing or malformed field {exc}") from exc

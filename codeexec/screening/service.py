@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import functools
 import logging
 import multiprocessing
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from codeexec.config import Settings
+from codeexec.sandbox.languages import Language
+from codeexec.screening import syntax_tree
 from codeexec.screening.python import disallowed_in_tree
 
 log = logging.getLogger(__name__)
@@ -44,13 +48,30 @@ def _screen_python(source: str, filename: str, patterns: tuple[str, ...]) -> Scr
     return ScreeningResult(tuple(disallowed_in_tree(tree, patterns)))
 
 
-SCREENERS = {"python": _screen_python}
+def _screen_syntax_tree(
+    language: str, source: str, filename: str, patterns: tuple[str, ...]
+) -> ScreeningResult:
+    try:
+        return ScreeningResult(
+            tuple(syntax_tree.disallowed_names(language, source.encode(), patterns))
+        )
+    except (RecursionError, MemoryError) as exc:
+        return ScreeningResult(compile_error=f"program too deeply nested ({type(exc).__name__})")
+
+
+Check = Callable[[str, str, tuple[str, ...]], ScreeningResult]
+SCREENERS: dict[str, Check] = {"python": _screen_python}
+for _language in syntax_tree.GRAMMARS:
+    SCREENERS[_language] = functools.partial(_screen_syntax_tree, _language)
 
 
 class Screener:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, languages: dict[str, Language]) -> None:
         self._timeout = settings.screening_timeout_s
-        self._defaults: dict[str, tuple[str, ...]] = {"python": settings.screening_python}
+        # Each language's default policy is in its language.toml; Python's can also be
+        # set with CODEEXEC_SCREENING_PYTHON.
+        self._defaults = {lang_id: lang.disallowed for lang_id, lang in languages.items()}
+        self._defaults["python"] = settings.screening_python
         self._pool: ProcessPoolExecutor | None = None
 
     def policy_for(

@@ -1,0 +1,82 @@
+"""Screening for the tree-sitter languages: names on the parse tree, never text."""
+
+import pytest
+
+from codeexec.config import Settings
+from codeexec.sandbox.languages import discover_languages
+from codeexec.screening.syntax_tree import disallowed_names, normalise
+
+DEFAULTS = {
+    lang.id: lang.disallowed for lang in discover_languages(Settings().languages_dir).values()
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "expected"),
+    [
+        ("c", 'int main(void) { system("ls"); }', ["system"]),
+        ("c", "int main(void) { int (*f)(const char *) = system; }", ["system"]),
+        ("cpp", 'int main() { std::system("ls"); }', ["std.system", "system"]),
+        ("cpp", "using namespace std;\nint main() { popen(0, 0); }", ["popen"]),
+        (
+            "java",
+            'class M { void f() throws Exception { Runtime.getRuntime().exec("ls"); } }',
+            ["Runtime.getRuntime.exec"],
+        ),
+        ("java", 'class M { void f() { new ProcessBuilder("ls"); } }', ["ProcessBuilder"]),
+        ("java", "import java.net.Socket;\nclass M {}", ["java.net", "java.net.Socket"]),
+        (
+            "javascript",
+            'const cp = require("child_process");\ncp.exec("ls");',
+            ["child_process", "child_process.exec"],
+        ),
+        (
+            "javascript",
+            'const { execSync: run } = require("child_process");\nrun("ls");',
+            ["child_process", "child_process.execSync"],
+        ),
+        ("javascript", 'import * as cp from "child_process";', ["child_process"]),
+        ("javascript", 'eval("1 + 1");', ["eval"]),
+        (
+            "go",
+            'package main\nimport e "os/exec"\nfunc main() { e.Command("ls").Run() }',
+            ["os/exec", "os/exec.Command", "os/exec.Command.Run"],
+        ),
+        (
+            "rust",
+            'use std::process::Command;\nfn main() { Command::new("ls"); }',
+            ["std.process", "std.process.Command", "std.process.Command.new"],
+        ),
+        ("rust", "fn main() { std::process::exit(1); }", ["std.process", "std.process.exit"]),
+        ("bash", 'eval "$x"\n/usr/bin/curl example.com', ["curl", "eval"]),
+    ],
+)
+def test_disallowed_names_are_found(language: str, source: str, expected: list[str]) -> None:
+    assert disallowed_names(language, source.encode(), DEFAULTS[language]) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "source"),
+    [
+        ("c", '/* system("ls") */\nint main(void) { puts("system popen"); }'),
+        ("cpp", '// std::system\nint main() { const char *s = "std::system"; }'),
+        ("java", 'class M { /* Runtime.getRuntime().exec */ String s = "ProcessBuilder"; }'),
+        ("javascript", '// require("child_process")\nconsole.log("child_process eval");'),
+        ("go", 'package main\nimport "fmt"\n// os/exec\nfunc main() { fmt.Println("os/exec") }'),
+        ("rust", '// std::process::Command\nfn main() { println!("std::process"); }'),
+        ("bash", "echo 'eval curl'\n# eval\nprintf '%s\\n' curl"),
+    ],
+)
+def test_strings_and_comments_never_trigger(language: str, source: str) -> None:
+    assert disallowed_names(language, source.encode(), DEFAULTS[language]) == []
+
+
+def test_every_tree_sitter_language_has_a_default_policy() -> None:
+    for language in ("c", "cpp", "java", "javascript", "go", "rust", "bash"):
+        assert DEFAULTS[language], language
+
+
+def test_names_are_compared_in_one_normal_form() -> None:
+    assert normalise("std::system") == "std.system"
+    assert normalise("Runtime.getRuntime().exec") == "Runtime.getRuntime.exec"
+    assert normalise("a -> b") == "a.b"
