@@ -474,3 +474,39 @@ async def test_a_problem_with_other_limits_gets_a_fresh_container(service: Start
     status, body = await post_exec(client, {"code": "print(1)", "id": "few-procs"})
     assert status == 200 and body["passed"] is True
     assert pool.stats()["misses"] == misses + 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "detail"),
+    [
+        ({"files": [{"name": "../x.py", "content": ""}]}, "../x.py"),
+        ({"files": [{"name": "/etc/passwd", "content": ""}]}, "/etc/passwd"),
+        ({"files": [{"name": "a b.py", "content": ""}]}, "a b.py"),
+        ({"files": [{"name": ".hidden", "content": ""}]}, ".hidden"),
+        ({"files": [{"name": "x/../../y.py", "content": ""}]}, "x/../../y.py"),
+        ({"files": [{"name": "main.py", "content": ""}] * 2}, "twice"),
+        ({"files": [{"name": "a.py", "content": ""}], "entry_point": "b.py"}, "b.py"),
+        ({"files": [], "entry_point": "b.py"}, "1 to 64"),
+        ({"code": "print(1)", "files": [{"name": "main.py", "content": ""}]}, "either"),
+        ({}, "either"),
+    ],
+)
+async def test_bad_files_are_400(service: Start, payload: dict[str, Any], detail: str) -> None:
+    client = await service()
+    status, body = await post_exec(client, {**payload, "id": "HQ000000000000000002"})
+    assert status == 400
+    assert body["error"] == "Error reading request body"
+    assert detail in body["detail"]
+
+
+async def test_every_python_file_is_screened(service: Start) -> None:
+    client = await service()
+    files = [
+        {"name": "main.py", "content": "import helper\nprint(helper.lower(input()))"},
+        {"name": "helper.py", "content": "import os\nos.system('ls')\nlower = str.lower"},
+    ]
+    status, body = await post_exec(client, {"files": files, "id": "HQ000000000000000002"})
+    assert (status, body) == (403, {"error": "Found disallowed functions in code (os.system)"})
+    files[1]["content"] = "def lower(s):\n    return s.lower()\n"
+    status, body = await post_exec(client, {"files": files, "id": "HQ000000000000000002"})
+    assert status == 200 and body["passed"] is True

@@ -145,3 +145,71 @@ async def test_default_screening_refuses_disallowed_calls(
     assert response.status == 403, body
     assert body["error"].startswith("Found disallowed functions in code (")
     assert name in body["error"]
+
+
+MULTI_FILE = {
+    "python": (
+        [
+            {
+                "name": "solution.py",
+                "content": "from helpers.text import GREETING\nprint(GREETING)",
+            },
+            {"name": "helpers/__init__.py", "content": ""},
+            {"name": "helpers/text.py", "content": "GREETING = 'Hello World!'"},
+        ],
+        "solution.py",
+    ),
+    "c": (
+        [
+            {
+                "name": "main.c",
+                "content": '#include "greet.h"\nint main(void) { greet(); return 0; }',
+            },
+            {
+                "name": "greet.c",
+                "content": '#include <stdio.h>\nvoid greet(void) { puts("Hello World!"); }',
+            },
+            {"name": "greet.h", "content": "void greet(void);"},
+        ],
+        None,
+    ),
+    "java": (
+        [
+            {
+                "name": "App.java",
+                "content": "public class App { public static void main(String[] a) "
+                "{ System.out.println(Greeting.TEXT); } }",
+            },
+            {
+                "name": "Greeting.java",
+                "content": 'class Greeting { static final String TEXT = "Hello World!"; }',
+            },
+        ],
+        "App.java",
+    ),
+    "go": (
+        [
+            {
+                "name": "main.go",
+                "content": 'package main\nimport "fmt"\nfunc main() { fmt.Println(greeting()) }',
+            },
+            {
+                "name": "greet.go",
+                "content": 'package main\n\nfunc greeting() string { return "Hello World!" }',
+            },
+        ],
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(MULTI_FILE))
+async def test_multi_file_submissions(client: TestClient[Any, Any], language: str) -> None:
+    files, entry = MULTI_FILE[language]
+    payload: dict[str, Any] = {"files": files, "id": "hello", "language": language}
+    if entry:
+        payload["entry_point"] = entry
+    response = await client.post("/exec", json=payload)
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["passed"] is True, body

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import PurePosixPath
 from typing import Any
 
 from aiohttp import web
@@ -18,9 +19,11 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
 from codeexec.http.errors import BAD_REQUEST, ApiError, json_response
 from codeexec.http.keys import ADMISSION, JUDGE, LANGUAGES, LIFECYCLE, SCREENER, SETTINGS, STORE
+from codeexec.http.submission import SourceFileIn, SubmissionError, program_files
 from codeexec.judge.admission import QueueFull
 from codeexec.judge.verdicts import MESSAGES, Judgement, TestResult, Verdict
-from codeexec.sandbox.sandbox import SandboxError
+from codeexec.sandbox.sandbox import SandboxError, SandboxFile
+from codeexec.screening.service import ScreeningResult
 from codeexec.store.problems import ProblemSnapshot
 
 log = logging.getLogger(__name__)
@@ -31,8 +34,10 @@ _ERROR_TEXT_LIMIT = 8 * 1024
 class ExecRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    code: StrictStr
     id: StrictStr
+    code: StrictStr | None = None
+    files: list[SourceFileIn] | None = None  # instead of code: several named files
+    entry_point: StrictStr | None = None  # which of the files is the program
     language: StrictStr = "python"
 
 
@@ -125,8 +130,15 @@ async def exec_code(request: web.Request) -> web.Response:
             BAD_REQUEST,
             f"unknown or unavailable language {payload.language!r}; use one of {usable}",
         )
-    source = payload.code.encode("utf-8", errors="surrogatepass")
-    if len(source) > settings.max_source_bytes:
+    try:
+        texts = program_files(language, payload.code, payload.files, payload.entry_point)
+    except SubmissionError as exc:
+        raise ApiError(400, BAD_REQUEST, str(exc)) from exc
+    program = tuple(
+        SandboxFile(name, 0o644, text.encode("utf-8", errors="surrogatepass"))
+        for name, text in texts.items()
+    )
+    if sum(len(f.data) for f in program) > settings.max_source_bytes:
         raise ApiError(413, "Code too large", f"at most {settings.max_source_bytes} bytes")
 
     snapshot = await app[STORE].snapshot(payload.id)
@@ -135,7 +147,18 @@ async def exec_code(request: web.Request) -> web.Response:
 
     screener = app[SCREENER]
     policy = screener.policy_for(language.id, snapshot.problem.screening)
-    screening = await screener.screen(language.id, payload.code, language.source_file, policy)
+    # Every file in the language's own source format is screened (and, for Python,
+    # syntax-checked); other files (headers, data) are not programs of that language.
+    suffix = PurePosixPath(language.source_file).suffix
+    screenings = [
+        await screener.screen(language.id, text, name, policy)
+        for name, text in texts.items()
+        if PurePosixPath(name).suffix == suffix
+    ]
+    screening = ScreeningResult(
+        tuple(sorted({n for s in screenings for n in s.disallowed})),
+        next((s.compile_error for s in screenings if s.compile_error), None),
+    )
     if screening.disallowed:
         names = ", ".join(screening.disallowed)
         raise ApiError(403, f"Found disallowed functions in code ({names})")
@@ -149,7 +172,7 @@ async def exec_code(request: web.Request) -> web.Response:
 
     try:
         async with app[ADMISSION].slot():
-            judgement = await app[JUDGE].judge(language, source, snapshot)
+            judgement = await app[JUDGE].judge(language, program, snapshot)
     except QueueFull as exc:
         raise ApiError(
             503,

@@ -26,7 +26,6 @@ from codeexec.sandbox.sandbox import (
     Sandbox,
     SandboxError,
     SandboxFactory,
-    SandboxFile,
 )
 from codeexec.store.problems import Problem, ProblemSnapshot, TestCase
 
@@ -73,7 +72,7 @@ class Judge:
         )
 
     async def judge(
-        self, language: Language, source: bytes, snapshot: ProblemSnapshot
+        self, language: Language, program: Files, snapshot: ProblemSnapshot
     ) -> Judgement:
         """Raises SandboxError only when no sandbox could be started at all."""
         problem, tests = snapshot.problem, snapshot.tests
@@ -85,7 +84,6 @@ class Judge:
             memory_mb=max(limits.memory_mb, language.compile_limits.memory_mb),
         )
         isolation = problem.isolation or self._settings.default_isolation
-        program: Files = (SandboxFile(language.source_file, _SOURCE_MODE, source),)
         check = CHECKERS[problem.checker]
         results: list[TestResult] = []
         async with self._open(plan) as box:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from codeexec.judge.judge import Judge
 from codeexec.sandbox.languages import Language
-from codeexec.sandbox.sandbox import SandboxError, SandboxFactory
+from codeexec.sandbox.sandbox import SandboxError, SandboxFactory, SandboxFile
 from codeexec.store.problems import Problem, ProblemSnapshot, TestCase
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,8 @@ async def _self_test(judge: Judge, language: Language) -> str | None:
         (TestCase(test.input.encode(), test.expected.encode()),),
     )
     try:
-        judgement = await judge.judge(language, test.source.encode(), snapshot)
+        program = (SandboxFile(language.source_file, 0o644, test.source.encode()),)
+        judgement = await judge.judge(language, program, snapshot)
     except Exception as exc:
         return f"self-test could not run: {exc}"
     if judgement.passed:
