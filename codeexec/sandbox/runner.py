@@ -8,7 +8,7 @@ messages (see ``codeexec/sandbox/protocol.py``), and for each request it:
 1. kills every other process in the container and wipes the scratch directories, so
    nothing of an earlier test survives (guarantee 2);
 2. restores the baseline files (the source, or what the compile step produced);
-3. forks the command as a fresh process with its own rlimits, feeds it the input,
+3. starts the command as a fresh process (posix_spawn) with its own rlimits, feeds it the input,
    reads stdout/stderr as capped streams, and enforces CPU/wall/output limits;
 4. answers with exit status, CPU time, wall time, peak memory and the captured output.
 
