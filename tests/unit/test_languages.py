@@ -21,6 +21,14 @@ expected = "ok"
 """
 
 
+def add_language(root: Path, lang_id: str) -> Path:
+    folder = root / lang_id
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    (folder / "language.toml").write_text(DEFINITION.format(id=lang_id))
+    return folder
+
+
 def test_the_repository_ships_python() -> None:
     languages = discover_languages(Settings().languages_dir)
     python = languages["python"]
@@ -31,10 +39,7 @@ def test_the_repository_ships_python() -> None:
 
 def test_a_new_folder_is_a_new_language(tmp_path: Path) -> None:
     for lang_id in ("alpha", "beta"):
-        folder = tmp_path / lang_id
-        folder.mkdir()
-        (folder / "Dockerfile").write_text("FROM scratch\n")
-        (folder / "language.toml").write_text(DEFINITION.format(id=lang_id))
+        add_language(tmp_path, lang_id)
     (tmp_path / "notes").mkdir()  # a folder without a definition is ignored
     languages = discover_languages(tmp_path)
     assert sorted(languages) == ["alpha", "beta"]
@@ -43,10 +48,7 @@ def test_a_new_folder_is_a_new_language(tmp_path: Path) -> None:
 
 
 def test_the_image_digest_follows_the_folder(tmp_path: Path) -> None:
-    folder = tmp_path / "alpha"
-    folder.mkdir()
-    (folder / "Dockerfile").write_text("FROM scratch\n")
-    (folder / "language.toml").write_text(DEFINITION.format(id="alpha"))
+    folder = add_language(tmp_path, "alpha")
     before = discover_languages(tmp_path)["alpha"].context_digest()
     (folder / "Dockerfile").write_text("FROM scratch\nLABEL x=1\n")
     assert discover_languages(tmp_path)["alpha"].context_digest() != before
@@ -54,10 +56,7 @@ def test_the_image_digest_follows_the_folder(tmp_path: Path) -> None:
 
 def test_only_enabled_languages_are_offered(tmp_path: Path) -> None:
     for lang_id in ("alpha", "beta"):
-        folder = tmp_path / lang_id
-        folder.mkdir()
-        (folder / "Dockerfile").write_text("FROM scratch\n")
-        (folder / "language.toml").write_text(DEFINITION.format(id=lang_id))
+        add_language(tmp_path, lang_id)
     assert list(discover_languages(tmp_path, ("beta",))) == ["beta"]
     with pytest.raises(LanguageError, match="gamma"):
         discover_languages(tmp_path, ("gamma",))
