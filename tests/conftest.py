@@ -90,8 +90,13 @@ def make_settings(tmp_path: Path, instance_name: str) -> Callable[..., Settings]
     return build
 
 
-def sandboxes_of(client: docker.DockerClient, instance: str) -> list[Any]:
-    return list(client.containers.list(all=True, filters={"label": f"{INSTANCE_LABEL}={instance}"}))
+def sandboxes_of(client: docker.DockerClient, instance: str) -> list[str]:
+    """Ids of the instance's containers. The low-level listing does not inspect each
+    container, so one being removed meanwhile cannot make this fail."""
+    found = client.api.containers(
+        all=True, quiet=True, filters={"label": f"{INSTANCE_LABEL}={instance}"}
+    )
+    return [str(c["Id"]) for c in found]
 
 
 async def assert_only_warm_containers(app: Any, engine: docker.DockerClient, instance: str) -> None:
@@ -103,7 +108,7 @@ async def assert_only_warm_containers(app: Any, engine: docker.DockerClient, ins
     await app[SANDBOXES].removals_done()
     if pool is not None:
         await pool.settled()
-    existing = {c.id for c in sandboxes_of(engine, instance)}
+    existing = set(sandboxes_of(engine, instance))
     assert existing == (pool.idle_ids() if pool is not None else set())
 
 

@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from codeexec.http.keys import LANGUAGES as LANGUAGES_KEY
-from codeexec.http.keys import STORE
+from codeexec.http.keys import SANDBOXES, STORE
 from codeexec.store.problems import Problem, TestCase
 from tests.conftest import SHARED, sandboxes_of
 
@@ -414,6 +414,7 @@ async def test_a_sandbox_killed_from_outside_is_an_internal_error_not_the_submis
     code = "import time\nx = input()\nif x == 'slow':\n    time.sleep(3)\nprint(x)"
     tests = [TestCase(b"slow\n", b"slow\n"), TestCase(b"fast\n", b"fast\n")]
     await add_problem(client, Problem(id="killed", time_limit_ms=5000), tests)
+    await client.app[SANDBOXES].removals_done()  # start-up self-test containers are gone
     request = asyncio.create_task(post_exec(client, {"code": code, "id": "killed"}))
     for _ in range(200):
         running = sandboxes_of(docker_engine, instance_name)
@@ -421,7 +422,7 @@ async def test_a_sandbox_killed_from_outside_is_an_internal_error_not_the_submis
             break
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.8)  # the slow test is running now
-    running[0].kill()
+    docker_engine.api.kill(running[0])
     status, body = await request
     assert status == 200
     assert [t["verdict"] for t in body["shownTests"]] == ["IE", "AC"]  # the rest ran anew
@@ -458,7 +459,7 @@ async def test_warm_pool_serves_submissions_and_refills(
     await assert_only_warm_containers(client.app, docker_engine, instance_name)
     assert len(pool.idle_ids()) == len(warm)
     used = warm - pool.idle_ids()
-    assert used and used.isdisjoint(c.id for c in sandboxes_of(docker_engine, instance_name))
+    assert used and used.isdisjoint(sandboxes_of(docker_engine, instance_name))
     ready = await (await client.get("/readyz")).json()
     assert ready["pool"]["idle"]["python"] == 2
 

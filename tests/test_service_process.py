@@ -146,11 +146,11 @@ async def test_containers_left_by_a_killed_service_are_removed_at_start(
     service.proc.wait()
     with pytest.raises(aiohttp.ClientError):
         await in_flight
-    strays = {c.id for c in sandboxes_of(docker_engine, instance_name)}
+    strays = set(sandboxes_of(docker_engine, instance_name))
     assert strays  # the used container (and the warm ones) are still there
     restarted = spawn()
     await restarted.wait_ready()
-    assert strays.isdisjoint(c.id for c in sandboxes_of(docker_engine, instance_name))
+    assert strays.isdisjoint(sandboxes_of(docker_engine, instance_name))
     status, body = await post(restarted.url, SEED_REQUEST)
     assert status == 200 and body["passed"] is True
 
