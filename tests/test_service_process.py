@@ -53,14 +53,21 @@ class ServiceProcess:
         raise AssertionError("service did not become ready")
 
     def stop(self) -> None:
+        """Stop as an operator would (SIGTERM: drain, remove every container)."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self._log.close()
 
 
 @pytest.fixture
-def spawn(tmp_path: Path, instance_name: str) -> Iterator[Any]:
+def spawn(
+    tmp_path: Path, instance_name: str, docker_engine: docker.DockerClient
+) -> Iterator[Any]:
     started: list[ServiceProcess] = []
 
     def start(**env: str) -> ServiceProcess:
@@ -78,6 +85,8 @@ def spawn(tmp_path: Path, instance_name: str) -> Iterator[Any]:
     yield start
     for service in started:
         service.stop()
+    # Guarantee 1: nothing of the instance outlives its (last) service.
+    assert sandboxes_of(docker_engine, instance_name) == []
 
 
 async def post(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
