@@ -65,9 +65,7 @@ class ServiceProcess:
 
 
 @pytest.fixture
-def spawn(
-    tmp_path: Path, instance_name: str, docker_engine: docker.DockerClient
-) -> Iterator[Any]:
+def spawn(tmp_path: Path, instance_name: str, docker_engine: docker.DockerClient) -> Iterator[Any]:
     started: list[ServiceProcess] = []
 
     def start(**env: str) -> ServiceProcess:

@@ -134,10 +134,7 @@ async def exec_code(request: web.Request) -> web.Response:
         texts = program_files(language, payload.code, payload.files, payload.entry_point)
     except SubmissionError as exc:
         raise ApiError(400, BAD_REQUEST, str(exc)) from exc
-    program = tuple(
-        SandboxFile(name, 0o644, text.encode("utf-8", errors="surrogatepass"))
-        for name, text in texts.items()
-    )
+    program = tuple(SandboxFile.source(name, text) for name, text in texts.items())
     if sum(len(f.data) for f in program) > settings.max_source_bytes:
         raise ApiError(413, "Code too large", f"at most {settings.max_source_bytes} bytes")
 

@@ -32,7 +32,6 @@ from codeexec.store.problems import Problem, ProblemSnapshot, TestCase
 log = logging.getLogger(__name__)
 
 _COMPILE_OUTPUT_LIMIT = 64 * 1024
-_SOURCE_MODE = 0o644
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ async def _self_test(judge: Judge, language: Language) -> str | None:
         (TestCase(test.input.encode(), test.expected.encode()),),
     )
     try:
-        program = (SandboxFile(language.source_file, 0o644, test.source.encode()),)
+        program = (SandboxFile.source(language.source_file, test.source),)
         judgement = await judge.judge(language, program, snapshot)
     except Exception as exc:
         return f"self-test could not run: {exc}"

@@ -45,6 +45,11 @@ class SandboxFile:
     mode: int
     data: bytes
 
+    @classmethod
+    def source(cls, name: str, text: str) -> SandboxFile:
+        """A submitted source file (lone surrogates kept as the bytes they stand for)."""
+        return cls(name, 0o644, text.encode("utf-8", errors="surrogatepass"))
+
 
 Files = tuple[SandboxFile, ...]
 
