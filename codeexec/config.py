@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,18 @@ class Settings(BaseSettings):
     stderr_limit_kb: int = Field(64, ge=1)
     # How much of a shown test's output responses carry (`got`); checking uses all of it.
     shown_output_limit_kb: int = Field(64, ge=1)
+
+    # Custom checker programs (a problem setter's code, in a sandbox of its own)
+    checker_time_limit_ms: int = Field(10_000, ge=1)
+    checker_memory_limit_mb: int = Field(512, ge=8)
+    # Output spooled in memory before going to a file on its way to a custom checker.
+    checker_spool_kb: int = Field(1024, ge=0)
+
+    # Problem management: write access needs this bearer token; unset disables writes.
+    admin_token: SecretStr | None = None
+    max_problem_body_mb: int = Field(256, ge=1)  # JSON create/replace bodies
+    max_package_mb: int = Field(512, ge=1)  # Kattis package uploads and imports
+    max_package_files: int = Field(20_000, ge=1)
 
     # Screening
     screening_python: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PYTHON_DISALLOWED

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from codeexec.checker import CheckerSpec
 from codeexec.http.keys import LANGUAGES as LANGUAGES_KEY
 from codeexec.http.keys import SANDBOXES, STORE
 from codeexec.store.problems import Problem, TestCase
@@ -274,7 +275,7 @@ async def test_oversized_body_is_413(service: Start) -> None:
 
 async def test_service_failure_is_500_without_traceback(service: Start) -> None:
     client = await service()
-    await add_problem(client, Problem(id="broken", checker="no-such-checker"), [TestCase(b"", b"")])
+    await add_problem(client, Problem(id="broken", checker=CheckerSpec("no-such-checker")), [TestCase(b"", b"")])
     response = await client.post("/exec", json={"code": "print(1)", "id": "broken"})
     text = await response.text()
     assert response.status == 500

@@ -84,7 +84,8 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
         failures = await ImageManager(settings, gateway).ensure(app[LANGUAGES].values())
         unavailable.update({k: v for k, v in failures.items() if v})
         factory = SandboxFactory(settings, gateway)
-        judge = Judge(settings, factory)
+        languages = app[LANGUAGES]
+        judge = Judge(settings, factory, languages)
         built = [lang for lang in app[LANGUAGES].values() if lang.id not in unavailable]
         checks = await asyncio.gather(
             run_self_tests(judge, built), installed_versions(judge, factory, built)

@@ -11,11 +11,13 @@ every test a fresh container, started from the artifact the compile step produce
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from tempfile import SpooledTemporaryFile
 
-from codeexec.checker import CHECKERS, Checker
+from codeexec.checker import CheckerSpec, CheckResult, Comparison, start_comparison
+from codeexec.checker.program import CheckerFailed, CheckerPrograms, CheckerSession
 from codeexec.config import Settings
 from codeexec.judge.verdicts import Judgement, TestResult, Verdict, limit_verdict
 from codeexec.sandbox.languages import Language
@@ -40,12 +42,33 @@ class _Plan:
     limits: RunLimits
     processes: int
     memory_mb: int  # what the container must hold: the larger of compile and run
+    checker: CheckerSpec
+
+
+class _Output:
+    """Where a test's output goes as it arrives: the checker, and the part that may be
+    shown. The whole output is never held here."""
+
+    def __init__(self, keep: int, checker: Callable[[bytes], object]) -> None:
+        self._keep = keep
+        self._checker = checker
+        self.shown = bytearray()
+        self.size = 0
+
+    def __call__(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if len(self.shown) < self._keep:
+            self.shown += chunk[: self._keep - len(self.shown)]
+        self._checker(chunk)
 
 
 class Judge:
-    def __init__(self, settings: Settings, sandboxes: SandboxFactory) -> None:
+    def __init__(
+        self, settings: Settings, sandboxes: SandboxFactory, languages: Mapping[str, Language]
+    ) -> None:
         self._settings = settings
         self._sandboxes = sandboxes
+        self.checkers = CheckerPrograms(settings, sandboxes, languages, self.compile_limits)
 
     def limits_for(self, problem: Problem) -> RunLimits:
         s = self._settings
@@ -81,9 +104,31 @@ class Judge:
             limits=limits,
             processes=self._settings.clamp_processes(problem.process_limit),
             memory_mb=max(limits.memory_mb, language.compile_limits.memory_mb),
+            checker=problem.checker,
         )
         isolation = problem.isolation or self._settings.default_isolation
-        check = CHECKERS[problem.checker]
+        async with AsyncExitStack() as stack:
+            checker = None
+            if problem.checker.mode == "custom" and tests:
+                data = max(len(t.input) + len(t.expected_output) for t in tests)
+                session = self.checkers.session(problem.checker, data, limits.output_bytes)
+                try:
+                    checker = await stack.enter_async_context(session)
+                except (CheckerFailed, SandboxError) as exc:
+                    log.error("checker of problem %s failed: %s", problem.id, exc)
+                    return Judgement(tuple(TestResult(Verdict.IE, t.hidden) for t in tests))
+            return await self._judge(plan, program, tests, isolation, checker)
+
+    async def _judge(
+        self,
+        plan: _Plan,
+        program: Files,
+        tests: tuple[TestCase, ...],
+        isolation: str,
+        checker: CheckerSession | None,
+    ) -> Judgement:
+        language = plan.language
+        check = _Check(plan.checker, checker)
         results: list[TestResult] = []
         async with self._open(plan) as box:
             await box.put_files(program)
@@ -125,23 +170,71 @@ class Judge:
         )
 
     async def _run_test(
-        self, box: Sandbox, plan: _Plan, test: TestCase, check: Checker
+        self, box: Sandbox, plan: _Plan, test: TestCase, check: _Check
     ) -> TestResult:
+        keep = 0 if test.hidden else self._settings.shown_output_limit_kb << 10
+        with check.for_test(test, self._settings.checker_spool_kb << 10) as feed:
+            output = _Output(keep, feed)
+            try:
+                outcome = await box.run(
+                    plan.language.run, test.input, plan.limits, stdout_to=output
+                )
+            except SandboxError as exc:
+                # The runner itself is gone. If the kernel killed the container for
+                # memory, the submission caused it; anything else is ours.
+                if await box.was_oom_killed():
+                    return TestResult(
+                        Verdict.MLE, test.hidden, memory_kb=plan.limits.memory_mb * 1024
+                    )
+                log.error("internal error in sandbox %s: %s", box.container_id[:12], exc)
+                return TestResult(Verdict.IE, test.hidden)
+            verdict = limit_verdict(outcome, plan.limits)
+            if verdict == Verdict.RE and _reports_out_of_memory(plan.language, outcome):
+                verdict = Verdict.MLE
+            feedback = ""
+            if verdict is None:
+                checked = await check.result(test)
+                if checked is None:
+                    verdict = Verdict.IE
+                else:
+                    verdict = Verdict.AC if checked.accepted else Verdict.WA
+                    feedback = "" if test.hidden else checked.message
+        return _result(verdict, test.hidden, outcome, output, feedback)
+
+
+class _Check:
+    """How one submission's outputs are checked: a streaming comparison with the
+    answer, or the output spooled for the problem's custom checker."""
+
+    def __init__(self, spec: CheckerSpec, program: CheckerSession | None) -> None:
+        self._spec = spec
+        self._program = program
+        self._comparison: Comparison | None = None
+        self._spool: SpooledTemporaryFile[bytes] | None = None
+
+    @contextmanager
+    def for_test(self, test: TestCase, spool_bytes: int) -> Iterator[Callable[[bytes], object]]:
+        if self._program is None:
+            self._comparison = start_comparison(self._spec, test.expected_output)
+            yield self._comparison.feed
+            return
+        with SpooledTemporaryFile(max_size=spool_bytes) as spool:
+            self._spool = spool
+            try:
+                yield spool.write
+            finally:
+                self._spool = None
+
+    async def result(self, test: TestCase) -> CheckResult | None:
+        """The checker's decision; None when a custom checker failed (IE)."""
+        if self._comparison is not None:
+            return self._comparison.finish()
+        assert self._program is not None and self._spool is not None
         try:
-            outcome = await box.run(plan.language.run, test.input, plan.limits)
-        except SandboxError as exc:
-            # The runner itself is gone. If the kernel killed the container for
-            # memory, the submission caused it; anything else is ours.
-            if await box.was_oom_killed():
-                return TestResult(Verdict.MLE, test.hidden, memory_kb=plan.limits.memory_mb * 1024)
-            log.error("internal error in sandbox %s: %s", box.container_id[:12], exc)
-            return TestResult(Verdict.IE, test.hidden)
-        verdict = limit_verdict(outcome, plan.limits)
-        if verdict == Verdict.RE and _reports_out_of_memory(plan.language, outcome):
-            verdict = Verdict.MLE
-        if verdict is None:
-            verdict = Verdict.AC if check(test.expected_output, outcome.stdout) else Verdict.WA
-        return _result(verdict, test.hidden, outcome, self._settings.shown_output_limit_kb << 10)
+            return await self._program.check(test.input, test.expected_output, self._spool)
+        except (CheckerFailed, SandboxError) as exc:
+            log.error("custom checker failed: %s", exc)
+            return None
 
 
 def _reports_out_of_memory(language: Language, outcome: RunOutcome) -> bool:
@@ -149,9 +242,12 @@ def _reports_out_of_memory(language: Language, outcome: RunOutcome) -> bool:
     return any(pattern in tail for pattern in language.memory_error_patterns)
 
 
-def _result(verdict: Verdict, hidden: bool, outcome: RunOutcome, keep: int) -> TestResult:
+def _result(
+    verdict: Verdict, hidden: bool, outcome: RunOutcome, output: _Output, feedback: str
+) -> TestResult:
     """The verdict and measurements; of the output only what may be shown is kept
     (nothing for hidden tests), so a judgement's memory does not grow with outputs."""
+    keep = 0 if hidden else len(output.shown)
     return TestResult(
         verdict=verdict,
         hidden=hidden,
@@ -160,9 +256,10 @@ def _result(verdict: Verdict, hidden: bool, outcome: RunOutcome, keep: int) -> T
         memory_kb=outcome.memory_kb,
         exit_code=outcome.exit_code,
         signal=outcome.signal,
-        stdout=b"" if hidden else outcome.stdout[:keep],
-        stdout_truncated=not hidden and len(outcome.stdout) > keep,
-        stderr=b"" if hidden else outcome.stderr[-keep:],
+        stdout=bytes(output.shown),
+        stdout_truncated=not hidden and output.size > keep,
+        stderr=b"" if hidden else outcome.stderr,
+        feedback=feedback,
     )
 
 

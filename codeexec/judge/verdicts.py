@@ -60,6 +60,7 @@ class TestResult:
     stdout: bytes = b""  # at most the shown-output limit; empty for hidden tests
     stdout_truncated: bool = False
     stderr: bytes = b""
+    feedback: str = ""  # the checker's message (shown tests only)
 
     __test__ = False  # not a pytest test class
 

@@ -14,13 +14,24 @@ import asyncio
 import json
 import logging
 import struct
-from typing import Any
+from collections.abc import Callable
+from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
 _DOCKER_FRAME = struct.Struct(">BxxxI")
 _HEADER = struct.Struct(">I")
 MAX_HEADER_BYTES = 1 << 20
+_COPY_CHUNK = 256 * 1024
+Blob = bytes | IO[bytes]  # a file is sent from its start to its end, never read whole
+
+
+def blob_size(blob: Blob) -> int:
+    if isinstance(blob, bytes):
+        return len(blob)
+    return blob.seek(0, 2)
+
+
 STDOUT, STDERR = 1, 2
 
 
@@ -37,14 +48,24 @@ class RunnerStream:
         self._pending = memoryview(b"")  # stdout bytes received but not yet consumed
         self._diagnostics = bytearray()
 
-    async def send(self, header: dict[str, Any], *blobs: bytes) -> None:
-        data = json.dumps({**header, "blobs": [len(b) for b in blobs]}).encode()
+    async def send(self, header: dict[str, Any], *blobs: Blob) -> None:
+        data = json.dumps({**header, "blobs": [blob_size(b) for b in blobs]}).encode()
         self._writer.write(_HEADER.pack(len(data)) + data)
         for blob in blobs:
-            self._writer.write(blob)
+            if isinstance(blob, bytes):
+                self._writer.write(blob)
+                continue
+            blob.seek(0)
+            while chunk := blob.read(_COPY_CHUNK):
+                self._writer.write(chunk)
+                await self._writer.drain()
         await self._writer.drain()
 
-    async def receive(self, max_blob_bytes: int) -> tuple[dict[str, Any], list[bytes]]:
+    async def receive(
+        self, max_blob_bytes: int, first_blob_to: Callable[[bytes], None] | None = None
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        """A message and its blobs. With ``first_blob_to``, the first blob is handed
+        to it chunk by chunk as it arrives (and is empty in the returned list)."""
         (size,) = _HEADER.unpack(await self._read_stdout(_HEADER.size))
         if size > MAX_HEADER_BYTES:
             raise ProtocolError(f"runner header of {size} bytes")
@@ -56,8 +77,22 @@ class RunnerStream:
             not isinstance(n, int) or n < 0 or n > max_blob_bytes for n in sizes
         ):
             raise ProtocolError(f"runner blob sizes out of bounds: {sizes!r:.200}")
-        blobs = [await self._read_stdout(n) for n in sizes]
+        blobs = []
+        for i, n in enumerate(sizes):
+            if i == 0 and first_blob_to is not None:
+                await self._stream_stdout(n, first_blob_to)
+                blobs.append(b"")
+            else:
+                blobs.append(await self._read_stdout(n))
         return header, blobs
+
+    async def _stream_stdout(self, n: int, sink: Callable[[bytes], None]) -> None:
+        while n:
+            if not self._pending:
+                self._pending = memoryview(await self._next_stdout_frame())
+            part, self._pending = self._pending[:n], self._pending[n:]
+            sink(bytes(part))
+            n -= len(part)
 
     async def _read_stdout(self, n: int) -> bytes:
         """Exactly n bytes of the runner's stdout, copied once (outputs can be large)."""

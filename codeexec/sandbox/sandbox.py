@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from docker.types import LogConfig, Ulimit
 from codeexec.config import Settings
 from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, DockerGateway
 from codeexec.sandbox.languages import Language
-from codeexec.sandbox.protocol import ProtocolError, RunnerStream
+from codeexec.sandbox.protocol import Blob, ProtocolError, RunnerStream
 
 if TYPE_CHECKING:
     from codeexec.sandbox.pool import WarmPool
@@ -164,11 +164,15 @@ class Sandbox:
     async def run(
         self,
         argv: tuple[str, ...],
-        stdin: bytes,
+        stdin: Blob,
         limits: RunLimits,
         *,
         keep_files: bool = False,
+        stdout_to: Callable[[bytes], None] | None = None,
     ) -> RunOutcome:
+        """Run ``argv`` with ``stdin`` as a fresh process. With ``stdout_to`` the
+        output is handed over chunk by chunk as it arrives instead of being kept
+        (``RunOutcome.stdout`` is then empty)."""
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
         await self._stream.send(
             {
@@ -181,14 +185,19 @@ class Sandbox:
             stdin,
         )
         cap = max(limits.output_bytes, limits.stderr_bytes)
-        header, blobs = await self._reply(limits.wall_ms / 1000 + _REPLY_GRACE_S, cap)
+        header, blobs = await self._reply(limits.wall_ms / 1000 + _REPLY_GRACE_S, cap, stdout_to)
         if not header.get("ok") or len(blobs) != 2:
             raise SandboxError(f"runner failed: {header.get('error')}")
         return RunOutcome.from_wire(header, blobs[0], blobs[1])
 
-    async def _reply(self, within_s: float, max_blob: int) -> tuple[dict[str, Any], list[bytes]]:
+    async def _reply(
+        self,
+        within_s: float,
+        max_blob: int,
+        first_blob_to: Callable[[bytes], None] | None = None,
+    ) -> tuple[dict[str, Any], list[bytes]]:
         try:
-            return await asyncio.wait_for(self._stream.receive(max_blob), within_s)
+            return await asyncio.wait_for(self._stream.receive(max_blob, first_blob_to), within_s)
         except TimeoutError as exc:
             self.alive = False
             raise SandboxError("sandbox runner did not answer in time") from exc
@@ -213,14 +222,15 @@ class SandboxFactory:
         ), s.default_process_limit
 
     def container_config(
-        self, language: Language, memory_mb: int, processes: int
+        self, language: Language, memory_mb: int, processes: int, scratch_mb: int | None = None
     ) -> dict[str, Any]:
         s = self._settings
+        scratch_mb = scratch_mb or s.sandbox_scratch_mb
         uid, _, gid = s.sandbox_user.partition(":")
-        scratch = f"size={s.sandbox_scratch_mb}m,uid={uid},gid={gid or uid},mode=0700"
+        scratch = f"size={scratch_mb}m,uid={uid},gid={gid or uid},mode=0700"
         # tmpfs pages are charged to the container's memory cgroup, so the hard limit
         # leaves room for the runner and scratch; MLE is judged on the program's peak.
-        hard_mb = memory_mb + s.sandbox_memory_overhead_mb + 2 * s.sandbox_scratch_mb
+        hard_mb = memory_mb + s.sandbox_memory_overhead_mb + 2 * scratch_mb
         return {
             "image": language.image_tag(s.image_prefix),
             "command": ["python3", "-I", "-c", RUNNER_SOURCE],
@@ -256,13 +266,15 @@ class SandboxFactory:
 
     @asynccontextmanager
     async def open(
-        self, language: Language, memory_mb: int, processes: int
+        self, language: Language, memory_mb: int, processes: int, scratch_mb: int | None = None
     ) -> AsyncIterator[Sandbox]:
         """A sandbox no other submission has used: a warm one when one fits, else new.
         It is removed when the block ends, whatever happened."""
-        box = self.pool.take(language, memory_mb, processes) if self.pool else None
+        box = None
+        if self.pool and scratch_mb is None:
+            box = self.pool.take(language, memory_mb, processes)
         if box is None:
-            box = await self.start(language, memory_mb, processes)
+            box = await self.start(language, memory_mb, processes, scratch_mb)
         try:
             yield box
         finally:
@@ -277,9 +289,11 @@ class SandboxFactory:
             self._removals.add(task)
             task.add_done_callback(self._removals.discard)
 
-    async def start(self, language: Language, memory_mb: int, processes: int) -> Sandbox:
+    async def start(
+        self, language: Language, memory_mb: int, processes: int, scratch_mb: int | None = None
+    ) -> Sandbox:
         """Create, attach and start a container, and wait until its runner is ready."""
-        config = self.container_config(language, memory_mb, processes)
+        config = self.container_config(language, memory_mb, processes, scratch_mb)
         container_id = await self._gateway.create(**config)
         self._live.add(container_id)
         stream: RunnerStream | None = None

@@ -10,12 +10,14 @@ import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from cachetools import LRUCache
-from sqlalchemy import delete, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Integer, cast, delete, func, insert, literal, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from codeexec.checker import CheckerProgram, CheckerSpec
 from codeexec.store.schema import problems, test_cases
 
 
@@ -24,6 +26,7 @@ class TestCase:
     input: bytes
     expected_output: bytes
     hidden: bool = False
+    name: str | None = None
 
     __test__ = False  # not a pytest test class
 
@@ -39,9 +42,36 @@ class Problem:
     wall_time_limit_ms: int | None = None
     process_limit: int | None = None
     isolation: str | None = None  # "submission" | "test"; None: the server default
-    checker: str = "lines"
+    checker: CheckerSpec = field(default_factory=CheckerSpec)
     screening: dict[str, list[str]] | None = None
     statement: str | None = None
+
+
+@dataclass(frozen=True)
+class ProblemSummary:
+    id: str
+    title: str
+    version: int
+    tests: int
+    hidden_tests: int
+    updated_at: datetime
+
+
+# Settings a problem update may change (tests change through the test methods).
+SETTINGS_FIELDS = frozenset(
+    {
+        "title",
+        "statement",
+        "time_limit_ms",
+        "memory_limit_mb",
+        "output_limit_kb",
+        "wall_time_limit_ms",
+        "process_limit",
+        "isolation",
+        "checker",
+        "screening",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +80,36 @@ class ProblemSnapshot:
 
     problem: Problem
     tests: tuple[TestCase, ...] = field(default_factory=tuple)
+
+
+def _checker_of(row: Any) -> CheckerSpec:
+    program = None
+    if row.checker_language is not None:
+        files = tuple((str(n), str(t)) for n, t in json.loads(row.checker_files or "[]"))
+        program = CheckerProgram(row.checker_language, files)
+    args = tuple(json.loads(row.checker_args)) if row.checker_args else ()
+    return CheckerSpec(row.checker, args, program)
+
+
+def _checker_columns(spec: CheckerSpec) -> dict[str, Any]:
+    program = spec.program
+    return {
+        "checker": spec.mode,
+        "checker_args": json.dumps(list(spec.args)) if spec.args else None,
+        "checker_language": program.language if program else None,
+        "checker_files": json.dumps([list(f) for f in program.files]) if program else None,
+    }
+
+
+def _settings_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Problem settings as database columns."""
+    columns = {k: v for k, v in values.items() if k not in ("checker", "screening")}
+    if "checker" in values:
+        columns.update(_checker_columns(values["checker"]))
+    if "screening" in values:
+        screening = values["screening"]
+        columns["screening"] = json.dumps(screening) if screening is not None else None
+    return columns
 
 
 def _row_to_problem(row: Any) -> Problem:
@@ -63,7 +123,7 @@ def _row_to_problem(row: Any) -> Problem:
         wall_time_limit_ms=row.wall_time_limit_ms,
         process_limit=row.process_limit,
         isolation=row.isolation,
-        checker=row.checker,
+        checker=_checker_of(row),
         screening=json.loads(row.screening) if row.screening is not None else None,
         statement=row.statement,
     )
@@ -135,36 +195,26 @@ class ProblemStore:
 
     async def _load_tests(self, problem_id: str, version: int) -> tuple[TestCase, ...]:
         query = (
-            select(test_cases.c.input, test_cases.c.expected_output, test_cases.c.hidden)
+            select(
+                test_cases.c.input,
+                test_cases.c.expected_output,
+                test_cases.c.hidden,
+                test_cases.c.name,
+            )
             .where(test_cases.c.problem_id == problem_id, test_cases.c.version == version)
             .order_by(test_cases.c.position)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return tuple(
-            TestCase(bytes(r.input), bytes(r.expected_output), bool(r.hidden)) for r in rows
+            TestCase(bytes(r.input), bytes(r.expected_output), bool(r.hidden), r.name) for r in rows
         )
 
     async def save(self, problem: Problem, tests: Sequence[TestCase]) -> Problem:
         """Create a problem, or replace its settings and tests as a new version."""
-        values = {
-            "title": problem.title,
-            "statement": problem.statement,
-            "time_limit_ms": problem.time_limit_ms,
-            "memory_limit_mb": problem.memory_limit_mb,
-            "output_limit_kb": problem.output_limit_kb,
-            "wall_time_limit_ms": problem.wall_time_limit_ms,
-            "process_limit": problem.process_limit,
-            "isolation": problem.isolation,
-            "checker": problem.checker,
-            "screening": json.dumps(problem.screening) if problem.screening is not None else None,
-        }
+        values = _settings_columns({name: getattr(problem, name) for name in SETTINGS_FIELDS})
         async with self._engine.begin() as conn:
-            current = (
-                await conn.execute(
-                    select(problems.c.version).where(problems.c.id == problem.id).with_for_update()
-                )
-            ).scalar_one_or_none()
+            current = await self._lock_version(conn, problem.id)
             version = 1 if current is None else current + 1
             if current is None:
                 await conn.execute(
@@ -176,28 +226,150 @@ class ProblemStore:
                     .where(problems.c.id == problem.id)
                     .values(version=version, updated_at=text("CURRENT_TIMESTAMP"), **values)
                 )
-            if tests:
+            await self._write_tests(conn, problem.id, version, list(tests))
+        return Problem(**{**problem.__dict__, "version": version})
+
+    async def update_settings(self, problem_id: str, changes: dict[str, Any]) -> Problem | None:
+        """Change a problem's settings (not its tests: the version stays)."""
+        unknown = set(changes) - SETTINGS_FIELDS
+        if unknown:
+            raise ValueError(f"not problem settings: {sorted(unknown)}")
+        async with self._engine.begin() as conn:
+            if await self._lock_version(conn, problem_id) is None:
+                return None
+            if changes:
                 await conn.execute(
-                    insert(test_cases),
-                    [
-                        {
-                            "problem_id": problem.id,
-                            "version": version,
-                            "position": i,
-                            "input": t.input,
-                            "expected_output": t.expected_output,
-                            "hidden": t.hidden,
-                        }
-                        for i, t in enumerate(tests)
-                    ],
+                    update(problems)
+                    .where(problems.c.id == problem_id)
+                    .values(updated_at=text("CURRENT_TIMESTAMP"), **_settings_columns(changes))
                 )
-            # Older versions are no longer reachable by new submissions.
+        return await self.get_problem(problem_id)
+
+    async def edit_tests(self, problem_id: str, plan: Sequence[int | TestCase]) -> Problem | None:
+        """Make the problem's tests, as a new version, from ``plan``: an int keeps the
+        current test at that position (copied inside the database), a TestCase is new.
+        None if there is no such problem; IndexError for a position that does not exist."""
+        async with self._engine.begin() as conn:
+            current = await self._lock_version(conn, problem_id)
+            if current is None:
+                return None
+            count = await self._count_tests(conn, problem_id, current)
+            for item in plan:
+                if isinstance(item, int) and not 0 <= item < count:
+                    raise IndexError(f"no test at position {item + 1} (there are {count})")
+            version = current + 1
             await conn.execute(
-                delete(test_cases).where(
-                    test_cases.c.problem_id == problem.id, test_cases.c.version < version
+                update(problems)
+                .where(problems.c.id == problem_id)
+                .values(version=version, updated_at=text("CURRENT_TIMESTAMP"))
+            )
+            await self._write_tests(conn, problem_id, version, list(plan), copy_from=current)
+        return await self.get_problem(problem_id)
+
+    async def delete(self, problem_id: str) -> bool:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(test_cases).where(test_cases.c.problem_id == problem_id))
+            gone = await conn.execute(delete(problems).where(problems.c.id == problem_id))
+        return bool(gone.rowcount)
+
+    async def list_problems(self, limit: int, offset: int) -> tuple[list[ProblemSummary], int]:
+        """A page of problems ordered by id, and how many there are in all."""
+        count_all = select(func.count()).select_from(problems)
+        hidden = func.coalesce(func.sum(cast(test_cases.c.hidden, Integer)), 0)
+        query = (
+            select(
+                problems.c.id,
+                problems.c.title,
+                problems.c.version,
+                problems.c.updated_at,
+                func.count(test_cases.c.id).label("tests"),
+                hidden.label("hidden_tests"),
+            )
+            .select_from(
+                problems.outerjoin(
+                    test_cases,
+                    (test_cases.c.problem_id == problems.c.id)
+                    & (test_cases.c.version == problems.c.version),
                 )
             )
-        return Problem(**{**problem.__dict__, "version": version})
+            .group_by(problems.c.id, problems.c.title, problems.c.version, problems.c.updated_at)
+            .order_by(problems.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self._engine.connect() as conn:
+            total = (await conn.execute(count_all)).scalar_one()
+            rows = (await conn.execute(query)).all()
+        return [
+            ProblemSummary(
+                r.id, r.title, r.version, int(r.tests), int(r.hidden_tests), r.updated_at
+            )
+            for r in rows
+        ], int(total)
+
+    @staticmethod
+    async def _lock_version(conn: AsyncConnection, problem_id: str) -> int | None:
+        """The problem's current version, its row locked until the transaction ends."""
+        query = select(problems.c.version).where(problems.c.id == problem_id).with_for_update()
+        version: int | None = (await conn.execute(query)).scalar_one_or_none()
+        return version
+
+    @staticmethod
+    async def _count_tests(conn: AsyncConnection, problem_id: str, version: int) -> int:
+        query = select(func.count()).where(
+            test_cases.c.problem_id == problem_id, test_cases.c.version == version
+        )
+        return int((await conn.execute(query)).scalar_one())
+
+    @staticmethod
+    async def _write_tests(
+        conn: AsyncConnection,
+        problem_id: str,
+        version: int,
+        plan: list[int | TestCase],
+        copy_from: int | None = None,
+    ) -> None:
+        new_rows = [
+            {
+                "problem_id": problem_id,
+                "version": version,
+                "position": i,
+                "input": t.input,
+                "expected_output": t.expected_output,
+                "hidden": t.hidden,
+                "name": t.name,
+            }
+            for i, t in enumerate(plan)
+            if isinstance(t, TestCase)
+        ]
+        if new_rows:
+            await conn.execute(insert(test_cases), new_rows)
+        # Kept tests are copied row to row by the database: their data never travels.
+        for i, old in enumerate(plan):
+            if isinstance(old, int):
+                assert copy_from is not None
+                columns = ("input", "expected_output", "hidden", "name")
+                source = select(
+                    literal(problem_id),
+                    literal(version),
+                    literal(i),
+                    *(test_cases.c[c] for c in columns),
+                ).where(
+                    test_cases.c.problem_id == problem_id,
+                    test_cases.c.version == copy_from,
+                    test_cases.c.position == old,
+                )
+                await conn.execute(
+                    insert(test_cases).from_select(
+                        ["problem_id", "version", "position", *columns], source
+                    )
+                )
+        # Older versions are no longer reachable by new submissions.
+        await conn.execute(
+            delete(test_cases).where(
+                test_cases.c.problem_id == problem_id, test_cases.c.version < version
+            )
+        )
 
     async def exists(self, problem_id: str) -> bool:
         async with self._engine.connect() as conn:

@@ -46,6 +46,9 @@ problems = Table(
     Column("process_limit", Integer, nullable=True),
     Column("isolation", String(16), nullable=True),  # "submission" | "test" | NULL
     Column("checker", String(32), nullable=False, server_default="lines"),
+    Column("checker_args", Text, nullable=True),  # JSON list of strings
+    Column("checker_language", String(32), nullable=True),  # custom checkers only
+    Column("checker_files", LongText, nullable=True),  # JSON list of [name, text]
     # JSON object {language: [names]}; NULL means "the server default policy".
     Column("screening", Text, nullable=True),
     Column("created_at", DateTime, nullable=False, server_default=func.now()),
@@ -68,6 +71,7 @@ test_cases = Table(
     Column("input", Blob, nullable=False),
     Column("expected_output", Blob, nullable=False),
     Column("hidden", Boolean, nullable=False, server_default="0"),
+    Column("name", String(255), nullable=True),  # e.g. "secret/group1/03" from a package
     UniqueConstraint("problem_id", "version", "position", name="uq_test_position"),
     Index("ix_tests_problem_version", "problem_id", "version"),
     mysql_charset="utf8mb4",

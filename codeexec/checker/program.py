@@ -1,0 +1,168 @@
+"""``custom`` checkers: the problem's own program, by the Kattis output-validator protocol.
+
+``checker input answer feedback_dir [args...] < output``: exit 42 accepts, 43 rejects;
+anything else (a crash, a limit, another exit code) is the checker's failure and the
+test is IE, never the submission's fault. The feedback files ``teammessage.txt`` and
+``judgemessage.txt`` become the test's message (shown for shown tests only).
+
+The checker runs in a container of its own, never the submission's: it sees the answer,
+which the submission's sandbox never does. It is compiled once per distinct program and
+kept compiled in memory, so later submissions only copy the result in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+
+from cachetools import LRUCache
+
+from codeexec.checker import CheckerSpec, CheckResult
+from codeexec.config import Settings
+from codeexec.sandbox.languages import Language
+from codeexec.sandbox.protocol import Blob
+from codeexec.sandbox.sandbox import Files, RunLimits, Sandbox, SandboxFactory, SandboxFile
+
+log = logging.getLogger(__name__)
+
+ACCEPT, REJECT = 42, 43
+FEEDBACK_DIR = "/tmp/feedback"
+_FEEDBACK_LIMIT = 64 * 1024
+# The checker's own stdout is not part of the protocol; its feedback files are.
+_WRAPPER = (
+    f"mkdir {FEEDBACK_DIR} || exit 3; "
+    '"$@" >/dev/null; code=$?; '
+    f"cat {FEEDBACK_DIR}/teammessage.txt {FEEDBACK_DIR}/judgemessage.txt 2>/dev/null"
+    f" | head -c {_FEEDBACK_LIMIT}; exit $code"
+)
+_MB = 1024 * 1024
+
+
+class CheckerFailed(Exception):
+    """The checker program could not be built or run properly (not the submission's fault)."""
+
+
+def _digest(language: Language, files: Files) -> str:
+    digest = hashlib.sha256(language.id.encode() + b"\0")
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + f.data + b"\0")
+    return digest.hexdigest()
+
+
+class CheckerSession:
+    """One submission's use of a compiled checker: one run per test."""
+
+    def __init__(
+        self,
+        box: Sandbox,
+        artifact: Files,
+        language: Language,
+        limits: RunLimits,
+        args: tuple[str, ...],
+    ) -> None:
+        self._box = box
+        self._artifact = artifact
+        self._limits = limits
+        self._argv = (
+            "sh", "-c", _WRAPPER, "checker", *language.run,
+            "input", "answer", f"{FEEDBACK_DIR}/", *args,
+        )  # fmt: skip
+
+    async def check(self, input_data: bytes, answer: bytes, output: Blob) -> CheckResult:
+        """Raises CheckerFailed (or SandboxError) when the checker does not decide."""
+        await self._box.put_files(
+            (
+                *self._artifact,
+                SandboxFile("input", 0o444, input_data),
+                SandboxFile("answer", 0o444, answer),
+            )
+        )
+        outcome = await self._box.run(self._argv, output, self._limits)
+        feedback = outcome.stdout.decode("utf-8", errors="replace").strip()
+        if outcome.killed_for is None and outcome.signal is None:
+            if outcome.exit_code == ACCEPT:
+                return CheckResult(True, feedback)
+            if outcome.exit_code == REJECT:
+                return CheckResult(False, feedback)
+        reason = outcome.killed_for or (
+            f"signal {outcome.signal}" if outcome.signal else f"exit code {outcome.exit_code}"
+        )
+        stderr = outcome.stderr[-2000:].decode("utf-8", errors="replace").strip()
+        raise CheckerFailed(f"checker ended with {reason}: {stderr or feedback}"[:4000])
+
+
+class CheckerPrograms:
+    """Custom checkers, compiled once per distinct program and shared by submissions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sandboxes: SandboxFactory,
+        languages: Mapping[str, Language],
+        compile_limits: Callable[[Language], RunLimits],
+    ) -> None:
+        self._settings = settings
+        self._sandboxes = sandboxes
+        self._languages = languages
+        self._compile_limits = compile_limits
+        self._compiled: LRUCache[str, Files] = LRUCache(maxsize=64)
+
+    def language_of(self, spec: CheckerSpec) -> Language:
+        assert spec.program is not None
+        language = self._languages.get(spec.program.language)
+        if language is None:
+            raise CheckerFailed(f"checker language {spec.program.language!r} is not available")
+        return language
+
+    @asynccontextmanager
+    async def session(
+        self, spec: CheckerSpec, data_bytes: int, output_bytes: int
+    ) -> AsyncIterator[CheckerSession]:
+        """A sandbox with the compiled checker, big enough for ``data_bytes`` of one
+        test's input and answer and ``output_bytes`` of output."""
+        assert spec.program is not None
+        s = self._settings
+        language = self.language_of(spec)
+        files = tuple(SandboxFile.source(name, text) for name, text in spec.program.files)
+        key = _digest(language, files)
+        source_mb = sum(len(f.data) for f in files) // _MB
+        scratch_mb = s.sandbox_scratch_mb + source_mb + data_bytes // _MB + 1
+        memory_mb = (
+            max(s.checker_memory_limit_mb, language.compile_limits.memory_mb)
+            + (data_bytes + output_bytes) // _MB
+            + 1
+        )
+        limits = RunLimits(
+            cpu_ms=s.checker_time_limit_ms,
+            wall_ms=2 * s.checker_time_limit_ms,
+            memory_mb=s.checker_memory_limit_mb,
+            output_bytes=_FEEDBACK_LIMIT,
+            stderr_bytes=s.stderr_limit_kb * 1024,
+            file_bytes=scratch_mb * _MB,
+        )
+        async with self._sandboxes.open(
+            language, memory_mb, s.default_process_limit, scratch_mb
+        ) as box:
+            artifact = self._compiled.get(key)
+            if artifact is None:
+                artifact = await self._build(box, language, files)
+                self._compiled[key] = artifact
+            yield CheckerSession(box, artifact, language, limits, spec.args)
+
+    async def _build(self, box: Sandbox, language: Language, files: Files) -> Files:
+        if language.compile is None:
+            return files
+        await box.put_files(files)
+        limits = self._compile_limits(language)
+        outcome = await box.run(language.compile, b"", limits, keep_files=True)
+        if outcome.exit_code != 0 or outcome.signal is not None or outcome.killed_for:
+            message = (outcome.stderr + outcome.stdout).decode("utf-8", errors="replace")
+            raise CheckerFailed(f"the checker does not compile:\n{message.strip()[:4000]}")
+        return await box.export_files(self._settings.sandbox_scratch_mb * _MB)
+
+    async def verify(self, spec: CheckerSpec) -> None:
+        """Compile the checker now (raises CheckerFailed with the compiler's message)."""
+        async with self.session(spec, 0, 0):
+            pass
