@@ -275,7 +275,9 @@ async def test_oversized_body_is_413(service: Start) -> None:
 
 async def test_service_failure_is_500_without_traceback(service: Start) -> None:
     client = await service()
-    await add_problem(client, Problem(id="broken", checker=CheckerSpec("no-such-checker")), [TestCase(b"", b"")])
+    await add_problem(
+        client, Problem(id="broken", checker=CheckerSpec("no-such-checker")), [TestCase(b"", b"")]
+    )
     response = await client.post("/exec", json={"code": "print(1)", "id": "broken"})
     text = await response.text()
     assert response.status == 500

@@ -32,6 +32,7 @@ from codeexec.http.keys import (
     Lifecycle,
 )
 from codeexec.http.languages_view import list_languages
+from codeexec.http.problems_view import add_routes as add_problem_routes
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.self_test import installed_versions, run_self_tests
@@ -146,4 +147,5 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/v1/languages", list_languages)
+    add_problem_routes(app.router)
     return app

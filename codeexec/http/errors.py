@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,14 @@ class ApiError(Exception):
         message: str,
         detail: str | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.detail = detail
         self.headers = headers or {}
+        self.extra = extra or {}
 
 
 def json_response(
@@ -45,9 +48,10 @@ def json_response(
 
 
 def error_response(error: ApiError) -> web.Response:
-    body: dict[str, str] = {"error": error.message}
+    body: dict[str, Any] = {"error": error.message}
     if error.detail:
         body["detail"] = error.detail
+    body.update(error.extra)
     return json_response(body, status=error.status, headers=error.headers)
 
 
@@ -56,6 +60,34 @@ _HTTP_MESSAGES = {
     405: "Method not allowed",
     413: "Request body too large",
 }
+
+
+def validation_error(exc: ValidationError, message: str = "Invalid request") -> ApiError:
+    """422 naming every field that is wrong and why."""
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return ApiError(422, message, detail, extra={"errors": errors})
+
+
+async def read_json(request: web.Request, max_bytes: int) -> Any:
+    """The body as JSON: 415 unless JSON, 413 over ``max_bytes``, 400 unless it parses.
+    Read with its own limit (some routes take more than the app-wide body limit)."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "Content-Type must be application/json")
+    if (request.content_length or 0) > max_bytes:
+        raise ApiError(413, "Request body too large", f"at most {max_bytes} bytes")
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(1 << 16):
+        body += chunk
+        if len(body) > max_bytes:
+            raise ApiError(413, "Request body too large", f"at most {max_bytes} bytes")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "Body is not valid JSON", str(exc)) from exc
 
 
 @web.middleware

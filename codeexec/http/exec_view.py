@@ -83,6 +83,7 @@ def exec_response(snapshot: ProblemSnapshot, judgement: Judgement) -> dict[str, 
                 "exit_code": result.exit_code,
                 "signal": result.signal,
                 "got_truncated": result.stdout_truncated,
+                "feedback": result.feedback,
             }
         )
     shown_passed = sum(1 for t in shown if t["passed"])

@@ -1,0 +1,189 @@
+"""JSON shapes of the problems API (pydantic: every field validated, 422 naming it).
+
+Test data is text when it is UTF-8; anything else travels as base64 in the ``*_base64``
+twin of the field (``input_base64``, ``expected_output_base64``), both ways.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+
+from codeexec.checker import MODES, CheckerSpec
+from codeexec.http.submission import SourceFileIn
+from codeexec.store.problems import Problem, TestCase
+
+PROBLEM_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+ProblemId = Annotated[StrictStr, Field(pattern=PROBLEM_ID)]
+
+
+def _data(text: str | None, encoded: str | None, field: str) -> bytes:
+    if (text is None) == (encoded is None):
+        raise ValueError(f"give exactly one of '{field}' and '{field}_base64'")
+    if text is not None:
+        return text.encode("utf-8", errors="surrogatepass")
+    assert encoded is not None
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"'{field}_base64' is not base64: {exc}") from exc
+
+
+class TestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: StrictStr | None = None
+    input_base64: StrictStr | None = None
+    expected_output: StrictStr | None = None
+    expected_output_base64: StrictStr | None = None
+    hidden: StrictBool = False
+    name: Annotated[StrictStr, Field(max_length=255)] | None = None
+
+    __test__ = False  # not a pytest test class
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> TestIn:
+        _data(self.input, self.input_base64, "input")
+        _data(self.expected_output, self.expected_output_base64, "expected_output")
+        return self
+
+    def to_test_case(self) -> TestCase:
+        return TestCase(
+            input=_data(self.input, self.input_base64, "input"),
+            expected_output=_data(
+                self.expected_output, self.expected_output_base64, "expected_output"
+            ),
+            hidden=self.hidden,
+            name=self.name,
+        )
+
+
+class CheckerIn(BaseModel):
+    """``{"mode": "tokens", "args": [...]}``; custom: plus ``language`` and ``source``
+    (or ``files`` + ``entry_point``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["exact", "lines", "tokens", "custom"] = "lines"
+    args: list[StrictStr] = Field(default_factory=list, max_length=64)
+    language: StrictStr | None = None
+    source: StrictStr | None = None
+    files: list[SourceFileIn] | None = None
+    entry_point: StrictStr | None = None
+
+
+Positive = Annotated[int, Field(ge=1)]
+ScreeningIn = dict[StrictStr, list[Annotated[StrictStr, Field(min_length=1, max_length=200)]]]
+
+
+class ProblemSettingsIn(BaseModel):
+    """What ``PATCH`` may change; every field optional, ``null`` means the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[StrictStr, Field(max_length=255)] | None = None
+    statement: StrictStr | None = None
+    time_limit_ms: Positive | None = None
+    memory_limit_mb: Annotated[int, Field(ge=8)] | None = None
+    output_limit_kb: Positive | None = None
+    wall_time_limit_ms: Positive | None = None
+    process_limit: Positive | None = None
+    isolation: Literal["submission", "test"] | None = None
+    checker: CheckerIn | Literal["exact", "lines", "tokens"] | None = None
+    screening: ScreeningIn | None = None
+
+
+class ProblemIn(ProblemSettingsIn):
+    """A whole problem (create, or replace with ``PUT``): settings and tests."""
+
+    id: ProblemId | None = None
+    tests: list[TestIn] = Field(default_factory=list)
+
+
+class TestsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tests: list[TestIn] = Field(min_length=1)
+    # 1-based place of the first new test; default: after the last.
+    position: Positive | None = None
+
+    __test__ = False
+
+
+class TestsReplaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tests: list[TestIn]
+
+    __test__ = False
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order: list[Positive]  # the current positions (1-based) in their new order
+
+
+def _data_out(data: bytes, field: str) -> dict[str, str]:
+    try:
+        return {field: data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {f"{field}_base64": base64.b64encode(data).decode("ascii")}
+
+
+def test_out(position: int, test: TestCase, with_data: bool) -> dict[str, Any]:
+    """A test as the API shows it; data only when ``with_data``."""
+    out: dict[str, Any] = {
+        "position": position,
+        "name": test.name,
+        "hidden": test.hidden,
+        "input_bytes": len(test.input),
+        "expected_output_bytes": len(test.expected_output),
+    }
+    if with_data:
+        out |= _data_out(test.input, "input") | _data_out(test.expected_output, "expected_output")
+    return out
+
+
+def checker_out(spec: CheckerSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"mode": spec.mode, "args": list(spec.args)}
+    if spec.program is not None:
+        out["language"] = spec.program.language
+        out["files"] = [{"name": n, "content": c} for n, c in spec.program.files]
+    return out
+
+
+def problem_out(problem: Problem) -> dict[str, Any]:
+    return {
+        "id": problem.id,
+        "title": problem.title,
+        "statement": problem.statement,
+        "version": problem.version,
+        "time_limit_ms": problem.time_limit_ms,
+        "memory_limit_mb": problem.memory_limit_mb,
+        "output_limit_kb": problem.output_limit_kb,
+        "wall_time_limit_ms": problem.wall_time_limit_ms,
+        "process_limit": problem.process_limit,
+        "isolation": problem.isolation,
+        "checker": checker_out(problem.checker),
+        "screening": problem.screening,
+    }
+
+
+__all__ = [
+    "MODES",
+    "PROBLEM_ID",
+    "CheckerIn",
+    "OrderIn",
+    "ProblemIn",
+    "ProblemSettingsIn",
+    "TestIn",
+    "TestsIn",
+    "TestsReplaceIn",
+    "checker_out",
+    "problem_out",
+    "test_out",
+]

@@ -1,0 +1,351 @@
+"""``/api/v1/problems``: create, list, read, update, replace and delete problems, and
+add, replace, reorder and delete their tests.
+
+Writes need the admin token (``codeexec.http.auth``). Every change of tests makes a new
+version; a submission is judged against the one version it started with.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
+from codeexec.checker.program import CheckerFailed
+from codeexec.http.auth import is_admin, require_admin
+from codeexec.http.errors import ApiError, json_response, read_json, validation_error
+from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
+from codeexec.http.problem_schema import (
+    CheckerIn,
+    OrderIn,
+    ProblemIn,
+    ProblemSettingsIn,
+    TestsIn,
+    TestsReplaceIn,
+    problem_out,
+    test_out,
+)
+from codeexec.http.submission import SubmissionError, program_files
+from codeexec.sandbox.languages import Language
+from codeexec.store.problems import Problem, ProblemStore, TestCase
+
+Model = TypeVar("Model", bound=BaseModel)
+_MAX_PAGE = 200
+
+
+async def _payload(request: web.Request, model: type[Model]) -> Model:
+    data = await read_json(request, request.app[SETTINGS].max_problem_body_mb << 20)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from exc
+
+
+def _unprocessable(message: str, detail: str) -> ApiError:
+    return ApiError(422, message, detail)
+
+
+async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> CheckerSpec:
+    """The checker a request describes, validated; a custom one is compiled now, so a
+    problem setter sees its compile errors at once (422) rather than IE verdicts later."""
+    if given is None:
+        return CheckerSpec()
+    if isinstance(given, str):
+        return CheckerSpec(given)
+    program = None
+    if given.mode == "custom":
+        languages, unavailable = app[LANGUAGES], app[LIFECYCLE].unavailable
+        language = languages.get(given.language or "")
+        if language is None or language.id in unavailable:
+            usable = sorted(set(languages) - set(unavailable))
+            raise _unprocessable("Invalid checker", f"checker.language must be one of {usable}")
+        try:
+            texts = program_files(language, given.source, given.files, given.entry_point)
+        except SubmissionError as exc:
+            raise _unprocessable("Invalid checker", f"checker: {exc}") from exc
+        program = CheckerProgram(language.id, tuple(texts.items()))
+    elif given.language or given.source or given.files or given.entry_point:
+        raise _unprocessable(
+            "Invalid checker", "checker.language/source/files go with mode 'custom' only"
+        )
+    spec = CheckerSpec(given.mode, tuple(given.args), program)
+    try:
+        spec.validate()
+    except CheckerArgsError as exc:
+        raise _unprocessable("Invalid checker", f"checker: {exc}") from exc
+    if program is not None:
+        try:
+            await app[JUDGE].checkers.verify(spec)
+        except CheckerFailed as exc:
+            raise _unprocessable("Checker does not compile", str(exc)) from exc
+    return spec
+
+
+def _check_screening(app: web.Application, screening: dict[str, list[str]] | None) -> None:
+    known: dict[str, Language] = app[LANGUAGES]
+    unknown = sorted(set(screening or {}) - set(known))
+    if unknown:
+        raise _unprocessable(
+            "Invalid screening policy",
+            f"screening: unknown language(s) {unknown}; use {sorted(known)}",
+        )
+
+
+async def _settings(app: web.Application, payload: ProblemSettingsIn) -> dict[str, Any]:
+    """The settings a request sets (only those it names), in store form."""
+    given = payload.model_dump(exclude_unset=True, include=set(ProblemSettingsIn.model_fields))
+    if "title" in given and given["title"] is None:
+        given["title"] = ""
+    if "checker" in given:
+        given["checker"] = await checker_spec(app, payload.checker)
+    if "screening" in given:
+        _check_screening(app, payload.screening)
+    return given
+
+
+def _store(request: web.Request) -> ProblemStore:
+    return request.app[STORE]
+
+
+async def _problem(request: web.Request) -> Problem:
+    problem_id = request.match_info["problem_id"]
+    problem = await _store(request).get_problem(problem_id)
+    if problem is None:
+        raise ApiError(404, "Problem not found", f"no problem with id {problem_id!r}")
+    return problem
+
+
+async def _tests(request: web.Request, problem: Problem) -> tuple[TestCase, ...]:
+    snapshot = await _store(request).snapshot(problem.id)
+    if snapshot is None:
+        raise ApiError(404, "Problem not found", f"no problem with id {problem.id!r}")
+    return snapshot.tests
+
+
+def _with_tests(problem: Problem, tests: tuple[TestCase, ...], data: bool, admin: bool) -> Any:
+    return problem_out(problem) | {
+        "tests": [test_out(i, t, data and (admin or not t.hidden)) for i, t in enumerate(tests, 1)]
+    }
+
+
+def _location(problem_id: str) -> dict[str, str]:
+    return {"Location": f"/api/v1/problems/{problem_id}"}
+
+
+async def _saved(request: web.Request, problem: Problem, status: int = 200) -> web.Response:
+    """The problem as stored now, with its tests' sizes (not their data)."""
+    tests = await _tests(request, problem)
+    return json_response(
+        _with_tests(problem, tests, data=False, admin=True), status, _location(problem.id)
+    )
+
+
+def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ApiError(400, "Invalid query parameter", f"{name} must be {low}..{high}")
+    return value
+
+
+# -- problems ------------------------------------------------------------------------
+
+
+async def list_problems(request: web.Request) -> web.Response:
+    limit = _query_int(request, "limit", 50, 1, _MAX_PAGE)
+    offset = _query_int(request, "offset", 0, 0, 1 << 31)
+    items, total = await _store(request).list_problems(limit, offset)
+    return json_response(
+        {
+            "items": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "version": p.version,
+                    "tests": p.tests,
+                    "hidden_tests": p.hidden_tests,
+                    "updated_at": p.updated_at.isoformat(),
+                }
+                for p in items
+            ],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
+    )
+
+
+async def _save_whole(request: web.Request, payload: ProblemIn, problem_id: str) -> Problem:
+    settings = await _settings(request.app, payload)
+    problem = Problem(id=problem_id, **settings)
+    tests = [t.to_test_case() for t in payload.tests]
+    return await _store(request).save(problem, tests)
+
+
+async def create_problem(request: web.Request) -> web.Response:
+    require_admin(request)
+    payload = await _payload(request, ProblemIn)
+    problem_id = payload.id or f"p{secrets.token_hex(8)}"
+    if await _store(request).exists(problem_id):
+        raise ApiError(
+            409, "Problem exists", f"{problem_id!r} exists; PUT /api/v1/problems/{problem_id}"
+        )
+    return await _saved(request, await _save_whole(request, payload, problem_id), 201)
+
+
+async def replace_problem(request: web.Request) -> web.Response:
+    """PUT: create the problem with this id, or replace all its settings and tests."""
+    require_admin(request)
+    payload = await _payload(request, ProblemIn)
+    problem_id = request.match_info["problem_id"]
+    if payload.id is not None and payload.id != problem_id:
+        raise _unprocessable("Invalid problem", "id in the body differs from the URL")
+    existed = await _store(request).exists(problem_id)
+    problem = await _save_whole(request, payload, problem_id)
+    return await _saved(request, problem, 200 if existed else 201)
+
+
+async def get_problem(request: web.Request) -> web.Response:
+    problem = await _problem(request)
+    tests = await _tests(request, problem)
+    with_data = request.query.get("tests", "full") != "summary"
+    return json_response(_with_tests(problem, tests, with_data, is_admin(request)))
+
+
+async def update_problem(request: web.Request) -> web.Response:
+    require_admin(request)
+    payload = await _payload(request, ProblemSettingsIn)
+    current = await _problem(request)
+    changes = await _settings(request.app, payload)
+    updated = await _store(request).update_settings(current.id, changes)
+    if updated is None:
+        raise ApiError(404, "Problem not found", f"no problem with id {current.id!r}")
+    return await _saved(request, updated)
+
+
+async def delete_problem(request: web.Request) -> web.Response:
+    require_admin(request)
+    problem_id = request.match_info["problem_id"]
+    if not await _store(request).delete(problem_id):
+        raise ApiError(404, "Problem not found", f"no problem with id {problem_id!r}")
+    return web.Response(status=204)
+
+
+# -- tests ---------------------------------------------------------------------------
+
+
+def _position(request: web.Request, count: int) -> int:
+    """The 0-based index of the URL's 1-based ``{position}``."""
+    raw = request.match_info["position"]
+    if not raw.isdigit() or not 1 <= int(raw) <= count:
+        raise ApiError(404, "Test not found", f"no test {raw}; the problem has {count}")
+    return int(raw) - 1
+
+
+async def _edit(
+    request: web.Request, problem: Problem, plan: list[int | TestCase], status: int = 200
+) -> web.Response:
+    try:
+        edited = await _store(request).edit_tests(problem.id, plan)
+    except IndexError as exc:
+        raise _unprocessable("Invalid test positions", str(exc)) from exc
+    if edited is None:
+        raise ApiError(404, "Problem not found", f"no problem with id {problem.id!r}")
+    return await _saved(request, edited, status)
+
+
+async def list_tests(request: web.Request) -> web.Response:
+    problem = await _problem(request)
+    tests = await _tests(request, problem)
+    admin = is_admin(request)
+    return json_response(
+        {
+            "version": problem.version,
+            "tests": [test_out(i, t, admin or not t.hidden) for i, t in enumerate(tests, 1)],
+        }
+    )
+
+
+async def get_test(request: web.Request) -> web.Response:
+    problem = await _problem(request)
+    tests = await _tests(request, problem)
+    index = _position(request, len(tests))
+    test = tests[index]
+    return json_response(test_out(index + 1, test, is_admin(request) or not test.hidden))
+
+
+async def add_tests(request: web.Request) -> web.Response:
+    require_admin(request)
+    payload = await _payload(request, TestsIn)
+    problem = await _problem(request)
+    count = len(await _tests(request, problem))
+    at = count if payload.position is None else min(payload.position - 1, count)
+    plan: list[int | TestCase] = list(range(count))
+    plan[at:at] = [t.to_test_case() for t in payload.tests]
+    return await _edit(request, problem, plan, 201)
+
+
+async def replace_tests(request: web.Request) -> web.Response:
+    require_admin(request)
+    payload = await _payload(request, TestsReplaceIn)
+    problem = await _problem(request)
+    return await _edit(request, problem, [t.to_test_case() for t in payload.tests])
+
+
+async def reorder_tests(request: web.Request) -> web.Response:
+    require_admin(request)
+    payload = await _payload(request, OrderIn)
+    problem = await _problem(request)
+    count = len(await _tests(request, problem))
+    if sorted(payload.order) != list(range(1, count + 1)):
+        raise _unprocessable(
+            "Invalid order", f"order must list each position 1..{count} exactly once"
+        )
+    return await _edit(request, problem, [p - 1 for p in payload.order])
+
+
+async def replace_test(request: web.Request) -> web.Response:
+    require_admin(request)
+    payload = await _payload(request, TestsReplaceIn)
+    if len(payload.tests) != 1:
+        raise _unprocessable("Invalid test", "give exactly one test in 'tests'")
+    problem = await _problem(request)
+    count = len(await _tests(request, problem))
+    index = _position(request, count)
+    plan: list[int | TestCase] = list(range(count))
+    plan[index] = payload.tests[0].to_test_case()
+    return await _edit(request, problem, plan)
+
+
+async def delete_test(request: web.Request) -> web.Response:
+    require_admin(request)
+    problem = await _problem(request)
+    count = len(await _tests(request, problem))
+    index = _position(request, count)
+    return await _edit(request, problem, [i for i in range(count) if i != index])
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    base = "/api/v1/problems"
+    one = base + "/{problem_id}"
+    router.add_get(base, list_problems)
+    router.add_post(base, create_problem)
+    router.add_get(one, get_problem)
+    router.add_put(one, replace_problem)
+    router.add_patch(one, update_problem)
+    router.add_delete(one, delete_problem)
+    router.add_get(one + "/tests", list_tests)
+    router.add_post(one + "/tests", add_tests)
+    router.add_put(one + "/tests", replace_tests)
+    router.add_put(one + "/tests/order", reorder_tests)
+    router.add_get(one + "/tests/{position}", get_test)
+    router.add_put(one + "/tests/{position}", replace_test)
+    router.add_delete(one + "/tests/{position}", delete_test)
