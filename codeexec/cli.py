@@ -1,20 +1,28 @@
-"""The ``codeexec`` command: ``serve`` and ``images build``."""
+"""The ``codeexec`` command: ``serve``, ``problems import`` and ``images build``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import shlex
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import ValidationError
 
+from codeexec.checker import CheckerArgsError, CheckerSpec
 from codeexec.config import Settings
 from codeexec.http.app import make_app
+from codeexec.packages.archive import PackageError
+from codeexec.packages.importer import import_package, open_path, package_limits
 from codeexec.sandbox.docker_gateway import DockerGateway, DockerUnavailable
 from codeexec.sandbox.images import ImageError, ImageManager
 from codeexec.sandbox.languages import discover_languages
+from codeexec.store.engine import create_engine, migrate, wait_until_reachable
+from codeexec.store.problems import ProblemStore
 
 
 def _setup_logging(level: str) -> None:
@@ -61,12 +69,82 @@ async def _build_images(settings: Settings, names: list[str], offline_base: bool
     return 0
 
 
+def _progress_line(prefix: str) -> Callable[[int, int], None]:
+    """Tests read so far, rewritten in place on a terminal (every 10% otherwise)."""
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if tty:
+            end = "\n" if done == total else ""
+            print(f"\r{prefix}: reading tests {done}/{total}", end=end, file=sys.stderr)
+        elif done == total or done % max(1, total // 10) == 0:
+            print(f"{prefix}: reading tests {done}/{total}", file=sys.stderr)
+
+    return show
+
+
+async def _import_problems(
+    settings: Settings, paths: list[Path], problem_id: str | None, checker: CheckerSpec | None
+) -> int:
+    languages = discover_languages(settings.languages_dir, settings.languages)
+    limits = package_limits(settings)
+    engine = create_engine(settings.database_url)
+    failed = 0
+    try:
+        await wait_until_reachable(engine, settings.database_connect_timeout_s)
+        await migrate(engine)
+        store = ProblemStore(engine, 0)
+        for i, path in enumerate(paths, 1):
+            prefix = f"[{i}/{len(paths)}] {path.name}"
+            try:
+                files = await asyncio.to_thread(open_path, path, limits)
+                result = await import_package(
+                    store, files, languages, problem_id, checker, _progress_line(prefix)
+                )
+            except PackageError as exc:
+                print(f"{prefix}: not imported: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            problem, imported = result.problem, result.imported
+            shown, hidden = imported.counts
+            spec = problem.checker
+            how = spec.mode + (f" ({spec.program.language})" if spec.program else "")
+            how += f" {' '.join(spec.args)}" if spec.args else ""
+            action = "replaced, now" if result.replaced else "created,"
+            print(
+                f"{prefix}: {action} problem {problem.id!r} version {problem.version}:"
+                f" {shown} shown + {hidden} hidden tests, checker {how}"
+                f" [{imported.layout} layout]",
+                file=sys.stderr,
+            )
+            for note in imported.notes:
+                print(f"{prefix}: note: {note}", file=sys.stderr)
+    finally:
+        await engine.dispose()
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="codeexec", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    problems = commands.add_parser("problems", help="manage problems")
+    problem_commands = problems.add_subparsers(dest="problems_command", required=True)
+    importer = problem_commands.add_parser(
+        "import", help="import Kattis problem packages (folders or zip files)"
+    )
+    importer.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    importer.add_argument("--id", help="problem id (default: the package's short name)")
+    importer.add_argument(
+        "--checker",
+        choices=["exact", "lines", "tokens"],
+        help="judge with this checker instead of the package's own",
+    )
+    importer.add_argument(
+        "--checker-args", default="", help="the checker's flags, e.g. 'float_tolerance 1e-6'"
+    )
     images = commands.add_parser("images", help="manage sandbox images")
     image_commands = images.add_subparsers(dest="images_command", required=True)
     build = image_commands.add_parser("build", help="build sandbox images")
@@ -95,10 +173,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "problems":
+            return _problems_import(settings, args)
         return asyncio.run(_build_images(settings, args.languages, args.offline_base))
     except (DockerUnavailable, ImageError) as exc:
         print(f"codeexec: {exc}", file=sys.stderr)
         return 1
+
+
+def _problems_import(settings: Settings, args: argparse.Namespace) -> int:
+    if args.id is not None and len(args.paths) > 1:
+        print("--id needs exactly one PATH", file=sys.stderr)
+        return 2
+    checker = None
+    if args.checker:
+        checker = CheckerSpec(args.checker, tuple(shlex.split(args.checker_args)))
+        try:
+            checker.validate()
+        except CheckerArgsError as exc:
+            print(f"--checker-args: {exc}", file=sys.stderr)
+            return 2
+    return asyncio.run(_import_problems(settings, args.paths, args.id, checker))
 
 
 if __name__ == "__main__":

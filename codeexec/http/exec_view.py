@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
 from codeexec.http.errors import BAD_REQUEST, ApiError, json_response
 from codeexec.http.keys import ADMISSION, JUDGE, LANGUAGES, LIFECYCLE, SCREENER, SETTINGS, STORE
-from codeexec.http.submission import SourceFileIn, SubmissionError, program_files
 from codeexec.judge.admission import QueueFull
 from codeexec.judge.verdicts import MESSAGES, Judgement, TestResult, Verdict
+from codeexec.sandbox.program import SourceFileIn, SubmissionError, program_files
 from codeexec.sandbox.sandbox import SandboxError, SandboxFile
 from codeexec.screening.service import ScreeningResult
 from codeexec.store.problems import ProblemSnapshot

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
 from codeexec.checker import MODES, CheckerSpec
-from codeexec.http.submission import SourceFileIn
+from codeexec.sandbox.program import SourceFileIn
 from codeexec.store.problems import Problem, TestCase
 
 PROBLEM_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"

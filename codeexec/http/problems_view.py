@@ -17,6 +17,7 @@ from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
 from codeexec.checker.program import CheckerFailed
 from codeexec.http.auth import is_admin, require_admin
 from codeexec.http.errors import ApiError, json_response, read_json, validation_error
+from codeexec.http.import_view import import_problem
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
 from codeexec.http.problem_schema import (
     CheckerIn,
@@ -28,8 +29,8 @@ from codeexec.http.problem_schema import (
     problem_out,
     test_out,
 )
-from codeexec.http.submission import SubmissionError, program_files
 from codeexec.sandbox.languages import Language
+from codeexec.sandbox.program import SubmissionError, program_files
 from codeexec.store.problems import Problem, ProblemStore, TestCase
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -338,6 +339,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     one = base + "/{problem_id}"
     router.add_get(base, list_problems)
     router.add_post(base, create_problem)
+    router.add_post(base + "/import", import_problem)
     router.add_get(one, get_problem)
     router.add_put(one, replace_problem)
     router.add_patch(one, update_problem)

@@ -1,5 +1,6 @@
-"""What a submission's source is: one ``code`` string, or several named ``files`` with an
-optional entry point. Names are checked before anything touches a sandbox."""
+"""What a program's source is (a submission's or a custom checker's): one ``code``
+string, or several named ``files`` with an optional entry point. Names are checked
+before anything touches a sandbox."""
 
 from __future__ import annotations
 

@@ -1,0 +1,124 @@
+"""``POST /api/v1/problems/import``: a Kattis package as a zip upload (admin).
+
+``multipart/form-data`` with the zip in ``package`` (its file name gives the problem id)
+and optional ``id``, ``checker`` and ``checker_args`` fields; or the zip as the body
+(``application/zip``) with the same names as query parameters. The upload is spooled to
+a temporary file with its own size limit; nothing of it is extracted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from collections.abc import AsyncIterator
+from tempfile import SpooledTemporaryFile
+from typing import IO, Any
+
+from aiohttp import BodyPartReader, web
+
+from codeexec.checker import MODES, CheckerSpec
+from codeexec.checker.program import CheckerFailed
+from codeexec.http.auth import require_admin
+from codeexec.http.errors import ApiError, json_response
+from codeexec.http.keys import JUDGE, LANGUAGES, SETTINGS, STORE
+from codeexec.http.problem_schema import problem_out
+from codeexec.packages.archive import PackageError
+from codeexec.packages.importer import import_package, open_upload, package_limits
+
+_SPOOL_IN_MEMORY = 8 << 20
+_FIELD_LIMIT = 4096
+
+
+async def _spool(chunks: AsyncIterator[bytes], limit: int, spool: IO[bytes]) -> None:
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "Package too large", f"at most {limit} bytes")
+        await asyncio.to_thread(spool.write, chunk)
+
+
+async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    while chunk := await part.read_chunk(1 << 16):
+        yield chunk
+
+
+async def _body_chunks(request: web.Request) -> AsyncIterator[bytes]:
+    async for chunk in request.content.iter_chunked(1 << 16):
+        yield chunk
+
+
+async def _read_upload(
+    request: web.Request, spool: IO[bytes], limit: int
+) -> tuple[str, dict[str, str]]:
+    """(the archive's file name, the form fields); the archive goes into ``spool``."""
+    if request.content_type in ("application/zip", "application/octet-stream"):
+        await _spool(_body_chunks(request), limit, spool)
+        return request.query.get("name", ""), dict(request.query)
+    if request.content_type != "multipart/form-data":
+        raise ApiError(415, "Send the package as multipart/form-data or application/zip")
+    fields: dict[str, str] = {}
+    filename: str | None = None
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise ApiError(400, "Nested multipart bodies are not accepted")
+        if part.name == "package":
+            filename = part.filename or ""
+            await _spool(_part_chunks(part), limit, spool)
+        elif part.name:
+            value = await part.read(decode=True)
+            if len(value) > _FIELD_LIMIT:
+                raise ApiError(400, "Form field too long", part.name)
+            fields[part.name] = value.decode("utf-8", errors="replace")
+    if filename is None:
+        raise ApiError(400, "No package", "send the zip in a form field named 'package'")
+    return filename, fields
+
+
+def _checker_override(fields: dict[str, str]) -> CheckerSpec | None:
+    mode = fields.get("checker")
+    if not mode:
+        return None
+    if mode not in MODES or mode == "custom":
+        raise ApiError(422, "Invalid checker", "checker must be one of exact, lines, tokens")
+    return CheckerSpec(mode, tuple(shlex.split(fields.get("checker_args", ""))))
+
+
+async def _compile_checker(app: web.Application, spec: CheckerSpec) -> None:
+    if spec.program is None:
+        return
+    try:
+        await app[JUDGE].checkers.verify(spec)
+    except CheckerFailed as exc:
+        raise ApiError(422, "Checker does not compile", str(exc)) from exc
+
+
+async def import_problem(request: web.Request) -> web.Response:
+    require_admin(request)
+    app = request.app
+    settings = app[SETTINGS]
+    limits = package_limits(settings)
+    with SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+        filename, fields = await _read_upload(request, spool, limits.max_bytes)
+        checker = _checker_override(fields)
+        try:
+            files = await asyncio.to_thread(open_upload, spool, filename, limits)
+            result = await import_package(
+                app[STORE],
+                files,
+                app[LANGUAGES],
+                fields.get("id") or None,
+                checker,
+                verify=lambda spec: _compile_checker(app, spec),
+            )
+        except PackageError as exc:
+            raise ApiError(422, "Invalid package", str(exc)) from exc
+    shown, hidden = result.imported.counts
+    body: dict[str, Any] = problem_out(result.problem) | {
+        "layout": result.imported.layout,
+        "tests": {"shown": shown, "hidden": hidden},
+        "notes": result.imported.notes,
+    }
+    location = {"Location": f"/api/v1/problems/{result.problem.id}"}
+    return json_response(body, 200 if result.replaced else 201, location)

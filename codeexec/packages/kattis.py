@@ -1,0 +1,304 @@
+"""Kattis problem packages (legacy, 2023-07 and 2025-09 layouts) → a problem and its tests.
+
+- ``data/sample`` → shown tests, ``data/secret`` (nested groups included) → hidden tests,
+  each ``X.in`` with its ``X.ans``, in lexicographic order of their paths;
+- ``problem.yaml``: ``name`` → title, ``limits.memory`` / ``limits.output`` (MiB) and
+  ``limits.time_limit`` (seconds; legacy packages rarely give one, then the server
+  default applies), legacy ``validator_flags`` and ``data/testdata.yaml`` /
+  ``data/test_group.yaml`` ``output_validator_args`` / ``output_validator_flags`` →
+  the checker's arguments;
+- ``validation: custom`` (legacy) or an ``output_validator/`` program (2023-07+) → a
+  custom checker; otherwise the ``tokens`` checker (Kattis' default validator);
+- interactive, multi-pass, scoring and submit-answer problems are refused by name.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
+from codeexec.packages.archive import PackageError, PackageFiles
+from codeexec.sandbox.languages import Language
+from codeexec.sandbox.program import SourceFileIn, SubmissionError, program_files
+from codeexec.store.problems import Problem, TestCase
+
+PROBLEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+UNSUPPORTED_TYPES = ("interactive", "multi-pass", "scoring", "submit-answer")
+# Which language a checker source file is in, by its extension.
+EXTENSIONS = {
+    ".py": "python",
+    ".c": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".c++": "cpp",
+    ".java": "java",
+    ".js": "javascript",
+    ".go": "go",
+    ".rs": "rust",
+    ".sh": "bash",
+}
+_HEADERS = (".h", ".hpp", ".hh")
+_ENTRY_NAMES = ("validate", "validator", "checker", "check", "main")
+
+Progress = Callable[[int, int], None]  # (tests read, tests in all)
+
+
+@dataclass(frozen=True)
+class ImportedProblem:
+    problem: Problem
+    tests: list[TestCase]
+    layout: str  # "legacy" | "2023-07" | "2025-09"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        hidden = sum(t.hidden for t in self.tests)
+        return len(self.tests) - hidden, hidden
+
+
+def _yaml(files: PackageFiles, name: str) -> dict[str, Any]:
+    if name not in files.names():
+        return {}
+    try:
+        data = yaml.safe_load(files.read(name).decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PackageError(f"{name} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PackageError(f"{name} must be a mapping")
+    return data
+
+
+def _layout(config: dict[str, Any]) -> str:
+    version = str(config.get("problem_format_version", "legacy"))
+    if version.startswith("legacy"):
+        return "legacy"
+    if version.startswith("2023-07"):
+        return "2023-07"
+    if version.startswith("2025-09") or version == "draft":
+        return "2025-09"
+    raise PackageError(f"unknown problem_format_version {version!r}")
+
+
+def _refuse_unsupported(config: dict[str, Any], layout: str, names: list[str]) -> None:
+    if layout == "legacy":
+        kinds = str(config.get("validation", "default")).split()
+        wanted = {"interactive": "interactive", "score": "scoring"}
+        found = [wanted[k] for k in kinds if k in wanted]
+    else:
+        kinds = config.get("type", "pass-fail")
+        kinds = kinds.split() if isinstance(kinds, str) else [str(k) for k in kinds]
+        found = [k for k in kinds if k in UNSUPPORTED_TYPES]
+    if not found and any(n.endswith(".interaction") for n in names):
+        found = ["interactive"]
+    if found:
+        raise PackageError(f"{', '.join(found)} problems are not supported (yet)")
+
+
+def _title(config: dict[str, Any], fallback: str) -> str:
+    name = config.get("name")
+    if isinstance(name, dict):
+        name = name.get("en") or next(iter(name.values()), None)
+    return str(name)[:255] if name else fallback
+
+
+def _statement(files: PackageFiles) -> str | None:
+    for folder in ("statement", "problem_statement"):
+        for ext in ("md", "tex"):
+            for name in (f"{folder}/problem.en.{ext}", f"{folder}/problem.{ext}"):
+                if name in files.names():
+                    return files.read(name).decode("utf-8", errors="replace")
+    return None
+
+
+def _limits(config: dict[str, Any], files: PackageFiles, notes: list[str]) -> dict[str, int]:
+    limits = config.get("limits") or {}
+    if not isinstance(limits, dict):
+        raise PackageError("problem.yaml: limits must be a mapping")
+    out: dict[str, int] = {}
+    try:
+        if "memory" in limits:
+            out["memory_limit_mb"] = int(limits["memory"])
+        if "output" in limits:
+            out["output_limit_kb"] = int(limits["output"]) * 1024
+        seconds = limits.get("time_limit")
+        if seconds is None and ".timelimit" in files.names():  # DOMjudge's file
+            seconds = files.read(".timelimit").decode().strip()
+        if seconds is not None:
+            out["time_limit_ms"] = max(1, round(float(seconds) * 1000))
+        else:
+            notes.append("no time limit in the package: the server default applies")
+    except (TypeError, ValueError) as exc:
+        raise PackageError(f"problem.yaml: bad limit: {exc}") from exc
+    if any(v <= 0 for v in out.values()):
+        raise PackageError("problem.yaml: limits must be positive")
+    return out
+
+
+def _args(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(shlex.split(value))
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    raise PackageError(f"{where} must be a string or a list")
+
+
+def _validator_args(config: dict[str, Any], files: PackageFiles) -> tuple[str, ...]:
+    args = _args(config.get("validator_flags"), "problem.yaml: validator_flags")
+    for name in ("data/test_group.yaml", "data/testdata.yaml"):
+        group = _yaml(files, name)
+        for key in ("output_validator_args", "output_validator_flags"):
+            if key in group:
+                args += _args(group[key], f"{name}: {key}")
+    return args
+
+
+def _tests(files: PackageFiles, progress: Progress | None) -> list[TestCase]:
+    names = set(files.names())
+    inputs = sorted(
+        (n for n in names if n.endswith(".in") and n.startswith(("data/sample/", "data/secret/"))),
+        key=lambda n: PurePosixPath(n).parts,
+    )
+    # Samples first, then secret groups: each in lexicographic order of its path.
+    inputs.sort(key=lambda n: n.split("/")[1] != "sample")
+    tests = []
+    for i, name in enumerate(inputs):
+        answer = name[: -len(".in")] + ".ans"
+        if answer not in names:
+            raise PackageError(f"{name} has no {PurePosixPath(answer).name}")
+        hidden = name.split("/")[1] == "secret"
+        label = name[len("data/") : -len(".in")]
+        tests.append(TestCase(files.read(name), files.read(answer), hidden, label))
+        if progress is not None:
+            progress(i + 1, len(inputs))
+    if not tests:
+        raise PackageError("no tests: expected data/sample/*.in and data/secret/**/*.in")
+    return tests
+
+
+def _validator_files(files: PackageFiles) -> list[tuple[str, str]]:
+    """(name within the program, path in the package) of the output validator's files:
+    ``output_validator/`` (2023-07+) is the program; under ``output_validators/``
+    (legacy) the program is one file or one folder."""
+    names = files.names()
+    modern = [n for n in names if n.startswith("output_validator/")]
+    if modern:
+        return [(n[len("output_validator/") :], n) for n in modern]
+    legacy = [n for n in names if n.startswith("output_validators/")]
+    programs = {n.split("/")[1] for n in legacy}
+    if len(programs) > 1:
+        raise PackageError(f"more than one output validator: {sorted(programs)}")
+    return [("/".join(n.split("/")[2:]) or n.split("/")[1], n) for n in legacy]
+
+
+def _checker_program(files: PackageFiles, languages: dict[str, Language]) -> CheckerProgram | None:
+    sources = _validator_files(files)
+    if not sources:
+        return None
+    names = [inner for inner, _ in sources]
+    if any(PurePosixPath(n).name in ("build", "run") for n in names):
+        raise PackageError("output validators with build/run scripts are not supported")
+    by_language = {
+        EXTENSIONS[s] for n in names if (s := PurePosixPath(n).suffix.lower()) in EXTENSIONS
+    }
+    if not by_language:
+        raise PackageError(f"output validator in an unknown language: {sorted(names)}")
+    if len(by_language) > 1:
+        raise PackageError(f"output validator mixes languages: {sorted(by_language)}")
+    (language_id,) = by_language
+    language = languages.get(language_id)
+    if language is None:
+        raise PackageError(f"output validator language {language_id!r} is not available")
+    texts = []
+    for inner, path in sources:
+        suffix = PurePosixPath(inner).suffix.lower()
+        if EXTENSIONS.get(suffix) != language_id and suffix not in _HEADERS:
+            continue
+        try:
+            texts.append(SourceFileIn(name=inner, content=files.read(path).decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise PackageError(f"{path} is not UTF-8 text") from exc
+    entry = _entry_point(texts, language)
+    try:
+        program = program_files(language, None, texts, entry)
+    except SubmissionError as exc:
+        raise PackageError(f"output validator: {exc}") from exc
+    return CheckerProgram(language.id, tuple(program.items()))
+
+
+def _entry_point(texts: list[SourceFileIn], language: Language) -> str:
+    suffix = PurePosixPath(language.source_file).suffix
+    candidates = [t for t in texts if t.name.endswith(suffix)]
+    if len(candidates) == 1:
+        return candidates[0].name
+    for stem in _ENTRY_NAMES:
+        for t in candidates:
+            if PurePosixPath(t.name).stem == stem:
+                return t.name
+    with_main = [t.name for t in candidates if re.search(r"\bmain\s*\(", t.content)]
+    if len(with_main) == 1:
+        return with_main[0]
+    raise PackageError(
+        f"cannot tell which output validator file is the program: {[t.name for t in candidates]}"
+    )
+
+
+def read_kattis_package(
+    files: PackageFiles,
+    languages: dict[str, Language],
+    problem_id: str | None = None,
+    checker: CheckerSpec | None = None,
+    progress: Progress | None = None,
+) -> ImportedProblem:
+    """The problem a package describes. ``checker`` overrides the package's checker."""
+    pid = problem_id or files.name
+    if not PROBLEM_ID.match(pid):
+        raise PackageError(f"{pid!r} is not a valid problem id; give one explicitly")
+    config = _yaml(files, "problem.yaml")
+    if "problem.yaml" not in files.names():
+        raise PackageError("no problem.yaml in the package")
+    layout = _layout(config)
+    _refuse_unsupported(config, layout, files.names())
+    notes: list[str] = []
+    limits = _limits(config, files, notes)
+    args = _validator_args(config, files)
+    if checker is None:
+        if layout == "legacy":
+            custom = str(config.get("validation", "default")).startswith("custom")
+            program = _checker_program(files, languages) if custom else None
+        else:
+            program = _checker_program(files, languages)
+            custom = program is not None
+        if custom and program is None:
+            raise PackageError(
+                "the package declares a custom output validator but has none; import it"
+                " with another checker (e.g. --checker tokens)"
+            )
+        checker = CheckerSpec("custom", args, program) if program else CheckerSpec("tokens", args)
+    elif args and not checker.args and checker.mode in ("tokens", "custom"):
+        checker = replace(checker, args=args)
+    try:
+        checker.validate()
+    except CheckerArgsError as exc:
+        raise PackageError(f"checker: {exc}") from exc
+    problem = Problem(
+        id=pid,
+        title=_title(config, pid),
+        statement=_statement(files),
+        checker=checker,
+        time_limit_ms=limits.get("time_limit_ms"),
+        memory_limit_mb=limits.get("memory_limit_mb"),
+        output_limit_kb=limits.get("output_limit_kb"),
+    )
+    return ImportedProblem(problem, _tests(files, progress), layout, notes)
