@@ -105,6 +105,25 @@ class Settings(BaseSettings):
     max_package_mb: int = Field(512, ge=1)  # Kattis package uploads and imports
     max_package_files: int = Field(20_000, ge=1)
 
+    # Authentication and rate limits. "auto": required when listening on a non-loopback
+    # address; "on": always; "off": never (anonymous requests may submit and read).
+    auth: Literal["auto", "on", "off"] = "auto"
+    rate_limit_per_s: float = Field(20.0, ge=0)  # per key (or client address); 0: off
+    rate_limit_burst: int = Field(40, ge=1)
+
+    # Asynchronous submissions (jobs)
+    job_workers: int | None = Field(None, ge=1)  # default: CODEEXEC_CONCURRENCY
+    job_queue_size: int = Field(1000, ge=0)  # queued jobs; beyond, 503 + Retry-After
+    job_lease_s: float = Field(30.0, gt=0)  # a running job's lease, renewed while it runs
+    job_poll_s: float = Field(0.5, gt=0)  # how often idle workers look for jobs
+    max_wait_s: float = Field(60.0, ge=0)  # the longest ?wait=true holds a request
+    batch_max: int = Field(50, ge=1)
+    webhook_attempts: int = Field(5, ge=1)
+    webhook_backoff_s: float = Field(1.0, ge=0)  # doubles after each failed attempt
+    webhook_timeout_s: float = Field(10.0, gt=0)
+    webhook_allow_private: bool = False  # allow callbacks to loopback/private addresses
+    webhook_secret: SecretStr | None = None  # signs callbacks of unauthenticated jobs
+
     # Screening
     screening_python: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PYTHON_DISALLOWED
     screening_timeout_s: float = Field(5.0, gt=0)
@@ -118,6 +137,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(name.strip() for name in value.split(",") if name.strip())
         return value
+
+    @property
+    def workers(self) -> int:
+        return self.job_workers or self.concurrency
+
+    @property
+    def auth_required(self) -> bool:
+        if self.auth == "auto":
+            return self.host not in ("127.0.0.1", "::1", "localhost")
+        return self.auth == "on"
 
     def clamp_time_ms(self, value: int | None) -> int:
         return min(value or self.default_time_limit_ms, self.max_time_limit_ms)

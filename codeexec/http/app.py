@@ -16,35 +16,52 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from codeexec.config import Settings
+from codeexec.http.auth import authenticate
 from codeexec.http.errors import ApiError, Handler, json_errors
 from codeexec.http.exec_view import exec_code
 from codeexec.http.health import healthz, readyz
 from codeexec.http.keys import (
     ADMISSION,
     DOCKER,
+    JOBS,
     JUDGE,
+    KEYS,
     LANGUAGES,
     LIFECYCLE,
+    NOTIFIER,
+    RATE_LIMITER,
     SANDBOXES,
     SCREENER,
     SETTINGS,
     STORE,
+    SUBMISSIONS,
+    WEBHOOKS,
     Lifecycle,
 )
+from codeexec.http.keys_view import add_routes as add_key_routes
 from codeexec.http.languages_view import list_languages
+from codeexec.http.limiter import RateLimiter
 from codeexec.http.problems_view import add_routes as add_problem_routes
+from codeexec.http.ratelimit import rate_limit
+from codeexec.http.submissions_view import add_routes as add_submission_routes
+from codeexec.http.submissions_view import submission_out
+from codeexec.jobs.notifier import Notifier
+from codeexec.jobs.runner import JobRunner
+from codeexec.jobs.webhooks import Webhooks
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.self_test import installed_versions, run_self_tests
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.images import ImageManager
-from codeexec.sandbox.languages import discover_languages
+from codeexec.sandbox.languages import Language, discover_languages
 from codeexec.sandbox.pool import WarmPool
 from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
 from codeexec.store.demo import seed_demo_problems
 from codeexec.store.engine import create_engine, migrate, wait_until_reachable
+from codeexec.store.keys import KeyStore
 from codeexec.store.problems import ProblemStore
+from codeexec.store.submissions import Submission, SubmissionStore
 
 log = logging.getLogger(__name__)
 _ALWAYS_OPEN = frozenset({"/healthz", "/readyz"})
@@ -69,6 +86,8 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         if settings.seed_demo_problems:
             await seed_demo_problems(store)
         app[STORE] = store
+        app[KEYS] = KeyStore(engine)
+        app[SUBMISSIONS] = SubmissionStore(engine)
         yield
     finally:
         await engine.dispose()
@@ -127,6 +146,43 @@ async def _screener(app: web.Application) -> AsyncIterator[None]:
         screener.close()
 
 
+async def _jobs(app: web.Application) -> AsyncIterator[None]:
+    """Job workers and webhook delivery, once sandboxes are ready; at shutdown running
+    jobs get the drain timeout, then go back to the queue."""
+    settings = app[SETTINGS]
+    lifecycle, languages = app[LIFECYCLE], app[LANGUAGES]
+    webhooks = Webhooks(settings, app[SUBMISSIONS], app[KEYS], submission_out)
+
+    def usable() -> dict[str, Language]:
+        return {k: v for k, v in languages.items() if k not in lifecycle.unavailable}
+
+    def finished(done: Submission) -> None:
+        if done.callback_url:
+            webhooks.deliver(done.id)
+
+    runner = JobRunner(
+        settings,
+        app[SUBMISSIONS],
+        app[STORE],
+        app[JUDGE],
+        app[SCREENER],
+        app[ADMISSION],
+        usable,
+        app[NOTIFIER],
+        finished,
+    )
+    app[WEBHOOKS] = webhooks
+    app[JOBS] = runner
+    for pending in await app[SUBMISSIONS].pending_webhooks(settings.instance_name):
+        webhooks.deliver(pending.id)
+    await runner.start()
+    try:
+        yield
+    finally:
+        await runner.stop(settings.drain_timeout_s)
+        await webhooks.close()
+
+
 async def _start_draining(app: web.Application) -> None:
     app[LIFECYCLE].draining = True
     log.info("shutting down: draining in-flight submissions")
@@ -135,17 +191,21 @@ async def _start_draining(app: web.Application) -> None:
 def make_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[json_errors, refuse_while_draining],
+        middlewares=[json_errors, refuse_while_draining, authenticate, rate_limit],
     )
     app[SETTINGS] = settings
     app[LIFECYCLE] = Lifecycle()
     app[LANGUAGES] = discover_languages(settings.languages_dir, settings.languages)
     app[ADMISSION] = Admission(settings.concurrency, settings.queue_size)
-    app.cleanup_ctx.extend([_store, _screener, _sandboxes])
+    app[NOTIFIER] = Notifier()
+    app[RATE_LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app.cleanup_ctx.extend([_store, _screener, _sandboxes, _jobs])
     app.on_shutdown.append(_start_draining)
     app.router.add_post("/exec", exec_code)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/v1/languages", list_languages)
     add_problem_routes(app.router)
+    add_submission_routes(app.router)
+    add_key_routes(app.router)
     return app

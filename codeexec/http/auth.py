@@ -1,17 +1,38 @@
-"""Who may change problems: the bearer of ``CODEEXEC_ADMIN_TOKEN``.
+"""Who is calling: an API key (``Authorization: Bearer ce_...``), the bootstrap admin
+token (``CODEEXEC_ADMIN_TOKEN``), or nobody.
 
-With no token configured the write endpoints are disabled (403), never open. Reads are
-open, but hidden tests' data is only given to the admin.
+Roles: ``admin`` manages problems and keys and sees every submission; ``submitter``
+submits and sees only its own submissions. Without a token a caller is anonymous:
+allowed to submit and read only when authentication is not required (the embedded
+default on 127.0.0.1; ``CODEEXEC_AUTH``). A token that is given must be valid (401).
 """
 
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 
 from aiohttp import web
 
-from codeexec.http.errors import ApiError
-from codeexec.http.keys import SETTINGS
+from codeexec.http.errors import ApiError, Handler
+from codeexec.http.keys import KEYS, SETTINGS
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str | None  # None: anonymous
+    role: str  # "admin" | "submitter" | "anonymous"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+ANONYMOUS = Principal(None, "anonymous")
+BOOTSTRAP_ADMIN = Principal("admin-token", "admin")
+_PRINCIPAL = web.RequestKey("principal", Principal)
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="codeexec"'}
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -19,25 +40,66 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+async def _principal_for(app: web.Application, token: str) -> Principal | None:
+    configured = app[SETTINGS].admin_token
+    if configured is not None and hmac.compare_digest(
+        token.encode(), configured.get_secret_value().encode()
+    ):
+        return BOOTSTRAP_ADMIN
+    key = await app[KEYS].authenticate(token)
+    return Principal(key.id, key.role) if key is not None else None
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path not in OPEN_PATHS:
+        token = bearer_token(request)
+        if token is None:
+            if request.app[SETTINGS].auth_required:
+                raise ApiError(
+                    401, "Authentication required", "send Authorization: Bearer <API key>",
+                    headers=_CHALLENGE,
+                )  # fmt: skip
+            request[_PRINCIPAL] = ANONYMOUS
+        else:
+            principal = await _principal_for(request.app, token)
+            if principal is None:
+                raise ApiError(401, "Invalid or revoked API key", headers=_CHALLENGE)
+            request[_PRINCIPAL] = principal
+    return await handler(request)
+
+
+def principal(request: web.Request) -> Principal:
+    found: Principal = request.get(_PRINCIPAL, ANONYMOUS)
+    return found
+
+
 def is_admin(request: web.Request) -> bool:
-    configured = request.app[SETTINGS].admin_token
-    given = bearer_token(request)
-    if configured is None or given is None:
-        return False
-    return hmac.compare_digest(given.encode(), configured.get_secret_value().encode())
+    return principal(request).is_admin
 
 
 def require_admin(request: web.Request) -> None:
-    if request.app[SETTINGS].admin_token is None:
-        raise ApiError(
-            403,
-            "Problem management is disabled",
-            "set CODEEXEC_ADMIN_TOKEN to enable it",
-        )
-    if not is_admin(request):
+    caller = principal(request)
+    if caller.is_admin:
+        return
+    if caller.role == "anonymous":
+        if request.app[SETTINGS].admin_token is None:
+            raise ApiError(
+                403,
+                "Problem management is disabled",
+                "set CODEEXEC_ADMIN_TOKEN, or use an admin API key",
+            )
         raise ApiError(
             401,
             "Admin token required",
-            "send Authorization: Bearer <CODEEXEC_ADMIN_TOKEN>",
-            headers={"WWW-Authenticate": 'Bearer realm="codeexec"'},
+            "send Authorization: Bearer <CODEEXEC_ADMIN_TOKEN or an admin API key>",
+            headers=_CHALLENGE,
         )
+    raise ApiError(403, "Admin role required", f"key {caller.key_id} is a {caller.role}")
+
+
+def sees_everything(request: web.Request) -> bool:
+    """Admins see every submission; so does an anonymous caller where authentication
+    is off (one trusted user)."""
+    caller = principal(request)
+    return caller.is_admin or caller.role == "anonymous"

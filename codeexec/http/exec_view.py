@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import PurePosixPath
 from typing import Any
 
 from aiohttp import web
@@ -20,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 from codeexec.http.errors import BAD_REQUEST, ApiError, json_response
 from codeexec.http.keys import ADMISSION, JUDGE, LANGUAGES, LIFECYCLE, SCREENER, SETTINGS, STORE
 from codeexec.judge.admission import QueueFull
-from codeexec.judge.verdicts import MESSAGES, Judgement, TestResult, Verdict
+from codeexec.judge.pipeline import Disallowed, judge_program, screen
+from codeexec.judge.verdicts import MESSAGES, Judgement, TestResult, Verdict, shown_text
+from codeexec.sandbox.languages import Language
 from codeexec.sandbox.program import SourceFileIn, SubmissionError, program_files
-from codeexec.sandbox.sandbox import SandboxError, SandboxFile
-from codeexec.screening.service import ScreeningResult
+from codeexec.sandbox.sandbox import SandboxError
 from codeexec.store.problems import ProblemSnapshot
 
 log = logging.getLogger(__name__)
@@ -41,14 +41,9 @@ class ExecRequest(BaseModel):
     language: StrictStr = "python"
 
 
-def _text(data: bytes) -> str:
-    """What a person should see: UTF-8 (invalid bytes become U+FFFD), final newline dropped."""
-    return data.decode("utf-8", errors="replace").rstrip("\r\n")
-
-
 def _error_of(result: TestResult) -> str:
     if result.verdict == Verdict.RE:
-        message = _text(result.stderr[-_ERROR_TEXT_LIMIT:]).strip()
+        message = shown_text(result.stderr[-_ERROR_TEXT_LIMIT:]).strip()
         if message:
             return message
         if result.signal is not None:
@@ -72,9 +67,9 @@ def exec_response(snapshot: ProblemSnapshot, judgement: Judgement) -> dict[str, 
             error = _error_of(result)  # only ever from a shown test
         shown.append(
             {
-                "expected": _text(test.expected_output),
-                "got": _text(result.stdout),
-                "input": _text(test.input),
+                "expected": shown_text(test.expected_output),
+                "got": shown_text(result.stdout),
+                "input": shown_text(test.input),
                 "passed": ok,
                 "verdict": result.verdict.value,
                 "time_ms": result.cpu_ms,
@@ -115,6 +110,33 @@ def _validation_detail(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
+def submitted_program(
+    app: web.Application,
+    language_id: str,
+    code: str | None,
+    files: list[SourceFileIn] | None,
+    entry_point: str | None,
+    message: str,
+) -> tuple[Language, dict[str, str]]:
+    """The language and the files a request submits, validated: 400 (with ``message``)
+    for an unknown or unavailable language or bad files, 413 over the source limit."""
+    languages, unavailable = app[LANGUAGES], app[LIFECYCLE].unavailable
+    language = languages.get(language_id)
+    if language is None or language_id in unavailable:
+        usable = sorted(set(languages) - set(unavailable))
+        raise ApiError(
+            400, message, f"unknown or unavailable language {language_id!r}; use one of {usable}"
+        )
+    try:
+        texts = program_files(language, code, files, entry_point)
+    except SubmissionError as exc:
+        raise ApiError(400, message, str(exc)) from exc
+    limit = app[SETTINGS].max_source_bytes
+    if sum(len(t.encode("utf-8", errors="surrogatepass")) for t in texts.values()) > limit:
+        raise ApiError(413, "Code too large", f"at most {limit} bytes")
+    return language, texts
+
+
 async def exec_code(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
@@ -122,55 +144,19 @@ async def exec_code(request: web.Request) -> web.Response:
         raise ApiError(415, "Content-Type must be application/json")
     payload = _parse(await request.read())
 
-    languages, unavailable = app[LANGUAGES], app[LIFECYCLE].unavailable
-    language = languages.get(payload.language)
-    if language is None or payload.language in unavailable:
-        usable = sorted(set(languages) - set(unavailable))
-        raise ApiError(
-            400,
-            BAD_REQUEST,
-            f"unknown or unavailable language {payload.language!r}; use one of {usable}",
-        )
-    try:
-        texts = program_files(language, payload.code, payload.files, payload.entry_point)
-    except SubmissionError as exc:
-        raise ApiError(400, BAD_REQUEST, str(exc)) from exc
-    program = tuple(SandboxFile.source(name, text) for name, text in texts.items())
-    if sum(len(f.data) for f in program) > settings.max_source_bytes:
-        raise ApiError(413, "Code too large", f"at most {settings.max_source_bytes} bytes")
-
+    language, texts = submitted_program(
+        app, payload.language, payload.code, payload.files, payload.entry_point, BAD_REQUEST
+    )
     snapshot = await app[STORE].snapshot(payload.id)
     if snapshot is None:
         raise ApiError(404, "Problem not found", f"no problem with id {payload.id!r}")
 
-    screener = app[SCREENER]
-    policy = screener.policy_for(language.id, snapshot.problem.screening)
-    # Every file in the language's own source format is screened (and, for Python,
-    # syntax-checked); other files (headers, data) are not programs of that language.
-    suffix = PurePosixPath(language.source_file).suffix
-    screenings = [
-        await screener.screen(language.id, text, name, policy)
-        for name, text in texts.items()
-        if PurePosixPath(name).suffix == suffix
-    ]
-    screening = ScreeningResult(
-        tuple(sorted({n for s in screenings for n in s.disallowed})),
-        next((s.compile_error for s in screenings if s.compile_error), None),
-    )
+    screening = await screen(app[SCREENER], language, texts, snapshot)
     if screening.disallowed:
-        names = ", ".join(screening.disallowed)
-        raise ApiError(403, f"Found disallowed functions in code ({names})")
-    if screening.compile_error:
-        judgement = Judgement(
-            tuple(TestResult(Verdict.CE, t.hidden) for t in snapshot.tests),
-            compile_output=screening.compile_error,
-            compile_failed=True,
-        )
-        return json_response(exec_response(snapshot, judgement))
-
+        raise ApiError(403, Disallowed(screening.disallowed).message)
     try:
         async with app[ADMISSION].slot():
-            judgement = await app[JUDGE].judge(language, program, snapshot)
+            judgement = await judge_program(app[JUDGE], screening, language, texts, snapshot)
     except QueueFull as exc:
         raise ApiError(
             503,

@@ -7,13 +7,19 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from codeexec.config import Settings
+from codeexec.http.limiter import RateLimiter
+from codeexec.jobs.notifier import Notifier
+from codeexec.jobs.runner import JobRunner
+from codeexec.jobs.webhooks import Webhooks
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
+from codeexec.store.keys import KeyStore
 from codeexec.store.problems import ProblemStore
+from codeexec.store.submissions import SubmissionStore
 
 
 @dataclass
@@ -34,3 +40,9 @@ SANDBOXES = web.AppKey("sandboxes", SandboxFactory)
 JUDGE = web.AppKey("judge", Judge)
 SCREENER = web.AppKey("screener", Screener)
 ADMISSION = web.AppKey("admission", Admission)
+KEYS = web.AppKey("keys", KeyStore)
+SUBMISSIONS = web.AppKey("submissions", SubmissionStore)
+JOBS = web.AppKey("jobs", JobRunner)
+WEBHOOKS = web.AppKey("webhooks", Webhooks)
+NOTIFIER = web.AppKey("notifier", Notifier)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)

@@ -26,15 +26,18 @@ class Admission:
         self.last_wait_ms = 0.0
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        if self._slots.locked() and self.waiting >= self.queue_size:
+    async def slot(self, bounded: bool = True) -> AsyncIterator[None]:
+        """Wait for a slot. ``bounded=False`` is for job workers: their queue is the
+        database, so they wait without taking a place in this one."""
+        if bounded and self._slots.locked() and self.waiting >= self.queue_size:
             raise QueueFull
-        self.waiting += 1
+        step = 1 if bounded else 0
+        self.waiting += step
         queued_at = time.monotonic()
         try:
             await self._slots.acquire()
         finally:
-            self.waiting -= 1
+            self.waiting -= step
         self.last_wait_ms = (time.monotonic() - queued_at) * 1000
         self.running += 1
         try:

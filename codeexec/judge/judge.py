@@ -11,10 +11,11 @@ every test a fresh container, started from the artifact the compile step produce
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
+from typing import Any
 
 from codeexec.checker import CheckerSpec, CheckResult, Comparison, start_comparison
 from codeexec.checker.program import CheckerFailed, CheckerPrograms, CheckerSession
@@ -43,6 +44,10 @@ class _Plan:
     processes: int
     memory_mb: int  # what the container must hold: the larger of compile and run
     checker: CheckerSpec
+
+
+# Told of progress while judging: ("compiled", {...}) and ("test", {...}) per test.
+ProgressHook = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class _Output:
@@ -94,7 +99,11 @@ class Judge:
         )
 
     async def judge(
-        self, language: Language, program: Files, snapshot: ProblemSnapshot
+        self,
+        language: Language,
+        program: Files,
+        snapshot: ProblemSnapshot,
+        progress: ProgressHook | None = None,
     ) -> Judgement:
         """Raises SandboxError only when no sandbox could be started at all."""
         problem, tests = snapshot.problem, snapshot.tests
@@ -117,7 +126,7 @@ class Judge:
                 except (CheckerFailed, SandboxError) as exc:
                     log.error("checker of problem %s failed: %s", problem.id, exc)
                     return Judgement(tuple(TestResult(Verdict.IE, t.hidden) for t in tests))
-            return await self._judge(plan, program, tests, isolation, checker)
+            return await self._judge(plan, program, tests, isolation, checker, progress)
 
     async def _judge(
         self,
@@ -126,28 +135,45 @@ class Judge:
         tests: tuple[TestCase, ...],
         isolation: str,
         checker: CheckerSession | None,
+        progress: ProgressHook | None,
     ) -> Judgement:
         language = plan.language
         check = _Check(plan.checker, checker)
         results: list[TestResult] = []
+
+        async def record(result: TestResult) -> None:
+            results.append(result)
+            if progress is not None:
+                await progress(
+                    "test",
+                    {
+                        "position": len(results),
+                        "total": len(tests),
+                        "verdict": result.verdict.value,
+                        "hidden": result.hidden,
+                    },
+                )
+
         async with self._open(plan) as box:
             await box.put_files(program)
             if language.compile is not None:
                 failed = await self._compile(box, language, tests)
+                if progress is not None:
+                    await progress("compiled", {"ok": failed is None})
                 if failed is not None:
                     return failed
                 # Kept so later tests can start from it in a fresh container.
                 program = await box.export_files(self._settings.sandbox_scratch_mb << 20)
             if isolation == "submission":
                 for test in tests:
-                    results.append(await self._run_test(box, plan, test, check))
+                    await record(await self._run_test(box, plan, test, check))
                     if not box.alive:
                         break
         # Every test in "test" isolation; after a sandbox died, the tests still to run.
         for test in tests[len(results) :]:
             async with self._open(plan) as box:
                 await box.put_files(program)
-                results.append(await self._run_test(box, plan, test, check))
+                await record(await self._run_test(box, plan, test, check))
         return Judgement(tuple(results))
 
     @asynccontextmanager

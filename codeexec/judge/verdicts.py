@@ -74,3 +74,8 @@ class Judgement:
     @property
     def passed(self) -> bool:
         return all(r.verdict == Verdict.AC for r in self.results)
+
+
+def shown_text(data: bytes) -> str:
+    """What a person should see: UTF-8 (invalid bytes become U+FFFD), final newline dropped."""
+    return data.decode("utf-8", errors="replace").rstrip("\r\n")

@@ -76,3 +76,73 @@ test_cases = Table(
     Index("ix_tests_problem_version", "problem_id", "version"),
     mysql_charset="utf8mb4",
 )
+
+# Microsecond timestamps (UTC, naive) so job order and durations are exact on MySQL too.
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),  # public part of the token
+    Column("name", String(255), nullable=False),
+    Column("role", String(16), nullable=False),  # "admin" | "submitter"
+    Column("secret_sha256", String(64), nullable=False),  # the token's secret, hashed
+    Column("webhook_secret", String(64), nullable=False),  # signs this key's callbacks
+    Column("created_at", Timestamp, nullable=False),
+    Column("revoked_at", Timestamp, nullable=True),
+    mysql_charset="utf8mb4",
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner", String(32), nullable=True),  # api key id; NULL without authentication
+    Column("problem_id", String(64), nullable=False),
+    Column("problem_version", Integer, nullable=True),  # the version it was judged on
+    Column("language", String(32), nullable=False),
+    Column("files", LongText, nullable=False),  # JSON [[name, text]] as they enter the sandbox
+    Column("status", String(16), nullable=False),  # queued|running|finished|cancelled|failed
+    Column("verdict", String(8), nullable=True),
+    Column("passed", Boolean, nullable=True),
+    Column("shown_passed", Integer, nullable=True),
+    Column("shown_failed", Integer, nullable=True),
+    Column("hidden_passed", Integer, nullable=True),
+    Column("hidden_failed", Integer, nullable=True),
+    Column("compile_output", LongText, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("results", LongText, nullable=True),  # JSON list, one object per test
+    Column("callback_url", Text, nullable=True),
+    Column("webhook_state", String(16), nullable=True),  # pending|delivered|failed
+    Column("rerun_of", String(32), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("started_at", Timestamp, nullable=True),
+    Column("finished_at", Timestamp, nullable=True),
+    Column("claimed_by", String(64), nullable=True),  # the worker's instance
+    Column("lease_until", Timestamp, nullable=True),  # renewed while it runs
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("cancel_requested", Boolean, nullable=False, server_default="0"),
+    Index("ix_submissions_status_created", "status", "created_at"),
+    Index("ix_submissions_owner_created", "owner", "created_at"),
+    Index("ix_submissions_problem", "problem_id"),
+    Index("ix_submissions_finished", "finished_at"),
+    mysql_charset="utf8mb4",
+)
+
+submission_events = Table(
+    "submission_events",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column(
+        "submission_id",
+        String(32),
+        ForeignKey("submissions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("data", Text, nullable=True),  # JSON object
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("submission_id", "seq", name="uq_event_seq"),
+    mysql_charset="utf8mb4",
+)

@@ -1,0 +1,461 @@
+"""``/api/v1/submissions``: asynchronous judging (jobs).
+
+Submit (202 + ``Location``), read, poll (``/status``: 200 while running, 303 to
+``/result`` once done), list with filters, cancel, rerun, delete, read the event log or
+follow it live (Server-Sent Events), and do several at once (``/batch``). Every job is
+in the database from the moment it is accepted; workers (``codeexec.jobs.runner``) judge
+it on the same path as ``/exec``. A submitter sees only its own jobs (404 otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+
+from codeexec.http.auth import principal, sees_everything
+from codeexec.http.errors import ApiError, json_response, read_json, validation_error
+from codeexec.http.exec_view import submitted_program
+from codeexec.http.keys import (
+    JOBS,
+    LANGUAGES,
+    NOTIFIER,
+    SCREENER,
+    SETTINGS,
+    STORE,
+    SUBMISSIONS,
+    WEBHOOKS,
+)
+from codeexec.jobs.webhooks import WebhookRefused
+from codeexec.judge.pipeline import Disallowed, screen
+from codeexec.sandbox.program import SourceFileIn
+from codeexec.store.submissions import (
+    CANCELLED,
+    FAILED,
+    FINISHED,
+    QUEUED,
+    RUNNING,
+    SORTS,
+    STATUSES,
+    Submission,
+    SubmissionFilter,
+)
+
+BASE = "/api/v1/submissions"
+_MAX_PAGE = 200
+_SSE_KEEPALIVE_S = 15.0
+
+
+class SubmissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    problem_id: StrictStr
+    language: StrictStr = "python"
+    source: StrictStr | None = None
+    files: list[SourceFileIn] | None = None
+    entry_point: StrictStr | None = None
+    callback_url: Annotated[StrictStr, Field(max_length=2000)] | None = None
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    submissions: list[SubmissionIn] = Field(min_length=1)
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def seed_state(s: Submission) -> str:
+    """Seed 000's states: NOT_STARTED, STARTED, NOT_EXECUTED, FINISHED_OK, FINISHED_ERROR."""
+    if s.status == QUEUED:
+        return "NOT_STARTED"
+    if s.status == RUNNING:
+        return "STARTED"
+    if s.status == FINISHED:
+        return "FINISHED_OK" if s.passed else "FINISHED_ERROR"
+    return "NOT_EXECUTED"  # cancelled or failed
+
+
+def submission_out(s: Submission) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": s.id,
+        "problem_id": s.problem_id,
+        "problem_version": s.problem_version,
+        "language": s.language,
+        "owner": s.owner,
+        "status": s.status,
+        "state": seed_state(s),
+        "done": s.done,
+        "created_at": _time(s.created_at),
+        "started_at": _time(s.started_at),
+        "finished_at": _time(s.finished_at),
+        "rerun_of": s.rerun_of,
+        "callback_url": s.callback_url,
+        "webhook": s.webhook_state,
+        "attempts": s.attempts,
+        "files": [{"name": n, "content": c} for n, c in s.files],
+    }
+    if s.status == FINISHED:
+        counts = s.counts or {}
+        out |= {
+            "verdict": s.verdict,
+            "passed": s.passed,
+            "tests": {
+                "shown": {
+                    "passed": counts.get("shown_passed"),
+                    "failed": counts.get("shown_failed"),
+                },
+                "hidden": {
+                    "passed": counts.get("hidden_passed"),
+                    "failed": counts.get("hidden_failed"),
+                },
+            },
+            "compile_output": s.compile_output or "",
+            "results": s.results or [],
+        }
+    if s.status == FAILED:
+        out["error"] = s.error
+    if s.status == RUNNING and s.cancel_requested:
+        out["cancel_requested"] = True
+    return out
+
+
+def _location(sid: str) -> dict[str, str]:
+    return {"Location": f"{BASE}/{sid}"}
+
+
+async def _visible(request: web.Request, sid: str) -> Submission:
+    """The submission if the caller may see it; 404 otherwise (whether or not it exists)."""
+    found = await request.app[SUBMISSIONS].get(sid)
+    if found is None or not (sees_everything(request) or found.owner == principal(request).key_id):
+        raise ApiError(404, "Submission not found", f"no submission {sid!r}")
+    return found
+
+
+async def _accept(
+    request: web.Request, payload: SubmissionIn, rerun_of: str | None = None
+) -> Submission:
+    """Validate, screen and queue one submission (ApiError when it cannot be)."""
+    app = request.app
+    language, texts = submitted_program(
+        app, payload.language, payload.source, payload.files, payload.entry_point,
+        "Invalid submission",
+    )  # fmt: skip
+    snapshot = await app[STORE].snapshot(payload.problem_id)
+    if snapshot is None:
+        raise ApiError(404, "Problem not found", f"no problem with id {payload.problem_id!r}")
+    screening = await screen(app[SCREENER], language, texts, snapshot)
+    if screening.disallowed:
+        raise ApiError(403, Disallowed(screening.disallowed).message)
+    if payload.callback_url is not None:
+        try:
+            await app[WEBHOOKS].check(payload.callback_url)
+        except WebhookRefused as exc:
+            raise ApiError(422, "Invalid callback_url", str(exc)) from exc
+    return await app[SUBMISSIONS].create(
+        principal(request).key_id,
+        payload.problem_id,
+        language.id,
+        tuple(texts.items()),
+        payload.callback_url,
+        rerun_of,
+    )
+
+
+async def _check_queue_room(request: web.Request, adding: int) -> None:
+    settings = request.app[SETTINGS]
+    if await request.app[SUBMISSIONS].count_queued() + adding > settings.job_queue_size:
+        raise ApiError(
+            503,
+            "Server busy: too many submissions queued",
+            f"at most {settings.job_queue_size} queued",
+            headers={"Retry-After": str(settings.retry_after_s)},
+        )
+
+
+async def _wait_done(request: web.Request, sid: str, within_s: float) -> Submission | None:
+    app = request.app
+    deadline = time.monotonic() + within_s
+    while True:
+        found = await app[SUBMISSIONS].get(sid)
+        if found is None or found.done:
+            return found
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return found
+        await app[NOTIFIER].wait(sid, min(left, app[SETTINGS].job_poll_s))
+
+
+def _wants_wait(request: web.Request) -> bool:
+    return request.query.get("wait", "").lower() in ("1", "true", "yes")
+
+
+async def _answer_new(request: web.Request, created: Submission) -> web.Response:
+    request.app[JOBS].wake()
+    if _wants_wait(request):
+        finished = await _wait_done(request, created.id, request.app[SETTINGS].max_wait_s)
+        if finished is not None and finished.done:
+            return json_response(submission_out(finished), 200, _location(created.id))
+        created = finished or created
+    return json_response(submission_out(created), 202, _location(created.id))
+
+
+async def _payload(request: web.Request, model: type[BaseModel]) -> Any:
+    try:
+        return model.model_validate(
+            await read_json(request, request.app[SETTINGS].max_body_bytes * 8)
+        )
+    except ValidationError as exc:
+        raise validation_error(exc, "Invalid submission") from exc
+
+
+# -- one submission -------------------------------------------------------------------
+
+
+async def create_submission(request: web.Request) -> web.Response:
+    payload: SubmissionIn = await _payload(request, SubmissionIn)
+    await _check_queue_room(request, 1)
+    return await _answer_new(request, await _accept(request, payload))
+
+
+async def get_submission(request: web.Request) -> web.Response:
+    return json_response(submission_out(await _visible(request, request.match_info["sid"])))
+
+
+async def get_status(request: web.Request) -> web.Response:
+    found = await _visible(request, request.match_info["sid"])
+    if found.done:
+        raise web.HTTPSeeOther(f"{BASE}/{found.id}/result")
+    return json_response({"id": found.id, "status": found.status, "done": False})
+
+
+async def get_result(request: web.Request) -> web.Response:
+    found = await _visible(request, request.match_info["sid"])
+    if not found.done:
+        raise ApiError(
+            409,
+            "Not finished yet",
+            f"status is {found.status}; poll {BASE}/{found.id}/status",
+            extra={"status": found.status},
+        )
+    return json_response(submission_out(found))
+
+
+async def cancel_submission(request: web.Request) -> web.Response:
+    found = await _visible(request, request.match_info["sid"])
+    if found.done:
+        return json_response(submission_out(found))  # idempotent
+    app = request.app
+    updated = await app[SUBMISSIONS].request_cancel(found.id)
+    if updated is not None and updated.status == RUNNING and app[JOBS].cancel_here(found.id):
+        # Running here: its sandbox goes now; answer once the job says so.
+        updated = await _wait_done(request, found.id, 10.0)
+    if updated is None:
+        raise ApiError(404, "Submission not found")
+    return json_response(submission_out(updated))
+
+
+async def rerun_submission(request: web.Request) -> web.Response:
+    found = await _visible(request, request.match_info["sid"])
+    await _check_queue_room(request, 1)
+    files = [SourceFileIn(name=n, content=c) for n, c in found.files]
+    language = request.app[LANGUAGES].get(found.language)
+    entry = language.source_file if language is not None else None
+    payload = SubmissionIn(
+        problem_id=found.problem_id,
+        language=found.language,
+        files=files,
+        entry_point=entry,
+        callback_url=found.callback_url,
+    )
+    return await _answer_new(request, await _accept(request, payload, rerun_of=found.id))
+
+
+async def delete_submission(request: web.Request) -> web.Response:
+    found = await _visible(request, request.match_info["sid"])
+    app = request.app
+    if found.status == RUNNING:  # cancelled first: its sandbox is removed
+        await app[SUBMISSIONS].request_cancel(found.id)
+        # If another process runs it, its worker sees the request at its next renewal.
+        app[JOBS].cancel_here(found.id)
+        await _wait_done(request, found.id, app[SETTINGS].job_lease_s)
+    await app[SUBMISSIONS].delete(found.id)
+    return web.Response(status=204)
+
+
+# -- events ----------------------------------------------------------------------------
+
+
+def _event_out(event: Any) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "kind": event.kind,
+        "data": event.data,
+        "at": _time(event.created_at),
+    }
+
+
+_FINAL_EVENTS = frozenset({FINISHED, CANCELLED, FAILED})
+
+
+async def get_events(request: web.Request) -> web.StreamResponse:
+    found = await _visible(request, request.match_info["sid"])
+    store = request.app[SUBMISSIONS]
+    streaming = "text/event-stream" in request.headers.get("Accept", "") or (
+        request.query.get("stream", "").lower() in ("1", "true")
+    )
+    if not streaming:
+        events = await store.events(found.id)
+        return json_response({"id": found.id, "events": [_event_out(e) for e in events]})
+    return await _stream_events(request, found)
+
+
+async def _stream_events(request: web.Request, found: Submission) -> web.StreamResponse:
+    """The event log so far, then each new event as it happens, until the job ends."""
+    app = request.app
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    last_id = request.headers.get("Last-Event-ID", "0")
+    after = int(last_id) if last_id.isdigit() else 0
+    quiet_since = time.monotonic()
+    while True:
+        events = await app[SUBMISSIONS].events(found.id, after)
+        for event in events:
+            payload = json.dumps(_event_out(event), ensure_ascii=False)
+            await response.write(
+                f"id: {event.seq}\nevent: {event.kind}\ndata: {payload}\n\n".encode()
+            )
+            after = event.seq
+            if event.kind in _FINAL_EVENTS:
+                await response.write_eof()
+                return response
+        if events:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > _SSE_KEEPALIVE_S:
+            await response.write(b": keep-alive\n\n")
+            quiet_since = time.monotonic()
+        await app[NOTIFIER].wait(found.id, app[SETTINGS].job_poll_s)
+
+
+# -- many ------------------------------------------------------------------------------
+
+
+def _parse_time(name: str, raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(400, "Invalid query parameter", f"{name} must be an ISO 8601 time") from exc
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, "Invalid query parameter", f"{name} must be {low}..{high}")
+    return int(raw)
+
+
+async def list_submissions(request: web.Request) -> web.Response:
+    q = request.query
+    status = q.get("status")
+    if status is not None and status not in STATUSES:
+        raise ApiError(400, "Invalid query parameter", f"status must be one of {list(STATUSES)}")
+    sort = q.get("sort", "-created_at")
+    if sort not in SORTS:
+        raise ApiError(400, "Invalid query parameter", f"sort must be one of {list(SORTS)}")
+    owner = q.get("owner")
+    if not sees_everything(request):
+        owner = principal(request).key_id  # a submitter lists only its own
+    where = SubmissionFilter(
+        status=status,
+        problem_id=q.get("problem_id"),
+        language=q.get("language"),
+        owner=owner,
+        verdict=q.get("verdict"),
+        created_after=_parse_time("created_after", q.get("created_after")),
+        created_before=_parse_time("created_before", q.get("created_before")),
+    )
+    limit = _int_param(request, "limit", 20, 1, _MAX_PAGE)
+    offset = _int_param(request, "offset", 0, 0, 1 << 31)
+    items, total = await request.app[SUBMISSIONS].find(where, sort, limit, offset)
+    return json_response(
+        {
+            "items": [submission_out(s) for s in items],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
+    )
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    payload: BatchIn = await _payload(request, BatchIn)
+    settings = request.app[SETTINGS]
+    if len(payload.submissions) > settings.batch_max:
+        raise ApiError(422, "Batch too large", f"at most {settings.batch_max} submissions")
+    await _check_queue_room(request, len(payload.submissions))
+    created = []
+    for index, item in enumerate(payload.submissions):
+        try:
+            created.append(await _accept(request, item))
+        except ApiError as exc:
+            # The ones before it are queued already: say which failed and why.
+            raise ApiError(
+                exc.status,
+                exc.message,
+                f"submissions.{index}: {exc.detail or exc.message}",
+                extra={"index": index, "created": [s.id for s in created]},
+            ) from exc
+    request.app[JOBS].wake()
+    return json_response({"items": [submission_out(s) for s in created]}, 202)
+
+
+async def get_batch(request: web.Request) -> web.Response:
+    ids = [i for i in request.query.get("ids", "").split(",") if i]
+    settings = request.app[SETTINGS]
+    if not ids or len(ids) > settings.batch_max:
+        raise ApiError(400, "Invalid query parameter", f"ids: 1 to {settings.batch_max} ids")
+    items, _ = await request.app[SUBMISSIONS].find(
+        SubmissionFilter(ids=ids), "created_at", len(ids), 0
+    )
+    mine = principal(request).key_id
+    visible = {s.id: s for s in items if sees_everything(request) or s.owner == mine}
+    return json_response(
+        {
+            "items": [submission_out(visible[i]) for i in ids if i in visible],
+            "missing": [i for i in ids if i not in visible],
+        }
+    )
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    one = BASE + "/{sid}"
+    router.add_post(BASE, create_submission)
+    router.add_get(BASE, list_submissions)
+    router.add_post(BASE + "/batch", create_batch)
+    router.add_get(BASE + "/batch", get_batch)
+    router.add_get(one, get_submission)
+    router.add_delete(one, delete_submission)
+    router.add_get(one + "/status", get_status)
+    router.add_get(one + "/result", get_result)
+    router.add_get(one + "/events", get_events)
+    router.add_post(one + "/cancel", cancel_submission)
+    router.add_post(one + "/rerun", rerun_submission)

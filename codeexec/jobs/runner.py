@@ -1,0 +1,214 @@
+"""Job workers: claim queued jobs from the database and judge them on the shared path.
+
+Each worker first takes an execution slot from the same ``Admission`` that ``/exec``
+uses (so both share the concurrency limit, first come first served), then claims the
+oldest queued job under a lease, and renews the lease while it judges. A cancel request
+is seen at once when the job runs in this process, else at the next lease renewal; the
+job's sandbox is then removed like any other. At shutdown no new job is claimed, running
+ones get the drain timeout to finish, and those still running are put back in the queue.
+At start-up the jobs this instance held when it died, and any job whose lease ran out,
+are queued again: every job finishes exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from codeexec.config import Settings
+from codeexec.jobs.notifier import Notifier
+from codeexec.jobs.outcome import failure, outcome_of
+from codeexec.judge.admission import Admission
+from codeexec.judge.judge import Judge
+from codeexec.judge.pipeline import Disallowed, judge_program, screen
+from codeexec.sandbox.languages import Language
+from codeexec.sandbox.sandbox import SandboxError
+from codeexec.screening.service import Screener
+from codeexec.store.problems import ProblemStore
+from codeexec.store.submissions import Outcome, Submission, SubmissionStore
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner:
+    def __init__(
+        self,
+        settings: Settings,
+        submissions: SubmissionStore,
+        problems: ProblemStore,
+        judge: Judge,
+        screener: Screener,
+        admission: Admission,
+        languages: Callable[[], dict[str, Language]],  # the usable ones, now
+        notifier: Notifier,
+        on_done: Callable[[Submission], None],
+    ) -> None:
+        self._settings = settings
+        self._submissions = submissions
+        self._problems = problems
+        self._judge = judge
+        self._screener = screener
+        self._admission = admission
+        self._languages = languages
+        self._notifier = notifier
+        self._on_done = on_done
+        self._instance = settings.instance_name
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._workers: list[asyncio.Task[None]] = []
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._cancel_requested: set[str] = set()
+
+    async def start(self) -> None:
+        requeued = await self._submissions.requeue_abandoned(self._instance)
+        if requeued:
+            log.warning("queued again %d job(s) whose worker was lost", len(requeued))
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"job-worker-{i}")
+            for i in range(self._settings.workers)
+        ]
+        self._workers.append(asyncio.create_task(self._reap(), name="job-reaper"))
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def cancel_here(self, sid: str) -> bool:
+        """Cancel the job now if this process runs it."""
+        task = self._running.get(sid)
+        if task is None:
+            return False
+        self._cancel_requested.add(sid)
+        task.cancel()
+        return True
+
+    async def stop(self, drain_s: float) -> None:
+        self._stopping = True
+        self._wake.set()
+        running = list(self._running.values())
+        if running:
+            log.info("waiting up to %.0f s for %d running job(s)", drain_s, len(running))
+            _, late = await asyncio.wait(running, timeout=drain_s)
+            for task in late:
+                task.cancel()  # each puts its job back in the queue
+            if late:
+                await asyncio.wait(late)
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+
+    # -- the loop ----------------------------------------------------------------------
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._settings.job_poll_s)
+
+    async def _work(self) -> None:
+        while not self._stopping:
+            try:
+                if not await self._submissions.has_queued():
+                    await self._idle()
+                    continue
+                async with self._admission.slot(bounded=False):
+                    if self._stopping:
+                        return
+                    job = await self._submissions.claim(self._instance, self._settings.job_lease_s)
+                    if job is None:
+                        continue
+                    task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+                    self._running[job.id] = task
+                    try:
+                        await asyncio.wait([task])  # the job task ends on its own
+                    finally:
+                        self._running.pop(job.id, None)
+                        self._cancel_requested.discard(job.id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job worker error; continuing")
+                await asyncio.sleep(self._settings.job_poll_s)
+
+    async def _reap(self) -> None:
+        """Queue again jobs whose worker (in any process) stopped renewing its lease."""
+        while True:
+            await asyncio.sleep(self._settings.job_lease_s / 2)
+            try:
+                requeued = await self._submissions.requeue_abandoned()
+            except Exception:
+                log.exception("could not look for abandoned jobs")
+                continue
+            if requeued:
+                log.warning("queued again %d job(s) whose lease ran out", len(requeued))
+                self.wake()
+
+    # -- one job -----------------------------------------------------------------------
+
+    async def _run(self, job: Submission) -> None:
+        self._notifier.notify(job.id)
+        me = asyncio.current_task()
+        assert me is not None
+        heartbeat = asyncio.create_task(self._heartbeat(job.id, me))
+        try:
+            outcome = await self._judge_job(job)
+        except asyncio.CancelledError:
+            heartbeat.cancel()
+            if job.id in self._cancel_requested:
+                await asyncio.shield(self._submissions.mark_cancelled(job.id, self._instance))
+            else:
+                await asyncio.shield(
+                    self._submissions.release(job.id, self._instance, "service stopping")
+                )
+            self._notifier.notify(job.id)
+            return
+        except Exception as exc:
+            log.exception("job %s failed", job.id)
+            outcome = failure(f"internal error: {type(exc).__name__}")
+        finally:
+            heartbeat.cancel()
+        if await self._submissions.finish(job.id, self._instance, outcome):
+            done = await self._submissions.get(job.id)
+            if done is not None:
+                self._on_done(done)
+        self._notifier.notify(job.id)
+
+    async def _heartbeat(self, sid: str, task: asyncio.Task[Any]) -> None:
+        lease = self._settings.job_lease_s
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                ours, cancel = await self._submissions.renew(sid, self._instance, lease)
+            except Exception:
+                log.exception("could not renew the lease of job %s", sid)
+                continue
+            if cancel or not ours:
+                self._cancel_requested.add(sid)
+                task.cancel()
+                return
+
+    async def _judge_job(self, job: Submission) -> Outcome:
+        language = self._languages().get(job.language)
+        if language is None:
+            return failure(f"language {job.language!r} is not available")
+        snapshot = await self._problems.snapshot(job.problem_id)
+        if snapshot is None:
+            return failure(f"problem {job.problem_id!r} no longer exists")
+        files = dict(job.files)
+
+        async def progress(kind: str, data: dict[str, Any]) -> None:
+            await self._submissions.add_event(job.id, kind, data)
+            self._notifier.notify(job.id)
+
+        try:
+            screening = await screen(self._screener, language, files, snapshot)
+            judgement = await judge_program(
+                self._judge, screening, language, files, snapshot, progress
+            )
+        except Disallowed as exc:
+            return failure(exc.message, snapshot.problem.version)
+        except SandboxError as exc:
+            log.error("sandbox failure judging job %s: %s", job.id, exc)
+            return failure("sandbox failure (not caused by the submission)")
+        return outcome_of(snapshot, judgement)
