@@ -1,0 +1,124 @@
+"""Jobs across real processes: a service killed with SIGKILL mid-queue loses nothing
+when it starts again, and two services sharing one MariaDB never judge a job twice."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import docker
+import pytest
+
+from tests.conftest import sandboxes_of
+from tests.test_service_process import ServiceProcess
+
+SUM = "HQ000000000000000001"
+SLOWISH = "import time\ntime.sleep(0.2)\na, b = map(int, input().split())\nprint(a + b)"
+
+
+@pytest.fixture
+def services(tmp_path: Path, docker_engine: docker.DockerClient) -> Iterator[Any]:
+    started: list[tuple[ServiceProcess, str]] = []
+
+    def start(instance: str, **env: str) -> ServiceProcess:
+        values = {
+            "CODEEXEC_DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}",
+            "CODEEXEC_INSTANCE_NAME": instance,
+            "CODEEXEC_LANGUAGES": "python",
+            "CODEEXEC_CONCURRENCY": "1",
+            "CODEEXEC_JOB_POLL_S": "0.1",
+            "CODEEXEC_JOB_LEASE_S": "3",
+            "CODEEXEC_DRAIN_TIMEOUT_S": "10",
+        }
+        values.update(env)
+        service = ServiceProcess(values, tmp_path / f"{instance}.log")
+        started.append((service, instance))
+        return service
+
+    yield start
+    for service, _ in started:
+        service.stop()
+    for _, instance in started:
+        assert sandboxes_of(docker_engine, instance) == []
+
+
+async def submit_many(url: str, count: int) -> list[str]:
+    async with aiohttp.ClientSession() as session:
+        ids = []
+        for _ in range(count):
+            body = {"problem_id": SUM, "source": SLOWISH}
+            async with session.post(f"{url}/api/v1/submissions", json=body) as response:
+                assert response.status == 202
+                ids.append((await response.json())["id"])
+        return ids
+
+
+async def all_done(url: str, ids: list[str], within_s: float = 120) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(int(within_s / 0.2)):
+            async with session.get(f"{url}/api/v1/submissions/batch?ids={','.join(ids)}") as r:
+                items = (await r.json())["items"]
+            if len(items) == len(ids) and all(s["done"] for s in items):
+                return list(items)
+            await asyncio.sleep(0.2)
+    raise AssertionError("not every job finished")
+
+
+async def events_of(url: str, sid: str) -> list[str]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{url}/api/v1/submissions/{sid}/events") as response,
+    ):
+        return [e["kind"] for e in (await response.json())["events"]]
+
+
+async def test_sigkill_loses_no_job_and_judges_none_twice(services: Any) -> None:
+    instance = f"test-{uuid.uuid4().hex[:8]}"
+    first = services(instance)
+    await first.wait_ready()
+    ids = await submit_many(first.url, 6)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):  # one is running, the rest wait
+            async with session.get(f"{first.url}/api/v1/submissions?status=running") as r:
+                if (await r.json())["total"]:
+                    break
+            await asyncio.sleep(0.05)
+    first.proc.kill()  # SIGKILL: no drain, no cleanup
+    first.proc.wait()
+
+    second = services(instance)  # the same instance: its strays and jobs are its own
+    await second.wait_ready()
+    finished = await all_done(second.url, ids)
+    assert all(s["status"] == "finished" and s["verdict"] == "AC" for s in finished)
+    requeued = 0
+    for sid in ids:
+        kinds = await events_of(second.url, sid)
+        assert kinds.count("finished") == 1 and kinds[-1] == "finished"
+        # A job that was running when the service died was queued again, then judged.
+        assert kinds.count("started") == kinds.count("requeued") + 1
+        requeued += kinds.count("requeued")
+    assert requeued == 1  # the one that was running
+    assert sum(s["attempts"] for s in finished) >= len(ids)
+
+
+async def test_two_services_share_one_database(services: Any, mysql_url: str) -> None:
+    a = services(f"test-a-{uuid.uuid4().hex[:6]}", CODEEXEC_DATABASE_URL=mysql_url)
+    b = services(f"test-b-{uuid.uuid4().hex[:6]}", CODEEXEC_DATABASE_URL=mysql_url)
+    await asyncio.gather(a.wait_ready(), b.wait_ready())
+    ids = await submit_many(a.url, 10)
+    finished = await all_done(b.url, ids)  # both see every job
+    assert all(s["status"] == "finished" and s["verdict"] == "AC" for s in finished)
+    for sid in ids:
+        kinds = await events_of(a.url, sid)
+        assert kinds == ["queued", "started", "test", "test", "test", "test", "finished"]
+    async with aiohttp.ClientSession() as session:
+        workers = set()
+        for sid in ids:
+            async with session.get(f"{a.url}/api/v1/submissions/{sid}/events") as r:
+                started = [e for e in (await r.json())["events"] if e["kind"] == "started"]
+                workers.add(started[0]["data"]["worker"])
+    assert len(workers) == 2, workers  # both processes judged some of them
