@@ -1,4 +1,4 @@
-"""The ``codeexec`` command: ``serve``, ``problems import`` and ``images build``."""
+"""The ``codeexec`` command: ``serve``, ``problems import``, ``keys`` and ``images build``."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import asyncio
 import logging
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeexec.checker import CheckerArgsError, CheckerSpec
 from codeexec.config import Settings
@@ -22,6 +24,7 @@ from codeexec.sandbox.docker_gateway import DockerGateway, DockerUnavailable
 from codeexec.sandbox.images import ImageError, ImageManager
 from codeexec.sandbox.languages import discover_languages
 from codeexec.store.engine import create_engine, migrate, wait_until_reachable
+from codeexec.store.keys import KeyStore
 from codeexec.store.problems import ProblemStore
 
 
@@ -83,16 +86,47 @@ def _progress_line(prefix: str) -> Callable[[int, int], None]:
     return show
 
 
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The configured database, migrated, for a command that works on it directly."""
+    engine = create_engine(settings.database_url)
+    try:
+        await wait_until_reachable(engine, settings.database_connect_timeout_s)
+        await migrate(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    async with _database(settings) as engine:
+        keys = KeyStore(engine)
+        if args.keys_command == "create":
+            made = await keys.create(args.name, args.role)
+            print(f"key {made.key.id} ({made.key.role}) created; shown once:")
+            print(f"token:          {made.token}")
+            print(f"webhook secret: {made.key.webhook_secret}")
+            return 0
+        if args.keys_command == "list":
+            for key in await keys.all_keys():
+                state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+                print(f"{key.id}  {key.role:<9}  {state:<24}  {key.name}")
+            return 0
+        revoked = await keys.revoke(args.key_id)
+        if revoked is None:
+            print(f"no key {args.key_id}", file=sys.stderr)
+            return 1
+        print(f"key {revoked.id} revoked")
+        return 0
+
+
 async def _import_problems(
     settings: Settings, paths: list[Path], problem_id: str | None, checker: CheckerSpec | None
 ) -> int:
     languages = discover_languages(settings.languages_dir, settings.languages)
     limits = package_limits(settings)
-    engine = create_engine(settings.database_url)
     failed = 0
-    try:
-        await wait_until_reachable(engine, settings.database_connect_timeout_s)
-        await migrate(engine)
+    async with _database(settings) as engine:
         store = ProblemStore(engine, 0)
         for i, path in enumerate(paths, 1):
             prefix = f"[{i}/{len(paths)}] {path.name}"
@@ -119,8 +153,6 @@ async def _import_problems(
             )
             for note in imported.notes:
                 print(f"{prefix}: note: {note}", file=sys.stderr)
-    finally:
-        await engine.dispose()
     return 1 if failed else 0
 
 
@@ -145,6 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument(
         "--checker-args", default="", help="the checker's flags, e.g. 'float_tolerance 1e-6'"
     )
+    keys = commands.add_parser("keys", help="manage API keys")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser("create", help="make a key (its token is shown once)")
+    create.add_argument("--name", required=True, help="who or what uses it")
+    create.add_argument("--role", choices=["admin", "submitter"], default="submitter")
+    key_commands.add_parser("list", help="list keys")
+    revoke = key_commands.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("key_id")
     images = commands.add_parser("images", help="manage sandbox images")
     image_commands = images.add_subparsers(dest="images_command", required=True)
     build = image_commands.add_parser("build", help="build sandbox images")
@@ -175,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "problems":
             return _problems_import(settings, args)
+        if args.command == "keys":
+            return asyncio.run(_keys(settings, args))
         return asyncio.run(_build_images(settings, args.languages, args.offline_base))
     except (DockerUnavailable, ImageError) as exc:
         print(f"codeexec: {exc}", file=sys.stderr)

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    @field_validator("admin_token", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("screening_python", "languages", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:

@@ -8,7 +8,11 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -359,3 +363,29 @@ async def test_full_job_queue_is_503(service: Callable[..., Any]) -> None:
     status, _, headers = await submit(client, GOOD)
     assert status == 503 and headers["Retry-After"] == "2"
     await client.post(f"/api/v1/submissions/{running['id']}/cancel")
+
+
+def keys_cli(database_url: str, *args: str) -> str:
+    env = dict(os.environ, CODEEXEC_DATABASE_URL=database_url, CODEEXEC_LOG_LEVEL="WARNING")
+    done = subprocess.run(
+        [sys.executable, "-m", "codeexec", "keys", *args],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+async def test_keys_cli_makes_keys_the_service_accepts(
+    service: Callable[..., Any], tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'codeexec.sqlite3'}"  # the service fixture's
+    made = keys_cli(database_url, "create", "--name", "ci grader", "--role", "submitter")
+    token = next(line.split()[-1] for line in made.splitlines() if line.startswith("token:"))
+    key_id = made.split()[1]
+    assert key_id in keys_cli(database_url, "list")
+    client = await start(service, auth="on")
+    auth = {"Authorization": f"Bearer {token}"}
+    status, body, _ = await submit(client, GOOD, headers=auth, query="?wait=true")
+    assert status == 200 and body["owner"] == key_id
+    keys_cli(database_url, "revoke", key_id)
+    assert "revoked" in keys_cli(database_url, "list")
+    assert (await client.get("/api/v1/submissions", headers=auth)).status == 401
