@@ -122,3 +122,27 @@ async def test_two_services_share_one_database(services: Any, mysql_url: str) ->
                 started = [e for e in (await r.json())["events"] if e["kind"] == "started"]
                 workers.add(started[0]["data"]["worker"])
     assert len(workers) == 2, workers  # both processes judged some of them
+
+
+async def test_sigterm_puts_unfinished_jobs_back(services: Any) -> None:
+    instance = f"test-{uuid.uuid4().hex[:8]}"
+    first = services(instance, CODEEXEC_DRAIN_TIMEOUT_S="1")
+    await first.wait_ready()
+    slow = "import time\ntime.sleep(2)\na, b = map(int, input().split())\nprint(a + b)"
+    async with aiohttp.ClientSession() as session:
+        body = {"problem_id": SUM, "source": slow}
+        async with session.post(f"{first.url}/api/v1/submissions", json=body) as response:
+            sid = (await response.json())["id"]
+        for _ in range(200):
+            async with session.get(f"{first.url}/api/v1/submissions/{sid}") as r:
+                if (await r.json())["status"] == "running":
+                    break
+            await asyncio.sleep(0.05)
+    first.stop()  # SIGTERM: the job cannot finish within the 1 s drain
+    assert first.proc.returncode == 0
+    second = services(instance)
+    await second.wait_ready()
+    (done,) = await all_done(second.url, [sid])
+    assert done["verdict"] == "AC"
+    kinds = await events_of(second.url, sid)
+    assert kinds[:3] == ["queued", "started", "requeued"] and kinds.count("finished") == 1
