@@ -110,6 +110,15 @@ class SubmissionFilter:
 _COUNT_COLUMNS = ("shown_passed", "shown_failed", "hidden_passed", "hidden_failed")
 
 
+def _held(sid: str, worker: str) -> Any:
+    """The job is running under ``worker``'s claim: only then may it change it."""
+    return and_(
+        submissions.c.id == sid,
+        submissions.c.claimed_by == worker,
+        submissions.c.status == RUNNING,
+    )
+
+
 def _submission(row: Any) -> Submission:
     counts = None
     if row.shown_passed is not None:
@@ -274,11 +283,7 @@ class SubmissionStore:
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(submissions)
-                .where(
-                    submissions.c.id == sid,
-                    submissions.c.claimed_by == worker,
-                    submissions.c.status == RUNNING,
-                )
+                .where(_held(sid, worker))
                 .values(lease_until=utcnow() + timedelta(seconds=lease_s))
             )
             row = (
@@ -312,13 +317,7 @@ class SubmissionStore:
             values[name] = outcome.counts.get(name) if outcome.counts else None
         async with self._engine.begin() as conn:
             done = await conn.execute(
-                update(submissions)
-                .where(
-                    submissions.c.id == sid,
-                    submissions.c.claimed_by == worker,
-                    submissions.c.status == RUNNING,
-                )
-                .values(**values)
+                update(submissions).where(_held(sid, worker)).values(**values)
             )
             if done.rowcount != 1:
                 return False
@@ -333,11 +332,7 @@ class SubmissionStore:
         async with self._engine.begin() as conn:
             back = await conn.execute(
                 update(submissions)
-                .where(
-                    submissions.c.id == sid,
-                    submissions.c.claimed_by == worker,
-                    submissions.c.status == RUNNING,
-                )
+                .where(_held(sid, worker))
                 .values(status=QUEUED, claimed_by=None, lease_until=None, started_at=None)
             )
             if back.rowcount == 1:

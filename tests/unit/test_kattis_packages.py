@@ -254,3 +254,25 @@ def test_fifos_in_a_folder_are_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(root / "data.in")
     with pytest.raises(PackageError, match="not a regular file"):
         DirectoryPackage(root, LIMITS)
+
+
+def test_2025_09_layout(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "tolerant",
+        {
+            "problem.yaml": "problem_format_version: 2025-09\nname: Tolerant\n"
+            "type: pass-fail\nlimits:\n  time_limit: 0.5\n  memory: 256\n",
+            "data/test_group.yaml": "output_validator_args: float_tolerance 1e-6\n",
+            "data/sample/001.in": "1",
+            "data/sample/001.ans": "1.0",
+            "data/secret/group/001.in": "2",
+            "data/secret/group/001.ans": "2.0",
+            "statement/problem.en.md": "# Tolerant\nPrint the number.",
+        },
+    )
+    imported = read_kattis_package(open_path(root, LIMITS), LANGUAGES)
+    assert imported.layout == "2025-09"
+    assert imported.problem.checker == CheckerSpec("tokens", ("float_tolerance", "1e-6"))
+    assert imported.problem.time_limit_ms == 500 and imported.problem.memory_limit_mb == 256
+    assert imported.problem.statement == "# Tolerant\nPrint the number."
+    assert [t.name for t in imported.tests] == ["sample/001", "secret/group/001"]
