@@ -79,6 +79,20 @@ async def wait_until_reachable(engine: AsyncEngine, timeout_s: float) -> None:
             await asyncio.sleep(1.0)
 
 
+_MIGRATION_LOCK = "codeexec-migrations"
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+    """Upgrade the schema. Processes sharing a MySQL/MariaDB database (several service
+    replicas starting together) take a named lock, so one migrates and the rest find it
+    done."""
+    shared = engine.dialect.name in ("mysql", "mariadb")
+    async with engine.connect() as conn:
+        if shared:
+            await conn.execute(text("SELECT GET_LOCK(:name, 300)"), {"name": _MIGRATION_LOCK})
+        try:
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+        finally:
+            if shared:
+                await conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _MIGRATION_LOCK})
