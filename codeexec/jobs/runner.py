@@ -102,34 +102,37 @@ class JobRunner:
     # -- the loop ----------------------------------------------------------------------
 
     async def _idle(self) -> None:
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self._settings.job_poll_s)
 
     async def _work(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before looking: a job submitted from now on wakes us
             try:
-                if not await self._submissions.has_queued():
-                    await self._idle()
-                    continue
-                async with self._admission.slot(bounded=False):
-                    if self._stopping:
-                        return
-                    job = await self._submissions.claim(self._instance, self._settings.job_lease_s)
-                    if job is None:
-                        continue
-                    task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
-                    self._running[job.id] = task
-                    try:
-                        await asyncio.wait([task])  # the job task ends on its own
-                    finally:
-                        self._running.pop(job.id, None)
-                        self._cancel_requested.discard(job.id)
+                if not await self._submissions.has_queued() or not await self._work_once():
+                    await self._idle()  # nothing to do, or another worker was quicker
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("job worker error; continuing")
                 await asyncio.sleep(self._settings.job_poll_s)
+
+    async def _work_once(self) -> bool:
+        """Take a slot, claim a job and judge it; False if there was none to claim."""
+        async with self._admission.slot(bounded=False):
+            if self._stopping:
+                return False
+            job = await self._submissions.claim(self._instance, self._settings.job_lease_s)
+            if job is None:
+                return False
+            task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+            self._running[job.id] = task
+            try:
+                await asyncio.wait([task])  # the job task ends on its own
+            finally:
+                self._running.pop(job.id, None)
+                self._cancel_requested.discard(job.id)
+            return True
 
     async def _reap(self) -> None:
         """Queue again jobs whose worker (in any process) stopped renewing its lease."""
