@@ -188,6 +188,8 @@ def run_codeexec(args: argparse.Namespace) -> dict[str, Any]:
         "CODEEXEC_INSTANCE_NAME": INSTANCE,
         "CODEEXEC_SEED_DEMO_PROBLEMS": "false",
         "CODEEXEC_LOG_LEVEL": "WARNING",
+        # The judge is measured, not the per-caller limiter (all clients share 127.0.0.1).
+        "CODEEXEC_RATE_LIMIT_PER_S": "0",
     }
     with (workdir / "service.log").open("wb") as log:
         proc = subprocess.Popen(

@@ -24,6 +24,7 @@ from codeexec.judge.verdicts import MESSAGES, Judgement, TestResult, Verdict, sh
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.program import SourceFileIn, SubmissionError, program_files
 from codeexec.sandbox.sandbox import SandboxError
+from codeexec.screening.service import ScreeningResult
 from codeexec.store.problems import ProblemSnapshot
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,27 @@ def submitted_program(
     return language, texts
 
 
+async def screened_submission(
+    app: web.Application,
+    problem_id: str,
+    language_id: str,
+    code: str | None,
+    files: list[SourceFileIn] | None,
+    entry_point: str | None,
+    message: str,
+) -> tuple[Language, dict[str, str], ProblemSnapshot, ScreeningResult]:
+    """A submission checked as far as it can be before judging: its program (400/413),
+    its problem (404), and the problem's screening policy (403)."""
+    language, texts = submitted_program(app, language_id, code, files, entry_point, message)
+    snapshot = await app[STORE].snapshot(problem_id)
+    if snapshot is None:
+        raise ApiError(404, "Problem not found", f"no problem with id {problem_id!r}")
+    screening = await screen(app[SCREENER], language, texts, snapshot)
+    if screening.disallowed:
+        raise ApiError(403, Disallowed(screening.disallowed).message)
+    return language, texts, snapshot, screening
+
+
 async def exec_code(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
@@ -144,16 +166,10 @@ async def exec_code(request: web.Request) -> web.Response:
         raise ApiError(415, "Content-Type must be application/json")
     payload = _parse(await request.read())
 
-    language, texts = submitted_program(
-        app, payload.language, payload.code, payload.files, payload.entry_point, BAD_REQUEST
-    )
-    snapshot = await app[STORE].snapshot(payload.id)
-    if snapshot is None:
-        raise ApiError(404, "Problem not found", f"no problem with id {payload.id!r}")
-
-    screening = await screen(app[SCREENER], language, texts, snapshot)
-    if screening.disallowed:
-        raise ApiError(403, Disallowed(screening.disallowed).message)
+    language, texts, snapshot, screening = await screened_submission(
+        app, payload.id, payload.language, payload.code, payload.files, payload.entry_point,
+        BAD_REQUEST,
+    )  # fmt: skip
     try:
         async with app[ADMISSION].slot():
             judgement = await judge_program(app[JUDGE], screening, language, texts, snapshot)

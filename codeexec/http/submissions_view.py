@@ -19,19 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from codeexec.http.auth import principal, sees_everything
 from codeexec.http.errors import ApiError, json_response, read_json, validation_error
-from codeexec.http.exec_view import submitted_program
+from codeexec.http.exec_view import screened_submission
 from codeexec.http.keys import (
     JOBS,
     LANGUAGES,
     NOTIFIER,
-    SCREENER,
     SETTINGS,
-    STORE,
     SUBMISSIONS,
     WEBHOOKS,
 )
 from codeexec.jobs.webhooks import WebhookRefused
-from codeexec.judge.pipeline import Disallowed, screen
 from codeexec.sandbox.program import SourceFileIn
 from codeexec.store.submissions import (
     CANCELLED,
@@ -143,16 +140,10 @@ async def _accept(
 ) -> Submission:
     """Validate, screen and queue one submission (ApiError when it cannot be)."""
     app = request.app
-    language, texts = submitted_program(
-        app, payload.language, payload.source, payload.files, payload.entry_point,
-        "Invalid submission",
+    language, texts, _, _ = await screened_submission(
+        app, payload.problem_id, payload.language, payload.source, payload.files,
+        payload.entry_point, "Invalid submission",
     )  # fmt: skip
-    snapshot = await app[STORE].snapshot(payload.problem_id)
-    if snapshot is None:
-        raise ApiError(404, "Problem not found", f"no problem with id {payload.problem_id!r}")
-    screening = await screen(app[SCREENER], language, texts, snapshot)
-    if screening.disallowed:
-        raise ApiError(403, Disallowed(screening.disallowed).message)
     if payload.callback_url is not None:
         try:
             await app[WEBHOOKS].check(payload.callback_url)
