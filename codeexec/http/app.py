@@ -58,7 +58,7 @@ from codeexec.sandbox.pool import WarmPool
 from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
 from codeexec.store.demo import seed_demo_problems
-from codeexec.store.engine import create_engine, migrate, wait_until_reachable
+from codeexec.store.engine import create_engine, exclusive, migrate, wait_until_reachable
 from codeexec.store.keys import KeyStore
 from codeexec.store.problems import ProblemStore
 from codeexec.store.submissions import Submission, SubmissionStore
@@ -81,10 +81,12 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url)
     try:
         await wait_until_reachable(engine, settings.database_connect_timeout_s)
-        await migrate(engine)
         store = ProblemStore(engine, settings.test_cache_bytes)
-        if settings.seed_demo_problems:
-            await seed_demo_problems(store)
+        # Replicas starting together on one database set it up one after the other.
+        async with exclusive(engine, "codeexec-setup"):
+            await migrate(engine)
+            if settings.seed_demo_problems:
+                await seed_demo_problems(store)
         app[STORE] = store
         app[KEYS] = KeyStore(engine)
         app[SUBMISSIONS] = SubmissionStore(engine)

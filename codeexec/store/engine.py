@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,20 +81,23 @@ async def wait_until_reachable(engine: AsyncEngine, timeout_s: float) -> None:
             await asyncio.sleep(1.0)
 
 
-_MIGRATION_LOCK = "codeexec-migrations"
+@asynccontextmanager
+async def exclusive(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+    """Held by one process at a time among those sharing a MySQL/MariaDB database (a named
+    lock); SQLite serves one process, so there it is a no-op."""
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT GET_LOCK(:name, 300)"), {"name": name})
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
 
 
 async def migrate(engine: AsyncEngine) -> None:
-    """Upgrade the schema. Processes sharing a MySQL/MariaDB database (several service
-    replicas starting together) take a named lock, so one migrates and the rest find it
-    done."""
-    shared = engine.dialect.name in ("mysql", "mariadb")
-    async with engine.connect() as conn:
-        if shared:
-            await conn.execute(text("SELECT GET_LOCK(:name, 300)"), {"name": _MIGRATION_LOCK})
-        try:
-            await conn.run_sync(_upgrade)
-            await conn.commit()
-        finally:
-            if shared:
-                await conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _MIGRATION_LOCK})
+    """Upgrade the schema. Replicas starting together take turns: one migrates, the rest
+    find it done."""
+    async with exclusive(engine, "codeexec-migrations"), engine.begin() as conn:
+        await conn.run_sync(_upgrade)
