@@ -116,6 +116,8 @@ async def test_lifecycle_and_the_303_flow(service: Callable[..., Any], database_
 
     response = await client.get(f"/api/v1/submissions/{'0' * 32}")
     assert response.status == 404
+    ready = await get(client, "/readyz")
+    assert ready["jobs"] == {"workers": 2, "running_here": 0, "queued": 0}
 
 
 async def test_bad_submissions(service: Callable[..., Any]) -> None:

@@ -7,7 +7,16 @@ import asyncio
 from aiohttp import web
 
 from codeexec.http.errors import json_response
-from codeexec.http.keys import ADMISSION, DOCKER, LANGUAGES, LIFECYCLE, SANDBOXES, STORE
+from codeexec.http.keys import (
+    ADMISSION,
+    DOCKER,
+    JOBS,
+    LANGUAGES,
+    LIFECYCLE,
+    SANDBOXES,
+    STORE,
+    SUBMISSIONS,
+)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -18,6 +27,7 @@ async def readyz(request: web.Request) -> web.Response:
     app = request.app
     lifecycle = app[LIFECYCLE]
     database, docker_ok = await asyncio.gather(app[STORE].ping(), app[DOCKER].ping())
+    queued = await app[SUBMISSIONS].count_queued() if database else None
     languages = {
         lang_id: {"available": lang_id not in lifecycle.unavailable}
         | ({"reason": lifecycle.unavailable[lang_id]} if lang_id in lifecycle.unavailable else {})
@@ -37,5 +47,6 @@ async def readyz(request: web.Request) -> web.Response:
         "languages": languages,
         "execution": app[ADMISSION].stats(),
         "pool": pool.stats() if (pool := app[SANDBOXES].pool) else None,
+        "jobs": app[JOBS].stats() | {"queued": queued},
     }
     return json_response(body, status=200 if ready else 503)

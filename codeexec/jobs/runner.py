@@ -75,6 +75,10 @@ class JobRunner:
     def wake(self) -> None:
         self._wake.set()
 
+    def stats(self) -> dict[str, int]:
+        """Workers in this process and the jobs they run now."""
+        return {"workers": self._settings.workers, "running_here": len(self._running)}
+
     def cancel_here(self, sid: str) -> bool:
         """Cancel the job now if this process runs it."""
         task = self._running.get(sid)
