@@ -156,7 +156,7 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
     webhooks = Webhooks(settings, app[SUBMISSIONS], app[KEYS], submission_out)
 
     def usable() -> dict[str, Language]:
-        return {k: v for k, v in languages.items() if k not in lifecycle.unavailable}
+        return lifecycle.usable(languages)
 
     def finished(done: Submission) -> None:
         if done.callback_url:

@@ -72,6 +72,16 @@ def validation_error(exc: ValidationError, message: str = "Invalid request") -> 
     return ApiError(422, message, detail, extra={"errors": errors})
 
 
+def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within ``low..high`` (400 otherwise), or ``default``."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, "Invalid query parameter", f"{name} must be {low}..{high}")
+    return int(raw)
+
+
 async def read_json(request: web.Request, max_bytes: int) -> Any:
     """The body as JSON: 415 unless JSON, 413 over ``max_bytes``, 400 unless it parses.
     Read with its own limit (some routes take more than the app-wide body limit)."""

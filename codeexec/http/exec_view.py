@@ -121,12 +121,13 @@ def submitted_program(
 ) -> tuple[Language, dict[str, str]]:
     """The language and the files a request submits, validated: 400 (with ``message``)
     for an unknown or unavailable language or bad files, 413 over the source limit."""
-    languages, unavailable = app[LANGUAGES], app[LIFECYCLE].unavailable
-    language = languages.get(language_id)
-    if language is None or language_id in unavailable:
-        usable = sorted(set(languages) - set(unavailable))
+    usable = app[LIFECYCLE].usable(app[LANGUAGES])
+    language = usable.get(language_id)
+    if language is None:
         raise ApiError(
-            400, message, f"unknown or unavailable language {language_id!r}; use one of {usable}"
+            400,
+            message,
+            f"unknown or unavailable language {language_id!r}; use one of {sorted(usable)}",
         )
     try:
         texts = program_files(language, code, files, entry_point)

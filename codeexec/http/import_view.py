@@ -20,7 +20,7 @@ from codeexec.checker import MODES, CheckerSpec
 from codeexec.checker.program import CheckerFailed
 from codeexec.http.auth import require_admin
 from codeexec.http.errors import ApiError, json_response
-from codeexec.http.keys import JUDGE, LANGUAGES, SETTINGS, STORE
+from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
 from codeexec.http.problem_schema import problem_out
 from codeexec.packages.archive import PackageError
 from codeexec.packages.importer import import_package, open_upload, package_limits
@@ -107,7 +107,7 @@ async def import_problem(request: web.Request) -> web.Response:
             result = await import_package(
                 app[STORE],
                 files,
-                app[LANGUAGES],
+                app[LIFECYCLE].usable(app[LANGUAGES]),
                 fields.get("id") or None,
                 checker,
                 verify=lambda spec: _compile_checker(app, spec),

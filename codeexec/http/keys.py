@@ -30,6 +30,10 @@ class Lifecycle:
     unavailable: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 
+    def usable(self, languages: dict[str, Language]) -> dict[str, Language]:
+        """The languages that passed their image build and self-test."""
+        return {k: v for k, v in languages.items() if k not in self.unavailable}
+
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)

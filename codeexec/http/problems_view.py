@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
 from codeexec.checker.program import CheckerFailed
 from codeexec.http.auth import is_admin, require_admin
-from codeexec.http.errors import ApiError, json_response, read_json, validation_error
+from codeexec.http.errors import ApiError, json_response, query_int, read_json, validation_error
 from codeexec.http.import_view import import_problem
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
 from codeexec.http.problem_schema import (
@@ -58,11 +58,12 @@ async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> C
         return CheckerSpec(given)
     program = None
     if given.mode == "custom":
-        languages, unavailable = app[LANGUAGES], app[LIFECYCLE].unavailable
-        language = languages.get(given.language or "")
-        if language is None or language.id in unavailable:
-            usable = sorted(set(languages) - set(unavailable))
-            raise _unprocessable("Invalid checker", f"checker.language must be one of {usable}")
+        usable = app[LIFECYCLE].usable(app[LANGUAGES])
+        language = usable.get(given.language or "")
+        if language is None:
+            raise _unprocessable(
+                "Invalid checker", f"checker.language must be one of {sorted(usable)}"
+            )
         try:
             texts = program_files(language, given.source, given.files, given.entry_point)
         except SubmissionError as exc:
@@ -144,25 +145,12 @@ async def _saved(request: web.Request, problem: Problem, status: int = 200) -> w
     )
 
 
-def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ApiError(400, "Invalid query parameter", f"{name} must be {low}..{high}")
-    return value
-
-
 # -- problems ------------------------------------------------------------------------
 
 
 async def list_problems(request: web.Request) -> web.Response:
-    limit = _query_int(request, "limit", 50, 1, _MAX_PAGE)
-    offset = _query_int(request, "offset", 0, 0, 1 << 31)
+    limit = query_int(request, "limit", 50, 1, _MAX_PAGE)
+    offset = query_int(request, "offset", 0, 0, 1 << 31)
     items, total = await _store(request).list_problems(limit, offset)
     return json_response(
         {

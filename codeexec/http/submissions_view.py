@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from codeexec.http.auth import principal, sees_everything
-from codeexec.http.errors import ApiError, json_response, read_json, validation_error
+from codeexec.http.errors import ApiError, json_response, query_int, read_json, validation_error
 from codeexec.http.exec_view import screened_submission
 from codeexec.http.keys import (
     JOBS,
@@ -355,15 +355,6 @@ def _parse_time(name: str, raw: str | None) -> datetime | None:
     return value
 
 
-def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(400, "Invalid query parameter", f"{name} must be {low}..{high}")
-    return int(raw)
-
-
 async def list_submissions(request: web.Request) -> web.Response:
     q = request.query
     status = q.get("status")
@@ -384,8 +375,8 @@ async def list_submissions(request: web.Request) -> web.Response:
         created_after=_parse_time("created_after", q.get("created_after")),
         created_before=_parse_time("created_before", q.get("created_before")),
     )
-    limit = _int_param(request, "limit", 20, 1, _MAX_PAGE)
-    offset = _int_param(request, "offset", 0, 0, 1 << 31)
+    limit = query_int(request, "limit", 20, 1, _MAX_PAGE)
+    offset = query_int(request, "offset", 0, 0, 1 << 31)
     items, total = await request.app[SUBMISSIONS].find(where, sort, limit, offset)
     return json_response(
         {
