@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from codeexec.store.demo import DEMO_PROBLEMS, seed_demo_problems
 from codeexec.store.engine import DatabaseUrlError, async_url
-from codeexec.store.problems import Problem, ProblemStore, TestCase
+from codeexec.store.problems import Problem, ProblemStore, TestCase, TestSummary
 
 
 def count_queries(store: ProblemStore) -> list[str]:
@@ -85,6 +85,17 @@ async def test_concurrent_reads_share_one_load(store: ProblemStore) -> None:
     snapshots = await asyncio.gather(*(store.snapshot("P4") for _ in range(10)))
     assert all(s is not None and s.tests[0].input == b"a" for s in snapshots)
     assert len([q for q in queries if "test_cases" in q]) == 1
+
+
+async def test_test_summaries_measure_bytes_without_loading_data(store: ProblemStore) -> None:
+    tests = [
+        TestCase("привет\n".encode(), bytes(range(256)), hidden=False, name="sample/1"),
+        TestCase(b"", b"\0" * 1000, hidden=True),
+    ]
+    saved = await store.save(Problem(id="sizes"), tests)
+    summaries = await store.test_summaries("sizes", saved.version)
+    assert summaries == [TestSummary.of(t) for t in tests]
+    assert [(s.input_bytes, s.expected_output_bytes) for s in summaries] == [(13, 256), (0, 1000)]
 
 
 async def test_large_test_data(store: ProblemStore) -> None:

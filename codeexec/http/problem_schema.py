@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_
 
 from codeexec.checker import MODES, CheckerSpec
 from codeexec.sandbox.program import SourceFileIn
-from codeexec.store.problems import Problem, TestCase
+from codeexec.store.problems import Problem, TestCase, TestSummary
 
 PROBLEM_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ProblemId = Annotated[StrictStr, Field(pattern=PROBLEM_ID)]
@@ -134,15 +134,20 @@ def _data_out(data: bytes, field: str) -> dict[str, str]:
         return {f"{field}_base64": base64.b64encode(data).decode("ascii")}
 
 
-def test_out(position: int, test: TestCase, with_data: bool) -> dict[str, Any]:
-    """A test as the API shows it; data only when ``with_data``."""
-    out: dict[str, Any] = {
+def summary_out(position: int, test: TestSummary) -> dict[str, Any]:
+    """A test as the API shows it without its data."""
+    return {
         "position": position,
         "name": test.name,
         "hidden": test.hidden,
-        "input_bytes": len(test.input),
-        "expected_output_bytes": len(test.expected_output),
+        "input_bytes": test.input_bytes,
+        "expected_output_bytes": test.expected_output_bytes,
     }
+
+
+def test_out(position: int, test: TestCase, with_data: bool) -> dict[str, Any]:
+    """A test as the API shows it; data only when ``with_data``."""
+    out = summary_out(position, TestSummary.of(test))
     if with_data:
         out |= _data_out(test.input, "input") | _data_out(test.expected_output, "expected_output")
     return out
@@ -185,5 +190,6 @@ __all__ = [
     "TestsReplaceIn",
     "checker_out",
     "problem_out",
+    "summary_out",
     "test_out",
 ]

@@ -27,11 +27,12 @@ from codeexec.http.problem_schema import (
     TestsIn,
     TestsReplaceIn,
     problem_out,
+    summary_out,
     test_out,
 )
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.program import SubmissionError, program_files
-from codeexec.store.problems import Problem, ProblemStore, TestCase
+from codeexec.store.problems import Problem, ProblemStore, TestCase, TestSummary
 
 Model = TypeVar("Model", bound=BaseModel)
 _MAX_PAGE = 200
@@ -120,6 +121,15 @@ async def _problem(request: web.Request) -> Problem:
     return problem
 
 
+async def _summaries(request: web.Request, problem: Problem) -> list[TestSummary]:
+    """The tests of the problem's version without their data (none is loaded)."""
+    return await _store(request).test_summaries(problem.id, problem.version)
+
+
+def _with_summaries(problem: Problem, tests: list[TestSummary]) -> Any:
+    return problem_out(problem) | {"tests": [summary_out(i, t) for i, t in enumerate(tests, 1)]}
+
+
 async def _tests(request: web.Request, problem: Problem) -> tuple[TestCase, ...]:
     snapshot = await _store(request).snapshot(problem.id)
     if snapshot is None:
@@ -127,9 +137,9 @@ async def _tests(request: web.Request, problem: Problem) -> tuple[TestCase, ...]
     return snapshot.tests
 
 
-def _with_tests(problem: Problem, tests: tuple[TestCase, ...], data: bool, admin: bool) -> Any:
+def _with_tests(problem: Problem, tests: tuple[TestCase, ...], admin: bool) -> Any:
     return problem_out(problem) | {
-        "tests": [test_out(i, t, data and (admin or not t.hidden)) for i, t in enumerate(tests, 1)]
+        "tests": [test_out(i, t, admin or not t.hidden) for i, t in enumerate(tests, 1)]
     }
 
 
@@ -139,10 +149,8 @@ def _location(problem_id: str) -> dict[str, str]:
 
 async def _saved(request: web.Request, problem: Problem, status: int = 200) -> web.Response:
     """The problem as stored now, with its tests' sizes (not their data)."""
-    tests = await _tests(request, problem)
-    return json_response(
-        _with_tests(problem, tests, data=False, admin=True), status, _location(problem.id)
-    )
+    tests = await _summaries(request, problem)
+    return json_response(_with_summaries(problem, tests), status, _location(problem.id))
 
 
 # -- problems ------------------------------------------------------------------------
@@ -204,9 +212,10 @@ async def replace_problem(request: web.Request) -> web.Response:
 
 async def get_problem(request: web.Request) -> web.Response:
     problem = await _problem(request)
+    if request.query.get("tests", "full") == "summary":
+        return json_response(_with_summaries(problem, await _summaries(request, problem)))
     tests = await _tests(request, problem)
-    with_data = request.query.get("tests", "full") != "summary"
-    return json_response(_with_tests(problem, tests, with_data, is_admin(request)))
+    return json_response(_with_tests(problem, tests, is_admin(request)))
 
 
 async def update_problem(request: web.Request) -> web.Response:
@@ -275,7 +284,7 @@ async def add_tests(request: web.Request) -> web.Response:
     require_admin(request)
     payload = await _payload(request, TestsIn)
     problem = await _problem(request)
-    count = len(await _tests(request, problem))
+    count = len(await _summaries(request, problem))
     at = count if payload.position is None else min(payload.position - 1, count)
     plan: list[int | TestCase] = list(range(count))
     plan[at:at] = [t.to_test_case() for t in payload.tests]
@@ -293,7 +302,7 @@ async def reorder_tests(request: web.Request) -> web.Response:
     require_admin(request)
     payload = await _payload(request, OrderIn)
     problem = await _problem(request)
-    count = len(await _tests(request, problem))
+    count = len(await _summaries(request, problem))
     if sorted(payload.order) != list(range(1, count + 1)):
         raise _unprocessable(
             "Invalid order", f"order must list each position 1..{count} exactly once"
@@ -307,7 +316,7 @@ async def replace_test(request: web.Request) -> web.Response:
     if len(payload.tests) != 1:
         raise _unprocessable("Invalid test", "give exactly one test in 'tests'")
     problem = await _problem(request)
-    count = len(await _tests(request, problem))
+    count = len(await _summaries(request, problem))
     index = _position(request, count)
     plan: list[int | TestCase] = list(range(count))
     plan[index] = payload.tests[0].to_test_case()
@@ -317,7 +326,7 @@ async def replace_test(request: web.Request) -> web.Response:
 async def delete_test(request: web.Request) -> web.Response:
     require_admin(request)
     problem = await _problem(request)
-    count = len(await _tests(request, problem))
+    count = len(await _summaries(request, problem))
     index = _position(request, count)
     return await _edit(request, problem, [i for i in range(count) if i != index])
 

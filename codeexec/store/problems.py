@@ -48,6 +48,22 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class TestSummary:
+    """A test without its data: what listing or counting tests needs."""
+
+    name: str | None
+    hidden: bool
+    input_bytes: int
+    expected_output_bytes: int
+
+    __test__ = False  # not a pytest test class
+
+    @classmethod
+    def of(cls, test: TestCase) -> TestSummary:
+        return cls(test.name, test.hidden, len(test.input), len(test.expected_output))
+
+
+@dataclass(frozen=True)
 class ProblemSummary:
     id: str
     title: str
@@ -192,6 +208,25 @@ class ProblemStore:
             raise
         finally:
             del self._loading[key]
+
+    async def test_summaries(self, problem_id: str, version: int) -> list[TestSummary]:
+        """The tests of one version without their data (sizes measured by the database)."""
+        query = (
+            select(
+                test_cases.c.name,
+                test_cases.c.hidden,
+                func.length(test_cases.c.input).label("input_bytes"),
+                func.length(test_cases.c.expected_output).label("output_bytes"),
+            )
+            .where(test_cases.c.problem_id == problem_id, test_cases.c.version == version)
+            .order_by(test_cases.c.position)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            TestSummary(r.name, bool(r.hidden), int(r.input_bytes), int(r.output_bytes))
+            for r in rows
+        ]
 
     async def _load_tests(self, problem_id: str, version: int) -> tuple[TestCase, ...]:
         query = (
