@@ -12,12 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
-from codeexec.checker import MODES, CheckerSpec
+from codeexec.checker import CheckerSpec
 from codeexec.sandbox.program import SourceFileIn
-from codeexec.store.problems import Problem, TestCase, TestSummary
+from codeexec.store.problems import PROBLEM_ID_PATTERN, Problem, TestCase, TestSummary
 
-PROBLEM_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-ProblemId = Annotated[StrictStr, Field(pattern=PROBLEM_ID)]
+ProblemId = Annotated[StrictStr, Field(pattern=PROBLEM_ID_PATTERN)]
 
 
 def _data(text: str | None, encoded: str | None, field: str) -> bytes:
@@ -179,8 +178,6 @@ def problem_out(problem: Problem) -> dict[str, Any]:
 
 
 __all__ = [
-    "MODES",
-    "PROBLEM_ID",
     "CheckerIn",
     "OrderIn",
     "ProblemIn",

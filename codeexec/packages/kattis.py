@@ -27,9 +27,9 @@ from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
 from codeexec.packages.archive import PackageError, PackageFiles
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.program import SourceFileIn, SubmissionError, program_files
-from codeexec.store.problems import Problem, TestCase
+from codeexec.store.problems import PROBLEM_ID_PATTERN, Problem, TestCase
 
-PROBLEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PROBLEM_ID = re.compile(PROBLEM_ID_PATTERN)
 UNSUPPORTED_TYPES = ("interactive", "multi-pass", "scoring", "submit-answer")
 # Which language a checker source file is in, by its extension.
 EXTENSIONS = {

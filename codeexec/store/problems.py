@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from codeexec.checker import CheckerProgram, CheckerSpec
 from codeexec.store.schema import problems, test_cases
 
+# Problem ids: what seed 004 uses and what Kattis short names are (also safe in URLs).
+PROBLEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
 
 @dataclass(frozen=True)
 class TestCase:
