@@ -45,6 +45,7 @@ from codeexec.http.problems_view import add_routes as add_problem_routes
 from codeexec.http.ratelimit import rate_limit
 from codeexec.http.submissions_view import add_routes as add_submission_routes
 from codeexec.http.submissions_view import submission_out
+from codeexec.http.visibility import CONTESTANT
 from codeexec.jobs.notifier import Notifier
 from codeexec.jobs.runner import JobRunner
 from codeexec.jobs.webhooks import Webhooks
@@ -153,7 +154,11 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
     jobs get the drain timeout, then go back to the queue."""
     settings = app[SETTINGS]
     lifecycle, languages = app[LIFECYCLE], app[LANGUAGES]
-    webhooks = Webhooks(settings, app[SUBMISSIONS], app[KEYS], submission_out)
+    # A callback leaves the service for a URL the submitter chose: it always carries
+    # the contestant's view, whoever submitted (an admin reads the rest over the API).
+    webhooks = Webhooks(
+        settings, app[SUBMISSIONS], app[KEYS], lambda s: submission_out(s, CONTESTANT)
+    )
 
     def usable() -> dict[str, Language]:
         return lifecycle.usable(languages)

@@ -21,7 +21,7 @@ from codeexec.checker.program import CheckerFailed
 from codeexec.http.auth import require_admin
 from codeexec.http.errors import ApiError, json_response
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
-from codeexec.http.problem_schema import problem_out
+from codeexec.http.visibility import problem_for, viewer_of
 from codeexec.packages.archive import PackageError
 from codeexec.packages.importer import import_package, open_upload, package_limits
 
@@ -115,7 +115,7 @@ async def import_problem(request: web.Request) -> web.Response:
         except PackageError as exc:
             raise ApiError(422, "Invalid package", str(exc)) from exc
     shown, hidden = result.imported.counts
-    body: dict[str, Any] = problem_out(result.problem) | {
+    body: dict[str, Any] = problem_for(viewer_of(request), result.problem) | {
         "layout": result.imported.layout,
         "tests": {"shown": shown, "hidden": hidden},
         "notes": result.imported.notes,

@@ -1,4 +1,5 @@
-"""JSON shapes of the problems API (pydantic: every field validated, 422 naming it).
+"""JSON shapes the problems API accepts (pydantic: every field validated, 422 naming it).
+Answers are rendered by ``codeexec.http.visibility`` (what each caller may see).
 
 Test data is text when it is UTF-8; anything else travels as base64 in the ``*_base64``
 twin of the field (``input_base64``, ``expected_output_base64``), both ways.
@@ -8,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
-from codeexec.checker import CheckerSpec
 from codeexec.sandbox.program import SourceFileIn
-from codeexec.store.problems import PROBLEM_ID_PATTERN, Problem, TestCase, TestSummary
+from codeexec.store.problems import PROBLEM_ID_PATTERN, TestCase
 
 ProblemId = Annotated[StrictStr, Field(pattern=PROBLEM_ID_PATTERN)]
 
@@ -126,57 +126,6 @@ class OrderIn(BaseModel):
     order: list[Positive]  # the current positions (1-based) in their new order
 
 
-def _data_out(data: bytes, field: str) -> dict[str, str]:
-    try:
-        return {field: data.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {f"{field}_base64": base64.b64encode(data).decode("ascii")}
-
-
-def summary_out(position: int, test: TestSummary) -> dict[str, Any]:
-    """A test as the API shows it without its data."""
-    return {
-        "position": position,
-        "name": test.name,
-        "hidden": test.hidden,
-        "input_bytes": test.input_bytes,
-        "expected_output_bytes": test.expected_output_bytes,
-    }
-
-
-def test_out(position: int, test: TestCase, with_data: bool) -> dict[str, Any]:
-    """A test as the API shows it; data only when ``with_data``."""
-    out = summary_out(position, TestSummary.of(test))
-    if with_data:
-        out |= _data_out(test.input, "input") | _data_out(test.expected_output, "expected_output")
-    return out
-
-
-def checker_out(spec: CheckerSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"mode": spec.mode, "args": list(spec.args)}
-    if spec.program is not None:
-        out["language"] = spec.program.language
-        out["files"] = [{"name": n, "content": c} for n, c in spec.program.files]
-    return out
-
-
-def problem_out(problem: Problem) -> dict[str, Any]:
-    return {
-        "id": problem.id,
-        "title": problem.title,
-        "statement": problem.statement,
-        "version": problem.version,
-        "time_limit_ms": problem.time_limit_ms,
-        "memory_limit_mb": problem.memory_limit_mb,
-        "output_limit_kb": problem.output_limit_kb,
-        "wall_time_limit_ms": problem.wall_time_limit_ms,
-        "process_limit": problem.process_limit,
-        "isolation": problem.isolation,
-        "checker": checker_out(problem.checker),
-        "screening": problem.screening,
-    }
-
-
 __all__ = [
     "CheckerIn",
     "OrderIn",
@@ -185,8 +134,4 @@ __all__ = [
     "TestIn",
     "TestsIn",
     "TestsReplaceIn",
-    "checker_out",
-    "problem_out",
-    "summary_out",
-    "test_out",
 ]

@@ -8,6 +8,7 @@ version; a submission is judged against the one version it started with.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
 from codeexec.checker.program import CheckerFailed
-from codeexec.http.auth import is_admin, require_admin
+from codeexec.http.auth import require_admin
 from codeexec.http.errors import ApiError, json_response, query_int, read_json, validation_error
 from codeexec.http.import_view import import_problem
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
@@ -26,10 +27,8 @@ from codeexec.http.problem_schema import (
     ProblemSettingsIn,
     TestsIn,
     TestsReplaceIn,
-    problem_out,
-    summary_out,
-    test_out,
 )
+from codeexec.http.visibility import Viewer, problem_for, problem_test_for, viewer_of
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.program import SubmissionError, program_files
 from codeexec.store.problems import Problem, ProblemStore, TestCase, TestSummary
@@ -126,8 +125,12 @@ async def _summaries(request: web.Request, problem: Problem) -> list[TestSummary
     return await _store(request).test_summaries(problem.id, problem.version)
 
 
-def _with_summaries(problem: Problem, tests: list[TestSummary]) -> Any:
-    return problem_out(problem) | {"tests": [summary_out(i, t) for i, t in enumerate(tests, 1)]}
+def _with_tests(viewer: Viewer, problem: Problem, tests: Sequence[TestCase | TestSummary]) -> Any:
+    """The problem and its tests (with their data, or only their sizes) as ``viewer``
+    may see them."""
+    return problem_for(viewer, problem) | {
+        "tests": [problem_test_for(viewer, i, t) for i, t in enumerate(tests, 1)]
+    }
 
 
 async def _tests(request: web.Request, problem: Problem) -> tuple[TestCase, ...]:
@@ -137,12 +140,6 @@ async def _tests(request: web.Request, problem: Problem) -> tuple[TestCase, ...]
     return snapshot.tests
 
 
-def _with_tests(problem: Problem, tests: tuple[TestCase, ...], admin: bool) -> Any:
-    return problem_out(problem) | {
-        "tests": [test_out(i, t, admin or not t.hidden) for i, t in enumerate(tests, 1)]
-    }
-
-
 def _location(problem_id: str) -> dict[str, str]:
     return {"Location": f"/api/v1/problems/{problem_id}"}
 
@@ -150,7 +147,8 @@ def _location(problem_id: str) -> dict[str, str]:
 async def _saved(request: web.Request, problem: Problem, status: int = 200) -> web.Response:
     """The problem as stored now, with its tests' sizes (not their data)."""
     tests = await _summaries(request, problem)
-    return json_response(_with_summaries(problem, tests), status, _location(problem.id))
+    body = _with_tests(viewer_of(request), problem, tests)
+    return json_response(body, status, _location(problem.id))
 
 
 # -- problems ------------------------------------------------------------------------
@@ -212,10 +210,10 @@ async def replace_problem(request: web.Request) -> web.Response:
 
 async def get_problem(request: web.Request) -> web.Response:
     problem = await _problem(request)
+    viewer = viewer_of(request)
     if request.query.get("tests", "full") == "summary":
-        return json_response(_with_summaries(problem, await _summaries(request, problem)))
-    tests = await _tests(request, problem)
-    return json_response(_with_tests(problem, tests, is_admin(request)))
+        return json_response(_with_tests(viewer, problem, await _summaries(request, problem)))
+    return json_response(_with_tests(viewer, problem, await _tests(request, problem)))
 
 
 async def update_problem(request: web.Request) -> web.Response:
@@ -263,11 +261,11 @@ async def _edit(
 async def list_tests(request: web.Request) -> web.Response:
     problem = await _problem(request)
     tests = await _tests(request, problem)
-    admin = is_admin(request)
+    viewer = viewer_of(request)
     return json_response(
         {
             "version": problem.version,
-            "tests": [test_out(i, t, admin or not t.hidden) for i, t in enumerate(tests, 1)],
+            "tests": [problem_test_for(viewer, i, t) for i, t in enumerate(tests, 1)],
         }
     )
 
@@ -276,8 +274,7 @@ async def get_test(request: web.Request) -> web.Response:
     problem = await _problem(request)
     tests = await _tests(request, problem)
     index = _position(request, len(tests))
-    test = tests[index]
-    return json_response(test_out(index + 1, test, is_admin(request) or not test.hidden))
+    return json_response(problem_test_for(viewer_of(request), index + 1, tests[index]))
 
 
 async def add_tests(request: web.Request) -> web.Response:

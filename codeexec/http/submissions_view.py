@@ -28,6 +28,7 @@ from codeexec.http.keys import (
     SUBMISSIONS,
     WEBHOOKS,
 )
+from codeexec.http.visibility import Viewer, event_for, test_for, viewer_of
 from codeexec.jobs.webhooks import WebhookRefused
 from codeexec.sandbox.program import SourceFileIn
 from codeexec.store.submissions import (
@@ -38,6 +39,7 @@ from codeexec.store.submissions import (
     RUNNING,
     SORTS,
     STATUSES,
+    Event,
     Submission,
     SubmissionFilter,
 )
@@ -79,7 +81,8 @@ def seed_state(s: Submission) -> str:
     return "NOT_EXECUTED"  # cancelled or failed
 
 
-def submission_out(s: Submission) -> dict[str, Any]:
+def submission_out(s: Submission, viewer: Viewer) -> dict[str, Any]:
+    """A job as ``viewer`` may see it (hidden tests' results: ``visibility.test_for``)."""
     out: dict[str, Any] = {
         "id": s.id,
         "problem_id": s.problem_id,
@@ -114,7 +117,7 @@ def submission_out(s: Submission) -> dict[str, Any]:
                 },
             },
             "compile_output": s.compile_output or "",
-            "results": s.results or [],
+            "results": [test_for(viewer, r) for r in s.results or []],
         }
     if s.status == FAILED:
         out["error"] = s.error
@@ -192,9 +195,10 @@ async def _answer_new(request: web.Request, created: Submission) -> web.Response
     if _wants_wait(request):
         finished = await _wait_done(request, created.id, request.app[SETTINGS].max_wait_s)
         if finished is not None and finished.done:
-            return json_response(submission_out(finished), 200, _location(created.id))
+            body = submission_out(finished, viewer_of(request))
+            return json_response(body, 200, _location(created.id))
         created = finished or created
-    return json_response(submission_out(created), 202, _location(created.id))
+    return json_response(submission_out(created, viewer_of(request)), 202, _location(created.id))
 
 
 async def _payload(request: web.Request, model: type[BaseModel]) -> Any:
@@ -216,7 +220,8 @@ async def create_submission(request: web.Request) -> web.Response:
 
 
 async def get_submission(request: web.Request) -> web.Response:
-    return json_response(submission_out(await _visible(request, request.match_info["sid"])))
+    found = await _visible(request, request.match_info["sid"])
+    return json_response(submission_out(found, viewer_of(request)))
 
 
 async def get_status(request: web.Request) -> web.Response:
@@ -235,13 +240,13 @@ async def get_result(request: web.Request) -> web.Response:
             f"status is {found.status}; poll {BASE}/{found.id}/status",
             extra={"status": found.status},
         )
-    return json_response(submission_out(found))
+    return json_response(submission_out(found, viewer_of(request)))
 
 
 async def cancel_submission(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
     if found.done:
-        return json_response(submission_out(found))  # idempotent
+        return json_response(submission_out(found, viewer_of(request)))  # idempotent
     app = request.app
     updated = await app[SUBMISSIONS].request_cancel(found.id)
     if updated is not None and updated.status == RUNNING and app[JOBS].cancel_here(found.id):
@@ -249,7 +254,7 @@ async def cancel_submission(request: web.Request) -> web.Response:
         updated = await _wait_done(request, found.id, 10.0)
     if updated is None:
         raise ApiError(404, "Submission not found")
-    return json_response(submission_out(updated))
+    return json_response(submission_out(updated, viewer_of(request)))
 
 
 async def rerun_submission(request: web.Request) -> web.Response:
@@ -283,11 +288,11 @@ async def delete_submission(request: web.Request) -> web.Response:
 # -- events ----------------------------------------------------------------------------
 
 
-def _event_out(event: Any) -> dict[str, Any]:
+def _event_out(event: Event, viewer: Viewer) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "kind": event.kind,
-        "data": event.data,
+        "data": event_for(viewer, event.kind, event.data),
         "at": _time(event.created_at),
     }
 
@@ -303,13 +308,15 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     )
     if not streaming:
         events = await store.events(found.id)
-        return json_response({"id": found.id, "events": [_event_out(e) for e in events]})
+        viewer = viewer_of(request)
+        return json_response({"id": found.id, "events": [_event_out(e, viewer) for e in events]})
     return await _stream_events(request, found)
 
 
 async def _stream_events(request: web.Request, found: Submission) -> web.StreamResponse:
     """The event log so far, then each new event as it happens, until the job ends."""
     app = request.app
+    viewer = viewer_of(request)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -324,7 +331,7 @@ async def _stream_events(request: web.Request, found: Submission) -> web.StreamR
     while True:
         events = await app[SUBMISSIONS].events(found.id, after)
         for event in events:
-            payload = json.dumps(_event_out(event), ensure_ascii=False)
+            payload = json.dumps(_event_out(event, viewer), ensure_ascii=False)
             await response.write(
                 f"id: {event.seq}\nevent: {event.kind}\ndata: {payload}\n\n".encode()
             )
@@ -380,7 +387,7 @@ async def list_submissions(request: web.Request) -> web.Response:
     items, total = await request.app[SUBMISSIONS].find(where, sort, limit, offset)
     return json_response(
         {
-            "items": [submission_out(s) for s in items],
+            "items": [submission_out(s, viewer_of(request)) for s in items],
             "total": total,
             "limit": limit,
             "offset": offset,
@@ -407,7 +414,8 @@ async def create_batch(request: web.Request) -> web.Response:
                 extra={"index": index, "created": [s.id for s in created]},
             ) from exc
     request.app[JOBS].wake()
-    return json_response({"items": [submission_out(s) for s in created]}, 202)
+    viewer = viewer_of(request)
+    return json_response({"items": [submission_out(s, viewer) for s in created]}, 202)
 
 
 async def get_batch(request: web.Request) -> web.Response:
@@ -422,7 +430,7 @@ async def get_batch(request: web.Request) -> web.Response:
     visible = {s.id: s for s in items if sees_everything(request) or s.owner == mine}
     return json_response(
         {
-            "items": [submission_out(visible[i]) for i in ids if i in visible],
+            "items": [submission_out(visible[i], viewer_of(request)) for i in ids if i in visible],
             "missing": [i for i in ids if i not in visible],
         }
     )

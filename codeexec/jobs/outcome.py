@@ -1,5 +1,5 @@
 """A judgement as a job's stored outcome: overall verdict, counts, and per-test results
-(hidden tests: their verdict only)."""
+(hidden tests: their verdict, name and measurements; never their data or output)."""
 
 from __future__ import annotations
 
@@ -25,19 +25,22 @@ def outcome_of(snapshot: ProblemSnapshot, judgement: Judgement) -> Outcome:
     ):
         ok = result.verdict == Verdict.AC
         counts[("hidden_" if test.hidden else "shown_") + ("passed" if ok else "failed")] += 1
+        # Stored whole for admins; what others see of a hidden test is decided when
+        # it is rendered (codeexec.http.visibility). A hidden test's data and output
+        # are never stored: the problem has the data, and its output is not kept.
         item: dict[str, Any] = {
             "position": position,
             "hidden": test.hidden,
             "verdict": result.verdict.value,
+            "name": test.name,
+            "time_ms": result.cpu_ms,
+            "wall_ms": result.wall_ms,
+            "memory_kb": result.memory_kb,
+            "exit_code": result.exit_code,
+            "signal": result.signal,
         }
         if not test.hidden:
             item |= {
-                "name": test.name,
-                "time_ms": result.cpu_ms,
-                "wall_ms": result.wall_ms,
-                "memory_kb": result.memory_kb,
-                "exit_code": result.exit_code,
-                "signal": result.signal,
                 "input": shown_text(test.input),
                 "expected": shown_text(test.expected_output),
                 "got": shown_text(result.stdout),
