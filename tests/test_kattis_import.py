@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -186,5 +187,80 @@ async def test_hostile_uploads_are_refused(service: Callable[..., Any]) -> None:
     assert status == 413
     status, body = await upload(client, b"not a zip", "junk.zip")
     assert status == 422 and "not a zip" in body["detail"]
+    response = await client.get("/api/v1/problems")
+    assert (await response.json())["total"] == 0
+
+
+async def test_package_attacks_over_http_are_refused_in_bounded_memory(
+    service: Callable[..., Any],
+) -> None:
+    """The worst of tests/unit/test_kattis_packages.py through the endpoint: each is
+    refused with 413 (over a limit) or 422 (not a package), and the service's memory
+    while it answers stays far below what the package claims or holds."""
+    from tests.unit.test_kattis_packages import (
+        BZIP2_BOMB,
+        YAML,
+        Raw,
+        billion_laughs,
+        deflated_zeros,
+        raw_zip,
+    )
+
+    client: Client = await service(
+        admin_token=TOKEN, seed_demo_problems=False, max_package_mb=16, max_problem_body_mb=1
+    )
+    answer = Raw(b"data/secret/1.ans", b"1\n")
+
+    def package(config: bytes, *entries: Raw) -> bytes:
+        return raw_zip([Raw(b"problem.yaml", config), *entries, answer]).getvalue()
+
+    one_in = Raw(b"data/secret/1.in", b"1\n")
+    attacks = {
+        "billion laughs": (package(billion_laughs().encode(), one_in), 422, "aliases"),
+        "deep yaml": (package(b"name: " + b"[" * 50_000, one_in), 422, "nested"),
+        "not a mapping": (package(b"- a\n- b\n", one_in), 422, "must be a mapping"),
+        "many entries": (
+            raw_zip([YAML] + [Raw(b"f%06d" % i) for i in range(30_000)]).getvalue(),
+            413,
+            "more than 20000 files",
+        ),
+        "ratio bomb": (
+            package(
+                b"name: x\n",
+                Raw(b"data/secret/1.in", deflated_zeros(1 << 30), size=1 << 30, method=8),
+            ),
+            413,
+            "data/secret/1.in holds 1073741824 bytes",
+        ),
+        "lying header": (
+            package(
+                b"name: x\n",
+                Raw(b"data/secret/1.in", deflated_zeros(256 << 20), size=100, method=8),
+            ),
+            422,
+            "CRC",
+        ),
+        "bzip2 bomb": (
+            package(b"name: x\n", Raw(b"data/secret/1.in", BZIP2_BOMB, size=100, method=12)),
+            422,
+            "compression method 12",
+        ),
+        "test over the per-file limit": (
+            package(b"name: x\n", Raw(b"data/secret/1.in", bytes(2 << 20))),
+            413,
+            "data/secret/1.in holds 2097152 bytes",
+        ),
+    }
+    for attack, (data, status, message) in attacks.items():
+        tracemalloc.start()
+        try:
+            got, body = await upload(client, data, "evil.zip")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert (got, attack) == (status, attack), body
+        assert message in body["detail"], (attack, body)
+        # The upload is spooled (up to 8 MiB in memory); nothing of it is expanded.
+        assert peak < len(data) + (24 << 20), (attack, peak)
     response = await client.get("/api/v1/problems")
     assert (await response.json())["total"] == 0

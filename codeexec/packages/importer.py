@@ -35,7 +35,14 @@ class ImportResult:
 
 
 def package_limits(settings: Settings) -> PackageLimits:
-    return PackageLimits(settings.max_package_mb << 20, settings.max_package_files)
+    """A package's limits: ``CODEEXEC_MAX_PACKAGE_MB`` and ``_FILES`` in all, and no file
+    bigger than ``CODEEXEC_MAX_PROBLEM_BODY_MB`` (the most the problems API takes at
+    once, and what the database must hold in one test)."""
+    return PackageLimits(
+        settings.max_package_mb << 20,
+        settings.max_package_files,
+        min(settings.max_problem_body_mb, settings.max_package_mb) << 20,
+    )
 
 
 def short_name(filename: str) -> str:

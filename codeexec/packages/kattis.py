@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
 import shlex
 from collections.abc import Callable
@@ -21,10 +23,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
-from codeexec.packages.archive import PackageError, PackageFiles
+from codeexec.packages.archive import PackageError, PackageFiles, PackageTooLarge
+from codeexec.packages.safe_yaml import MAX_YAML_BYTES, load_yaml
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.program import SourceFileIn, SubmissionError, program_files
 from codeexec.store.problems import PROBLEM_ID_PATTERN, Problem, TestCase
@@ -47,6 +48,10 @@ EXTENSIONS = {
 }
 _HEADERS = (".h", ".hpp", ".hh")
 _ENTRY_NAMES = ("validate", "validator", "checker", "check", "main")
+_TIME_LIMIT_FILE_BYTES = 64
+# Limits a package may set (seconds, MiB): beyond, they are typos or attacks; the
+# server's own ceilings apply on top when judging.
+_LIMIT_RANGES = {"time_limit": 86_400.0, "memory": float(1 << 20), "output": float(1 << 20)}
 
 Progress = Callable[[int, int], None]  # (tests read, tests in all)
 
@@ -65,21 +70,38 @@ class ImportedProblem:
 
 
 def _yaml(files: PackageFiles, name: str) -> dict[str, Any]:
+    """A YAML file of the package as a mapping ({} when absent or empty), its size
+    checked before it is read (``codeexec.packages.safe_yaml`` bounds the rest)."""
     if name not in files.names():
         return {}
-    try:
-        data = yaml.safe_load(files.read(name).decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise PackageError(f"{name} is not valid YAML: {exc}") from exc
+    size = files.size(name)
+    if size > MAX_YAML_BYTES:
+        raise PackageTooLarge(f"{name} is {size} bytes; YAML files may be at most {MAX_YAML_BYTES}")
+    data = load_yaml(files.read(name), name)
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise PackageError(f"{name} must be a mapping")
+        raise PackageError(f"{name} must be a mapping, not {_kind(data)}")
     return data
 
 
+def _kind(value: Any) -> str:
+    """How an error names a value of the wrong kind."""
+    for kind, said in ((dict, "a mapping"), (list, "a list"), (str, "text")):
+        if isinstance(value, kind):
+            return said
+    return repr(value)
+
+
+def _text(config: dict[str, Any], key: str, default: str) -> str:
+    value = config.get(key, default)
+    if not isinstance(value, str):
+        raise PackageError(f"problem.yaml: {key} must be a string, not {_kind(value)}")
+    return value
+
+
 def _layout(config: dict[str, Any]) -> str:
-    version = str(config.get("problem_format_version", "legacy"))
+    version = _text(config, "problem_format_version", "legacy")
     if version.startswith("legacy"):
         return "legacy"
     if version.startswith("2023-07"):
@@ -91,12 +113,19 @@ def _layout(config: dict[str, Any]) -> str:
 
 def _refuse_unsupported(config: dict[str, Any], layout: str, names: list[str]) -> None:
     if layout == "legacy":
-        kinds = str(config.get("validation", "default")).split()
+        kinds = _text(config, "validation", "default").split()
         wanted = {"interactive": "interactive", "score": "scoring"}
         found = [wanted[k] for k in kinds if k in wanted]
     else:
-        kinds = config.get("type", "pass-fail")
-        kinds = kinds.split() if isinstance(kinds, str) else [str(k) for k in kinds]
+        given = config.get("type", "pass-fail")
+        if isinstance(given, str):
+            kinds = given.split()
+        elif isinstance(given, list) and all(isinstance(k, str) for k in given):
+            kinds = given
+        else:
+            raise PackageError(
+                f"problem.yaml: type must be a string or a list of strings, not {_kind(given)}"
+            )
         found = [k for k in kinds if k in UNSUPPORTED_TYPES]
     if not found and any(n.endswith(".interaction") for n in names):
         found = ["interactive"]
@@ -106,8 +135,12 @@ def _refuse_unsupported(config: dict[str, Any], layout: str, names: list[str]) -
 
 def _title(config: dict[str, Any], fallback: str) -> str:
     name = config.get("name")
-    if isinstance(name, dict):
+    if isinstance(name, dict):  # by language
         name = name.get("en") or next(iter(name.values()), None)
+    if isinstance(name, bool) or not isinstance(name, str | int | float | None):
+        raise PackageError(
+            "problem.yaml: name must be a string or a mapping of languages to strings"
+        )
     return str(name)[:255] if name else fallback
 
 
@@ -125,33 +158,51 @@ def _limits(config: dict[str, Any], files: PackageFiles, notes: list[str]) -> di
     if not isinstance(limits, dict):
         raise PackageError("problem.yaml: limits must be a mapping")
     out: dict[str, int] = {}
-    try:
-        if "memory" in limits:
-            out["memory_limit_mb"] = int(limits["memory"])
-        if "output" in limits:
-            out["output_limit_kb"] = int(limits["output"]) * 1024
-        seconds = limits.get("time_limit")
-        if seconds is None and ".timelimit" in files.names():  # DOMjudge's file
-            seconds = files.read(".timelimit").decode().strip()
-        if seconds is not None:
-            out["time_limit_ms"] = max(1, round(float(seconds) * 1000))
-        else:
-            notes.append("no time limit in the package: the server default applies")
-    except (TypeError, ValueError) as exc:
-        raise PackageError(f"problem.yaml: bad limit: {exc}") from exc
+    if "memory" in limits:
+        out["memory_limit_mb"] = int(_limit(limits["memory"], "memory"))
+    if "output" in limits:
+        out["output_limit_kb"] = int(_limit(limits["output"], "output") * 1024)
+    seconds = limits.get("time_limit")
+    if seconds is None and ".timelimit" in files.names():  # DOMjudge's file
+        if files.size(".timelimit") > _TIME_LIMIT_FILE_BYTES:
+            raise PackageError(".timelimit: bad limit: not a number of seconds")
+        seconds = files.read(".timelimit").decode("utf-8", errors="replace").strip()
+    if seconds is not None:
+        out["time_limit_ms"] = max(1, round(_limit(seconds, "time_limit") * 1000))
+    else:
+        notes.append("no time limit in the package: the server default applies")
     if any(v <= 0 for v in out.values()):
         raise PackageError("problem.yaml: limits must be positive")
     return out
+
+
+def _limit(value: Any, key: str) -> float:
+    """A limit as a finite positive number within its range (a number or numeric text)."""
+    number = math.nan
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        with contextlib.suppress(ValueError):
+            number = float(value)
+    if not (0 < number <= _LIMIT_RANGES[key]):  # NaN fails every comparison
+        raise PackageError(
+            f"problem.yaml: bad limit: limits.{key} must be a number in (0,"
+            f" {_LIMIT_RANGES[key]:g}], not {value!r}"[:300]
+        )
+    return number
 
 
 def _args(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(shlex.split(value))
-    if isinstance(value, list):
+        try:
+            return tuple(shlex.split(value))
+        except ValueError as exc:  # e.g. an unclosed quote
+            raise PackageError(f"{where}: {exc}") from exc
+    if isinstance(value, list) and all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    ):
         return tuple(str(v) for v in value)
-    raise PackageError(f"{where} must be a string or a list")
+    raise PackageError(f"{where} must be a string or a list of strings")
 
 
 def _validator_args(config: dict[str, Any], files: PackageFiles) -> tuple[str, ...]:
@@ -275,7 +326,7 @@ def read_kattis_package(
     args = _validator_args(config, files)
     if checker is None:
         if layout == "legacy":
-            custom = str(config.get("validation", "default")).startswith("custom")
+            custom = _text(config, "validation", "default").startswith("custom")
             program = _checker_program(files, languages) if custom else None
         else:
             program = _checker_program(files, languages)
