@@ -22,7 +22,7 @@ from codeexec.http.auth import require_admin
 from codeexec.http.errors import ApiError, json_response
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
 from codeexec.http.visibility import problem_for, viewer_of
-from codeexec.packages.archive import PackageError
+from codeexec.packages.archive import PackageError, PackageTooLarge
 from codeexec.packages.importer import import_package, open_upload, package_limits
 
 _SPOOL_IN_MEMORY = 8 << 20
@@ -112,6 +112,8 @@ async def import_problem(request: web.Request) -> web.Response:
                 checker,
                 verify=lambda spec: _compile_checker(app, spec),
             )
+        except PackageTooLarge as exc:
+            raise ApiError(413, "Package too large", str(exc)) from exc
         except PackageError as exc:
             raise ApiError(422, "Invalid package", str(exc)) from exc
     shown, hidden = result.imported.counts
