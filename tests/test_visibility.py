@@ -28,6 +28,7 @@ MARKS = (
     "CHECKER-SOURCE-MARK",
     "CHECKER-ARG-MARK",
     "CHECKER-FEEDBACK-MARK",
+    "CHECKER-CRASH-MARK",
 )
 # All a contestant may know of a hidden test: where it is and how it went.
 HIDDEN_TEST_KEYS = {"position", "hidden", "verdict", "total"}
@@ -39,6 +40,9 @@ answer = open(sys.argv[2]).read().split()
 got = sys.stdin.read().split()
 if got == answer:
     sys.exit(42)
+if answer[0].endswith("3"):  # the checker itself fails: IE, its message only logged
+    print("CHECKER-CRASH-MARK", *answer, file=sys.stderr)
+    sys.exit(1)
 with open(sys.argv[3] + "judgemessage.txt", "w") as f:
     f.write("CHECKER-FEEDBACK-MARK " + " ".join(answer) + " / " + " ".join(got))
 with open(sys.argv[3] + "teammessage.txt", "w") as f:
@@ -82,6 +86,12 @@ def problem_body() -> dict[str, Any]:
                 "expected_output": "HIDDEN-OUT-MARK-2\n",
                 "hidden": True,
                 "name": "HIDDEN-NAME-MARK-2",
+            },
+            {
+                "input": "HIDDEN-IN-MARK-3\n",
+                "expected_output": "HIDDEN-OUT-MARK-3\n",
+                "hidden": True,
+                "name": "HIDDEN-NAME-MARK-3",
             },
         ],
     }
@@ -174,7 +184,7 @@ async def audit(client: Client, headers: dict[str, str], receiver: Receiver) -> 
     await call("GET", "/api/v1/problems/{problem_id}", one + "?tests=summary")
     await call("GET", "/api/v1/problems/{problem_id}", "/api/v1/problems/nope")
     await call("GET", "/api/v1/problems/{problem_id}/tests", tests)
-    for n in (1, 2, 3, 4, "x"):
+    for n in (1, 2, 3, 4, 5, "x"):
         await call("GET", "/api/v1/problems/{problem_id}/tests/{position}", f"{tests}/{n}")
     # Writes are the admin's; their refusals must not echo anything either.
     body = problem_body()
@@ -217,6 +227,7 @@ async def audit(client: Client, headers: dict[str, str], receiver: Receiver) -> 
     rerun = json.loads(text)["id"]
     text = await call("POST", BASE + "/batch", json={"submissions": [job]})
     batched = json.loads(text)["items"][0]["id"]
+    await call("GET", BASE + "/{sid}/result", f"{BASE}/{batched}/result")  # 409 until done
     for _ in range(400):
         text = await call("GET", BASE + "/{sid}", f"{BASE}/{batched}")
         if json.loads(text)["done"]:
@@ -261,8 +272,8 @@ async def test_contestants_see_no_hidden_data_on_any_route(service: Callable[...
             assert not found, "\n".join(found)
             # The audit judged for real: verdicts per hidden test, nothing more.
             job = next(json.loads(t) for m, r, _, t in seen if r == BASE + "/{sid}/result")
-            assert [r["verdict"] for r in job["results"]] == ["AC", "WA", "RE"]
-            assert job["tests"]["hidden"] == {"passed": 0, "failed": 2}
+            assert [r["verdict"] for r in job["results"]] == ["AC", "WA", "RE", "IE"]
+            assert job["tests"]["hidden"] == {"passed": 0, "failed": 3}
 
         # An anonymous caller (authentication off) reads the admin's job: still no more.
         _, created, _ = await _submit(client, ADMIN, receiver)
@@ -318,8 +329,8 @@ async def test_admins_see_everything(service: Callable[..., Any]) -> None:
     job = await response.json()
     assert response.status == 200, job
     hidden = [r for r in job["results"] if r["hidden"]]
-    assert [r["name"] for r in hidden] == ["HIDDEN-NAME-MARK-1", "HIDDEN-NAME-MARK-2"]
-    assert [r["verdict"] for r in hidden] == ["WA", "RE"]
+    assert [r["name"] for r in hidden] == [f"HIDDEN-NAME-MARK-{i}" for i in (1, 2, 3)]
+    assert [r["verdict"] for r in hidden] == ["WA", "RE", "IE"]
     assert all(isinstance(r["time_ms"], int) for r in hidden)
     assert hidden[1]["exit_code"] == 1
     # What a hidden test printed is never kept, so not even an admin sees it.
