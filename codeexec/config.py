@@ -126,7 +126,14 @@ class Settings(BaseSettings):
 
     # Screening
     screening_python: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PYTHON_DISALLOWED
+    # A program's parse-time budget, counted from when a worker takes it.
     screening_timeout_s: float = Field(5.0, gt=0)
+    # Parsing processes (default: the CPU count, 2 to 8); a program that overruns its
+    # budget ends only its own worker.
+    screening_workers: int = Field(
+        default_factory=lambda: max(2, min(os.cpu_count() or 2, 8)), ge=1
+    )
+    screening_queue_size: int = Field(64, ge=0)  # programs waiting for a worker; beyond, 503
 
     log_level: str = "INFO"
 

@@ -149,12 +149,19 @@ async def screened_submission(
     message: str,
 ) -> tuple[Language, dict[str, str], ProblemSnapshot, ScreeningResult]:
     """A submission checked as far as it can be before judging: its program (400/413),
-    its problem (404), and the problem's screening policy (403)."""
+    its problem (404), and the problem's screening policy (403; 503 when screening is
+    saturated)."""
     language, texts = submitted_program(app, language_id, code, files, entry_point, message)
     snapshot = await app[STORE].snapshot(problem_id)
     if snapshot is None:
         raise ApiError(404, "Problem not found", f"no problem with id {problem_id!r}")
-    screening = await screen(app[SCREENER], language, texts, snapshot)
+    try:
+        screening = await screen(app[SCREENER], language, texts, snapshot)
+    except QueueFull as exc:
+        retry = str(app[SETTINGS].retry_after_s)
+        raise ApiError(
+            503, "Server busy: too many programs being screened", headers={"Retry-After": retry}
+        ) from exc
     if screening.disallowed:
         raise ApiError(403, Disallowed(screening.disallowed).message)
     return language, texts, snapshot, screening

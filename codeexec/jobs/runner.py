@@ -209,7 +209,7 @@ class JobRunner:
             self._notifier.notify(job.id)
 
         try:
-            screening = await screen(self._screener, language, files, snapshot)
+            screening = await screen(self._screener, language, files, snapshot, bounded=False)
             judgement = await judge_program(
                 self._judge, screening, language, files, snapshot, progress
             )

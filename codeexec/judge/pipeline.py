@@ -30,14 +30,20 @@ class Disallowed(Exception):
 
 
 async def screen(
-    screener: Screener, language: Language, files: dict[str, str], snapshot: ProblemSnapshot
+    screener: Screener,
+    language: Language,
+    files: dict[str, str],
+    snapshot: ProblemSnapshot,
+    bounded: bool = True,
 ) -> ScreeningResult:
     """Every file in the language's own source format is screened (and, for Python,
-    syntax-checked); other files (headers, data) are not programs of that language."""
+    syntax-checked); other files (headers, data) are not programs of that language.
+    Raises ``QueueFull`` when screening is saturated, unless ``bounded`` is False (job
+    workers: their queue is the database)."""
     policy = screener.policy_for(language.id, snapshot.problem.screening)
     suffix = PurePosixPath(language.source_file).suffix
     results = [
-        await screener.screen(language.id, text, name, policy)
+        await screener.screen(language.id, text, name, policy, bounded)
         for name, text in files.items()
         if PurePosixPath(name).suffix == suffix
     ]

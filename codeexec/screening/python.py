@@ -9,21 +9,67 @@ A policy is a list of dotted names and ``fnmatch`` patterns:
 
 Strings and comments never match because they are not names in the tree. This is a
 per-problem policy check, not the security boundary: the container is.
+
+Cost is linear in the program's size: one walk of the tree; each dotted chain
+(``a.b.c``) is read once from its outermost node and checked with its prefixes up to
+``MAX_NAME`` characters; a policy is one compiled regular expression; and a
+star-imported module is only followed when some pattern's literal head can reach inside
+it (``from os import *`` for ``os.system``), so that thousands of star imports cannot
+multiply with thousands of names. (A setter's pattern with a wildcard before its end,
+such as ``*.system``, still checks each name against every star-imported module it
+can reach.)
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import fnmatch
+import functools
+import re
 from collections.abc import Iterable
-from fnmatch import fnmatchcase
 
 _BUILTINS = frozenset(dir(builtins))
+_WILDCARD = re.compile(r"[*?\[]")
+MAX_NAME = 200  # longer dotted names are checked up to this many characters
+
+
+class Policy:
+    """Patterns compiled once: a name is checked with two regular-expression matches."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.patterns = tuple(patterns)
+        self._glob = re.compile("|".join(fnmatch.translate(p) for p in self.patterns))
+        self._inside = re.compile("(?:" + "|".join(re.escape(p) for p in self.patterns) + r")\.")
+        # Each pattern's literal head (up to its first wildcard), and whether it has one.
+        self._heads = tuple((_WILDCARD.split(p, 1)[0], _WILDCARD.search(p) is not None)
+                            for p in self.patterns)  # fmt: skip
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def matches(self, name: str) -> bool:
+        """``name`` is a pattern, matches one, or lies inside a disallowed module."""
+        return bool(self.patterns) and bool(self._glob.match(name) or self._inside.match(name))
+
+    def reaches_inside(self, module: str) -> bool:
+        """Whether some ``module.<name>`` could match: the module is a dotted prefix of a
+        pattern's literal head, or starts with the head of a pattern that has wildcards."""
+        prefix = module + "."
+        return any(
+            head.startswith(prefix) or (wild and prefix.startswith(head))
+            for head, wild in self._heads
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def compiled(patterns: tuple[str, ...]) -> Policy:
+    return Policy(patterns)
 
 
 def name_matches(name: str, patterns: Iterable[str]) -> bool:
     """True when ``name`` is a pattern, matches one, or lies inside a disallowed module."""
-    return any(fnmatchcase(name, p) or name.startswith(p + ".") for p in patterns)
+    return compiled(tuple(patterns)).matches(name)
 
 
 def _dotted(node: ast.expr) -> list[str] | None:
@@ -39,36 +85,72 @@ def _dotted(node: ast.expr) -> list[str] | None:
     return parts
 
 
-def _imports(tree: ast.AST) -> tuple[dict[str, str], list[str], set[str]]:
-    """Local aliases (name -> module path), star-imported modules, imported names."""
-    aliases: dict[str, str] = {}
-    stars: list[str] = []
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                imported.add(alias.name)
-                if alias.asname:
-                    aliases[alias.asname] = alias.name
-                else:
-                    top = alias.name.split(".")[0]
-                    aliases[top] = top
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                if alias.name == "*":
-                    stars.append(node.module)
-                    imported.add(node.module)
-                    continue
-                full = f"{node.module}.{alias.name}"
-                imported.add(full)
-                aliases[alias.asname or alias.name] = full
-    return aliases, stars, imported
+def _prefixes(parts: list[str]) -> Iterable[str]:
+    """``a``, ``a.b``, ``a.b.c`` ... while at most ``MAX_NAME`` characters long."""
+    dotted = parts[0]
+    yield dotted
+    for part in parts[1:]:
+        dotted = f"{dotted}.{part}"
+        if len(dotted) > MAX_NAME:
+            return
+        yield dotted
 
 
-def _resolve(parts: list[str], aliases: dict[str, str]) -> str:
-    head = aliases.get(parts[0], parts[0])
-    full = ".".join([head, *parts[1:]])
-    return full.removeprefix("builtins.")
+def _walk(tree: ast.AST) -> Iterable[ast.AST]:
+    """Every node, parents before children, without recursion (and faster than
+    ``ast.walk``, which builds a generator per node)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for field in node._fields:
+            child = getattr(node, field, None)
+            if isinstance(child, ast.AST):
+                stack.append(child)
+            elif isinstance(child, list):
+                stack.extend(c for c in child if isinstance(c, ast.AST))
+
+
+class _Program:
+    """What one walk of the tree finds: imports and every distinct dotted name."""
+
+    def __init__(self, tree: ast.AST) -> None:
+        self.aliases: dict[str, str] = {}  # local name -> module path
+        self.stars: set[str] = set()  # star-imported modules
+        self.imported: set[str] = set()
+        self.names: set[str] = set()
+        inner: set[int] = set()  # nodes that are the value of an attribute: read from its top
+        for node in _walk(tree):
+            if isinstance(node, ast.Attribute):
+                inner.add(id(node.value))
+                if id(node) not in inner and (parts := _dotted(node)) is not None:
+                    self.names.update(_prefixes(parts))
+            elif isinstance(node, ast.Name):
+                if id(node) not in inner:
+                    self.names.add(node.id)
+            elif isinstance(node, ast.Import):
+                self._import(node)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                self._import_from(node, node.module)
+
+    def _import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.imported.add(alias.name)
+            if alias.asname:
+                self.aliases[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".")[0]
+                self.aliases[top] = top
+
+    def _import_from(self, node: ast.ImportFrom, module: str) -> None:
+        for alias in node.names:
+            if alias.name == "*":
+                self.stars.add(module)
+                self.imported.add(module)
+                continue
+            full = f"{module}.{alias.name}"
+            self.imported.add(full)
+            self.aliases[alias.asname or alias.name] = full
 
 
 def disallowed_names(source: str, patterns: Iterable[str]) -> list[str]:
@@ -79,20 +161,20 @@ def disallowed_names(source: str, patterns: Iterable[str]) -> list[str]:
 
 def disallowed_in_tree(tree: ast.AST, patterns: Iterable[str]) -> list[str]:
     """Sorted names in a parsed program that the policy disallows."""
-    patterns = tuple(patterns)
-    if not patterns:
+    policy = compiled(tuple(patterns))
+    if not policy:
         return []
-    aliases, stars, imported = _imports(tree)
-    found = {name for name in imported if name_matches(name, patterns)}
-    for node in ast.walk(tree):  # iterative: deep trees cannot exhaust the stack here
-        if isinstance(node, ast.Name | ast.Attribute):
-            parts = _dotted(node)
-            if parts is None:
-                continue
-            if parts[0] in aliases:
-                candidates = [_resolve(parts, aliases)]
-            else:  # an unimported name is a built-in, or comes from a star import
-                candidates = [".".join(parts)] if parts[0] in _BUILTINS else []
-                candidates += [f"{module}.{'.'.join(parts)}" for module in stars]
-            found.update(c for c in candidates if name_matches(c, patterns))
+    program = _Program(tree)
+    found = {name for name in program.imported if policy.matches(name)}
+    # A star-imported module that is itself disallowed is reported as such; the others
+    # are followed only where the policy can reach inside them.
+    stars = sorted(m for m in program.stars if not policy.matches(m) and policy.reaches_inside(m))
+    for name in program.names:
+        head, dot, rest = name.partition(".")
+        if head in program.aliases:
+            candidates = [(program.aliases[head] + dot + rest).removeprefix("builtins.")]
+        else:  # an unimported name is a built-in, or comes from a star import
+            candidates = [name] if head in _BUILTINS else []
+            candidates += [f"{module}.{name}" for module in stars]
+        found.update(c for c in candidates if policy.matches(c))
     return sorted(found)

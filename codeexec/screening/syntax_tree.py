@@ -12,6 +12,12 @@ match. Names are compared in one normal form: ``::`` and ``->`` become ``.``, ca
 parentheses and whitespace are dropped (``std::system`` → ``std.system``,
 ``Runtime.getRuntime().exec`` → ``Runtime.getRuntime.exec``).
 
+Cost is linear in the program's size: one walk with a tree cursor (no recursion, no
+parent look-ups, which tree-sitter answers by searching down from the root); a name
+node's text is read only up to ``_MAX_NAME`` bytes, so chains such as
+``a.b().c()...`` are not read again at every link; each distinct name is normalised
+and matched once, against the policy compiled into one regular expression.
+
 Like the Python screener this is a policy check, not the security boundary.
 """
 
@@ -19,12 +25,11 @@ from __future__ import annotations
 
 import functools
 import importlib
-import re
 from collections.abc import Iterable, Iterator
 
 import tree_sitter
 
-from codeexec.screening.python import name_matches
+from codeexec.screening.python import compiled
 
 # Language id -> the PyPI grammar module that provides it.
 GRAMMARS = {
@@ -51,17 +56,26 @@ _NAME_NODES = frozenset(
         "command_name",  # Bash
     }
 )
-_CALL_ARGUMENTS = re.compile(r"\([^()]*\)")
-_MAX_NAME = 200
+_MAX_NAME = 200  # bytes; longer name nodes are not read (their parts are names too)
+Node = tree_sitter.Node
 
 
 def normalise(name: str) -> str:
+    """One form for names: whitespace and call arguments (balanced parentheses) dropped,
+    ``::`` and ``->`` as ``.``. One pass: each character is kept or dropped once."""
     name = "".join(name.split())
-    while True:
-        shorter = _CALL_ARGUMENTS.sub("", name)
-        if shorter == name:
-            break
-        name = shorter
+    if "(" in name:
+        kept: list[str] = []
+        opened: list[int] = []  # where each open parenthesis was kept
+        for char in name:
+            if char == "(":
+                opened.append(len(kept))
+                kept.append(char)
+            elif char == ")" and opened:
+                del kept[opened.pop() :]
+            else:
+                kept.append(char)
+        name = "".join(kept)
     return name.replace("::", ".").replace("->", ".")
 
 
@@ -71,109 +85,143 @@ def _parser(language: str) -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(grammar.language()))
 
 
-def _walk(root: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
-    stack = [root]  # iterative: deep trees cannot exhaust the stack
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node.named_children))
+def _walk(root: Node) -> Iterator[Node]:
+    """Every named node in document order, parents first: a tree cursor, so deep trees
+    cannot exhaust the stack and no list of children is built per node."""
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        if node is not None and node.is_named:
+            yield node
+        if cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
 
 
-def _text(node: tree_sitter.Node | None) -> str:
+def _size(node: Node | None) -> int:
+    return 0 if node is None else node.end_byte - node.start_byte
+
+
+def _text(node: Node | None) -> str:
     return node.text.decode("utf-8", errors="replace") if node is not None and node.text else ""
 
 
-def _string_value(node: tree_sitter.Node | None) -> str:
+def _string_value(node: Node | None) -> str:
     return _text(node).strip("\"'`")
 
 
-def _imports(language: str, root: tree_sitter.Node) -> tuple[dict[str, str], set[str]]:
-    """Aliases (local name -> what it stands for) and the modules/paths imported."""
-    aliases: dict[str, str] = {}
-    imported: set[str] = set()
-    for node in _walk(root):
-        if language == "javascript":
-            _javascript_import(node, aliases, imported)
-        elif language == "go" and node.type == "import_spec":
-            path = _string_value(node.child_by_field_name("path"))
-            name = _text(node.child_by_field_name("name")) or path.rsplit("/", 1)[-1]
-            imported.add(path)
-            aliases[name] = path
-        elif language == "rust" and node.type == "use_declaration":
-            argument = node.child_by_field_name("argument")
-            if argument is not None and argument.type == "use_as_clause":
-                path = normalise(_text(argument.child_by_field_name("path")))
-                aliases[_text(argument.child_by_field_name("alias"))] = path
-            else:
-                path = normalise(_text(argument))
-                aliases[path.rsplit(".", 1)[-1]] = path
-            imported.add(path)
-        elif language == "java" and node.type == "import_declaration":
-            path = normalise(_text(node).removeprefix("import").removesuffix(";"))
-            path = path.removeprefix("static")
-            imported.add(path)
-            aliases[path.rsplit(".", 1)[-1]] = path
-    return aliases, imported
+class _Program:
+    """What one walk of the tree finds: aliases (local name -> what it stands for), the
+    modules and paths imported, and the distinct names referred to (raw text)."""
 
+    def __init__(self, language: str, root: Node) -> None:
+        self.language = language
+        self.aliases: dict[str, str] = {}
+        self.imported: set[str] = set()
+        self.names: set[str] = set()
+        for node in _walk(root):
+            kind = node.type
+            if kind in _NAME_NODES:
+                if _size(node) <= _MAX_NAME:
+                    self.names.add(_text(node))
+            elif kind == "method_invocation":  # Java: object.name(...)
+                self._method_invocation(node)
+            elif language == "javascript":
+                self._javascript(node, kind)
+            elif language == "go" and kind == "import_spec":
+                path = _string_value(node.child_by_field_name("path"))
+                name = _text(node.child_by_field_name("name")) or path.rsplit("/", 1)[-1]
+                self.imported.add(path)
+                self.aliases[name] = path
+            elif language == "rust" and kind == "use_declaration":
+                self._rust_use(node.child_by_field_name("argument"))
+            elif language == "java" and kind == "import_declaration":
+                path = normalise(_text(node).removeprefix("import").removesuffix(";"))
+                path = path.removeprefix("static")
+                self.imported.add(path)
+                self.aliases[path.rsplit(".", 1)[-1]] = path
 
-def _javascript_import(node: tree_sitter.Node, aliases: dict[str, str], imported: set[str]) -> None:
-    if node.type == "call_expression" and _text(node.child_by_field_name("function")) == "require":
-        arguments = node.child_by_field_name("arguments")
-        module = (
-            _string_value(arguments.named_children[0])
-            if arguments and arguments.named_children
-            else ""
-        )
-        if not module:
+    def _method_invocation(self, node: Node) -> None:
+        obj, name = node.child_by_field_name("object"), node.child_by_field_name("name")
+        if _size(name) > _MAX_NAME or _size(obj) > _MAX_NAME:
+            return  # a long chain: its inner invocations are visited on their own
+        self.names.add(f"{_text(obj)}.{_text(name)}" if obj is not None else _text(name))
+
+    def _rust_use(self, argument: Node | None) -> None:
+        if argument is not None and argument.type == "use_as_clause":
+            path = normalise(_text(argument.child_by_field_name("path")))
+            self.aliases[_text(argument.child_by_field_name("alias"))] = path
+        else:
+            path = normalise(_text(argument))
+            self.aliases[path.rsplit(".", 1)[-1]] = path
+        self.imported.add(path)
+
+    def _javascript(self, node: Node, kind: str) -> None:
+        if kind == "call_expression":
+            module = _required_module(node)
+            if module:
+                self.imported.add(module)
+        elif kind == "variable_declarator":  # const cp = require(...)
+            value = node.child_by_field_name("value")
+            module = _required_module(value) if value is not None else None
+            if module:
+                self._bind(node.child_by_field_name("name"), module)
+        elif kind == "import_statement":
+            module = _string_value(node.child_by_field_name("source"))
+            self.imported.add(module)
+            for child in _walk(node):  # import statements do not nest: still linear
+                if child.type == "import_specifier":
+                    name = _text(child.child_by_field_name("name"))
+                    local = _text(child.child_by_field_name("alias")) or name
+                    self.aliases[local] = f"{module}.{name}"
+                elif child.type in ("namespace_import", "import_clause"):
+                    for part in child.named_children:
+                        if part.type == "identifier":
+                            self.aliases[_text(part)] = module
+
+    def _bind(self, target: Node | None, module: str) -> None:
+        if target is None:
             return
-        imported.add(module)
-        parent = node.parent
-        if parent is not None and parent.type == "variable_declarator":
-            target = parent.child_by_field_name("name")
-            _bind_javascript(target, module, aliases)
-    elif node.type == "import_statement":
-        module = _string_value(node.child_by_field_name("source"))
-        imported.add(module)
-        for child in _walk(node):
-            if child.type == "import_specifier":
-                name = _text(child.child_by_field_name("name"))
-                local = _text(child.child_by_field_name("alias")) or name
-                aliases[local] = f"{module}.{name}"
-            elif child.type in ("namespace_import", "import_clause"):
-                for part in child.named_children:
-                    if part.type == "identifier":
-                        aliases[_text(part)] = module
+        if target.type == "identifier":
+            self.aliases[_text(target)] = module
+        elif target.type == "object_pattern":  # const { exec, spawn: s } = require(...)
+            for part in target.named_children:
+                if part.type == "shorthand_property_identifier_pattern":
+                    self.aliases[_text(part)] = f"{module}.{_text(part)}"
+                elif part.type == "pair_pattern":
+                    key = _text(part.child_by_field_name("key"))
+                    self.aliases[_text(part.child_by_field_name("value"))] = f"{module}.{key}"
 
 
-def _bind_javascript(target: tree_sitter.Node | None, module: str, aliases: dict[str, str]) -> None:
-    if target is None:
-        return
-    if target.type == "identifier":
-        aliases[_text(target)] = module
-    elif target.type == "object_pattern":  # const { exec, spawn: s } = require(...)
-        for part in target.named_children:
-            if part.type == "shorthand_property_identifier_pattern":
-                aliases[_text(part)] = f"{module}.{_text(part)}"
-            elif part.type == "pair_pattern":
-                key = _text(part.child_by_field_name("key"))
-                aliases[_text(part.child_by_field_name("value"))] = f"{module}.{key}"
-
-
-def _names(language: str, root: tree_sitter.Node) -> Iterator[str]:
-    for node in _walk(root):
-        if node.type == "method_invocation":  # Java: object.name(...)
-            obj, name = node.child_by_field_name("object"), node.child_by_field_name("name")
-            yield f"{_text(obj)}.{_text(name)}" if obj is not None else _text(name)
-        elif node.type in _NAME_NODES and node.end_byte - node.start_byte <= _MAX_NAME:
-            yield _text(node)
+def _required_module(call: Node) -> str | None:
+    """The module of ``require("m")``. Only a plain string is read: an argument that
+    could hold further calls (``require(require(...))``) would be read again per level."""
+    if call.type != "call_expression":
+        return None
+    function = call.child_by_field_name("function")
+    if function is None or function.type != "identifier" or _text(function) != "require":
+        return None
+    arguments = call.child_by_field_name("arguments")
+    if arguments is None or not arguments.named_child_count:
+        return None
+    first = arguments.named_child(0)
+    if first.type == "template_string" and any(
+        c.type == "template_substitution" for c in first.named_children
+    ):
+        return None
+    if first.type not in ("string", "template_string"):
+        return None
+    return _string_value(first) or None
 
 
 def referenced_names(language: str, source: bytes) -> set[str]:
     """Every name the program refers to, normalised, with imports and aliases resolved."""
-    tree = _parser(language).parse(source)
-    aliases, imported = _imports(language, tree.root_node)
-    found = {normalise(name) for name in imported}
-    for raw in _names(language, tree.root_node):
+    program = _Program(language, _parser(language).parse(source).root_node)
+    aliases = program.aliases
+    found = {normalise(name) for name in program.imported}
+    for raw in program.names:
         name = normalise(raw)
         if not name:
             continue
@@ -188,7 +236,7 @@ def referenced_names(language: str, source: bytes) -> set[str]:
 
 def disallowed_names(language: str, source: bytes, patterns: Iterable[str]) -> list[str]:
     """Sorted names in ``source`` that the policy disallows."""
-    normal = tuple(normalise(p) for p in patterns)
-    if not normal:
+    policy = compiled(tuple(normalise(p) for p in patterns))
+    if not policy:
         return []
-    return sorted(n for n in referenced_names(language, source) if name_matches(n, normal))
+    return sorted(n for n in referenced_names(language, source) if policy.matches(n))
