@@ -3,9 +3,18 @@
 Signed with HMAC-SHA256 of the exact body (``X-Codeexec-Signature: sha256=<hex>``) with
 the submitting key's webhook secret (``CODEEXEC_WEBHOOK_SECRET`` for jobs submitted
 without a key), retried with exponential backoff a bounded number of times, in
-background tasks: delivery never holds up judging. URLs whose host resolves to a
-loopback, private, link-local or otherwise non-global address are refused (at submission
-and again at each delivery) unless ``CODEEXEC_WEBHOOK_ALLOW_PRIVATE`` is set.
+background tasks: delivery never holds up judging.
+
+The target is checked where it is dialled. At submission and at each attempt the host
+is resolved once and refused unless every address is global (loopback, private,
+link-local, and those carried inside IPv4-mapped, 6to4 or NAT64 addresses are not;
+``CODEEXEC_WEBHOOK_ALLOW_PRIVATE`` allows them); the attempt then connects to exactly
+those addresses, because its connector's resolver knows nothing else: a second answer
+(DNS rebinding) is never asked for, while TLS SNI and the Host header keep the URL's
+name. Redirects are not followed, proxies from the environment are not used, the
+target's response body is never read, and resolving plus posting take at most
+``CODEEXEC_WEBHOOK_TIMEOUT_S``. URLs must be http(s) with a host and port, without
+credentials, at most ``MAX_URL_LENGTH`` characters.
 """
 
 from __future__ import annotations
@@ -18,9 +27,11 @@ import json
 import logging
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from codeexec.config import Settings
@@ -29,6 +40,8 @@ from codeexec.store.submissions import Submission, SubmissionStore
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Codeexec-Signature"
+MAX_URL_LENGTH = 2000  # as the submissions API's callback_url field
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class WebhookRefused(ValueError):
@@ -39,30 +52,110 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-async def check_callback_url(url: str, allow_private: bool) -> None:
+def is_public(address: str) -> bool:
+    """A global address; for IPv4 carried inside IPv6, the IPv4 address must be too."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped.is_global
+        inner = ip.sixtofour
+        if ip in _NAT64:
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None and not inner.is_global:
+            return False
+    return ip.is_global
+
+
+@dataclass(frozen=True)
+class Target:
+    """A callback URL and the addresses its host had when it was checked."""
+
+    url: URL
+    addresses: tuple[ResolveResult, ...]
+
+
+def _parse(url: str) -> URL:
+    if len(url) > MAX_URL_LENGTH:
+        raise WebhookRefused(f"callback_url is longer than {MAX_URL_LENGTH} characters")
     try:
         parsed = URL(url)
+        port = parsed.port
     except ValueError as exc:
         raise WebhookRefused(f"not a URL: {exc}") from exc
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
         raise WebhookRefused("callback_url must be an http(s) URL with a host")
-    if allow_private:
-        return
+    if parsed.raw_user is not None or parsed.raw_password is not None:
+        raise WebhookRefused("callback_url must not carry credentials (bodies are signed)")
+    if not port:
+        raise WebhookRefused("callback_url has no usable port")
+    return parsed
+
+
+async def resolve_target(url: str, allow_private: bool, resolver: AbstractResolver) -> Target:
+    """Parse ``url``, resolve its host once and check every address."""
+    parsed = _parse(url)
+    host, port = parsed.raw_host or "", parsed.port or 0
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parsed.host, parsed.port, type=socket.SOCK_STREAM
-        )
-    except OSError as exc:
-        raise WebhookRefused(f"cannot resolve {parsed.host}: {exc}") from exc
-    for *_, address in infos:
-        ip = ipaddress.ip_address(address[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if not ip.is_global:
-            raise WebhookRefused(
-                f"{parsed.host} resolves to {ip}, a loopback or private address"
-                " (CODEEXEC_WEBHOOK_ALLOW_PRIVATE allows it)"
-            )
+        ipaddress.ip_address(host)
+    except ValueError:  # a name; numeric forms such as 127.1 resolve as names: checked
+        try:
+            addresses = await resolver.resolve(host, port, family=socket.AF_UNSPEC)
+        except OSError as exc:
+            raise WebhookRefused(f"cannot resolve {host}: {exc}") from exc
+    else:  # a literal address, which aiohttp dials without asking a resolver
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        addresses = [
+            ResolveResult(hostname=host, host=host, port=port, family=family, proto=0, flags=0)
+        ]
+    if not addresses:
+        raise WebhookRefused(f"{host} has no address")
+    if not allow_private:
+        for address in addresses:
+            if not is_public(address["host"]):
+                raise WebhookRefused(
+                    f"{host} resolves to {address['host']}, a loopback or private address"
+                    " (CODEEXEC_WEBHOOK_ALLOW_PRIVATE allows it)"
+                )
+    return Target(parsed, tuple(addresses))
+
+
+class _Pinned(AbstractResolver):
+    """A resolver that knows one host: the addresses checked for it, and nothing else."""
+
+    def __init__(self, target: Target) -> None:
+        self._host = target.url.raw_host
+        self._addresses = target.addresses
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if host != self._host:
+            raise OSError(f"{host} was not checked")
+        return [
+            ResolveResult(**(address | {"port": port}))
+            for address in self._addresses
+            if family in (socket.AF_UNSPEC, address["family"])
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def post(target: Target, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
+    """POST ``body`` to the checked addresses only and return the status; the response
+    body is never read (the connection is closed instead)."""
+    connector = aiohttp.TCPConnector(
+        resolver=_Pinned(target), use_dns_cache=False, force_close=True
+    )
+    async with (
+        aiohttp.ClientSession(
+            connector=connector,
+            trust_env=False,  # no proxy from the environment: it would dial for us
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+        ) as session,
+        session.post(target.url, data=body, headers=headers, allow_redirects=False) as response,
+    ):
+        return response.status
 
 
 class Webhooks:
@@ -72,16 +165,26 @@ class Webhooks:
         submissions: SubmissionStore,
         keys: KeyStore,
         render: Callable[[Submission], dict[str, Any]],
+        resolver: AbstractResolver | None = None,
     ) -> None:
         self._settings = settings
         self._submissions = submissions
         self._keys = keys
         self._render = render
-        self._session: aiohttp.ClientSession | None = None
+        self._resolver = resolver or aiohttp.ThreadedResolver()
         self._tasks: set[asyncio.Task[None]] = set()
 
+    async def _resolve(self, url: str) -> Target:
+        allow_private = self._settings.webhook_allow_private
+        try:
+            async with asyncio.timeout(self._settings.webhook_timeout_s):
+                return await resolve_target(url, allow_private, self._resolver)
+        except TimeoutError as exc:
+            raise WebhookRefused(f"cannot resolve the host of {url} in time") from exc
+
     async def check(self, url: str) -> None:
-        await check_callback_url(url, self._settings.webhook_allow_private)
+        """At submission: refuse a URL that could not be delivered to now."""
+        await self._resolve(url)
 
     def deliver(self, sid: str) -> None:
         task = asyncio.create_task(self._deliver(sid))
@@ -110,31 +213,24 @@ class Webhooks:
         secret = await self._secret(submission)
         if secret:
             headers[SIGNATURE_HEADER] = sign(secret, body)
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self._settings.webhook_timeout_s)
-            )
         s = self._settings
         for attempt in range(1, s.webhook_attempts + 1):
             try:
-                await self.check(url)  # again: DNS may have changed since submission
-                async with self._session.post(
-                    url,
-                    data=body,
-                    headers=headers | {"X-Codeexec-Attempt": str(attempt)},
-                    allow_redirects=False,
-                ) as response:
-                    if 200 <= response.status < 300:
-                        await self._submissions.set_webhook_state(sid, "delivered")
-                        return
-                    log.warning(
-                        "webhook %s answered %d (attempt %d)", url, response.status, attempt
-                    )
+                async with asyncio.timeout(s.webhook_timeout_s):
+                    # Resolved and checked again at each attempt (DNS may have changed),
+                    # then dialled exactly as checked.
+                    target = await resolve_target(url, s.webhook_allow_private, self._resolver)
+                    attempt_headers = headers | {"X-Codeexec-Attempt": str(attempt)}
+                    status = await post(target, body, attempt_headers, s.webhook_timeout_s)
+                if 200 <= status < 300:
+                    await self._submissions.set_webhook_state(sid, "delivered")
+                    return
+                log.warning("webhook %s answered %d (attempt %d)", url, status, attempt)
             except WebhookRefused as exc:
                 log.warning("webhook %s refused: %s", url, exc)
                 break
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("webhook %s failed (attempt %d): %s", url, attempt, exc)
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                log.warning("webhook %s failed (attempt %d): %r", url, attempt, exc)
             if attempt < s.webhook_attempts:
                 await asyncio.sleep(s.webhook_backoff_s * 2 ** (attempt - 1))
         await self._submissions.set_webhook_state(sid, "failed")
@@ -145,5 +241,4 @@ class Webhooks:
             await asyncio.wait(list(self._tasks), timeout=self._settings.webhook_timeout_s)
         for task in list(self._tasks):
             task.cancel()
-        if self._session is not None:
-            await self._session.close()
+        await self._resolver.close()

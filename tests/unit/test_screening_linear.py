@@ -1,7 +1,7 @@
 """Every screener does work linear in the program's size, counted, not timed.
 
 The work that grew faster than the program before (issue 12, class 5) was: names checked
-against the policy (star imports × names in Python), and node text read (a call chain's
+against the policy (star imports times names in Python), and node text read (a call chain's
 text read again at every link in Java, ``require`` checks in JavaScript). Both are
 counted here on the benchmark's generated programs (benchmarks/screening.py has the
 timings): at 100 KB they must be about ten times those at 10 KB, and a few units per
@@ -86,7 +86,7 @@ def test_star_imports_do_not_multiply_with_names() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(python.Policy, "matches", counting)
         assert python.disallowed_names(source, policy.patterns) == ["os.system"]
-    assert checks < 4 * 6000  # before: 3000 × 3000 candidates
+    assert checks < 4 * 6000  # before: 3000 x 3000 candidates
 
 
 @pytest.mark.parametrize(
