@@ -732,3 +732,41 @@ def test_corrupt_compressed_data_is_a_package_error() -> None:
     package = ZipPackage(raw_zip([YAML, broken]), "broken", SMALL)
     with pytest.raises(PackageError, match=r"cannot read 'data/secret/1.in'"):
         package.read("data/secret/1.in")
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream: zipfile then writes data descriptors after each entry."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.data += bytes(b)
+        return len(b)
+
+
+def test_honest_zips_of_every_shape_still_open() -> None:
+    files = {"problem.yaml": b"name: x\n", "data/secret/1.in": b"1\n", "data/secret/1.ans": b"1\n"}
+    # zip64: more entries than the end record can count
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        for i in range(70_000):
+            archive.writestr(f"extra/{i}", b"")
+    limits = PackageLimits(max_bytes=8 * MIB, max_files=80_000)
+    assert "data/secret/1.in" in ZipPackage(many, "zip64", limits).names()
+    # data descriptors, as written to a stream that cannot seek
+    stream = _Unseekable()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    package = ZipPackage(io.BytesIO(bytes(stream.data)), "streamed", SMALL)
+    assert package.read("data/secret/1.in") == b"1\n"
+    # something before the archive (a self-extracting stub)
+    plain = hostile_zip(list(files.items()))
+    prefixed = io.BytesIO(b"#!/bin/sh\nexit 0\n" + plain.getvalue())
+    assert ZipPackage(prefixed, "stub", SMALL).read("problem.yaml") == b"name: x\n"
