@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     max_source_bytes: int = Field(1024 * 1024, ge=16)
     drain_timeout_s: float = Field(30.0, ge=0)
 
+    # Request bounds (issue 12, class 4). The other limits on requests are constants
+    # in codeexec/http/body.py and the request models; docs/api.md lists them all.
+    body_idle_timeout_s: float = Field(30.0, gt=0)  # 408 when a body stops arriving
+    max_tests: int = Field(1000, ge=1, le=1_000_000)  # tests per problem
+
     # Store
     database_url: str = "sqlite:///codeexec.sqlite3"
     seed_demo_problems: bool = True
@@ -117,7 +122,7 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(30.0, gt=0)  # a running job's lease, renewed while it runs
     job_poll_s: float = Field(0.5, gt=0)  # how often idle workers look for jobs
     max_wait_s: float = Field(60.0, ge=0)  # the longest ?wait=true holds a request
-    batch_max: int = Field(50, ge=1)
+    batch_max: int = Field(50, ge=1, le=1000)
     webhook_attempts: int = Field(5, ge=1)
     webhook_backoff_s: float = Field(1.0, ge=0)  # doubles after each failed attempt
     webhook_timeout_s: float = Field(10.0, gt=0)

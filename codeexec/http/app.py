@@ -66,6 +66,15 @@ from codeexec.store.submissions import Submission, SubmissionStore
 
 log = logging.getLogger(__name__)
 _ALWAYS_OPEN = frozenset({"/healthz", "/readyz"})
+# aiohttp's parser refuses (400, before any route) a request line (URL) or header line
+# over 8190 bytes and more than 128 headers. Request bodies are never inflated: a
+# compressed one is refused (415, codeexec/http/body.py), so a gzip bomb costs nothing.
+_HTTP_LIMITS = {
+    "max_line_size": 8190,
+    "max_field_size": 8190,
+    "max_headers": 128,
+    "auto_decompress": False,
+}
 
 
 @web.middleware
@@ -195,10 +204,14 @@ async def _start_draining(app: web.Application) -> None:
     log.info("shutting down: draining in-flight submissions")
 
 
-def make_app(settings: Settings) -> web.Application:
+def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
+    """The service. ``judging=False`` leaves out the screener, the sandboxes and the job
+    workers: the HTTP edge and the store only (tests and benchmarks of request handling;
+    a request that gets as far as judging then fails)."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[json_errors, refuse_while_draining, authenticate, rate_limit],
+        handler_args=_HTTP_LIMITS,
     )
     app[SETTINGS] = settings
     app[LIFECYCLE] = Lifecycle()
@@ -206,7 +219,7 @@ def make_app(settings: Settings) -> web.Application:
     app[ADMISSION] = Admission(settings.concurrency, settings.queue_size)
     app[NOTIFIER] = Notifier()
     app[RATE_LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
-    app.cleanup_ctx.extend([_store, _screener, _sandboxes, _jobs])
+    app.cleanup_ctx.extend([_store, _screener, _sandboxes, _jobs] if judging else [_store])
     app.on_shutdown.append(_start_draining)
     app.router.add_post("/exec", exec_code)
     app.router.add_get("/healthz", healthz)

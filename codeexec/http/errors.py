@@ -62,14 +62,37 @@ _HTTP_MESSAGES = {
 }
 
 
-def validation_error(exc: ValidationError, message: str = "Invalid request") -> ApiError:
-    """422 naming every field that is wrong and why."""
-    errors = [
-        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-        for e in exc.errors()
+MAX_ERRORS = 20  # validation errors listed in one answer
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """At most ``MAX_ERRORS`` of ``exc``'s errors as ``{"field", "message"}``. The request
+    models (``codeexec.bounded``) keep their number small; this keeps the answer small."""
+    listed = exc.errors(include_url=False, include_context=False, include_input=False)
+    return [
+        {"field": ".".join(str(p) for p in e["loc"])[:200] or "body", "message": e["msg"][:500]}
+        for e in listed[:MAX_ERRORS]
     ]
+
+
+def validation_error(exc: ValidationError, message: str = "Invalid request") -> ApiError:
+    """422 naming the fields that are wrong and why (a bounded list)."""
+    errors = field_errors(exc)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return ApiError(422, message, detail, extra={"errors": errors})
+    extra: dict[str, Any] = {"errors": errors}
+    if exc.error_count() > len(errors):
+        extra["errors_total"] = exc.error_count()
+    return ApiError(422, message, detail, extra=extra)
+
+
+def bounded_int(raw: str, low: int, high: int) -> int | None:
+    """``raw`` as an integer in ``low..high`` if it is one written in ASCII digits
+    (``str.isdigit`` also takes '²' and other scripts' digits), else None. Long strings
+    are never converted (``int()`` is quadratic in the digits)."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
 
 
 def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -77,27 +100,10 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = bounded_int(raw, low, high)
+    if value is None:
         raise ApiError(400, "Invalid query parameter", f"{name} must be {low}..{high}")
-    return int(raw)
-
-
-async def read_json(request: web.Request, max_bytes: int) -> Any:
-    """The body as JSON: 415 unless JSON, 413 over ``max_bytes``, 400 unless it parses.
-    Read with its own limit (some routes take more than the app-wide body limit)."""
-    if request.content_type != "application/json":
-        raise ApiError(415, "Content-Type must be application/json")
-    if (request.content_length or 0) > max_bytes:
-        raise ApiError(413, "Request body too large", f"at most {max_bytes} bytes")
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(1 << 16):
-        body += chunk
-        if len(body) > max_bytes:
-            raise ApiError(413, "Request body too large", f"at most {max_bytes} bytes")
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "Body is not valid JSON", str(exc)) from exc
+    return value
 
 
 @web.middleware

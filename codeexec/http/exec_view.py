@@ -9,20 +9,26 @@ response: hidden tests only count.
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from codeexec.http.errors import BAD_REQUEST, ApiError, json_response
+from codeexec.http.body import BodyLimits, read_json
+from codeexec.http.errors import BAD_REQUEST, ApiError, field_errors, json_response
 from codeexec.http.keys import ADMISSION, JUDGE, LANGUAGES, LIFECYCLE, SCREENER, SETTINGS, STORE
 from codeexec.judge.admission import QueueFull
 from codeexec.judge.pipeline import Disallowed, judge_program, screen
 from codeexec.judge.verdicts import MESSAGES, Judgement, TestResult, Verdict, shown_text
 from codeexec.sandbox.languages import Language
-from codeexec.sandbox.program import SourceFileIn, SubmissionError, program_files
+from codeexec.sandbox.program import (
+    FileName,
+    SourceFileIn,
+    SourceFiles,
+    SubmissionError,
+    program_files,
+)
 from codeexec.sandbox.sandbox import SandboxError
 from codeexec.screening.service import ScreeningResult
 from codeexec.store.problems import ProblemSnapshot
@@ -31,15 +37,25 @@ log = logging.getLogger(__name__)
 
 _ERROR_TEXT_LIMIT = 8 * 1024
 
+# JSON values in one submission's body: a few fields and up to 64 files (3 values each),
+# with room for fields a client adds (/exec ignores them).
+SUBMISSION_VALUES = 1024
+ProblemIdIn = Annotated[StrictStr, Field(max_length=64)]  # the store's id column
+LanguageIn = Annotated[StrictStr, Field(max_length=32)]
+
+
+def submission_limits(max_bytes: int) -> BodyLimits:
+    return BodyLimits(max_bytes, SUBMISSION_VALUES)
+
 
 class ExecRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore")  # seed 004's clients may send more
 
-    id: StrictStr
-    code: StrictStr | None = None
-    files: list[SourceFileIn] | None = None  # instead of code: several named files
-    entry_point: StrictStr | None = None  # which of the files is the program
-    language: StrictStr = "python"
+    id: ProblemIdIn
+    code: StrictStr | None = None  # with files: at most CODEEXEC_MAX_SOURCE_BYTES (413)
+    files: SourceFiles | None = None  # instead of code: several named files
+    entry_point: FileName | None = None  # which of the files is the program
+    language: LanguageIn = "python"
 
 
 def _error_of(result: TestResult) -> str:
@@ -93,22 +109,12 @@ def exec_response(snapshot: ProblemSnapshot, judgement: Judgement) -> dict[str, 
     }
 
 
-def _parse(body: bytes) -> ExecRequest:
+def _parse(data: Any) -> ExecRequest:
     try:
-        return ExecRequest.model_validate(json.loads(body))
-    except (ValueError, UnicodeDecodeError) as exc:  # ValidationError is a ValueError
-        detail = (
-            _validation_detail(exc)
-            if isinstance(exc, ValidationError)
-            else "body is not valid JSON"
-        )
-        raise ApiError(400, BAD_REQUEST, detail) from exc
-
-
-def _validation_detail(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "body"
-    return f"{where}: {first['msg']}"
+        return ExecRequest.model_validate(data)
+    except ValidationError as exc:
+        first = field_errors(exc)[0]
+        raise ApiError(400, BAD_REQUEST, f"{first['field']}: {first['message']}") from None
 
 
 def submitted_program(
@@ -133,10 +139,14 @@ def submitted_program(
         texts = program_files(language, code, files, entry_point)
     except SubmissionError as exc:
         raise ApiError(400, message, str(exc)) from exc
-    limit = app[SETTINGS].max_source_bytes
+    check_source_size(texts, app[SETTINGS].max_source_bytes)
+    return language, texts
+
+
+def check_source_size(texts: dict[str, str], limit: int) -> None:
+    """413 when a program's files together are over ``limit`` bytes (UTF-8)."""
     if sum(len(t.encode("utf-8", errors="surrogatepass")) for t in texts.values()) > limit:
         raise ApiError(413, "Code too large", f"at most {limit} bytes")
-    return language, texts
 
 
 async def screened_submission(
@@ -170,9 +180,8 @@ async def screened_submission(
 async def exec_code(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
-    if request.content_type != "application/json":
-        raise ApiError(415, "Content-Type must be application/json")
-    payload = _parse(await request.read())
+    limits = submission_limits(settings.max_body_bytes)
+    payload = _parse(await read_json(request, limits, BAD_REQUEST))
 
     language, texts, snapshot, screening = await screened_submission(
         app, payload.id, payload.language, payload.code, payload.files, payload.entry_point,

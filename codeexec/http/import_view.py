@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from codeexec.checker import MODES, CheckerSpec
 from codeexec.checker.program import CheckerFailed
 from codeexec.http.auth import require_admin
+from codeexec.http.body import TOO_LARGE, body_chunks, check_identity, within
 from codeexec.http.errors import ApiError, json_response
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
 from codeexec.http.visibility import problem_for, viewer_of
@@ -27,6 +29,11 @@ from codeexec.packages.importer import import_package, open_upload, package_limi
 
 _SPOOL_IN_MEMORY = 8 << 20
 _FIELD_LIMIT = 4096
+# A form holds the package and up to three fields (id, checker, checker_args): a few
+# parts more are tolerated (and ignored), many are refused before they are read.
+_MAX_PARTS = 8
+_FORM_OVERHEAD = 64 * 1024  # boundaries, part headers and fields around the package
+_PLAIN_CODINGS = frozenset({"", "identity", "binary", "7bit", "8bit"})
 
 
 async def _spool(chunks: AsyncIterator[bytes], limit: int, spool: IO[bytes]) -> None:
@@ -38,42 +45,72 @@ async def _spool(chunks: AsyncIterator[bytes], limit: int, spool: IO[bytes]) -> 
         await asyncio.to_thread(spool.write, chunk)
 
 
-async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
-    while chunk := await part.read_chunk(1 << 16):
+async def _part_chunks(part: BodyPartReader, idle_s: float) -> AsyncIterator[bytes]:
+    while chunk := await within(idle_s, part.read_chunk(1 << 16)):
         yield chunk
 
 
-async def _body_chunks(request: web.Request) -> AsyncIterator[bytes]:
-    async for chunk in request.content.iter_chunked(1 << 16):
-        yield chunk
+async def _small_part(part: BodyPartReader, idle_s: float) -> bytes:
+    value = bytearray()
+    async for chunk in _part_chunks(part, idle_s):
+        value += chunk
+        if len(value) > _FIELD_LIMIT:
+            name = (part.name or "")[:40]
+            raise ApiError(413, "Form field too long", f"{name}: at most {_FIELD_LIMIT} bytes")
+    return bytes(value)
 
 
 async def _read_upload(
     request: web.Request, spool: IO[bytes], limit: int
 ) -> tuple[str, dict[str, str]]:
     """(the archive's file name, the form fields); the archive goes into ``spool``."""
+    check_identity(request)
     if request.content_type in ("application/zip", "application/octet-stream"):
-        await _spool(_body_chunks(request), limit, spool)
+        await _spool(body_chunks(request, limit), limit, spool)
         return request.query.get("name", ""), dict(request.query)
     if request.content_type != "multipart/form-data":
         raise ApiError(415, "Send the package as multipart/form-data or application/zip")
+    if (request.content_length or 0) > limit + _FORM_OVERHEAD:
+        raise ApiError(413, TOO_LARGE, f"at most {limit + _FORM_OVERHEAD} bytes")
+    try:
+        return await _read_form(request, spool, limit)
+    except (ValueError, RuntimeError, HttpProcessingError) as exc:  # aiohttp's multipart
+        raise ApiError(400, "Malformed multipart body", str(exc)[:200]) from None
+
+
+async def _read_form(
+    request: web.Request, spool: IO[bytes], limit: int
+) -> tuple[str, dict[str, str]]:
+    idle_s = request.app[SETTINGS].body_idle_timeout_s
     fields: dict[str, str] = {}
     filename: str | None = None
     reader = await request.multipart()
-    while (part := await reader.next()) is not None:
+    parts = 0
+    while (part := await within(idle_s, reader.next())) is not None:
+        parts += 1
+        if parts > _MAX_PARTS:
+            raise ApiError(413, TOO_LARGE, f"at most {_MAX_PARTS} form parts")
         if not isinstance(part, BodyPartReader):
             raise ApiError(400, "Nested multipart bodies are not accepted")
-        if part.name == "package":
+        _check_plain(part)
+        name = part.name or ""
+        if name in fields or (name == "package" and filename is not None):
+            raise ApiError(400, "Malformed multipart body", f"field {name[:40]!r} given twice")
+        if name == "package":
             filename = part.filename or ""
-            await _spool(_part_chunks(part), limit, spool)
-        elif part.name:
-            value = await part.read(decode=True)
-            if len(value) > _FIELD_LIMIT:
-                raise ApiError(400, "Form field too long", part.name)
-            fields[part.name] = value.decode("utf-8", errors="replace")
+            await _spool(_part_chunks(part, idle_s), limit, spool)
+        else:
+            fields[name] = (await _small_part(part, idle_s)).decode("utf-8", errors="replace")
     if filename is None:
         raise ApiError(400, "No package", "send the zip in a form field named 'package'")
     return filename, fields
+
+
+def _check_plain(part: BodyPartReader) -> None:
+    """Parts are read as they are sent: never decoded, so never inflated."""
+    for header in (hdrs.CONTENT_ENCODING, hdrs.CONTENT_TRANSFER_ENCODING):
+        if part.headers.get(header, "").strip().lower() not in _PLAIN_CODINGS:
+            raise ApiError(415, "Content-Encoding is not supported", "send parts uncompressed")
 
 
 def _checker_override(fields: dict[str, str]) -> CheckerSpec | None:

@@ -6,17 +6,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import Field, StrictStr, ValidationError
 
+from codeexec.bounded import Input
 from codeexec.http.auth import require_admin
-from codeexec.http.errors import ApiError, json_response, read_json, validation_error
+from codeexec.http.body import BodyLimits, read_json
+from codeexec.http.errors import ApiError, json_response, validation_error
 from codeexec.http.keys import KEYS
 from codeexec.store.keys import ApiKey
 
+_LIMITS = BodyLimits(64 * 1024, 64)
 
-class KeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
+class KeyIn(Input):
     name: Annotated[StrictStr, Field(min_length=1, max_length=255)]
     role: Literal["admin", "submitter"] = "submitter"
 
@@ -33,10 +35,11 @@ def key_out(key: ApiKey) -> dict[str, Any]:
 
 async def create_key(request: web.Request) -> web.Response:
     require_admin(request)
+    data = await read_json(request, _LIMITS)
     try:
-        payload = KeyIn.model_validate(await read_json(request, 64 * 1024))
+        payload = KeyIn.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc) from exc
+        raise validation_error(exc) from None
     made = await request.app[KEYS].create(payload.name, payload.role)
     body = key_out(made.key) | {"token": made.token, "webhook_secret": made.key.webhook_secret}
     return json_response(body, 201, {"Location": f"/api/v1/keys/{made.key.id}"})

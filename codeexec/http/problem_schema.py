@@ -11,9 +11,10 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+from pydantic import Field, PrivateAttr, StrictBool, StrictInt, StrictStr, model_validator
 
-from codeexec.sandbox.program import SourceFileIn
+from codeexec.bounded import INT32_MAX, Input, Positive, at_most, json_at_most
+from codeexec.sandbox.program import FileName, SourceFiles
 from codeexec.store.problems import PROBLEM_ID_PATTERN, TestCase
 
 ProblemId = Annotated[StrictStr, Field(pattern=PROBLEM_ID_PATTERN)]
@@ -31,26 +32,20 @@ def _data(text: str | None, encoded: str | None, field: str) -> bytes:
         raise ValueError(f"'{field}_base64' is not base64: {exc}") from exc
 
 
-class TestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TestIn(Input):
     input: StrictStr | None = None
     input_base64: StrictStr | None = None
     expected_output: StrictStr | None = None
     expected_output_base64: StrictStr | None = None
     hidden: StrictBool = False
     name: Annotated[StrictStr, Field(max_length=255)] | None = None
+    _case: TestCase | None = PrivateAttr(None)
 
     __test__ = False  # not a pytest test class
 
     @model_validator(mode="after")
     def _one_of_each(self) -> TestIn:
-        _data(self.input, self.input_base64, "input")
-        _data(self.expected_output, self.expected_output_base64, "expected_output")
-        return self
-
-    def to_test_case(self) -> TestCase:
-        return TestCase(
+        self._case = TestCase(  # decoded once, here
             input=_data(self.input, self.input_base64, "input"),
             expected_output=_data(
                 self.expected_output, self.expected_output_base64, "expected_output"
@@ -58,35 +53,57 @@ class TestIn(BaseModel):
             hidden=self.hidden,
             name=self.name,
         )
+        return self
+
+    def to_test_case(self) -> TestCase:
+        assert self._case is not None
+        return self._case
 
 
-class CheckerIn(BaseModel):
+# A test's data is bounded by the body (CODEEXEC_MAX_PROBLEM_BODY_MB); lists of tests
+# by CODEEXEC_MAX_TESTS (the validation context: codeexec.bounded.limits_context).
+Tests = Annotated[list[TestIn], Field(fail_fast=True), at_most("max_tests")]
+MAX_STATEMENT_CHARS = 1 << 20
+MAX_CHECKER_ARGS = 64
+MAX_POLICY_BYTES = 16 * 1024  # screening and checker args are TEXT columns (64 KiB)
+
+
+class CheckerIn(Input):
     """``{"mode": "tokens", "args": [...]}``; custom: plus ``language`` and ``source``
     (or ``files`` + ``entry_point``)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     mode: Literal["exact", "lines", "tokens", "custom"] = "lines"
-    args: list[StrictStr] = Field(default_factory=list, max_length=64)
-    language: StrictStr | None = None
-    source: StrictStr | None = None
-    files: list[SourceFileIn] | None = None
-    entry_point: StrictStr | None = None
+    args: Annotated[
+        list[Annotated[StrictStr, Field(max_length=256)]],
+        Field(max_length=MAX_CHECKER_ARGS, fail_fast=True),
+        json_at_most(MAX_POLICY_BYTES),
+    ] = Field(default_factory=list)
+    language: Annotated[StrictStr, Field(max_length=32)] | None = None
+    source: StrictStr | None = None  # with files: at most CODEEXEC_MAX_SOURCE_BYTES (413)
+    files: SourceFiles | None = None
+    entry_point: FileName | None = None
 
 
-Positive = Annotated[int, Field(ge=1)]
-ScreeningIn = dict[StrictStr, list[Annotated[StrictStr, Field(min_length=1, max_length=200)]]]
+ScreeningIn = Annotated[
+    dict[
+        Annotated[StrictStr, Field(max_length=32)],
+        Annotated[
+            list[Annotated[StrictStr, Field(min_length=1, max_length=200)]],
+            Field(max_length=128, fail_fast=True),
+        ],
+    ],
+    at_most(32, "languages"),
+    json_at_most(MAX_POLICY_BYTES),
+]
 
 
-class ProblemSettingsIn(BaseModel):
+class ProblemSettingsIn(Input):
     """What ``PATCH`` may change; every field optional, ``null`` means the default."""
 
-    model_config = ConfigDict(extra="forbid")
-
     title: Annotated[StrictStr, Field(max_length=255)] | None = None
-    statement: StrictStr | None = None
+    statement: Annotated[StrictStr, Field(max_length=MAX_STATEMENT_CHARS)] | None = None
     time_limit_ms: Positive | None = None
-    memory_limit_mb: Annotated[int, Field(ge=8)] | None = None
+    memory_limit_mb: Annotated[StrictInt, Field(ge=8, le=INT32_MAX)] | None = None
     output_limit_kb: Positive | None = None
     wall_time_limit_ms: Positive | None = None
     process_limit: Positive | None = None
@@ -99,31 +116,26 @@ class ProblemIn(ProblemSettingsIn):
     """A whole problem (create, or replace with ``PUT``): settings and tests."""
 
     id: ProblemId | None = None
-    tests: list[TestIn] = Field(default_factory=list)
+    tests: Tests = Field(default_factory=list)
 
 
-class TestsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tests: list[TestIn] = Field(min_length=1)
+class TestsIn(Input):
+    tests: Annotated[list[TestIn], Field(min_length=1, fail_fast=True), at_most("max_tests")]
     # 1-based place of the first new test; default: after the last.
     position: Positive | None = None
 
     __test__ = False
 
 
-class TestsReplaceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tests: list[TestIn]
+class TestsReplaceIn(Input):
+    tests: Tests
 
     __test__ = False
 
 
-class OrderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    order: list[Positive]  # the current positions (1-based) in their new order
+class OrderIn(Input):
+    # the current positions (1-based) in their new order
+    order: Annotated[list[Positive], Field(fail_fast=True), at_most("max_tests")]
 
 
 __all__ = [

@@ -7,6 +7,7 @@ version; a submission is judged against the one version it started with.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -14,10 +15,19 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from codeexec.bounded import limits_context
 from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
 from codeexec.checker.program import CheckerFailed
 from codeexec.http.auth import require_admin
-from codeexec.http.errors import ApiError, json_response, query_int, read_json, validation_error
+from codeexec.http.body import BodyLimits, read_json
+from codeexec.http.errors import (
+    ApiError,
+    bounded_int,
+    json_response,
+    query_int,
+    validation_error,
+)
+from codeexec.http.exec_view import check_source_size
 from codeexec.http.import_view import import_problem
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
 from codeexec.http.problem_schema import (
@@ -31,18 +41,38 @@ from codeexec.http.problem_schema import (
 from codeexec.http.visibility import Viewer, problem_for, problem_test_for, viewer_of
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.program import SubmissionError, program_files
-from codeexec.store.problems import Problem, ProblemStore, TestCase, TestSummary
+from codeexec.store.problems import (
+    PROBLEM_ID_PATTERN,
+    Problem,
+    ProblemStore,
+    TestCase,
+    TestSummary,
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 _MAX_PAGE = 200
 
 
-async def _payload(request: web.Request, model: type[Model]) -> Model:
-    data = await read_json(request, request.app[SETTINGS].max_problem_body_mb << 20)
+# JSON values a body may hold (codeexec.http.body): a test is at most 7, the settings
+# (a checker's files and arguments, screening lists) at most a few thousand.
+_TEST_VALUES = 8
+_SETTINGS_VALUES = 8192
+
+
+async def _payload(
+    request: web.Request, model: type[Model], values: int, max_bytes: int | None = None
+) -> Model:
+    settings = request.app[SETTINGS]
+    limits = BodyLimits(max_bytes or settings.max_problem_body_mb << 20, values)
+    data = await read_json(request, limits)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=limits_context(settings))
     except ValidationError as exc:
-        raise validation_error(exc) from exc
+        raise validation_error(exc) from None
+
+
+def _tests_values(request: web.Request) -> int:
+    return _TEST_VALUES * request.app[SETTINGS].max_tests + 64
 
 
 def _unprocessable(message: str, detail: str) -> ApiError:
@@ -68,6 +98,7 @@ async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> C
             texts = program_files(language, given.source, given.files, given.entry_point)
         except SubmissionError as exc:
             raise _unprocessable("Invalid checker", f"checker: {exc}") from exc
+        check_source_size(texts, app[SETTINGS].max_source_bytes)
         program = CheckerProgram(language.id, tuple(texts.items()))
     elif given.language or given.source or given.files or given.entry_point:
         raise _unprocessable(
@@ -187,7 +218,7 @@ async def _save_whole(request: web.Request, payload: ProblemIn, problem_id: str)
 
 async def create_problem(request: web.Request) -> web.Response:
     require_admin(request)
-    payload = await _payload(request, ProblemIn)
+    payload = await _payload(request, ProblemIn, _tests_values(request) + _SETTINGS_VALUES)
     problem_id = payload.id or f"p{secrets.token_hex(8)}"
     if await _store(request).exists(problem_id):
         raise ApiError(
@@ -199,8 +230,12 @@ async def create_problem(request: web.Request) -> web.Response:
 async def replace_problem(request: web.Request) -> web.Response:
     """PUT: create the problem with this id, or replace all its settings and tests."""
     require_admin(request)
-    payload = await _payload(request, ProblemIn)
     problem_id = request.match_info["problem_id"]
+    if not re.fullmatch(PROBLEM_ID_PATTERN, problem_id):
+        raise _unprocessable(
+            "Invalid problem", f"the id in the URL must match {PROBLEM_ID_PATTERN}"
+        )
+    payload = await _payload(request, ProblemIn, _tests_values(request) + _SETTINGS_VALUES)
     if payload.id is not None and payload.id != problem_id:
         raise _unprocessable("Invalid problem", "id in the body differs from the URL")
     existed = await _store(request).exists(problem_id)
@@ -218,7 +253,7 @@ async def get_problem(request: web.Request) -> web.Response:
 
 async def update_problem(request: web.Request) -> web.Response:
     require_admin(request)
-    payload = await _payload(request, ProblemSettingsIn)
+    payload = await _payload(request, ProblemSettingsIn, _SETTINGS_VALUES)
     current = await _problem(request)
     changes = await _settings(request.app, payload)
     updated = await _store(request).update_settings(current.id, changes)
@@ -241,9 +276,10 @@ async def delete_problem(request: web.Request) -> web.Response:
 def _position(request: web.Request, count: int) -> int:
     """The 0-based index of the URL's 1-based ``{position}``."""
     raw = request.match_info["position"]
-    if not raw.isdigit() or not 1 <= int(raw) <= count:
-        raise ApiError(404, "Test not found", f"no test {raw}; the problem has {count}")
-    return int(raw) - 1
+    position = bounded_int(raw, 1, count)
+    if position is None:
+        raise ApiError(404, "Test not found", f"no test {raw[:20]}; the problem has {count}")
+    return position - 1
 
 
 async def _edit(
@@ -279,9 +315,12 @@ async def get_test(request: web.Request) -> web.Response:
 
 async def add_tests(request: web.Request) -> web.Response:
     require_admin(request)
-    payload = await _payload(request, TestsIn)
+    payload = await _payload(request, TestsIn, _tests_values(request))
     problem = await _problem(request)
     count = len(await _summaries(request, problem))
+    most = request.app[SETTINGS].max_tests
+    if count + len(payload.tests) > most:
+        raise _unprocessable("Too many tests", f"at most {most} tests per problem; it has {count}")
     at = count if payload.position is None else min(payload.position - 1, count)
     plan: list[int | TestCase] = list(range(count))
     plan[at:at] = [t.to_test_case() for t in payload.tests]
@@ -290,14 +329,15 @@ async def add_tests(request: web.Request) -> web.Response:
 
 async def replace_tests(request: web.Request) -> web.Response:
     require_admin(request)
-    payload = await _payload(request, TestsReplaceIn)
+    payload = await _payload(request, TestsReplaceIn, _tests_values(request))
     problem = await _problem(request)
     return await _edit(request, problem, [t.to_test_case() for t in payload.tests])
 
 
 async def reorder_tests(request: web.Request) -> web.Response:
     require_admin(request)
-    payload = await _payload(request, OrderIn)
+    most = request.app[SETTINGS].max_tests
+    payload = await _payload(request, OrderIn, most + 64, max(1 << 20, 16 * most))
     problem = await _problem(request)
     count = len(await _summaries(request, problem))
     if sorted(payload.order) != list(range(1, count + 1)):
@@ -309,7 +349,7 @@ async def reorder_tests(request: web.Request) -> web.Response:
 
 async def replace_test(request: web.Request) -> web.Response:
     require_admin(request)
-    payload = await _payload(request, TestsReplaceIn)
+    payload = await _payload(request, TestsReplaceIn, 64)
     if len(payload.tests) != 1:
         raise _unprocessable("Invalid test", "give exactly one test in 'tests'")
     problem = await _problem(request)

@@ -15,11 +15,24 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, Field, StrictStr, ValidationError
 
+from codeexec.bounded import INT32_MAX, Input, at_most, limits_context
 from codeexec.http.auth import principal, sees_everything
-from codeexec.http.errors import ApiError, json_response, query_int, read_json, validation_error
-from codeexec.http.exec_view import screened_submission
+from codeexec.http.body import BodyLimits, read_json
+from codeexec.http.errors import (
+    ApiError,
+    bounded_int,
+    json_response,
+    query_int,
+    validation_error,
+)
+from codeexec.http.exec_view import (
+    LanguageIn,
+    ProblemIdIn,
+    screened_submission,
+    submission_limits,
+)
 from codeexec.http.keys import (
     JOBS,
     LANGUAGES,
@@ -30,7 +43,7 @@ from codeexec.http.keys import (
 )
 from codeexec.http.visibility import Viewer, event_for, test_for, viewer_of
 from codeexec.jobs.webhooks import WebhookRefused
-from codeexec.sandbox.program import SourceFileIn
+from codeexec.sandbox.program import FileName, SourceFileIn, SourceFiles
 from codeexec.store.submissions import (
     CANCELLED,
     FAILED,
@@ -49,21 +62,23 @@ _MAX_PAGE = 200
 _SSE_KEEPALIVE_S = 15.0
 
 
-class SubmissionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_ID_CHARS = 64  # ids in URLs and queries (the store's are 32)
+_BATCH_ITEM_VALUES = 256  # JSON values of one submission in a batch (no extra fields)
 
-    problem_id: StrictStr
-    language: StrictStr = "python"
-    source: StrictStr | None = None
-    files: list[SourceFileIn] | None = None
-    entry_point: StrictStr | None = None
+
+class SubmissionIn(Input):
+    problem_id: ProblemIdIn
+    language: LanguageIn = "python"
+    source: StrictStr | None = None  # with files: at most CODEEXEC_MAX_SOURCE_BYTES (413)
+    files: SourceFiles | None = None
+    entry_point: FileName | None = None
     callback_url: Annotated[StrictStr, Field(max_length=2000)] | None = None
 
 
-class BatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    submissions: list[SubmissionIn] = Field(min_length=1)
+class BatchIn(Input):
+    submissions: Annotated[
+        list[SubmissionIn], Field(min_length=1, fail_fast=True), at_most("batch_max")
+    ]
 
 
 def _time(value: datetime | None) -> str | None:
@@ -201,20 +216,20 @@ async def _answer_new(request: web.Request, created: Submission) -> web.Response
     return json_response(submission_out(created, viewer_of(request)), 202, _location(created.id))
 
 
-async def _payload(request: web.Request, model: type[BaseModel]) -> Any:
+async def _payload(request: web.Request, model: type[BaseModel], limits: BodyLimits) -> Any:
+    data = await read_json(request, limits)
     try:
-        return model.model_validate(
-            await read_json(request, request.app[SETTINGS].max_body_bytes * 8)
-        )
+        return model.model_validate(data, context=limits_context(request.app[SETTINGS]))
     except ValidationError as exc:
-        raise validation_error(exc, "Invalid submission") from exc
+        raise validation_error(exc, "Invalid submission") from None
 
 
 # -- one submission -------------------------------------------------------------------
 
 
 async def create_submission(request: web.Request) -> web.Response:
-    payload: SubmissionIn = await _payload(request, SubmissionIn)
+    limits = submission_limits(request.app[SETTINGS].max_body_bytes)
+    payload: SubmissionIn = await _payload(request, SubmissionIn, limits)
     await _check_queue_room(request, 1)
     return await _answer_new(request, await _accept(request, payload))
 
@@ -310,10 +325,14 @@ async def get_events(request: web.Request) -> web.StreamResponse:
         events = await store.events(found.id)
         viewer = viewer_of(request)
         return json_response({"id": found.id, "events": [_event_out(e, viewer) for e in events]})
-    return await _stream_events(request, found)
+    # A browser resends the last id it got from us; anything else is refused.
+    after = bounded_int(request.headers.get("Last-Event-ID", "0") or "0", 0, INT32_MAX)
+    if after is None:
+        raise ApiError(400, "Invalid Last-Event-ID", f"an event id: 0..{INT32_MAX}")
+    return await _stream_events(request, found, after)
 
 
-async def _stream_events(request: web.Request, found: Submission) -> web.StreamResponse:
+async def _stream_events(request: web.Request, found: Submission, after: int) -> web.StreamResponse:
     """The event log so far, then each new event as it happens, until the job ends."""
     app = request.app
     viewer = viewer_of(request)
@@ -325,8 +344,6 @@ async def _stream_events(request: web.Request, found: Submission) -> web.StreamR
         }
     )
     await response.prepare(request)
-    last_id = request.headers.get("Last-Event-ID", "0")
-    after = int(last_id) if last_id.isdigit() else 0
     quiet_since = time.monotonic()
     while True:
         events = await app[SUBMISSIONS].events(found.id, after)
@@ -396,10 +413,11 @@ async def list_submissions(request: web.Request) -> web.Response:
 
 
 async def create_batch(request: web.Request) -> web.Response:
-    payload: BatchIn = await _payload(request, BatchIn)
     settings = request.app[SETTINGS]
-    if len(payload.submissions) > settings.batch_max:
-        raise ApiError(422, "Batch too large", f"at most {settings.batch_max} submissions")
+    limits = BodyLimits(  # a batch may be larger than one submission, not 50 times
+        8 * settings.max_body_bytes, _BATCH_ITEM_VALUES * settings.batch_max + 16
+    )
+    payload: BatchIn = await _payload(request, BatchIn, limits)
     await _check_queue_room(request, len(payload.submissions))
     created = []
     for index, item in enumerate(payload.submissions):
@@ -421,8 +439,11 @@ async def create_batch(request: web.Request) -> web.Response:
 async def get_batch(request: web.Request) -> web.Response:
     ids = [i for i in request.query.get("ids", "").split(",") if i]
     settings = request.app[SETTINGS]
-    if not ids or len(ids) > settings.batch_max:
-        raise ApiError(400, "Invalid query parameter", f"ids: 1 to {settings.batch_max} ids")
+    if not ids or len(ids) > settings.batch_max or max(map(len, ids)) > _ID_CHARS:
+        raise ApiError(
+            400, "Invalid query parameter",
+            f"ids: 1 to {settings.batch_max} ids of at most {_ID_CHARS} characters",
+        )  # fmt: skip
     items, _ = await request.app[SUBMISSIONS].find(
         SubmissionFilter(ids=ids), "created_at", len(ids), 0
     )

@@ -6,21 +6,28 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StrictStr
+from pydantic import Field, StrictStr
 
+from codeexec.bounded import Input
 from codeexec.sandbox.languages import Language
 
 MAX_FILES = 64
 MAX_DEPTH = 4
+MAX_NAME_CHARS = 512  # longer than any name check_name accepts (4 parts of 100)
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}$")
 
+FileName = Annotated[StrictStr, Field(max_length=MAX_NAME_CHARS)]
 
-class SourceFileIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-    name: StrictStr
-    content: StrictStr
+class SourceFileIn(Input):
+    name: FileName
+    content: StrictStr  # all files together: at most CODEEXEC_MAX_SOURCE_BYTES (413)
+
+
+# The first bad file stops validation; an empty list is refused by program_files.
+SourceFiles = Annotated[list[SourceFileIn], Field(max_length=MAX_FILES, fail_fast=True)]
 
 
 class SubmissionError(ValueError):
