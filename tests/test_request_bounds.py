@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import json
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -249,12 +250,12 @@ async def test_validation_errors_are_bounded(
     assert len(json.dumps(body)) < 8192
 
 
-async def test_unknown_fields_are_named_in_one_error(edge: Start) -> None:
+async def test_unknown_fields_are_named_the_first_few(edge: Start) -> None:
     client = await edge()
     payload = {"problem_id": PROBLEM, "source": "x", "sauce": 1, **{f"k{i}": 0 for i in range(9)}}
     status, body = await post(client, "/api/v1/submissions", payload)
-    assert status == 422 and len(body["errors"]) == 1
-    assert "'sauce'" in body["errors"][0]["message"] and "and 5 more" in body["detail"]
+    assert status == 422
+    assert [e["field"] for e in body["errors"]] == ["sauce", "k0", "k1", "k2", "k3"]
 
 
 # -- list and string maxima --------------------------------------------------------------
@@ -551,12 +552,12 @@ async def test_batch_lookup_ids_are_bounded(edge: Start) -> None:
 
 
 def form(fields: list[tuple[str, bytes]]) -> FormData:
-    data = FormData()
+    data = FormData(default_to_multipart=True)
     for name, value in fields:
         if name == "package":
             data.add_field(name, value, filename="p.zip")
         else:
-            data.add_field(name, value.decode())
+            data.add_field(name, io.BytesIO(value))  # streamed: the client holds no copy
     return data
 
 
@@ -579,7 +580,7 @@ async def test_a_long_form_field_is_refused_without_reading_it_all(edge: Start) 
     client = await edge(max_package_mb=64)
     status, body, peak = await peak_memory(upload(client, form([("id", b"x" * (8 * MB))])))
     assert status == 413 and body["error"] == "Form field too long", body
-    assert peak < 8 * MB + 4 * MB  # the request itself is 8 MB on the client's side
+    assert peak < 4 * MB
 
 
 async def test_a_compressed_form_field_is_415(edge: Start) -> None:
