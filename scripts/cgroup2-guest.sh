@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# Run the cgroup-sensitive tests on a cgroup v2 kernel, here, where the host's own
+# engine runs on cgroup v1 (issue 13; docs/deploy.md, "Testing on cgroup v2 here").
+#
+#   scripts/cgroup2-guest.sh [--no-diag] [pytest arguments ...]   # default: the selection below
+#   scripts/cgroup2-guest.sh --probe-runtimes                     # runc, crun and runsc in the guest
+#
+# A QEMU guest in software emulation (TCG; /dev/kvm runs no ordinary guest here) boots
+# Debian's cloud kernel with a small initramfs. Its root disk is a Debian root file
+# system made by mmdebstrap (Docker engine, Python 3.11, the project's dependencies in a
+# venv) into which a first boot loaded the sandbox images (docker save on the host,
+# docker load in the guest). Each run copies the working tree (git ls-files: tracked and
+# untracked, not ignored) and ../shared onto a fresh read-only work disk, boots with the
+# root disk in snapshot mode (nothing a run writes survives it), starts dockerd on the
+# unified cgroup v2 hierarchy (checked: `docker info` must say Cgroup Version: 2), runs
+# pytest there with CI passed through, streams the console here and exits with pytest's
+# exit code (124: the guest timed out; 125: the guest failed before pytest ran).
+#
+# Everything built is cached in $CODEEXEC_GUEST_CACHE (default /var/cache/codeexec-guest),
+# keyed by what it is made of, so a second run only boots the guest. Needs root and
+# Debian's mirror (apt); the host's Docker engine is only read from (docker save), its
+# cgroup v1 hierarchies are not touched.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+GUEST_FILES=$REPO/deploy/guest
+CACHE=${CODEEXEC_GUEST_CACHE:-/var/cache/codeexec-guest}
+VENV=${VENV:-$REPO/.venv}
+CPUS=${CODEEXEC_GUEST_CPUS:-2}
+MEMORY_MB=${CODEEXEC_GUEST_MEMORY_MB:-3072}
+TIMEOUT_S=${CODEEXEC_GUEST_TIMEOUT_S:-1500}           # one test boot, pytest included
+PREPARE_TIMEOUT_S=${CODEEXEC_GUEST_PREPARE_TIMEOUT_S:-1200}
+ROOT_SIZE=${CODEEXEC_GUEST_ROOT_SIZE:-12G}            # sparse; images + test containers
+SUITE=bookworm
+MIRRORS=(
+    "deb http://deb.debian.org/debian bookworm main"
+    "deb http://deb.debian.org/debian bookworm-updates main"
+    "deb http://deb.debian.org/debian-security bookworm-security main"
+)
+# The guest's own packages: no systemd (deploy/guest/guest-init is PID 1). runsc and
+# crun are only registered by --probe-runtimes.
+GUEST_PACKAGES=(docker.io python3.11 python3-venv iproute2 util-linux procps kmod
+    ca-certificates runsc crun)
+ROOTFS_RECIPE=3   # bump when the way the root file system is made changes
+LANGUAGES=(python c)
+# What proves accounting on v2: time (TLE by CPU and by wall clock), memory peak and
+# MLE/OOM (anonymous, tmpfs, SysV/POSIX shm, memfd, in children), pids (fork bombs,
+# threads, the per-problem process limit), limits that cannot be raised, the seccomp
+# filter on every ABI, and the clean-up between tests. Languages other than python
+# and c are not loaded into the guest, hence "not cpp".
+DEFAULT_SELECTION=(
+    tests/test_hostile.py
+    -k "(memory or fork or threads or busy or sleep or flood or limits or stash or abi or kill_everything or daemon_outlives or neighbours) and not cpp and not as_a_job"
+    tests/test_exec_api.py::test_limits_end_in_verdicts
+    tests/test_exec_api.py::test_process_limit_per_problem
+    tests/test_exec_api.py::test_seed_example_byte_for_byte
+)
+
+log() { printf '[cgroup2-guest] %s\n' "$*" >&2; }
+die() { log "$*"; exit 125; }
+stamp() { date +%s; }
+elapsed() { echo "$(($(date +%s) - $1)) s"; }
+sha() { sha256sum | cut -c1-16; }
+
+MODE=test
+DIAG=1
+while (($#)); do
+    case "$1" in
+    --probe-runtimes) MODE=probe; shift ;;
+    --no-diag) DIAG=0; shift ;;
+    --help | -h) sed -n '2,22p' "$0"; exit 0 ;;
+    --) shift; break ;;
+    *) break ;;
+    esac
+done
+if (($#)); then PYTEST_ARGS=("$@"); else PYTEST_ARGS=("${DEFAULT_SELECTION[@]}"); fi
+
+[ "$(id -u)" = 0 ] || die "needs root (apt-get, mmdebstrap, image files)"
+command -v apt-get >/dev/null || die "needs Debian's apt-get"
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock -w 3600 9 || die "another run holds $CACHE/.lock"
+T_ALL=$(stamp)
+
+# --- host tools ---------------------------------------------------------------------------
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
+[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static || need+=(busybox-static)
+command -v cpio >/dev/null || need+=(cpio)
+command -v depmod >/dev/null || need+=(kmod)
+command -v file >/dev/null || need+=(file)
+if ((${#need[@]})); then
+    log "installing ${need[*]} ..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# (busybox-static is checked again: `file` may only just have been installed)
+file -L /bin/busybox | grep -q static \
+    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null
+
+# --- the kernel: Debian's cloud kernel, taken apart ----------------------------------------
+kernel_package=${CODEEXEC_GUEST_KERNEL:-}
+if [ -z "$kernel_package" ]; then
+    kernel_package=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null \
+        | awk '/Depends: linux-image-/ { print $2; exit }')
+    if [ -z "$kernel_package" ]; then
+        apt-get update -qq
+        kernel_package=$(apt-cache depends linux-image-cloud-amd64 \
+            | awk '/Depends: linux-image-/ { print $2; exit }')
+    fi
+fi
+[ -n "$kernel_package" ] || die "no linux-image-*-cloud-amd64 package known to apt"
+KVER=${kernel_package#linux-image-}
+KDIR=$CACHE/kernel/$KVER
+if [ ! -e "$KDIR/.done" ]; then
+    T=$(stamp)
+    log "fetching $kernel_package ..."
+    rm -rf "$CACHE/kernel" && mkdir -p "$KDIR/deb"
+    (cd "$KDIR/deb" && apt-get download "$kernel_package" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
+    ls "$KDIR"/deb/*.deb >/dev/null 2>&1 || die "apt-get download $kernel_package failed"
+    dpkg-deb -x "$KDIR"/deb/*.deb "$KDIR"
+    rm -rf "$KDIR/deb"
+    depmod -b "$KDIR" "$KVER"
+    touch "$KDIR/.done"
+    log "kernel $KVER ready ($(elapsed "$T"))"
+fi
+VMLINUZ=$KDIR/boot/vmlinuz-$KVER
+
+# --- the initramfs: busybox, the virtio drivers, deploy/guest/initramfs-init ----------------
+INITRD_KEY=$( { echo "$KVER"; cat "$GUEST_FILES/initramfs-init"; ls -l /bin/busybox; } | sha)
+INITRD=$CACHE/initrd-$INITRD_KEY.gz
+if [ ! -e "$INITRD" ]; then
+    staging=$CACHE/initrd.tmp
+    rm -rf "$staging" && mkdir -p "$staging/bin" "$staging/modules"
+    cp /bin/busybox "$staging/bin/busybox"
+    cp "$GUEST_FILES/initramfs-init" "$staging/init" && chmod 755 "$staging/init"
+    : >"$staging/modules.order"
+    # insmod lines in dependency order; built-in ones are skipped.
+    modprobe -a -d "$KDIR" -S "$KVER" --show-depends virtio_pci virtio_blk \
+        | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++' | while read -r ko; do
+            cp "$ko" "$staging/modules/"
+            echo "/modules/$(basename "$ko")" >>"$staging/modules.order"
+        done
+    [ -s "$staging/modules.order" ] || die "no virtio modules found in $KDIR"
+    (cd "$staging" && find . | cpio -o -H newc --quiet | gzip -1) >"$INITRD.tmp"
+    mv "$INITRD.tmp" "$INITRD"
+    rm -rf "$staging"
+    find "$CACHE" -maxdepth 1 -name 'initrd-*.gz' ! -name "$(basename "$INITRD")" -delete
+    log "initramfs ready ($(du -h "$INITRD" | cut -f1))"
+fi
+
+# --- the project's dependencies as wheels, built with the host's venv -------------------------
+[ -x "$VENV/bin/python" ] || die "no $VENV: run 'make $VENV/bin/.installed' (or make test) first"
+REQUIREMENTS=$("$VENV/bin/python" - "$REPO/pyproject.toml" <<'EOF'
+import sys, tomllib
+project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    if not requirement.split("[")[0].startswith(("mypy", "ruff", "types-")):
+        print(requirement)
+EOF
+)
+WHEELS_KEY=$( { echo "$REQUIREMENTS"; "$VENV/bin/python" -c 'import sys; print(sys.version)'; } | sha)
+WHEELS=$CACHE/wheels/$WHEELS_KEY
+if [ ! -e "$WHEELS/.done" ]; then
+    T=$(stamp)
+    log "building wheels for the guest ..."
+    rm -rf "$CACHE/wheels" && mkdir -p "$WHEELS"
+    printf '%s\n' "$REQUIREMENTS" >"$WHEELS/requirements.txt"
+    "$VENV/bin/python" -m pip wheel --quiet --disable-pip-version-check \
+        --wheel-dir "$WHEELS" -r "$WHEELS/requirements.txt" 2>&1 \
+        | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
+    touch "$WHEELS/.done"
+    log "$(ls "$WHEELS"/*.whl | wc -l) wheels ready ($(elapsed "$T"))"
+fi
+
+# --- the guest's root file system (no sandbox images yet) -------------------------------------
+ROOTFS_KEY=$( { echo "$ROOTFS_RECIPE $SUITE $KVER $WHEELS_KEY"; printf '%s\n' "${GUEST_PACKAGES[@]}" "${MIRRORS[@]}"; } | sha)
+BASE_IMG=$CACHE/root-base.img
+if [ "$(cat "$BASE_IMG.key" 2>/dev/null)" != "$ROOTFS_KEY" ]; then
+    T=$(stamp)
+    log "building the guest's root file system with mmdebstrap (Docker, Python, wheels) ..."
+    tree=$CACHE/rootfs.tmp
+    rm -rf "$tree" "$BASE_IMG" "$BASE_IMG.key" "$CACHE/root.img" "$CACHE/root.img.key"
+    CODEEXEC_WHEELS=$WHEELS CODEEXEC_KDIR=$KDIR CODEEXEC_KVER=$KVER \
+    mmdebstrap --variant=minbase --quiet \
+        --include="$(IFS=,; echo "${GUEST_PACKAGES[*]}")" \
+        --customize-hook='mkdir -p "$1/tmp/wheels" && cp "$CODEEXEC_WHEELS"/*.whl "$1/tmp/wheels/"' \
+        --customize-hook='chroot "$1" python3.11 -m venv /opt/codeexec-venv' \
+        --customize-hook='chroot "$1" sh -c "/opt/codeexec-venv/bin/pip install --quiet --no-index --no-deps --disable-pip-version-check /tmp/wheels/*.whl"' \
+        --customize-hook='rm -rf "$1/tmp/wheels"' \
+        --customize-hook='mkdir -p "$1/usr/lib/modules" && cp -a "$CODEEXEC_KDIR/lib/modules/$CODEEXEC_KVER" "$1/usr/lib/modules/"' \
+        --customize-hook='chroot "$1" depmod "$CODEEXEC_KVER"' \
+        --customize-hook='mkdir -p "$1/w" "$1/var/lib/docker"' \
+        "$SUITE" "$tree" "${MIRRORS[@]}" </dev/null
+    rm -f "$BASE_IMG.tmp" && truncate -s "$ROOT_SIZE" "$BASE_IMG.tmp"
+    mkfs.ext4 -q -F -L codeexec-root -d "$tree" "$BASE_IMG.tmp"
+    mv "$BASE_IMG.tmp" "$BASE_IMG"
+    rm -rf "$tree"
+    echo "$ROOTFS_KEY" >"$BASE_IMG.key"
+    log "root file system ready ($(elapsed "$T"); $(du -h "$BASE_IMG" | cut -f1) used of $ROOT_SIZE)"
+fi
+
+# --- a work disk: the working tree, ../shared, guest-init and this run's job -------------------
+make_work_disk() {  # mode
+    local staging=$CACHE/work.tmp img=$CACHE/work.img
+    rm -rf "$staging" "$img" && mkdir -p "$staging/main"
+    if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
+        git -C "$REPO" ls-files -z -co --exclude-standard \
+            | while IFS= read -r -d '' f; do [ -e "$REPO/$f" ] && printf '%s\0' "$f"; done \
+            | tar -C "$REPO" --null -T - -cf - | tar -C "$staging/main" -xf -
+    else
+        tar -C "$REPO" --exclude=.venv --exclude=.git --exclude=build --exclude=dist \
+            --exclude='*.sqlite3*' --exclude=__pycache__ -cf - . | tar -C "$staging/main" -xf -
+    fi
+    [ -d "$REPO/../shared" ] && cp -a "$REPO/../shared" "$staging/shared"
+    cp "$GUEST_FILES/guest-init" "$staging/guest-init" && chmod 755 "$staging/guest-init"
+    {
+        printf 'MODE=%q\nDIAG=%q\nCI=%q\n' "$1" "$DIAG" "${CI:-}"
+        printf 'PYTEST_ARGS=('; printf '%q ' "${PYTEST_ARGS[@]}"; printf ')\n'
+    } >"$staging/job.sh"
+    local mb
+    mb=$(($(du -sm "$staging" | cut -f1) * 2 + 32))
+    truncate -s "${mb}M" "$img"
+    mkfs.ext4 -q -F -L codeexec-work -d "$staging" "$img"
+    rm -rf "$staging"
+}
+
+# --- booting ----------------------------------------------------------------------------------
+CMDLINE="console=ttyS0 panic=-1 quiet mitigations=off cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+boot() {  # timeout_s log_file drive-options...
+    local timeout_s=$1 log_file=$2; shift 2
+    local drives=()
+    for d in "$@"; do drives+=(-drive "if=virtio,format=raw,cache=unsafe,$d"); done
+    set +e
+    timeout -k 10 "$timeout_s" qemu-system-x86_64 -nodefaults -no-user-config \
+        -accel tcg,thread=multi -cpu max -smp "$CPUS" -m "$MEMORY_MB" \
+        -display none -monitor none -serial stdio -no-reboot -nic none \
+        -device virtio-rng-pci \
+        -kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE" \
+        "${drives[@]}" </dev/null 2>&1 | sed -u 's/\r$//' | tee "$log_file"
+    local status=${PIPESTATUS[0]}
+    set -e
+    if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+        log "the guest did not finish within ${timeout_s} s: stopped"
+        return 124
+    fi
+    local rc
+    rc=$(sed -n 's/^codeexec-guest: exit=\([0-9]*\)$/\1/p' "$log_file" | tail -1)
+    if [ -z "$rc" ]; then
+        log "the guest stopped without an exit status (qemu: $status)"
+        return 125
+    fi
+    return "$rc"
+}
+
+# --- the sandbox images, loaded once into a copy of the root disk -----------------------------
+T=$(stamp)
+stale=$(cd "$REPO" && "$VENV/bin/python" - "${LANGUAGES[@]}" <<'EOF'
+import sys
+import docker
+from codeexec.config import Settings
+from codeexec.sandbox.images import DIGEST_LABEL
+from codeexec.sandbox.languages import discover_languages
+settings = Settings()
+languages = discover_languages(settings.languages_dir)
+client = docker.from_env()
+for name in sys.argv[1:]:
+    try:
+        labels = client.images.get(languages[name].image_tag(settings.image_prefix)).labels or {}
+    except docker.errors.ImageNotFound:
+        labels = {}
+    if labels.get(DIGEST_LABEL) != languages[name].context_digest():
+        print(name)
+EOF
+) || die "cannot ask the host's Docker engine about the sandbox images"
+if [ -n "$stale" ]; then
+    log "building sandbox images on the host: $(echo $stale) ..."
+    (cd "$REPO" && CODEEXEC_SANDBOX_BASE=${CODEEXEC_SANDBOX_BASE:-local/debian:bookworm-slim} \
+        "$VENV/bin/codeexec" images build $stale) >&2
+fi
+IMAGE_TAGS=()
+for language in "${LANGUAGES[@]}"; do IMAGE_TAGS+=("codeexec-sandbox/$language"); done
+IMAGES_KEY=$( { echo "$ROOTFS_KEY"; docker image inspect --format '{{.Id}}' "${IMAGE_TAGS[@]}"; } | sha)
+ROOT_IMG=$CACHE/root.img
+if [ "$(cat "$ROOT_IMG.key" 2>/dev/null)" != "$IMAGES_KEY" ]; then
+    T=$(stamp)
+    log "loading ${IMAGE_TAGS[*]} into the guest (docker save here, docker load there) ..."
+    rm -f "$ROOT_IMG" "$ROOT_IMG.key" "$ROOT_IMG.tmp" "$CACHE/images.tar"
+    docker save "${IMAGE_TAGS[@]}" -o "$CACHE/images.tar"
+    cp --sparse=always "$BASE_IMG" "$ROOT_IMG.tmp"
+    make_work_disk prepare
+    rc=0
+    boot "$PREPARE_TIMEOUT_S" "$CACHE/prepare.log" "file=$ROOT_IMG.tmp" \
+        "file=$CACHE/work.img,readonly=on" "file=$CACHE/images.tar,readonly=on" || rc=$?
+    rm -f "$CACHE/images.tar"
+    [ "$rc" = 0 ] || { rm -f "$ROOT_IMG.tmp"; die "loading the images failed ($rc); see $CACHE/prepare.log"; }
+    mv "$ROOT_IMG.tmp" "$ROOT_IMG"
+    echo "$IMAGES_KEY" >"$ROOT_IMG.key"
+    log "images loaded ($(elapsed "$T"))"
+fi
+log "artefacts ready ($(elapsed "$T_ALL") so far)"
+
+# --- the run ------------------------------------------------------------------------------------
+T=$(stamp)
+make_work_disk "$MODE"
+log "booting the guest (TCG, $CPUS vCPUs, $MEMORY_MB MB, kernel $KVER, timeout ${TIMEOUT_S} s) ..."
+rc=0
+boot "$TIMEOUT_S" "$CACHE/$MODE.log" "file=$ROOT_IMG,snapshot=on" \
+    "file=$CACHE/work.img,readonly=on" || rc=$?
+rm -f "$CACHE/work.img"
+log "guest finished with $rc after $(elapsed "$T") (total $(elapsed "$T_ALL")); log: $CACHE/$MODE.log"
+exit "$rc"
