@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     default_isolation: Literal["submission", "test"] = "submission"
     sandbox_cpus: float = Field(1.0, gt=0)
     sandbox_scratch_mb: int = Field(64, ge=1)
-    sandbox_memory_overhead_mb: int = Field(64, ge=16)
+    sandbox_memory_overhead_mb: int = Field(32, ge=16)  # the runner, above a limit
 
     # Default per-problem limits and the ceilings no problem may exceed.
     default_time_limit_ms: int = Field(2000, ge=1)

@@ -1,12 +1,12 @@
-"""The hostile-code suite (cases in tests/hostile/cases.toml), through the real HTTP API
-and the real Docker engine. Every case also checks the post-conditions all cases share:
+"""The hostile-code suite (cases in tests/hostile/*.toml), through the real HTTP API and
+the real Docker engine. Every case also checks the post-conditions all cases share:
 no container left behind, an honest submission still passes, and (for output floods)
-the service's memory grew by no more than its output cap."""
+the service's memory grew by no more than its output cap. Cases marked ``jobs = true``
+are also judged through the jobs API, with the same verdicts expected."""
 
 from __future__ import annotations
 
 import asyncio
-import tomllib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,21 +19,18 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from codeexec.http.app import make_app
 from codeexec.http.keys import STORE
-from codeexec.store.problems import Problem, TestCase
 from tests.conftest import (
     assert_only_warm_containers,
     base_settings,
     docker_client,
     sandboxes_of,
 )
+from tests.hostile_cases import CASES, OUTPUT_CAP_MB, problem_of, source_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-CASES: list[dict[str, Any]] = tomllib.loads(
-    (Path(__file__).parent / "hostile" / "cases.toml").read_text(encoding="utf-8")
-)["case"]
+JOB_CASES = [case for case in CASES if case.get("jobs")]
 HONEST = {"code": "x = input()\nprint(x.lower())", "id": "HQ000000000000000002"}
-OUTPUT_CAP_MB = 16
 RSS_SLACK_MB = 48
 
 
@@ -42,31 +39,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise AssertionError("no VmRSS")
-
-
-def source_of(case: dict[str, Any]) -> str:
-    if "source_expr" in case:  # generated inputs too big to write out (our own data)
-        return str(eval(case["source_expr"], {"__builtins__": {}}))
-    return str(case["source"])
-
-
-def problem_of(case: dict[str, Any]) -> tuple[Problem, list[TestCase]]:
-    tests = [
-        TestCase(t[0].encode(), t[1].encode(), bool(t[2]) if len(t) > 2 else False)
-        for t in case.get("tests", [["", ""]])
-    ]
-    language = case.get("language", "python")
-    problem = Problem(
-        id=f"hostile-{case['name']}",
-        time_limit_ms=case.get("time_limit_ms", 1000),
-        memory_limit_mb=case.get("memory_limit_mb"),
-        output_limit_kb=case.get("output_limit_kb", OUTPUT_CAP_MB * 1024),
-        process_limit=case.get("process_limit"),
-        isolation=case.get("isolation"),
-        # The suite probes the sandbox, not the screener: no disallowed names.
-        screening={language: case.get("screening", [])},
-    )
-    return problem, tests
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +113,32 @@ async def test_hostile_case(
         assert grown < OUTPUT_CAP_MB + RSS_SLACK_MB, f"service RSS grew {grown:.0f} MB"
     honest = await client.post("/exec", json=HONEST)
     assert honest.status == 200 and (await honest.json())["passed"] is True
+
+
+@pytest.mark.parametrize("case", JOB_CASES, ids=[c["name"] for c in JOB_CASES])
+async def test_hostile_case_as_a_job(
+    case: dict[str, Any],
+    client: TestClient[Any, Any],
+    engine: docker.DockerClient,
+    instance: str,
+) -> None:
+    problem, _ = problem_of(case)
+    payload = {
+        "problem_id": problem.id,
+        "language": case.get("language", "python"),
+        "source": source_of(case),
+    }
+    response = await client.post("/api/v1/submissions?wait=true", json=payload)
+    text = await response.text()
+    assert response.status == 200, text[:500]
+    body = await response.json()
+    assert body["status"] == "finished", text[:500]
+    verdicts = [r["verdict"] for r in body["results"]]
+    for got, allowed in zip(verdicts, case["verdicts"], strict=True):
+        assert got in allowed, f"{got} not in {allowed}: {text[:300]}"
+    if "response_lacks" in case:
+        assert case["response_lacks"] not in text
+    await assert_only_warm_containers(client.app, engine, instance)
 
 
 async def test_hostile_neighbours_do_not_disturb_an_honest_submission(

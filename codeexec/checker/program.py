@@ -143,7 +143,7 @@ class CheckerPrograms:
             file_bytes=scratch_mb * _MB,
         )
         async with self._sandboxes.open(
-            language, memory_mb, s.default_process_limit, scratch_mb
+            language, memory_mb, s.default_process_limit, scratch_mb, program_bytes=data_bytes
         ) as box:
             artifact = self._compiled.get(key)
             if artifact is None:

@@ -10,6 +10,7 @@ every test a fresh container, started from the artifact the compile step produce
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -112,7 +113,7 @@ class Judge:
             language=language,
             limits=limits,
             processes=self._settings.clamp_processes(problem.process_limit),
-            memory_mb=max(limits.memory_mb, language.compile_limits.memory_mb),
+            memory_mb=self._sandboxes.shape_memory_mb(language, limits.memory_mb),
             checker=problem.checker,
         )
         isolation = problem.isolation or self._settings.default_isolation
@@ -154,46 +155,50 @@ class Judge:
                     },
                 )
 
-        async with self._open(plan) as box:
+        async with self._open(plan, plan.memory_mb) as box:
             await box.put_files(program)
             if language.compile is not None:
-                failed = await self._compile(box, language, tests)
+                climits = self.compile_limits(language)
+                compiled = await box.run(language.compile, b"", climits, keep_files=True)
+                failed = _compile_failure(compiled, climits, tests)
                 if progress is not None:
                     await progress("compiled", {"ok": failed is None})
                 if failed is not None:
                     return failed
-                # Kept so later tests can start from it in a fresh container.
-                program = await box.export_files(self._settings.sandbox_scratch_mb << 20)
-            if isolation == "submission":
+                # Kept so later tests can start from it in a fresh container; meanwhile
+                # this one is sized for the program instead of the compiler.
+                exported, fitted = await asyncio.gather(
+                    box.export_files(self._settings.sandbox_scratch_mb << 20),
+                    box.fit_memory(plan.limits.memory_mb, compiled.kept_bytes),
+                    return_exceptions=True,
+                )
+                if isinstance(exported, BaseException):
+                    raise exported
+                program = exported
+                if isinstance(fitted, BaseException):
+                    log.error("could not resize sandbox %s: %s", box.container_id[:12], fitted)
+                    box.alive = False  # the tests run in fresh containers sized right
+            if isolation == "submission" and box.alive:
                 for test in tests:
                     await record(await self._run_test(box, plan, test, check))
                     if not box.alive:
                         break
         # Every test in "test" isolation; after a sandbox died, the tests still to run.
+        size = sum(len(f.data) for f in program)
         for test in tests[len(results) :]:
-            async with self._open(plan) as box:
+            async with self._open(plan, plan.limits.memory_mb, size) as box:
                 await box.put_files(program)
                 await record(await self._run_test(box, plan, test, check))
         return Judgement(tuple(results))
 
     @asynccontextmanager
-    async def _open(self, plan: _Plan) -> AsyncIterator[Sandbox]:
-        async with self._sandboxes.open(plan.language, plan.memory_mb, plan.processes) as box:
+    async def _open(
+        self, plan: _Plan, memory_mb: int, program_bytes: int = 0
+    ) -> AsyncIterator[Sandbox]:
+        async with self._sandboxes.open(
+            plan.language, memory_mb, plan.processes, program_bytes=program_bytes
+        ) as box:
             yield box
-
-    async def _compile(
-        self, box: Sandbox, language: Language, tests: tuple[TestCase, ...]
-    ) -> Judgement | None:
-        assert language.compile is not None
-        climits = self.compile_limits(language)
-        outcome = await box.run(language.compile, b"", climits, keep_files=True)
-        failure = limit_verdict(outcome, climits)
-        if failure is None:
-            return None
-        failed = tuple(TestResult(Verdict.CE, t.hidden) for t in tests)
-        return Judgement(
-            failed, compile_output=_compile_message(outcome, failure), compile_failed=True
-        )
 
     async def _run_test(
         self, box: Sandbox, plan: _Plan, test: TestCase, check: _Check
@@ -287,6 +292,16 @@ def _result(
         stderr=b"" if hidden else outcome.stderr,
         feedback=feedback,
     )
+
+
+def _compile_failure(
+    outcome: RunOutcome, limits: RunLimits, tests: tuple[TestCase, ...]
+) -> Judgement | None:
+    failure = limit_verdict(outcome, limits)
+    if failure is None:
+        return None
+    failed = tuple(TestResult(Verdict.CE, t.hidden) for t in tests)
+    return Judgement(failed, compile_output=_compile_message(outcome, failure), compile_failed=True)
 
 
 def _compile_message(outcome: RunOutcome, failure: Verdict) -> str:

@@ -64,6 +64,13 @@ class DockerGateway:
     async def start(self, container_id: str) -> None:
         await self.call(self.client.api.start, container_id)
 
+    async def update_memory(self, container_id: str, memory_mb: int) -> None:
+        """A running container's memory limit, swap included (i.e. no swap)."""
+        limit = f"{memory_mb}m"
+        await self.call(
+            self.client.api.update_container, container_id, mem_limit=limit, memswap_limit=limit
+        )
+
     async def remove(self, container_id: str) -> None:
         with contextlib.suppress(docker.errors.NotFound):
             await self.call(self.client.api.remove_container, container_id, force=True, v=True)

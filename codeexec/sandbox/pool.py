@@ -2,8 +2,9 @@
 
 Per language, up to ``CODEEXEC_POOL_SIZE`` containers are created, started and their
 runner greeted ahead of time with the default shape (default memory and process
-limits). A submission takes one whose shape fits (same process limit, at least the
-memory it needs); the pool starts a replacement in the background; the taken container
+limits). A submission takes one with its process limit (the factory resizes its memory
+if the submission needs another size); the pool starts a replacement in the
+background; the taken container
 serves exactly that submission (or one test in ``test`` isolation) and is then removed.
 Idle containers older than ``CODEEXEC_POOL_TTL_S`` are replaced, and the pool is
 drained at shutdown.
@@ -38,14 +39,14 @@ class WarmPool:
         self.hits = 0
         self.misses = 0
 
-    def take(self, language: Language, memory_mb: int, processes: int) -> Sandbox | None:
+    def take(self, language: Language, processes: int) -> Sandbox | None:
         idle = self._idle.get(language.id)
         while idle:
             box = idle.popleft()
             if not box.alive or time.monotonic() - box.started_at > self._ttl_s:
                 self._spawn(self._factory.discard(box))
                 continue
-            if box.processes == processes and box.memory_mb >= memory_mb:
+            if box.processes == processes:
                 self.hits += 1
                 return box
             idle.appendleft(box)  # fits another request; keep it

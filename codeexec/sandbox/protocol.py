@@ -6,6 +6,10 @@ the runner speaks: ``uint32be header length + JSON header + blobs``, where
 ``header["blobs"]`` lists the blob sizes. Every size read from the sandbox is checked
 against a cap before anything is buffered, so the service's memory stays bounded
 whatever the sandbox sends.
+
+A ``run`` streams both ways: the service sends the header, then the input while it
+reads; the runner sends the program's stdout as ``{"op": "out"}`` messages of at most
+64 KiB as it comes, then the result with stderr as its one blob.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import asyncio
 import json
 import logging
 import struct
-from collections.abc import Callable
 from typing import IO, Any
 
 log = logging.getLogger(__name__)
@@ -49,23 +52,28 @@ class RunnerStream:
         self._diagnostics = bytearray()
 
     async def send(self, header: dict[str, Any], *blobs: Blob) -> None:
+        self.send_header(header, *blobs)
+        for blob in blobs:
+            await self.send_body(blob)
+        await self._writer.drain()
+
+    def send_header(self, header: dict[str, Any], *blobs: Blob) -> None:
+        """The header announcing ``blobs``, which must follow with ``send_body``."""
         data = json.dumps({**header, "blobs": [blob_size(b) for b in blobs]}).encode()
         self._writer.write(_HEADER.pack(len(data)) + data)
-        for blob in blobs:
-            if isinstance(blob, bytes):
-                self._writer.write(blob)
-                continue
+
+    async def send_body(self, blob: Blob) -> None:
+        if isinstance(blob, bytes):
+            self._writer.write(blob)
+        else:
             blob.seek(0)
             while chunk := blob.read(_COPY_CHUNK):
                 self._writer.write(chunk)
                 await self._writer.drain()
         await self._writer.drain()
 
-    async def receive(
-        self, max_blob_bytes: int, first_blob_to: Callable[[bytes], None] | None = None
-    ) -> tuple[dict[str, Any], list[bytes]]:
-        """A message and its blobs. With ``first_blob_to``, the first blob is handed
-        to it chunk by chunk as it arrives (and is empty in the returned list)."""
+    async def receive(self, max_blob_bytes: int) -> tuple[dict[str, Any], list[bytes]]:
+        """A message and its blobs, each at most ``max_blob_bytes``."""
         (size,) = _HEADER.unpack(await self._read_stdout(_HEADER.size))
         if size > MAX_HEADER_BYTES:
             raise ProtocolError(f"runner header of {size} bytes")
@@ -77,22 +85,7 @@ class RunnerStream:
             not isinstance(n, int) or n < 0 or n > max_blob_bytes for n in sizes
         ):
             raise ProtocolError(f"runner blob sizes out of bounds: {sizes!r:.200}")
-        blobs = []
-        for i, n in enumerate(sizes):
-            if i == 0 and first_blob_to is not None:
-                await self._stream_stdout(n, first_blob_to)
-                blobs.append(b"")
-            else:
-                blobs.append(await self._read_stdout(n))
-        return header, blobs
-
-    async def _stream_stdout(self, n: int, sink: Callable[[bytes], None]) -> None:
-        while n:
-            if not self._pending:
-                self._pending = memoryview(await self._next_stdout_frame())
-            part, self._pending = self._pending[:n], self._pending[n:]
-            sink(bytes(part))
-            n -= len(part)
+        return header, [await self._read_stdout(n) for n in sizes]
 
     async def _read_stdout(self, n: int) -> bytes:
         """Exactly n bytes of the runner's stdout, copied once (outputs can be large)."""

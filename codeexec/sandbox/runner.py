@@ -3,21 +3,30 @@
 It is sent into the container as ``python3 -I -c <this file>`` so an image only needs
 a Python interpreter, and it uses nothing but the standard library. It talks to the
 service over its own stdin/stdout (the Docker attach stream) with length-prefixed
-messages (see ``codeexec/sandbox/protocol.py``), and for each request it:
+messages (see ``codeexec/sandbox/protocol.py``). For each ``run`` request it:
 
-1. kills every other process in the container and wipes the scratch directories, so
-   nothing of an earlier test survives (guarantee 2);
-2. restores the baseline files (the source, or what the compile step produced);
-3. starts the command as a fresh process (posix_spawn) with its own rlimits, feeds it the input,
-   reads stdout/stderr as capped streams, and enforces CPU/wall/output limits;
-4. answers with exit status, CPU time, wall time, peak memory and the captured output.
+1. restores the baseline files (the source, or what the compile step produced);
+2. starts the command as a fresh process (posix_spawn) with its own rlimits, and
+   streams the test's input to it and its output back as it comes, so the runner's
+   own memory stays flat whatever the sizes;
+3. enforces CPU/wall/output limits and samples the container's memory (anonymous and
+   shared: tmpfs files, SysV/POSIX shared memory, memfd all count);
+4. kills every process, wipes every place a program can write (scratch directories at
+   any depth, their own metadata, SysV IPC objects, POSIX message queues) and checks
+   that nothing is left — or answers that the sandbox is dirty (guarantee 2);
+5. answers with exit status, CPU time, wall time, peak memory and the captured stderr.
 
 Why PID 1: inside a PID namespace the init process cannot be sent SIGKILL/SIGSTOP by
-its own descendants (``kill(-1, 9)`` from a submission leaves it alive). It also makes
-itself non-dumpable so a same-uid submission cannot ptrace it or open its /proc files.
+its own descendants (``kill(-1, 9)`` from a submission leaves it alive), and its own
+``kill(-1, 9)`` reaches every other process in one atomic step. It refuses to start
+as anything else (e.g. under ``docker run --init``). It also makes itself non-dumpable
+so a same-uid submission cannot ptrace it or open its /proc files, and installs a
+seccomp filter of its own, whatever profile the Docker daemon applies.
 """
 
+import collections
 import contextlib
+import fcntl
 import json
 import os
 import resource
@@ -25,115 +34,282 @@ import select
 import signal
 import stat
 import struct
-import sys
 import time
-from typing import Any, BinaryIO
+from typing import Any, ClassVar
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 HEADER = struct.Struct(">I")
 MAX_HEADER = 1 << 20
 WORKDIR = "/sandbox"
 SCRATCH_DIRS = ("/sandbox", "/tmp")
-CGROUP_CPU = "/sys/fs/cgroup/cpuacct/cpuacct.usage"
-CGROUP_OOM = "/sys/fs/cgroup/memory/memory.oom_control"
-CGROUP_MEMORY_STAT = "/sys/fs/cgroup/memory/memory.stat"
-POLL_S = 0.05
+MQUEUE_DIR = "/dev/mqueue"
+POLL_S = 0.02  # CPU and memory are sampled this often while a program runs
 CHUNK = 1 << 16
+OUT_HIGH_WATER = 1 << 20  # stop reading a program's stdout while this much is unsent
+CLEAN_DEADLINE_S = 10.0
 
 
-def send(header: dict[str, Any], *blobs: bytes) -> None:
-    data = json.dumps(dict(header, blobs=[len(b) for b in blobs])).encode()
-    out = sys.stdout.buffer
-    out.write(HEADER.pack(len(data)) + data)
-    for blob in blobs:
-        out.write(blob)
-    out.flush()
+class Dirty(Exception):
+    """Something of a test survived the clean-up: the sandbox must not be used again."""
 
 
-def read_exact(stream: BinaryIO, n: int) -> bytes:
-    parts = []
-    while n:
-        chunk = stream.read(n)
-        if not chunk:
+# --- the channel to the service: fd 0 in, fd 1 out, never blocking the run loop ------
+
+
+class Channel:
+    def __init__(self) -> None:
+        os.set_blocking(0, False)
+        os.set_blocking(1, False)
+        self.pending: collections.deque[memoryview] = collections.deque()
+        self.pending_bytes = 0
+
+    def read_some(self, limit: int) -> bytes:
+        """Up to ``limit`` bytes if any are there now (never more than asked, so the
+        next message stays unread); EOFError once the service has gone."""
+        try:
+            data = os.read(0, limit)
+        except BlockingIOError:
+            return b""
+        if not data:
             raise EOFError
-        parts.append(chunk)
-        n -= len(chunk)
-    return b"".join(parts)
+        return data
+
+    def read_exact(self, n: int) -> bytes:
+        parts = []
+        while n:
+            select.select([0], [], [])
+            data = self.read_some(min(n, 1 << 20))
+            parts.append(data)
+            n -= len(data)
+        return b"".join(parts)
+
+    def discard(self, n: int) -> None:
+        while n:
+            select.select([0], [], [])
+            n -= len(self.read_some(min(n, 1 << 20)))
+
+    def receive(self) -> tuple[dict[str, Any], list[int]]:
+        """A request header and the sizes of the blobs that follow it (unread)."""
+        (size,) = HEADER.unpack(self.read_exact(HEADER.size))
+        if size > MAX_HEADER:
+            raise ValueError("header too large")
+        header = json.loads(self.read_exact(size))
+        sizes = header.get("blobs", []) if isinstance(header, dict) else None
+        if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 0 for n in sizes):
+            raise ValueError("malformed header")  # out of step with the service: stop
+        return header, sizes
+
+    def queue(self, header: dict[str, Any], *blobs: bytes) -> None:
+        data = json.dumps(dict(header, blobs=[len(b) for b in blobs])).encode()
+        for part in (HEADER.pack(len(data)) + data, *blobs):
+            if part:
+                self.pending.append(memoryview(part))
+                self.pending_bytes += len(part)
+
+    def flush_some(self) -> None:
+        while self.pending:
+            head = self.pending[0]
+            try:
+                n = os.write(1, head)
+            except BlockingIOError:
+                return
+            self.pending_bytes -= n
+            if n < len(head):
+                self.pending[0] = head[n:]
+                return
+            self.pending.popleft()
+
+    def flush(self) -> None:
+        while self.pending:
+            select.select([], [1], [])
+            self.flush_some()
+
+    def send(self, header: dict[str, Any], *blobs: bytes) -> None:
+        self.queue(header, *blobs)
+        self.flush()
 
 
-def receive(stream: BinaryIO) -> tuple[dict[str, Any], list[bytes]]:
-    (size,) = HEADER.unpack(read_exact(stream, HEADER.size))
-    if size > MAX_HEADER:
-        raise ValueError("header too large")
-    header = json.loads(read_exact(stream, size))
-    blobs = [read_exact(stream, n) for n in header.get("blobs", [])]
-    return header, blobs
-
+# --- the runner's own seccomp filter ---------------------------------------------------
 
 PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
 PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_MODE_FILTER = 2
+RET_KILL_PROCESS = 0x80000000
+RET_ALLOW = 0x7FFF0000
+RET_EPERM = 0x00050000 | 1
+RET_ENOSYS = 0x00050000 | 38
+X32_SYSCALL_BIT = 0x40000000
+# Namespace flags of clone(2); the low byte of its flags is the exit signal, so
+# CLONE_NEWTIME (0x80) is only meaningful to clone3/unshare, which are refused whole.
+CLONE_NAMESPACES = 0x7E020000
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+# Refused with EPERM (as Docker's default profile refuses them without capabilities):
+# kernel attack surface a judged program never needs. Numbers: (x86_64, aarch64).
+DENIED = {
+    "io_uring_setup": (425, 425),
+    "io_uring_enter": (426, 426),
+    "io_uring_register": (427, 427),
+    "keyctl": (250, 219),
+    "add_key": (248, 217),
+    "request_key": (249, 218),
+    "unshare": (272, 97),
+    "setns": (308, 268),
+    "mount": (165, 40),
+    "umount2": (166, 39),
+    "pivot_root": (155, 41),
+    "chroot": (161, 51),
+    "open_tree": (428, 428),
+    "move_mount": (429, 429),
+    "fsopen": (430, 430),
+    "fsconfig": (431, 431),
+    "fsmount": (432, 432),
+    "fspick": (433, 433),
+    "mount_setattr": (442, 442),
+    "bpf": (321, 280),
+    "perf_event_open": (298, 241),
+    "userfaultfd": (323, 282),
+    "kexec_load": (246, 104),
+    "kexec_file_load": (320, 294),
+    "init_module": (175, 105),
+    "finit_module": (313, 273),
+    "delete_module": (176, 106),
+    "open_by_handle_at": (304, 265),
+    "name_to_handle_at": (303, 264),
+    "quotactl": (179, 60),
+    "quotactl_fd": (443, 443),
+    "swapon": (167, 224),
+    "swapoff": (168, 225),
+    "reboot": (169, 142),
+    "acct": (163, 89),
+    "syslog": (103, 116),
+    "settimeofday": (164, 170),
+    "clock_settime": (227, 112),
+    "clock_adjtime": (305, 266),
+    "adjtimex": (159, 171),
+    "sethostname": (170, 161),
+    "setdomainname": (171, 162),
+    "lookup_dcookie": (212, 18),
+    "fanotify_init": (300, 262),
+    "vhangup": (153, 58),
+    "nfsservctl": (180, 42),
+    "memfd_secret": (447, 447),
+    "mq_open": (240, 180),  # POSIX message queues: kernel memory outside the program
+    "iopl": (172, None),
+    "ioperm": (173, None),
+    "modify_ldt": (154, None),
+    "uselib": (134, None),
+    "ustat": (136, None),
+    "sysfs": (139, None),
+    "_sysctl": (156, None),
+}
+CLONE = {"x86_64": 56, "aarch64": 220}
+CLONE3 = 435
 
 
 def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("HBBI", code, jt, jf, k)
 
 
-# A seccomp filter added on top of Docker's default profile, which still allows
-# io_uring (a frequent source of kernel exploits): io_uring_setup/enter/register
-# (425-427 on x86_64 and aarch64) fail with EPERM; everything else is left to Docker's.
-_LD_ABS, _JEQ, _JGE, _JGT, _RET = 0x20, 0x15, 0x35, 0x25, 0x06
-EXTRA_SECCOMP = b"".join(
-    [
-        _bpf(_LD_ABS, 0, 0, 4),  # arch
-        _bpf(_JEQ, 1, 0, 0xC000003E),  # x86_64
-        _bpf(_JEQ, 0, 4, 0xC00000B7),  # aarch64; another arch: allow
-        _bpf(_LD_ABS, 0, 0, 0),  # syscall number
-        _bpf(_JGE, 0, 2, 425),
-        _bpf(_JGT, 1, 0, 427),
-        _bpf(_RET, 0, 0, 0x00050000 | 1),  # SECCOMP_RET_ERRNO | EPERM
-        _bpf(_RET, 0, 0, 0x7FFF0000),  # SECCOMP_RET_ALLOW
+_LD_W_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
+
+
+def seccomp_program(machine: str) -> bytes:
+    """The filter for the native architecture: any other ABI (i386 ``int 0x80``,
+    x32, 32-bit ARM) kills the process, so no table escapes the numbers below."""
+    column = 0 if machine == "x86_64" else 1
+    denied = sorted({nr for nums in DENIED.values() if (nr := nums[column]) is not None})
+    # (code, true-target, false-target, k) with targets as labels, resolved below.
+    prog: list[tuple[int, Any, Any, int]] = [
+        (_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
+        (_JEQ, 0, "kill", AUDIT_ARCH[machine]),
+        (_LD_W_ABS, 0, 0, 0),  # seccomp_data.nr
     ]
-)
+    if machine == "x86_64":
+        prog.append((_JGE, "kill", 0, X32_SYSCALL_BIT))
+    prog += [(_JEQ, "eperm", 0, nr) for nr in denied]
+    prog += [
+        (_JEQ, "enosys", 0, CLONE3),  # its flags sit in memory a filter cannot read
+        (_JEQ, 0, "allow", CLONE[machine]),
+        (_LD_W_ABS, 0, 0, 16),  # low half of args[0]: clone's flags
+        (_JSET, "eperm", "allow", CLONE_NAMESPACES),
+    ]
+    returns = {"allow": RET_ALLOW, "eperm": RET_EPERM, "enosys": RET_ENOSYS}
+    returns["kill"] = RET_KILL_PROCESS
+    labels = {name: len(prog) + i for i, name in enumerate(returns)}
+    out = []
+    for i, (code, jt, jf, k) in enumerate(prog):
+        jt = labels[jt] - i - 1 if isinstance(jt, str) else jt
+        jf = labels[jf] - i - 1 if isinstance(jf, str) else jf
+        out.append(_bpf(code, jt, jf, k))
+    out += [_bpf(_RET, 0, 0, value) for value in returns.values()]
+    return b"".join(out)
 
 
 class Kernel:
-    """prctl through ctypes; absent ctypes degrades to a warning, not a failure."""
+    """prctl, seccomp and System V IPC through ctypes."""
 
     def __init__(self) -> None:
-        self.libc: Any = None
-        self.filter: Any = None
-        try:
-            import ctypes
+        import ctypes
 
-            self.libc = ctypes.CDLL(None, use_errno=True)
-            length = len(EXTRA_SECCOMP) // 8
-            buffer = ctypes.create_string_buffer(EXTRA_SECCOMP)
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.ctypes: Any = ctypes
 
-            class SockFprog(ctypes.Structure):
-                _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+    def harden(self) -> None:
+        """Non-dumpable, no new privileges, and the seccomp filter, inherited by every
+        process the runner starts. Raises if any of it does not take."""
+        ctypes = self.ctypes
+        machine = os.uname().machine
+        if machine not in AUDIT_ARCH:
+            raise OSError(f"no seccomp filter for architecture {machine}")
+        program = seccomp_program(machine)
+        buffer = ctypes.create_string_buffer(program)
 
-            self._buffer = buffer
-            self.filter = SockFprog(length, ctypes.addressof(buffer))
-            self._byref = ctypes.byref
-        except Exception as exc:
-            sys.stderr.write(f"runner: no ctypes, sandbox hardening reduced: {exc!r}\n")
+        class SockFprog(ctypes.Structure):  # type: ignore[misc,name-defined]
+            _fields_: ClassVar = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    def make_undumpable(self) -> None:
-        if self.libc is not None:
-            self.libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        fprog = SockFprog(len(program) // 8, ctypes.addressof(buffer))
+        for args in (
+            (PR_SET_DUMPABLE, 0, 0, 0, 0),
+            (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
+            (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0),
+        ):
+            if self.libc.prctl(*args) != 0:
+                raise OSError(ctypes.get_errno(), f"prctl{args[:2]} failed")
 
-    def restrict_syscalls(self) -> None:
-        if self.libc is not None:
-            self.libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-            self.libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self._byref(self.filter))
+    def remove_ipc(self) -> None:
+        """Remove every System V shared memory segment, message queue and semaphore
+        set of this IPC namespace (the container's own)."""
+        for kind, control in (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl")):
+            for ident in ipc_ids(kind):
+                fn = getattr(self.libc, control)
+                args = (ident, 0, 0) if kind == "sem" else (ident, 0, None)  # IPC_RMID
+                if fn(*args) != 0:
+                    raise Dirty(f"cannot remove System V {kind} {ident}")
+            if ipc_ids(kind):
+                raise Dirty(f"System V {kind} objects remain")
 
 
-KERNEL = Kernel()
+def ipc_ids(kind: str) -> list[int]:
+    with open(f"/proc/sysvipc/{kind}", "rb") as f:
+        lines = f.read().splitlines()[1:]
+    return [int(line.split()[1]) for line in lines if line.strip()]
 
 
-def read_int(path: str) -> int | None:
+# --- accounting: the container's cgroup counters, v1 or v2 ---------------------------
+
+
+def _read_keys(path: str, keys: tuple[bytes, ...]) -> int | None:
+    """The sum of ``keys`` in a cgroup file of ``key value`` lines."""
+    try:
+        with open(path, "rb") as f:
+            values = dict(line.split(b" ", 1) for line in f.read().splitlines() if b" " in line)
+        return sum(int(values[k]) for k in keys)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _read_int(path: str) -> int | None:
     try:
         with open(path, "rb") as f:
             return int(f.read().strip())
@@ -141,98 +317,164 @@ def read_int(path: str) -> int | None:
         return None
 
 
-def read_cgroup_value(path: str, wanted: bytes) -> int | None:
-    """One counter from a cgroup file of ``key value`` lines."""
-    try:
-        with open(path, "rb") as f:
-            for line in f:
-                key, _, value = line.partition(b" ")
-                if key == wanted:
-                    return int(value)
-    except (OSError, ValueError):
-        pass
-    return None
+class Cgroup:
+    """CPU time, memory held (anonymous + shared/tmpfs) and OOM kills of the container.
+
+    Memory counts what a program can hold and the kernel cannot reclaim: anonymous
+    pages and shmem (tmpfs files, SysV and POSIX shared memory, memfd, shared
+    anonymous mappings); page cache of files it reads is not the program's."""
+
+    def __init__(self, root: str = "/sys/fs/cgroup") -> None:
+        if os.path.exists(f"{root}/cgroup.controllers"):
+            self.version = 2
+            self.cpu_file = f"{root}/cpu.stat"
+            self.memory_file, self.memory_keys = f"{root}/memory.stat", (b"anon", b"shmem")
+            self.oom_file = f"{root}/memory.events"
+        else:
+            self.version = 1
+            self.cpu_file = f"{root}/cpuacct/cpuacct.usage"
+            self.memory_file = f"{root}/memory/memory.stat"
+            self.memory_keys = (b"total_rss", b"total_shmem")
+            self.oom_file = f"{root}/memory/memory.oom_control"
+
+    def cpu_ns(self) -> int | None:
+        if self.version == 2:
+            usec = _read_keys(self.cpu_file, (b"usage_usec",))
+            return None if usec is None else usec * 1000
+        return _read_int(self.cpu_file)
+
+    def memory_bytes(self) -> int | None:
+        return _read_keys(self.memory_file, self.memory_keys)
+
+    def oom_kills(self) -> int | None:
+        return _read_keys(self.oom_file, (b"oom_kill",))
+
+    def missing(self) -> list[str]:
+        """Counters that cannot be read: judging without them would be blind."""
+        checks = {
+            self.cpu_file: self.cpu_ns(),
+            self.memory_file: self.memory_bytes(),
+            self.oom_file: self.oom_kills(),
+        }
+        return [path for path, value in checks.items() if value is None]
 
 
-def read_oom_kills() -> int | None:
-    return read_cgroup_value(CGROUP_OOM, b"oom_kill")
-
-
-def read_anon_bytes() -> int | None:
-    """Anonymous memory of every process in the container (page cache excluded)."""
-    return read_cgroup_value(CGROUP_MEMORY_STAT, b"total_rss")
-
-
-def self_cpu_ns() -> int:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return int((usage.ru_utime + usage.ru_stime) * 1e9)
+# --- clean-up between tests ------------------------------------------------------------
 
 
 def other_pids(me: int) -> list[int]:
-    pids = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            pid = int(name)
-            if pid != me:
-                pids.append(pid)
-    return pids
+    return [int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) != me]
 
 
-def reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+def kill_everything(deadline: float) -> None:
+    """SIGKILL every other process and reap them all.
 
-
-def kill_all(spare: int | None = None) -> None:
-    """SIGKILL every process in the container except this one, and reap them.
-
-    ``spare`` is a child whose exit status and rusage we still need: it is killed but
-    not reaped here. Orphans re-parent to us (PID 1), so repeated passes also catch
-    double-forked daemons and processes forked while we were killing.
-    """
-    me = os.getpid()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        pids = other_pids(me)
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            if pid != spare:
-                reap(pid)
-        # The spare child stays listed (as a zombie) until its caller reaps it.
-        if not [p for p in pids if p != spare]:
-            return
-        time.sleep(0.0005)
-
-
-def wipe(directory: str) -> None:
-    """Delete everything inside ``directory`` without following symlinks."""
-    try:
-        entries = os.listdir(directory)
-    except OSError:
-        return
-    for name in entries:
-        path = os.path.join(directory, name)
+    ``kill(-1)`` from PID 1 reaches every process of the namespace in one step that
+    fork cannot race (the kernel holds the task list while it signals); orphans of
+    killed parents re-parent to us, so reaping until we have no child left reaps all."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(-1, signal.SIGKILL)
+    while True:
         try:
-            st = os.lstat(path)
-        except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            with contextlib.suppress(OSError):
-                os.chmod(path, 0o700)
-            wipe(path)
-            with contextlib.suppress(OSError):
-                os.rmdir(path)
-        else:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            if time.monotonic() > deadline:
+                raise Dirty("processes did not die")
+            time.sleep(0.0002)
+    if other_pids(os.getpid()):
+        raise Dirty("processes survived")
 
+
+ODIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def wipe(root: str, deadline: float) -> None:
+    """Delete everything inside ``root``, whatever its depth, name lengths or modes.
+
+    Iterative and descriptor-relative: one directory open at a time, names never
+    joined into paths (so no PATH_MAX and no recursion limit), links never followed."""
+    fd = os.open(root, ODIR)
+    trail: list[str] = []
+    try:
+        with contextlib.suppress(PermissionError):  # not ours (/dev/mqueue): sticky, fine
+            os.fchmod(fd, 0o700)
+        while True:
+            if time.monotonic() > deadline:
+                raise Dirty(f"{root} could not be emptied in time")
+            subdir = None
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        subdir = entry.name
+                        break
+                    os.unlink(entry.name, dir_fd=fd)
+            if subdir is not None:
+                # It is a directory (lstat'ed) and nothing else runs: chmod cannot be raced.
+                os.chmod(subdir, 0o700, dir_fd=fd)
+                child = os.open(subdir, ODIR, dir_fd=fd)
+                os.close(fd)
+                fd = child
+                trail.append(subdir)
+                continue
+            if not trail:
+                return
+            parent = os.open("..", ODIR, dir_fd=fd)
+            os.close(fd)
+            fd = parent
+            os.rmdir(trail.pop(), dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+FS_IOC_GETFLAGS, FS_IOC_SETFLAGS = 0x80086601, 0x40086602
+EPOCH = (0, 0)
+
+
+def reset_root(root: str) -> None:
+    """A scratch directory's own metadata back to its start: mode, extended attributes
+    (incl. ACLs), inode flags and times could otherwise carry data to the next test."""
+    fd = os.open(root, ODIR)
+    try:
+        os.fchmod(fd, 0o700)
+        for name in os.listxattr(fd):
+            os.removexattr(fd, name)
+        flags = bytearray(4)
+        with contextlib.suppress(OSError):
+            fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags)
+            if any(flags):
+                fcntl.ioctl(fd, FS_IOC_SETFLAGS, bytes(4))
+        os.utime(fd, ns=EPOCH)
+    finally:
+        os.close(fd)
+
+
+def clean(kernel: Kernel) -> None:
+    """Leave the container as a fresh one: the next test finds no process, no file,
+    no IPC object of this one. Raises Dirty if that cannot be made true."""
+    deadline = time.monotonic() + CLEAN_DEADLINE_S
+    kill_everything(deadline)
+    for root in SCRATCH_DIRS:
+        wipe(root, deadline)
+        reset_root(root)
+        if os.listdir(root):
+            raise Dirty(f"{root} is not empty")
+    if os.path.isdir(MQUEUE_DIR):
+        wipe(MQUEUE_DIR, deadline)
+        if os.listdir(MQUEUE_DIR):
+            raise Dirty("POSIX message queues remain")
+    kernel.remove_ipc()
+
+
+# --- files of the program ---------------------------------------------------------------
 
 Files = list[tuple[str, int, bytes]]
 
 
 def snapshot(directory: str, prefix: str = "") -> Files:
-    """Regular files under ``directory`` as (relative name, mode, bytes); links skipped."""
+    """Regular files under ``directory`` as (relative name, mode, bytes); links skipped.
+    Only used after a compile step (trusted tools, shallow trees)."""
     files: Files = []
     for name in sorted(os.listdir(directory)):
         path = os.path.join(directory, name)
@@ -262,9 +504,15 @@ def restore(files: Files) -> None:
         os.chmod(path, mode)
 
 
-def set_limit(which: int, soft: int, hard: int | None = None) -> None:
+# --- one run -------------------------------------------------------------------------
+
+
+def set_soft(which: int, value: int) -> None:
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(which, (soft, soft if hard is None else hard))
+        resource.setrlimit(which, (value, hard))
 
 
 # Signals the runner ignores (Python ignores SIGPIPE and SIGXFSZ) that a program must
@@ -276,251 +524,347 @@ def spawn(
     argv: list[str],
     env: dict[str, str],
     limits: dict[str, int],
-    stdin_r: int,
-    stdout_w: int,
-    stderr_w: int,
+    fds: tuple[int, int, int],
+    final: bool,
 ) -> int:
     """Start the command as a fresh process in its own session, with its limits.
 
     posix_spawn (vfork + exec) does not copy the runner, which is what makes a test
-    cost about what starting the program costs. Limits a program must have from its
-    first instruction are set on the runner and inherited; the CPU limit and the OOM
-    score follow right after the spawn (the cgroup CPU poll covers those microseconds).
-    The runner's own descriptors are close-on-exec, so only stdin/stdout/stderr pass.
-    """
-    set_limit(resource.RLIMIT_CORE, 0)
-    set_limit(resource.RLIMIT_FSIZE, limits["file_bytes"])
-    set_limit(resource.RLIMIT_NOFILE, limits["open_files"])
-    stack = limits.get("stack_bytes")
-    if stack:
-        _, hard = resource.getrlimit(resource.RLIMIT_STACK)
-        set_limit(resource.RLIMIT_STACK, stack, hard)
+    cost about what starting the program costs. Limits are set on the runner and
+    inherited from the first instruction; right after the spawn each hard limit is
+    lowered to its soft value, so the program cannot raise any of them (in the
+    microseconds between, the container's own ulimits bound it). The stack limit is
+    the exception: the end of execve writes back the one it started with, so for a
+    ``final`` run (every run after a compile step has the same limits) the runner
+    pins its own. The runner's descriptors are close-on-exec: only 0, 1, 2 pass."""
+    wanted = {
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_FSIZE: limits["file_bytes"],
+        resource.RLIMIT_NOFILE: limits["open_files"],
+        resource.RLIMIT_STACK: limits["stack_bytes"],
+    }
+    for which, value in wanted.items():
+        set_soft(which, value)
+    if final:
+        stack = resource.getrlimit(resource.RLIMIT_STACK)[0]
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
     pid = os.posix_spawnp(
         argv[0],
         argv,
         env,
-        file_actions=[
-            (os.POSIX_SPAWN_DUP2, stdin_r, 0),
-            (os.POSIX_SPAWN_DUP2, stdout_w, 1),
-            (os.POSIX_SPAWN_DUP2, stderr_w, 2),
-        ],
+        file_actions=[(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)],
         setsid=True,
         setsigdef=RESET_SIGNALS,
     )
-    cpu_s = max(1, -(-limits["cpu_ms"] // 1000)) + 1
-    with contextlib.suppress(OSError):
-        resource.prlimit(pid, resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    wanted[resource.RLIMIT_CPU] = max(1, -(-limits["cpu_ms"] // 1000)) + 1
+    for which, value in wanted.items():
+        soft = resource.getrlimit(which)[0] if which != resource.RLIMIT_CPU else value
+        pin(pid, which, soft)
     with contextlib.suppress(OSError), open(f"/proc/{pid}/oom_score_adj", "w") as f:
         f.write("1000")  # the submission, never the runner, is the OOM victim
     return pid
 
 
-def not_started(argv: list[str], exc: OSError) -> tuple[dict[str, Any], bytes, bytes]:
-    """The result of a command that could not be started (e.g. no such file)."""
-    result = {
-        "exit_code": 127,
-        "signal": None,
-        "cpu_ms": 0,
-        "wall_ms": 0,
-        "memory_kb": 0,
-        "oom_killed": False,
-        "killed_for": None,
-        "stdout_overflow": False,
-        "stdout_total": 0,
-        "stderr_total": 0,
-    }
-    return result, b"", f"cannot execute {argv[0]}: {exc.strerror}\n".encode()
+def pin(pid: int, which: int, value: int) -> None:
+    """Soft and hard limit of ``pid`` to ``value`` (lowering needs no privilege)."""
+    with contextlib.suppress(OSError, ValueError):
+        resource.prlimit(pid, which, (value, value))
 
 
-class Capture:
-    def __init__(self, fd: int, limit: int) -> None:
-        self.fd = fd
-        self.limit = limit
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.total = 0
+def self_cpu_ns() -> int:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return int((usage.ru_utime + usage.ru_stime) * 1e9)
 
-    def read(self) -> bool:
+
+class Run:
+    """One command run: its pipes, limits, streams and measurements."""
+
+    def __init__(self, runner: "Runner", request: dict[str, Any], stdin_size: int) -> None:
+        self.runner = runner
+        self.channel = runner.channel
+        self.cgroup = runner.cgroup
+        self.limits: dict[str, int] = request["limits"]
+        self.stdin_left = stdin_size  # bytes of input still to come from the service
+        self.stdin_buf = memoryview(b"")
+        self.out_total = 0
+        self.out_sent = 0
+        self.err = bytearray()
+        self.err_total = 0
+        self.killed_for: str | None = None
+        self.err_fd = -1
+
+    def execute(self, argv: list[str], env: dict[str, str], final: bool) -> dict[str, Any]:
+        limits = self.limits
+        stdin_r, stdin_w = os.pipe()
+        stdout_r, stdout_w = os.pipe()
+        stderr_r, stderr_w = os.pipe()
+        self.err_fd = stderr_r
+        cpu_before = self.cgroup.cpu_ns()
+        oom_before = self.cgroup.oom_kills()
+        memory_before = self.cgroup.memory_bytes() or 0
+        memory_peak = memory_before
+        self_before = self_cpu_ns()
+        started = time.monotonic()
         try:
-            data = os.read(self.fd, CHUNK)
+            pid = spawn(argv, env, limits, (stdin_r, stdout_w, stderr_w), final)
+        except OSError as exc:
+            for fd in (stdin_r, stdin_w, stdout_r, stdout_w, stderr_r, stderr_w):
+                os.close(fd)
+            self.channel.discard(self.stdin_left)
+            self.err += f"cannot execute {argv[0]}: {exc.strerror}\n".encode()
+            return {
+                "exit_code": 127,
+                "signal": None,
+                "cpu_ms": 0,
+                "wall_ms": 0,
+                "memory_kb": 0,
+                "oom_killed": False,
+            }
+        for fd in (stdin_r, stdout_w, stderr_w):
+            os.close(fd)
+        for fd in (stdin_w, stdout_r, stderr_r):
+            os.set_blocking(fd, False)
+        pidfd = os.pidfd_open(pid)
+        program_in: int | None = stdin_w
+        if not self.stdin_left:
+            os.close(stdin_w)
+            program_in = None
+        readers = {stdout_r, stderr_r}
+        wall_deadline = started + limits["wall_ms"] / 1000.0
+        cpu_limit_ns = limits["cpu_ms"] * 1_000_000
+        next_sample = started + POLL_S
+        while True:
+            rlist = [pidfd, *(fd for fd in readers if fd != stdout_r)]
+            if stdout_r in readers and self.channel.pending_bytes < OUT_HIGH_WATER:
+                rlist.append(stdout_r)
+            if self.stdin_left and not self.stdin_buf:
+                rlist.append(0)
+            wlist = [program_in] if program_in is not None and self.stdin_buf else []
+            if self.channel.pending:
+                wlist.append(1)
+            timeout = max(0.0, min(next_sample, wall_deadline) - time.monotonic())
+            ready_r, ready_w, _ = select.select(rlist, wlist, [], timeout)
+            if 0 in ready_r:
+                chunk = self.channel.read_some(min(CHUNK, self.stdin_left))
+                self.stdin_left -= len(chunk)
+                self.stdin_buf = memoryview(chunk if program_in is not None else b"")
+            if program_in is not None and (program_in in ready_w or not self.stdin_buf):
+                program_in = self._feed(program_in)
+            if 1 in ready_w:
+                self.channel.flush_some()
+            for fd in (stdout_r, stderr_r):
+                if fd in ready_r and not self._drain(fd, once=True):
+                    os.close(fd)
+                    readers.discard(fd)
+            if pidfd in ready_r:
+                break
+            now = time.monotonic()
+            if self.out_total > limits["output_bytes"]:
+                self.killed_for = "output"
+            elif now >= wall_deadline:
+                self.killed_for = "wall"
+            elif now >= next_sample:
+                next_sample = now + POLL_S
+                memory_peak = max(memory_peak, self.cgroup.memory_bytes() or 0)
+                used = self.cgroup.cpu_ns()
+                own = self_cpu_ns() - self_before
+                over = cpu_limit_ns + 50_000_000
+                if cpu_before is not None and used is not None and used - cpu_before - own > over:
+                    self.killed_for = "cpu"
+            if self.killed_for is not None:
+                break
+        wall_ns = int((time.monotonic() - started) * 1e9)
+        # What the program still holds when it ends (files, shared memory) counts too.
+        memory_peak = max(memory_peak, self.cgroup.memory_bytes() or 0)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)  # whatever it left running dies with it
+        _, status, usage = os.wait4(pid, 0)
+        os.close(pidfd)
+        for fd in readers:  # every writer is dead: these reach EOF
+            os.set_blocking(fd, True)
+            while self._drain(fd, once=False):
+                pass
+            os.close(fd)
+        if program_in is not None:
+            os.close(program_in)
+        self.channel.discard(self.stdin_left)
+        self.stdin_left = 0
+        cpu_after = self.cgroup.cpu_ns()
+        if cpu_before is not None and cpu_after is not None:
+            cpu_ns = max(0, cpu_after - cpu_before - (self_cpu_ns() - self_before))
+        else:
+            cpu_ns = int((usage.ru_utime + usage.ru_stime) * 1e9)
+        oom_after = self.cgroup.oom_kills()
+        return {
+            "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "cpu_ms": cpu_ns // 1_000_000,
+            "wall_ms": wall_ns // 1_000_000,
+            "memory_kb": max(usage.ru_maxrss, (memory_peak - memory_before) // 1024),
+            "oom_killed": bool(oom_before is not None and (oom_after or 0) > oom_before),
+        }
+
+    def _feed(self, fd: int) -> int | None:
+        """Pass input on to the program; close its stdin once all of it went through."""
+        if self.stdin_buf:
+            try:
+                self.stdin_buf = self.stdin_buf[os.write(fd, self.stdin_buf) :]
+            except BlockingIOError:
+                return fd
+            except BrokenPipeError:  # the program stopped reading: the rest is dropped
+                self.stdin_buf = memoryview(b"")
+                os.close(fd)
+                return None
+        if not self.stdin_buf and not self.stdin_left:
+            os.close(fd)
+            return None
+        return fd
+
+    def _drain(self, fd: int, once: bool) -> bool:
+        """Read what the program wrote to ``fd``; False at end of file."""
+        try:
+            data = os.read(fd, CHUNK)
         except BlockingIOError:
-            return True
+            return once
         if not data:
             return False
-        self.total += len(data)
-        room = self.limit - self.size
-        if room > 0:
-            kept = data[:room]
-            self.parts.append(kept)
-            self.size += len(kept)
+        if fd == self.err_fd:
+            self.err_total += len(data)
+            self.err += data[: max(0, self.limits["stderr_bytes"] - len(self.err))]
+            return True
+        self.out_total += len(data)
+        keep = data[: max(0, self.limits["output_bytes"] - self.out_sent)]
+        if keep:
+            self.out_sent += len(keep)
+            self.channel.queue({"op": "out"}, keep)
         return True
 
-    @property
-    def overflowed(self) -> bool:
-        return self.total > self.limit
 
-    def value(self) -> bytes:
-        return b"".join(self.parts)
+class Runner:
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.kernel = Kernel()
+        self.cgroup = Cgroup()
+        self.baseline: Files = []
+        self.dirty: str | None = None
 
-
-def run(request: dict[str, Any], stdin_data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
-    limits = request["limits"]
-    prep_started = time.perf_counter()
-    kill_all()
-    for directory in SCRATCH_DIRS:
-        wipe(directory)
-    restore(BASELINE)
-
-    stdin_r, stdin_pipe = os.pipe()
-    stdin_w: int | None = stdin_pipe
-    stdout_r, stdout_w = os.pipe()
-    stderr_r, stderr_w = os.pipe()
-    cpu_before = read_int(CGROUP_CPU)
-    oom_before = read_oom_kills()
-    # Children's memory: sampled from the cgroup, above what the runner itself holds.
-    anon_before = read_anon_bytes()
-    anon_peak = anon_before
-    self_before = self_cpu_ns()
-    started = time.monotonic()
-    prep_us = int((time.perf_counter() - prep_started) * 1e6)
-    try:
-        pid = spawn(request["argv"], request["env"], limits, stdin_r, stdout_w, stderr_w)
-    except OSError as exc:
-        for fd in (stdin_r, stdin_pipe, stdout_r, stdout_w, stderr_r, stderr_w):
-            os.close(fd)
-        return not_started(request["argv"], exc)
-    for fd in (stdin_r, stdout_w, stderr_w):
-        os.close(fd)
-    for fd in (stdin_pipe, stdout_r, stderr_r):
-        os.set_blocking(fd, False)
-
-    out = Capture(stdout_r, limits["output_bytes"])
-    err = Capture(stderr_r, limits["stderr_bytes"])
-    readers = {stdout_r: out, stderr_r: err}
-    pending = memoryview(stdin_data)
-    if not pending:
-        os.close(stdin_pipe)
-        stdin_w = None
-    pidfd = os.pidfd_open(pid)
-    wall_deadline = started + limits["wall_ms"] / 1000.0
-    cpu_limit_ns = limits["cpu_ms"] * 1_000_000
-    next_cpu_check = started + POLL_S
-    killed_for = None
-    while True:
-        now = time.monotonic()
-        timeout = max(0.0, min(next_cpu_check, wall_deadline) - now)
-        wlist = [stdin_w] if stdin_w is not None else []
-        ready_r, ready_w, _ = select.select([*readers, pidfd], wlist, [], timeout)
-        if pidfd in ready_r:
-            break
-        for fd in ready_r:
-            if not readers[fd].read():
-                os.close(fd)
-                del readers[fd]
-        if ready_w and stdin_w is not None:
+    def problems(self) -> list[str]:
+        """Why this container must not judge anything (empty when it may)."""
+        problems = []
+        if os.getpid() != 1:
+            problems.append(
+                f"the runner is PID {os.getpid()}, not 1: the container was started with an"
+                ' init process (docker run --init, or the daemon\'s "init": true)'
+            )
+        missing = self.cgroup.missing()
+        if missing:
+            problems.append(f"cgroup v{self.cgroup.version} counters unreadable: {missing}")
+        for call, check in (
+            ("pidfd_open", lambda: os.close(os.pidfd_open(os.getpid()))),
+            ("prlimit64", lambda: resource.prlimit(os.getpid(), resource.RLIMIT_CORE)),
+            ("System V IPC listing", lambda: ipc_ids("shm")),
+        ):
             try:
-                pending = pending[os.write(stdin_w, pending[:CHUNK]) :]
-            except BlockingIOError:
-                pass
-            except BrokenPipeError:  # the program stopped reading: fine
-                pending = pending[:0]
-            if not pending:
-                os.close(stdin_w)
-                stdin_w = None
-        now = time.monotonic()
-        if out.overflowed:
-            killed_for = "output"
-        elif now >= wall_deadline:
-            killed_for = "wall"
-        elif cpu_before is not None and now >= next_cpu_check:
-            next_cpu_check = now + POLL_S
-            anon = read_anon_bytes()
-            if anon is not None and anon_peak is not None and anon > anon_peak:
-                anon_peak = anon
-            used = read_int(CGROUP_CPU)
-            own = self_cpu_ns() - self_before
-            if used is not None and used - cpu_before - own > cpu_limit_ns + 50_000_000:
-                killed_for = "cpu"
-        if killed_for is not None:
-            break
-    wall_ns = int((time.monotonic() - started) * 1e9)
-    post_started = time.perf_counter()
-    # Whatever the program left running dies with it; then every pipe reaches EOF.
-    kill_all(spare=pid)
-    _, status, usage = os.wait4(pid, 0)
-    kill_all()
-    while readers:
-        ready_r, _, _ = select.select(list(readers), [], [], 1.0)
-        if not ready_r:
-            break
-        for fd in ready_r:
-            if not readers[fd].read():
-                os.close(fd)
-                del readers[fd]
-    for fd in [*readers, pidfd, *([stdin_w] if stdin_w is not None else [])]:
-        os.close(fd)
+                check()
+            except OSError as exc:
+                problems.append(
+                    f"the kernel or the container's seccomp profile refuses {call},"
+                    f" which the runner needs: {exc.strerror}"
+                )
+        return problems
 
-    cpu_after = read_int(CGROUP_CPU)
-    if cpu_before is not None and cpu_after is not None:
-        cpu_ns = max(0, cpu_after - cpu_before - (self_cpu_ns() - self_before))
-    else:
-        cpu_ns = int((usage.ru_utime + usage.ru_stime) * 1e9)
-    oom_after = read_oom_kills()
-    result = {
-        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "cpu_ms": cpu_ns // 1_000_000,
-        "wall_ms": wall_ns // 1_000_000,
-        "memory_kb": max(
-            usage.ru_maxrss,
-            (anon_peak - anon_before) // 1024 if anon_peak and anon_before else 0,
-        ),
-        "oom_killed": bool(oom_before is not None and (oom_after or 0) > oom_before),
-        "killed_for": killed_for,
-        "stdout_overflow": out.overflowed,
-        "stdout_total": out.total,
-        "stderr_total": err.total,
-        "prep_us": prep_us,  # the runner's own work per test, for profiling
-        "post_us": int((time.perf_counter() - post_started) * 1e6),
-    }
-    if request.get("keep_files"):
-        BASELINE[:] = snapshot(WORKDIR)
-    return result, out.value(), err.value()
+    def run(self, request: dict[str, Any], sizes: list[int]) -> None:
+        run = Run(self, request, sizes[0] if sizes else 0)
+        result: dict[str, Any] | None = None
+        try:
+            if self.dirty is not None:
+                raise Dirty(self.dirty)
+            restore(self.baseline)
+            env = {str(k): str(v) for k, v in request["env"].items()}
+            # After a compile step (keep_files) every run has the same limits.
+            final = not request.get("keep_files")
+            result = run.execute([str(a) for a in request["argv"]], env, final)
+            result.update(
+                killed_for=run.killed_for,
+                stdout_overflow=run.out_total > run.limits["output_bytes"],
+                stdout_total=run.out_total,
+                stderr_total=run.err_total,
+            )
+            if request.get("keep_files"):
+                self.baseline = snapshot(WORKDIR)
+                result["kept_bytes"] = sum(len(data) for _, _, data in self.baseline)
+        finally:
+            # Whatever happened, the input is consumed (the stream stays in step), the
+            # frames sent so far are complete, and nothing of this run survives.
+            self.channel.discard(run.stdin_left)
+            run.stdin_left = 0
+            self.channel.flush()
+            if self.dirty is None:
+                try:
+                    clean(self.kernel)
+                except (Dirty, OSError) as exc:
+                    self.dirty = f"the sandbox could not be cleaned after a test: {exc}"
+        if self.dirty is not None:
+            raise Dirty(self.dirty)
+        assert result is not None
+        self.channel.send(dict(result, op="run", ok=True), bytes(run.err))
 
+    def put(self, request: dict[str, Any], sizes: list[int]) -> None:
+        blobs = [self.channel.read_exact(n) for n in sizes]
+        wipe(WORKDIR, time.monotonic() + CLEAN_DEADLINE_S)
+        self.baseline = [
+            (str(f["name"]), int(f.get("mode", 0o644)), blob)
+            for f, blob in zip(request["files"], blobs, strict=True)
+        ]
+        self.channel.send({"op": "put", "ok": True})
 
-BASELINE: Files = []
+    def export(self) -> None:
+        """The baseline, to start a fresh container from (test isolation)."""
+        names = [{"name": name, "mode": mode} for name, mode, _ in self.baseline]
+        blobs = [data for _, _, data in self.baseline]
+        self.channel.send({"op": "export", "ok": True, "files": names}, *blobs)
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request, sizes = self.channel.receive()
+            except EOFError:
+                return
+            op = request.get("op")
+            try:
+                if op == "put":
+                    self.put(request, sizes)
+                elif op == "export":
+                    self.export()
+                elif op == "run":
+                    self.run(request, sizes)
+                else:
+                    self.channel.discard(sum(sizes))
+                    self.channel.send({"op": op, "ok": False, "error": "unknown op"})
+            except EOFError:
+                return
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                self.channel.send({"op": op, "ok": False, "error": error, "dirty": self.dirty})
 
 
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # as PID 1, default means "ignored"
-    KERNEL.make_undumpable()
-    KERNEL.restrict_syscalls()  # inherited by every process the runner starts
-    stdin = sys.stdin.buffer
-    send({"op": "ready", "version": PROTOCOL_VERSION, "pid": os.getpid()})
-    while True:
-        try:
-            request, blobs = receive(stdin)
-        except EOFError:
-            return
-        op = request.get("op")
-        try:
-            if op == "put":
-                wipe(WORKDIR)
-                BASELINE[:] = [
-                    (f["name"], f.get("mode", 0o644), blob)
-                    for f, blob in zip(request["files"], blobs, strict=True)
-                ]
-                send({"op": "put", "ok": True})
-            elif op == "export":  # the baseline, for a fresh container (test isolation)
-                names = [{"name": name, "mode": mode} for name, mode, _ in BASELINE]
-                send({"op": "export", "ok": True, "files": names}, *(d for _, _, d in BASELINE))
-            elif op == "run":
-                result, stdout, stderr = run(request, blobs[0] if blobs else b"")
-                send(dict(result, op="run", ok=True), stdout, stderr)
-            else:
-                send({"op": op, "ok": False, "error": "unknown op"})
-        except Exception as exc:
-            send({"op": op, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+    channel = Channel()
+    hello: dict[str, Any] = {"op": "ready", "version": PROTOCOL_VERSION, "pid": os.getpid()}
+    try:
+        runner = Runner(channel)
+        runner.kernel.harden()  # inherited by every process the runner starts
+        problems = runner.problems()
+        if not problems:
+            clean(runner.kernel)  # the first test starts from the same state as the others
+        hello["cgroup"] = runner.cgroup.version
+    except Exception as exc:  # e.g. no ctypes, or seccomp refused: never run unguarded
+        problems = [f"the runner cannot protect the sandbox: {type(exc).__name__}: {exc}"]
+    channel.send(dict(hello, ok=not problems, error="; ".join(problems)))
+    if not problems:
+        runner.serve()
 
 
 if __name__ == "__main__":

@@ -33,6 +33,11 @@ RUNNER_SOURCE = (Path(__file__).with_name("runner.py")).read_text(encoding="utf-
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _START_TIMEOUT_S = 30.0
 _REPLY_GRACE_S = 10.0
+OUT_CHUNK = 1 << 16  # the runner's largest stdout message
+PROTOCOL_VERSION = 2
+_MB = 1024 * 1024
+# Inodes per scratch tmpfs: bounds what the runner must delete between tests.
+SCRATCH_INODES = 16384
 
 
 class SandboxError(Exception):
@@ -89,6 +94,7 @@ class RunOutcome:
     killed_for: str | None  # "cpu" | "wall" | "output" | None
     stdout: bytes
     stderr: bytes
+    kept_bytes: int = 0  # with keep_files: the size of the program kept for later runs
 
     @classmethod
     def from_wire(cls, header: dict[str, Any], stdout: bytes, stderr: bytes) -> RunOutcome:
@@ -102,6 +108,7 @@ class RunOutcome:
             killed_for=header.get("killed_for"),
             stdout=stdout,
             stderr=stderr,
+            kept_bytes=int(header.get("kept_bytes", 0)),
         )
 
 
@@ -113,17 +120,18 @@ class Sandbox:
         container_id: str,
         stream: RunnerStream,
         language: Language,
-        gateway: DockerGateway,
+        factory: SandboxFactory,
         *,
         memory_mb: int,
         processes: int,
     ) -> None:
         self.container_id = container_id
         self.language = language
-        self.memory_mb = memory_mb
+        self.memory_mb = memory_mb  # what a program may hold; the cgroup adds the runner's
         self.processes = processes
         self._stream = stream
-        self._gateway = gateway
+        self._factory = factory
+        self._gateway = factory.gateway
         self.alive = True  # False once the runner stopped answering
         self.started_at = time.monotonic()
 
@@ -138,6 +146,14 @@ class Sandbox:
         except Exception:
             return False
         return bool(state.get("OOMKilled"))
+
+    async def fit_memory(self, memory_mb: int, program_bytes: int = 0) -> None:
+        """Size the container's memory cgroup for programs allowed ``memory_mb`` (e.g.
+        after a compile step that needed more), so the kernel's own limit is the
+        problem's and not the compiler's."""
+        hard_mb = self._factory.hard_memory_mb(memory_mb, program_bytes)
+        await self._gateway.update_memory(self.container_id, hard_mb)
+        self.memory_mb = memory_mb
 
     async def put_files(self, files: Files) -> None:
         """Make ``files`` the program every later run starts from."""
@@ -170,34 +186,49 @@ class Sandbox:
         keep_files: bool = False,
         stdout_to: Callable[[bytes], None] | None = None,
     ) -> RunOutcome:
-        """Run ``argv`` with ``stdin`` as a fresh process. With ``stdout_to`` the
-        output is handed over chunk by chunk as it arrives instead of being kept
-        (``RunOutcome.stdout`` is then empty)."""
+        """Run ``argv`` with ``stdin`` as a fresh process. The input is sent while the
+        output arrives; with ``stdout_to`` the output is handed over chunk by chunk
+        instead of being kept (``RunOutcome.stdout`` is then empty)."""
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
-        await self._stream.send(
-            {
-                "op": "run",
-                "argv": list(argv),
-                "env": env,
-                "limits": limits.wire(),
-                "keep_files": keep_files,
-            },
-            stdin,
-        )
-        cap = max(limits.output_bytes, limits.stderr_bytes)
-        header, blobs = await self._reply(limits.wall_ms / 1000 + _REPLY_GRACE_S, cap, stdout_to)
-        if not header.get("ok") or len(blobs) != 2:
-            raise SandboxError(f"runner failed: {header.get('error')}")
-        return RunOutcome.from_wire(header, blobs[0], blobs[1])
-
-    async def _reply(
-        self,
-        within_s: float,
-        max_blob: int,
-        first_blob_to: Callable[[bytes], None] | None = None,
-    ) -> tuple[dict[str, Any], list[bytes]]:
+        request = {"op": "run", "argv": list(argv), "env": env, "limits": limits.wire()}
+        self._stream.send_header(dict(request, keep_files=keep_files), stdin)
+        feeding = asyncio.create_task(self._stream.send_body(stdin))
+        kept: list[bytes] = []
+        received = 0
         try:
-            return await asyncio.wait_for(self._stream.receive(max_blob, first_blob_to), within_s)
+            async with asyncio.timeout(limits.wall_ms / 1000 + _REPLY_GRACE_S):
+                while True:
+                    header, blobs = await self._stream.receive(max(OUT_CHUNK, limits.stderr_bytes))
+                    if header.get("op") != "out":
+                        break
+                    chunk = blobs[0] if len(blobs) == 1 else b""
+                    received += len(chunk)
+                    if received > limits.output_bytes:
+                        raise ProtocolError("the runner sent more output than the limit")
+                    if stdout_to is not None:
+                        stdout_to(chunk)
+                    else:
+                        kept.append(chunk)
+                await feeding
+        except TimeoutError as exc:
+            self.alive = False
+            raise SandboxError("sandbox runner did not answer in time") from exc
+        except (ProtocolError, OSError) as exc:
+            self.alive = False
+            raise SandboxError(f"sandbox runner failed: {exc}") from exc
+        finally:
+            if not feeding.done():
+                feeding.cancel()
+        if not header.get("ok") or len(blobs) != 1:
+            # The runner answered but cannot go on (e.g. it could not clean up after
+            # the program): this container is not used again.
+            self.alive = False
+            raise SandboxError(f"runner failed: {header.get('error')}")
+        return RunOutcome.from_wire(header, b"".join(kept), blobs[0])
+
+    async def _reply(self, within_s: float, max_blob: int) -> tuple[dict[str, Any], list[bytes]]:
+        try:
+            return await asyncio.wait_for(self._stream.receive(max_blob), within_s)
         except TimeoutError as exc:
             self.alive = False
             raise SandboxError("sandbox runner did not answer in time") from exc
@@ -206,31 +237,84 @@ class Sandbox:
             raise SandboxError(str(exc)) from exc
 
 
+def sandbox_ulimits(scratch_mb: int) -> list[Ulimit]:
+    """Every resource limit of a sandbox, set explicitly: whatever the daemon's
+    ``default-ulimits`` (or its own limits, which containers otherwise inherit), these
+    are the ceilings. The runner lowers some per run and pins each run's hard limits to
+    its soft ones. -1 is unlimited where the cgroup is the real bound (memory, CPU)."""
+    limits = {
+        "nofile": 256,
+        "nproc": 65536,  # counted per uid across the host: the pids cgroup is the bound
+        "core": 0,
+        "fsize": scratch_mb * _MB,
+        "memlock": 64 * 1024,
+        "msgqueue": 0,  # no POSIX message queues
+        "sigpending": 65536,
+        "locks": -1,
+        "nice": 0,
+        "rtprio": 0,
+        "rttime": -1,
+        "cpu": -1,
+        "as": -1,
+        "data": -1,
+        "rss": -1,
+    }
+    ulimits = [Ulimit(name=name, soft=value, hard=value) for name, value in limits.items()]
+    # The runner sets each run's stack; its own hard limit must allow the largest.
+    return [*ulimits, Ulimit(name="stack", soft=8 * _MB, hard=-1)]
+
+
 class SandboxFactory:
     def __init__(self, settings: Settings, gateway: DockerGateway) -> None:
         self._settings = settings
-        self._gateway = gateway
+        self.gateway = gateway
         self._live: set[str] = set()
         self._removals: set[asyncio.Task[None]] = set()
         self.pool: WarmPool | None = None
 
     def default_shape(self, language: Language) -> tuple[int, int]:
-        """(memory MB, processes) of a warm container: what a problem gets by default."""
+        """(memory MB, processes) of a warm container: what a problem gets by default,
+        or what its compile step needs if that is more."""
         s = self._settings
-        return max(
-            s.default_memory_limit_mb, language.compile_limits.memory_mb
-        ), s.default_process_limit
+        return self.shape_memory_mb(language, s.default_memory_limit_mb), s.default_process_limit
+
+    @staticmethod
+    def shape_memory_mb(language: Language, run_memory_mb: int) -> int:
+        """What a container must first allow: the compile step's memory (if any) or the
+        program's; after compiling, ``Sandbox.fit_memory`` lowers it to the program's."""
+        if language.compile is None:
+            return run_memory_mb
+        return max(run_memory_mb, language.compile_limits.memory_mb)
+
+    def hard_memory_mb(self, memory_mb: int, program_bytes: int = 0) -> int:
+        """The container's memory cgroup limit for programs allowed ``memory_mb``.
+
+        Everything a program can hold is charged to that cgroup: anonymous memory,
+        tmpfs files (scratch), System V and POSIX shared memory, memfd, pipes and other
+        kernel memory. On top of the program's allowance it holds only the runner
+        (``CODEEXEC_SANDBOX_MEMORY_OVERHEAD_MB``: its interpreter and buffers, which
+        stay flat because input and output stream through it) and the program's own
+        files (in the runner's memory and restored to scratch before each run). So a
+        program cannot exceed its limit by more than that overhead without being
+        OOM-killed (MLE), and the runner's samples judge MLE at the limit itself."""
+        return memory_mb + self._settings.sandbox_memory_overhead_mb + -(-2 * program_bytes // _MB)
 
     def container_config(
-        self, language: Language, memory_mb: int, processes: int, scratch_mb: int | None = None
+        self,
+        language: Language,
+        memory_mb: int,
+        processes: int,
+        scratch_mb: int | None = None,
+        program_bytes: int = 0,
     ) -> dict[str, Any]:
         s = self._settings
         scratch_mb = scratch_mb or s.sandbox_scratch_mb
         uid, _, gid = s.sandbox_user.partition(":")
-        scratch = f"size={scratch_mb}m,uid={uid},gid={gid or uid},mode=0700"
-        # tmpfs pages are charged to the container's memory cgroup, so the hard limit
-        # leaves room for the runner and scratch; MLE is judged on the program's peak.
-        hard_mb = memory_mb + s.sandbox_memory_overhead_mb + 2 * scratch_mb
+        # Docker copies the image's own /tmp (contents, mode 1777) into the tmpfs; the
+        # runner wipes and resets both scratch directories before the first run.
+        scratch = f"size={scratch_mb}m,nr_inodes={SCRATCH_INODES},uid={uid},gid={gid or uid}"
+        scratch += ",mode=0700"
+        hard_mb = self.hard_memory_mb(memory_mb, program_bytes)
         return {
             "image": language.image_tag(s.image_prefix),
             "command": ["python3", "-I", "-c", RUNNER_SOURCE],
@@ -238,6 +322,8 @@ class SandboxFactory:
             "detach": True,
             "stdin_open": True,
             "tty": False,
+            # The runner must be PID 1, whatever the daemon's default ("init": true).
+            "init": False,
             "network_mode": "none",
             "read_only": True,
             "tmpfs": {
@@ -255,10 +341,7 @@ class SandboxFactory:
             "memswap_limit": f"{hard_mb}m",
             "mem_swappiness": 0,
             "nano_cpus": int(s.sandbox_cpus * 1e9),
-            "ulimits": [
-                Ulimit(name="nofile", soft=256, hard=256),
-                Ulimit(name="core", soft=0, hard=0),
-            ],
+            "ulimits": sandbox_ulimits(scratch_mb),
             "log_config": LogConfig(type=LogConfig.types.NONE),
             "labels": {SANDBOX_LABEL: "1", INSTANCE_LABEL: s.instance_name},
             "runtime": s.runtime,
@@ -266,15 +349,28 @@ class SandboxFactory:
 
     @asynccontextmanager
     async def open(
-        self, language: Language, memory_mb: int, processes: int, scratch_mb: int | None = None
+        self,
+        language: Language,
+        memory_mb: int,
+        processes: int,
+        scratch_mb: int | None = None,
+        program_bytes: int = 0,
     ) -> AsyncIterator[Sandbox]:
-        """A sandbox no other submission has used: a warm one when one fits, else new.
-        It is removed when the block ends, whatever happened."""
+        """A sandbox no other submission has used, sized for programs allowed
+        ``memory_mb`` (of ``program_bytes`` size): a warm one resized if it needs to be
+        (~20 ms), else a new one. It is removed when the block ends, whatever happened."""
         box = None
         if self.pool and scratch_mb is None:
-            box = self.pool.take(language, memory_mb, processes)
+            box = self.pool.take(language, processes)
+        if box is not None and (box.memory_mb != memory_mb or program_bytes):
+            try:
+                await box.fit_memory(memory_mb, program_bytes)
+            except Exception as exc:
+                log.warning("could not resize warm sandbox %s: %s", box.container_id[:12], exc)
+                await self.discard(box)
+                box = None
         if box is None:
-            box = await self.start(language, memory_mb, processes, scratch_mb)
+            box = await self.start(language, memory_mb, processes, scratch_mb, program_bytes)
         try:
             yield box
         finally:
@@ -290,28 +386,35 @@ class SandboxFactory:
             task.add_done_callback(self._removals.discard)
 
     async def start(
-        self, language: Language, memory_mb: int, processes: int, scratch_mb: int | None = None
+        self,
+        language: Language,
+        memory_mb: int,
+        processes: int,
+        scratch_mb: int | None = None,
+        program_bytes: int = 0,
     ) -> Sandbox:
         """Create, attach and start a container, and wait until its runner is ready."""
-        config = self.container_config(language, memory_mb, processes, scratch_mb)
-        container_id = await self._gateway.create(**config)
+        config = self.container_config(language, memory_mb, processes, scratch_mb, program_bytes)
+        container_id = await self.gateway.create(**config)
         self._live.add(container_id)
         stream: RunnerStream | None = None
         try:
-            reader, writer = await self._gateway.attach(container_id)
+            reader, writer = await self.gateway.attach(container_id)
             stream = RunnerStream(reader, writer)
-            await self._gateway.start(container_id)
+            await self.gateway.start(container_id)
             try:
                 hello, _ = await asyncio.wait_for(stream.receive(0), _START_TIMEOUT_S)
             except (TimeoutError, ProtocolError) as exc:
                 raise SandboxError(f"sandbox runner did not start: {exc}") from exc
-            if hello.get("op") != "ready":
+            if hello.get("op") != "ready" or hello.get("version") != PROTOCOL_VERSION:
                 raise SandboxError(f"unexpected runner greeting {hello!r:.200}")
+            if not hello.get("ok"):
+                raise SandboxError(f"the sandbox cannot judge: {hello.get('error')}")
             return Sandbox(
                 container_id,
                 stream,
                 language,
-                self._gateway,
+                self,
                 memory_mb=memory_mb,
                 processes=processes,
             )
@@ -327,7 +430,7 @@ class SandboxFactory:
 
     async def _remove(self, container_id: str) -> None:
         try:
-            await self._gateway.remove(container_id)
+            await self.gateway.remove(container_id)
         except Exception:
             log.exception("could not remove sandbox %s", container_id[:12])
         finally:

@@ -1,0 +1,84 @@
+"""A second Docker daemon on this machine, with the defaults a test chooses.
+
+It has its own socket, data root and exec root (and so its own containerd), no bridge
+and no iptables rules, so it cannot disturb the machine's engine. Images are copied in
+from the main engine with ``docker save | docker load`` (once: the data root persists)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+
+ROOT = Path("/var/lib/codeexec-test-daemon")
+RUN = Path("/var/run/codeexec-test-daemon")
+SOCKET = RUN / "docker.sock"
+HOST = f"unix://{SOCKET}"
+
+
+def can_run() -> str | None:
+    """Why a second daemon cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "a second Docker daemon needs root"
+    if shutil.which("dockerd") is None:
+        return "no dockerd binary"
+    return None
+
+
+@contextlib.contextmanager
+def running(*flags: str, log: Path) -> Iterator[docker.DockerClient]:
+    """Start the daemon with ``flags``, yield a client of it, stop it afterwards."""
+    RUN.mkdir(parents=True, exist_ok=True)
+    ROOT.mkdir(parents=True, exist_ok=True)
+    command = [
+        "dockerd",
+        f"--host={HOST}",
+        f"--data-root={ROOT}",
+        f"--exec-root={RUN}/exec",
+        f"--pidfile={RUN}/dockerd.pid",
+        "--bridge=none",
+        "--iptables=false",
+        "--ip-masq=false",
+        "--cgroup-parent=/codeexec-test-daemon",
+        *flags,
+    ]
+    with log.open("ab") as out:
+        daemon = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        client = docker.DockerClient(base_url=HOST, timeout=120)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client.ping()
+                break
+            except Exception as exc:
+                if daemon.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"dockerd {flags} did not start: {tail}") from exc
+                time.sleep(0.3)
+        yield client
+        client.close()
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+
+
+def copy_image(main: docker.DockerClient, alt: docker.DockerClient, tag: str) -> None:
+    """Make ``tag`` on the second daemon the same image as on the main one."""
+    wanted = main.images.get(tag).id
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        if alt.images.get(tag).id == wanted:
+            return
+    save = subprocess.Popen(["docker", "save", tag], stdout=subprocess.PIPE)
+    subprocess.run(["docker", "-H", HOST, "load", "-q"], stdin=save.stdout, check=True)
+    assert save.wait() == 0

@@ -1,0 +1,53 @@
+"""The hostile-code cases (tests/hostile/*.toml) and the problems they are judged on,
+shared by the suites that send them (tests/test_hostile.py, tests/test_daemon_defaults.py)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from codeexec.store.problems import Problem, TestCase
+
+CASES: list[dict[str, Any]] = [
+    case
+    for path in sorted((Path(__file__).parent / "hostile").glob("*.toml"))
+    for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]
+]
+BY_NAME = {case["name"]: case for case in CASES}
+OUTPUT_CAP_MB = 16
+
+
+def source_of(case: dict[str, Any]) -> str:
+    if "source_expr" in case:  # generated inputs too big to write out (our own data)
+        return str(eval(case["source_expr"], {"__builtins__": {}}))
+    return str(case["source"])
+
+
+def generated_input(megabytes: int) -> bytes:
+    line = b"the quick brown fox jumps over the lazy dog 0123456789\n"
+    return line * (megabytes * 1024 * 1024 // len(line))
+
+
+def problem_of(case: dict[str, Any]) -> tuple[Problem, list[TestCase]]:
+    tests = [
+        TestCase(t[0].encode(), t[1].encode(), bool(t[2]) if len(t) > 2 else False)
+        for t in case.get("tests", [["", ""]])
+    ]
+    if "input_mb" in case:  # the same generated input for every test (echoed if asked)
+        data = generated_input(case["input_mb"])
+        tests = [
+            TestCase(data, data if case.get("echo") else t.expected_output, t.hidden) for t in tests
+        ]
+    language = case.get("language", "python")
+    problem = Problem(
+        id=f"hostile-{case['name']}",
+        time_limit_ms=case.get("time_limit_ms", 1000),
+        memory_limit_mb=case.get("memory_limit_mb"),
+        output_limit_kb=case.get("output_limit_kb", OUTPUT_CAP_MB * 1024),
+        process_limit=case.get("process_limit"),
+        isolation=case.get("isolation"),
+        # The suite probes the sandbox, not the screener: no disallowed names.
+        screening={language: case.get("screening", [])},
+    )
+    return problem, tests

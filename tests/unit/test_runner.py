@@ -1,0 +1,153 @@
+"""The in-container runner's own logic, run on the host: its seccomp program (through
+a small BPF interpreter) and its clean-up between tests (on a real directory tree).
+The real sandbox runs the same code in tests/test_hostile.py (tests/hostile/trust.toml)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import stat
+import struct
+import time
+from pathlib import Path
+
+import pytest
+
+from codeexec.sandbox import runner
+
+AUDIT_I386 = 0x40000003
+AUDIT_ARM = 0x40000028
+
+
+def run_bpf(program: bytes, nr: int, arch: int, arg0: int = 0) -> int:
+    """Evaluate a classic BPF seccomp program on one system call."""
+    data = (
+        struct.pack("<iI", nr, arch)
+        + struct.pack("<Q", 0)
+        + struct.pack("<6Q", arg0, 0, 0, 0, 0, 0)
+    )
+    insns = [struct.unpack("HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
+    pc, acc = 0, 0
+    while True:
+        code, jt, jf, k = insns[pc]
+        if code == 0x20:  # ld [k]
+            acc = struct.unpack_from("<I", data, k)[0]
+            pc += 1
+        elif code == 0x06:  # ret k
+            return k
+        else:
+            taken = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+            pc += 1 + (jt if taken else jf)
+
+
+X86 = runner.AUDIT_ARCH["x86_64"]
+ARM64 = runner.AUDIT_ARCH["aarch64"]
+
+
+@pytest.mark.parametrize(
+    ("machine", "nr", "arch", "arg0", "expected"),
+    [
+        ("x86_64", 0, X86, 0, runner.RET_ALLOW),  # read
+        ("x86_64", 425, X86, 0, runner.RET_EPERM),  # io_uring_setup
+        ("x86_64", 427, X86, 0, runner.RET_EPERM),  # io_uring_register
+        ("x86_64", 250, X86, 0, runner.RET_EPERM),  # keyctl
+        ("x86_64", 272, X86, 0, runner.RET_EPERM),  # unshare
+        ("x86_64", 434, X86, 0, runner.RET_ALLOW),  # pidfd_open (the runner needs it)
+        ("x86_64", 56, X86, 0x01200011, runner.RET_ALLOW),  # clone as fork() does it
+        ("x86_64", 56, X86, 0x10000000 | 17, runner.RET_EPERM),  # clone(CLONE_NEWUSER)
+        ("x86_64", 56, X86, 0x40000000, runner.RET_EPERM),  # clone(CLONE_NEWNET)
+        ("x86_64", 435, X86, 0, runner.RET_ENOSYS),  # clone3: libc falls back to clone
+        ("x86_64", 425, AUDIT_I386, 0, runner.RET_KILL_PROCESS),  # int 0x80
+        ("x86_64", 20, AUDIT_I386, 0, runner.RET_KILL_PROCESS),  # even getpid by int 0x80
+        ("x86_64", 0x40000000 | 425, X86, 0, runner.RET_KILL_PROCESS),  # x32
+        ("x86_64", 0x40000000, X86, 0, runner.RET_KILL_PROCESS),  # x32 read
+        ("aarch64", 63, ARM64, 0, runner.RET_ALLOW),  # read
+        ("aarch64", 425, ARM64, 0, runner.RET_EPERM),
+        ("aarch64", 219, ARM64, 0, runner.RET_EPERM),  # keyctl
+        ("aarch64", 220, ARM64, 0x10000000, runner.RET_EPERM),  # clone(CLONE_NEWUSER)
+        ("aarch64", 220, ARM64, 17, runner.RET_ALLOW),
+        ("aarch64", 425, AUDIT_ARM, 0, runner.RET_KILL_PROCESS),  # 32-bit ARM
+    ],
+)
+def test_seccomp_program(machine: str, nr: int, arch: int, arg0: int, expected: int) -> None:
+    assert run_bpf(runner.seccomp_program(machine), nr, arch, arg0) == expected
+
+
+def test_every_denied_call_is_refused_natively() -> None:
+    for machine, column in (("x86_64", 0), ("aarch64", 1)):
+        program = runner.seccomp_program(machine)
+        for name, numbers in runner.DENIED.items():
+            nr = numbers[column]
+            if nr is not None:
+                arch = runner.AUDIT_ARCH[machine]
+                assert run_bpf(program, nr, arch) == runner.RET_EPERM, (machine, name)
+
+
+def make_mess(root: Path) -> Path:
+    """Every kind of leftover a test could leave, and a file outside that must survive."""
+    outside = root.parent / "outside.txt"
+    outside.write_text("keep me")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(3000):  # far deeper than Python's recursion limit
+        os.mkdir("d", dir_fd=fd)
+        child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    os.close(os.open("bottom", os.O_CREAT | os.O_WRONLY, 0o600, dir_fd=fd))
+    os.fchmod(fd, 0)  # an unreadable directory at the bottom
+    os.close(fd)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(20):  # 20 * 251 bytes: a path far beyond PATH_MAX
+        os.mkdir("n" * 250, dir_fd=fd)
+        child = os.open("n" * 250, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    os.close(fd)
+    (root / "locked").mkdir()
+    (root / "locked" / "inner").write_text("x")
+    (root / "locked").chmod(0)
+    (root / "nomode").write_text("x")
+    (root / "nomode").chmod(0)
+    os.mkfifo(root / "fifo")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(root / "sock"))
+    (root / "original").write_text("x")
+    os.link(root / "original", root / "hardlink")
+    os.symlink(outside, root / "link-out")
+    os.symlink(root.parent, root / "link-dir")
+    (root / "\n").write_text("x")
+    os.close(os.open(os.fsencode(root) + b"/\xff\xfe", os.O_CREAT | os.O_WRONLY, 0o600))
+    for i in range(2000):
+        (root / f"f{i}").write_text("x")
+    return outside
+
+
+def test_wipe_empties_any_tree_without_following_links(tmp_path: Path) -> None:
+    root = tmp_path / "scratch"
+    root.mkdir()
+    outside = make_mess(root)
+    runner.wipe(str(root), time.monotonic() + 60)
+    assert os.listdir(root) == []
+    assert outside.read_text() == "keep me"
+    assert tmp_path.exists()
+
+
+def test_wipe_gives_up_at_its_deadline(tmp_path: Path) -> None:
+    (tmp_path / "x").write_text("x")
+    with pytest.raises(runner.Dirty):
+        runner.wipe(str(tmp_path), time.monotonic() - 1)
+
+
+def test_reset_root_restores_mode_times_and_attributes(tmp_path: Path) -> None:
+    root = tmp_path / "scratch"
+    root.mkdir()
+    root.chmod(0o751)
+    os.utime(root, ns=(31415, 31415))
+    with contextlib.suppress(OSError):  # a file system without user xattrs: the rest applies
+        os.setxattr(root, "user.stash", b"secret")
+    runner.reset_root(str(root))
+    st = root.stat()
+    assert stat.S_IMODE(st.st_mode) == 0o700
+    assert st.st_mtime_ns == 0
+    assert os.listxattr(root) == []

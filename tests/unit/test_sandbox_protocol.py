@@ -1,0 +1,137 @@
+"""The service's side of a run, against a scripted runner on a socket pair: input and
+output stream both ways at once, output beyond the limit or a runner that could not
+clean up ends the sandbox (the judge then says IE and goes on in a fresh one)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import struct
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from codeexec.sandbox.languages import load_language
+from codeexec.sandbox.protocol import RunnerStream
+from codeexec.sandbox.sandbox import RunLimits, Sandbox, SandboxError
+
+LIMITS = RunLimits(
+    cpu_ms=1000,
+    wall_ms=2000,
+    memory_mb=64,
+    output_bytes=8 << 20,
+    stderr_bytes=4096,
+    file_bytes=1 << 20,
+)
+LANGUAGES = Path(__file__).resolve().parents[2] / "sandbox-images"
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def message(header: dict[str, Any], *blobs: bytes) -> bytes:
+    """A runner message as Docker's attach stream carries it (stdout frames)."""
+    data = json.dumps({**header, "blobs": [len(b) for b in blobs]}).encode()
+    payload = struct.pack(">I", len(data)) + data + b"".join(blobs)
+    return struct.pack(">BxxxI", 1, len(payload)) + payload
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[dict[str, Any], int]:
+    (size,) = struct.unpack(">I", await reader.readexactly(4))
+    header = json.loads(await reader.readexactly(size))
+    return header, sum(header["blobs"])
+
+
+async def with_runner(script: Script) -> Sandbox:
+    host, container = socket.socketpair()
+    reader, writer = await asyncio.open_connection(sock=host)
+    runner_reader, runner_writer = await asyncio.open_connection(sock=container)
+    task = asyncio.create_task(script(runner_reader, runner_writer))
+    language = load_language(LANGUAGES / "python")
+    box = Sandbox("c0ffee", RunnerStream(reader, writer), language, SimpleNamespace(gateway=None),  # type: ignore[arg-type]
+                  memory_mb=64, processes=8)  # fmt: skip
+    box._script = task  # type: ignore[attr-defined]  # kept alive with the box
+    return box
+
+
+def result(**fields: Any) -> dict[str, Any]:
+    base = {"op": "run", "ok": True, "exit_code": 0, "signal": None, "cpu_ms": 1}
+    base |= {"wall_ms": 1, "memory_kb": 100, "oom_killed": False, "killed_for": None}
+    return base | fields
+
+
+async def test_input_and_output_stream_at_the_same_time() -> None:
+    """4 MB in and 4 MB out through a runner that echoes as it reads: neither side
+    waits for the other to finish (no deadlock, nothing held whole by the runner)."""
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _, left = await read_request(reader)
+        while left:
+            chunk = await reader.read(min(left, 1 << 16))
+            left -= len(chunk)
+            writer.write(message({"op": "out"}, chunk))
+            await writer.drain()
+        writer.write(message(result(), b"err"))
+        await writer.drain()
+
+    box = await with_runner(echo)
+    data = bytes(range(256)) * (4 << 12)
+    got = bytearray()
+    outcome = await box.run(("x",), data, LIMITS, stdout_to=got.extend)
+    assert bytes(got) == data and outcome.stdout == b"" and outcome.stderr == b"err"
+    assert box.alive
+
+
+async def test_output_is_kept_when_no_sink_is_given() -> None:
+    async def two_chunks(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(message({"op": "out"}, b"hello ") + message({"op": "out"}, b"world"))
+        writer.write(message(result(exit_code=3), b""))
+        await writer.drain()
+
+    box = await with_runner(two_chunks)
+    outcome = await box.run(("x",), b"", LIMITS)
+    assert outcome.stdout == b"hello world" and outcome.exit_code == 3
+
+
+async def test_a_runner_that_could_not_clean_up_ends_the_sandbox() -> None:
+    async def dirty(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        reply = {"op": "run", "ok": False, "error": "Dirty: processes survived"}
+        writer.write(message(reply | {"dirty": "processes survived"}))
+        await writer.drain()
+
+    box = await with_runner(dirty)
+    with pytest.raises(SandboxError, match="processes survived"):
+        await box.run(("x",), b"", LIMITS)
+    assert not box.alive  # the judge runs the remaining tests in a fresh container
+
+
+async def test_more_output_than_the_limit_is_a_protocol_error() -> None:
+    async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        for _ in range(200):
+            writer.write(message({"op": "out"}, b"x" * (1 << 16)))
+        await writer.drain()
+
+    box = await with_runner(flood)
+    with pytest.raises(SandboxError):
+        await box.run(("x",), b"", LIMITS)
+    assert not box.alive
+
+
+async def test_a_silent_runner_times_out() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await asyncio.sleep(3600)
+
+    box = await with_runner(silent)
+    fast = RunLimits(cpu_ms=10, wall_ms=10, memory_mb=64, output_bytes=10, stderr_bytes=10,
+                     file_bytes=10)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("codeexec.sandbox.sandbox._REPLY_GRACE_S", 0.2)
+        with pytest.raises(SandboxError, match="did not answer"):
+            await box.run(("x",), b"", fast)
+    assert not box.alive
