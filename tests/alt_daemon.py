@@ -51,10 +51,10 @@ def running(*flags: str, log: Path) -> Iterator[docker.DockerClient]:
     with log.open("ab") as out:
         daemon = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        client = docker.DockerClient(base_url=HOST, timeout=120)
         deadline = time.monotonic() + 60
         while True:
-            try:
+            try:  # the client asks for the API version as it is made
+                client = docker.DockerClient(base_url=HOST, timeout=120)
                 client.ping()
                 break
             except Exception as exc:
@@ -62,6 +62,8 @@ def running(*flags: str, log: Path) -> Iterator[docker.DockerClient]:
                     tail = log.read_text(errors="replace")[-2000:]
                     raise RuntimeError(f"dockerd {flags} did not start: {tail}") from exc
                 time.sleep(0.3)
+        for stale in client.containers.list(all=True):  # an earlier run's, if it was killed
+            stale.remove(force=True)
         yield client
         client.close()
     finally:
@@ -79,6 +81,7 @@ def copy_image(main: docker.DockerClient, alt: docker.DockerClient, tag: str) ->
     with contextlib.suppress(docker.errors.ImageNotFound):
         if alt.images.get(tag).id == wanted:
             return
-    save = subprocess.Popen(["docker", "save", tag], stdout=subprocess.PIPE)
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}  # the main engine
+    save = subprocess.Popen(["docker", "save", tag], stdout=subprocess.PIPE, env=env)
     subprocess.run(["docker", "-H", HOST, "load", "-q"], stdin=save.stdout, check=True)
     assert save.wait() == 0
