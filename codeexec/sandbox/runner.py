@@ -11,10 +11,11 @@ messages (see ``codeexec/sandbox/protocol.py``). For each ``run`` request it:
    own memory stays flat whatever the sizes;
 3. enforces CPU/wall/output limits and samples the container's memory (anonymous and
    shared: tmpfs files, SysV/POSIX shared memory, memfd all count);
-4. kills every process, wipes every place a program can write (scratch directories at
-   any depth, their own metadata, SysV IPC objects, POSIX message queues) and checks
-   that nothing is left — or answers that the sandbox is dirty (guarantee 2);
-5. answers with exit status, CPU time, wall time, peak memory and the captured stderr.
+4. kills every process and answers with exit status, CPU time, wall time, peak memory
+   and the captured stderr;
+5. wipes every place a program can write (scratch directories at any depth, their own
+   metadata, SysV IPC objects, POSIX message queues) and checks that nothing is left —
+   or answers the next request that the sandbox is dirty (guarantee 2).
 
 Why PID 1: inside a PID namespace the init process cannot be sent SIGKILL/SIGSTOP by
 its own descendants (``kill(-1, 9)`` from a submission leaves it alive), and its own
@@ -281,12 +282,13 @@ class Kernel:
         """Remove every System V shared memory segment, message queue and semaphore
         set of this IPC namespace (the container's own)."""
         for kind, control in (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl")):
-            for ident in ipc_ids(kind):
+            found = ipc_ids(kind)
+            for ident in found:
                 fn = getattr(self.libc, control)
                 args = (ident, 0, 0) if kind == "sem" else (ident, 0, None)  # IPC_RMID
                 if fn(*args) != 0:
                     raise Dirty(f"cannot remove System V {kind} {ident}")
-            if ipc_ids(kind):
+            if found and ipc_ids(kind):
                 raise Dirty(f"System V {kind} objects remain")
 
 
@@ -795,20 +797,25 @@ class Runner:
                 self.baseline = snapshot(WORKDIR)
                 result["kept_bytes"] = sum(len(data) for _, _, data in self.baseline)
         finally:
-            # Whatever happened, the input is consumed (the stream stays in step), the
-            # frames sent so far are complete, and nothing of this run survives.
+            # Whatever happened, the input is consumed (the stream stays in step) and the
+            # frames sent so far are complete; a failed run is cleaned before its answer.
             self.channel.discard(run.stdin_left)
             run.stdin_left = 0
             self.channel.flush()
-            if self.dirty is None:
-                try:
-                    clean(self.kernel)
-                except (Dirty, OSError) as exc:
-                    self.dirty = f"the sandbox could not be cleaned after a test: {exc}"
-        if self.dirty is not None:
-            raise Dirty(self.dirty)
-        assert result is not None
+            if result is None:
+                self.clean_up()
         self.channel.send(dict(result, op="run", ok=True), bytes(run.err))
+        # Every process of the run is dead already (killed before its status was read);
+        # the rest of the clean-up overlaps the service's work on this answer. If it
+        # fails, the next run answers "dirty" and this container is not used again.
+        self.clean_up()
+
+    def clean_up(self) -> None:
+        if self.dirty is None:
+            try:
+                clean(self.kernel)
+            except (Dirty, OSError) as exc:
+                self.dirty = f"the sandbox could not be cleaned after a test: {exc}"
 
     def put(self, request: dict[str, Any], sizes: list[int]) -> None:
         blobs = [self.channel.read_exact(n) for n in sizes]
