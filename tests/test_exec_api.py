@@ -318,7 +318,7 @@ async def test_concurrent_requests_and_health_stays_responsive(service: Start) -
     assert all(status == 200 and body["passed"] for status, body in results)
 
 
-async def test_readyz_reports_dependencies(service: Start) -> None:
+async def test_readyz_reports_dependencies(service: Start, docker_engine: Any) -> None:
     client = await service()
     response = await client.get("/readyz")
     body = await response.json()
@@ -326,6 +326,24 @@ async def test_readyz_reports_dependencies(service: Start) -> None:
     assert body["database"] is True and body["docker"] is True
     assert body["languages"]["python"]["available"] is True
     assert (await (await client.get("/healthz")).json()) == {"status": "ok"}
+    # The engine as `docker info` describes it, and what the sandbox's runner saw.
+    info = docker_engine.info()
+    engine = body["engine"]
+    assert engine["version"] == info["ServerVersion"]
+    assert engine["cgroup_version"] == int(info["CgroupVersion"])
+    assert engine["cgroup_driver"] == info["CgroupDriver"]
+    assert engine["runtime"] == info["DefaultRuntime"]
+    assert engine["rootless"] is False
+    assert body["sandbox_cgroup"] == int(info["CgroupVersion"])
+
+
+async def test_an_unregistered_runtime_makes_every_language_unavailable(service: Start) -> None:
+    client = await service(runtime="no-such-runtime")
+    body = await (await client.get("/readyz")).json()
+    assert (await client.get("/readyz")).status == 503
+    for language in body["languages"].values():
+        assert language["available"] is False
+        assert "'no-such-runtime' is not registered" in language["reason"]
 
 
 async def test_a_language_failing_its_self_test_is_unavailable(

@@ -53,6 +53,7 @@ from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.self_test import installed_versions, run_self_tests
 from codeexec.sandbox.docker_gateway import DockerGateway
+from codeexec.sandbox.engine import inspect_engine
 from codeexec.sandbox.images import ImageManager
 from codeexec.sandbox.languages import Language, discover_languages
 from codeexec.sandbox.pool import WarmPool
@@ -113,7 +114,15 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
         if removed:
             log.warning("removed %d sandbox container(s) left by an earlier run", removed)
         unavailable = app[LIFECYCLE].unavailable
-        failures = await ImageManager(settings, gateway).ensure(app[LANGUAGES].values())
+        engine = await inspect_engine(gateway, settings.runtime)
+        app[LIFECYCLE].engine = engine
+        log.info("sandbox engine: %s", engine.summary())
+        if (problem := engine.problem()) is not None:
+            log.error("no language can be judged: %s", problem)
+            unavailable.update({lang_id: problem for lang_id in app[LANGUAGES]})
+        failures = await ImageManager(settings, gateway).ensure(
+            lang for lang in app[LANGUAGES].values() if lang.id not in unavailable
+        )
         unavailable.update({k: v for k, v in failures.items() if v})
         factory = SandboxFactory(settings, gateway)
         languages = app[LANGUAGES]

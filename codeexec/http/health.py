@@ -45,6 +45,8 @@ async def readyz(request: web.Request) -> web.Response:
         "docker": docker_ok,
         "draining": lifecycle.draining,
         "languages": languages,
+        "engine": lifecycle.engine.as_dict() if lifecycle.engine else None,
+        "sandbox_cgroup": app[SANDBOXES].runner_cgroup,
         "execution": app[ADMISSION].stats(),
         "pool": pool.stats() if (pool := app[SANDBOXES].pool) else None,
         "jobs": app[JOBS].stats() | {"queued": queued},

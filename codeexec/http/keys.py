@@ -14,6 +14,7 @@ from codeexec.jobs.webhooks import Webhooks
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.sandbox.docker_gateway import DockerGateway
+from codeexec.sandbox.engine import EngineInfo
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
@@ -29,6 +30,7 @@ class Lifecycle:
     draining: bool = False
     unavailable: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    engine: EngineInfo | None = None
 
     def usable(self, languages: dict[str, Language]) -> dict[str, Language]:
         """The languages that passed their image build and self-test."""

@@ -271,6 +271,7 @@ class SandboxFactory:
         self._live: set[str] = set()
         self._removals: set[asyncio.Task[None]] = set()
         self.pool: WarmPool | None = None
+        self.runner_cgroup: int | None = None  # the cgroup version runners report seeing
 
     def default_shape(self, language: Language) -> tuple[int, int]:
         """(memory MB, processes) of a warm container: what a problem gets by default,
@@ -410,6 +411,7 @@ class SandboxFactory:
                 raise SandboxError(f"unexpected runner greeting {hello!r:.200}")
             if not hello.get("ok"):
                 raise SandboxError(f"the sandbox cannot judge: {hello.get('error')}")
+            self.runner_cgroup = hello.get("cgroup")
             return Sandbox(
                 container_id,
                 stream,

@@ -1,0 +1,74 @@
+"""What the Docker engine is: version, cgroup version and driver, runtimes, rootless
+or user-namespaced. Logged at start-up and shown in ``/readyz``, so an operator sees
+at once which of the supported hosts (docs/deploy.md) a service runs on."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from codeexec.sandbox.docker_gateway import DockerGateway
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    version: str
+    api_version: str
+    os: str
+    kernel: str
+    cgroup_version: int | None
+    cgroup_driver: str
+    storage_driver: str
+    runtime: str  # the runtime sandboxes are created with
+    runtimes: tuple[str, ...]
+    rootless: bool
+    userns: bool
+    security_options: tuple[str, ...]
+
+    def problem(self) -> str | None:
+        """Why no sandbox can be made on this engine, or None."""
+        if self.runtime not in self.runtimes:
+            return (
+                f"the container runtime {self.runtime!r} is not registered with the Docker"
+                f" engine (registered: {', '.join(self.runtimes)})"
+            )
+        return None
+
+    def summary(self) -> str:
+        cgroup = f"cgroup v{self.cgroup_version}" if self.cgroup_version else "cgroup unknown"
+        return (
+            f"Docker {self.version} (API {self.api_version}) on {self.os}, kernel {self.kernel};"
+            f" {cgroup} ({self.cgroup_driver} driver), storage {self.storage_driver};"
+            f" runtime {self.runtime}; rootless {'yes' if self.rootless else 'no'};"
+            f" user namespaces {'yes' if self.userns else 'no'}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def engine_info(info: dict[str, Any], api_version: str, runtime: str | None) -> EngineInfo:
+    """From ``docker info`` (the engine's ``/info``) and the runtime sandboxes ask for."""
+    options = tuple(str(o) for o in info.get("SecurityOptions") or ())
+    names = {o.split(",")[0].removeprefix("name=") for o in options}
+    version = info.get("CgroupVersion")
+    return EngineInfo(
+        version=str(info.get("ServerVersion", "")),
+        api_version=api_version,
+        os=str(info.get("OperatingSystem", "")),
+        kernel=str(info.get("KernelVersion", "")),
+        cgroup_version=int(str(version)) if str(version).isdigit() else None,
+        cgroup_driver=str(info.get("CgroupDriver", "")),
+        storage_driver=str(info.get("Driver", "")),
+        runtime=runtime or str(info.get("DefaultRuntime", "runc")),
+        runtimes=tuple(sorted(info.get("Runtimes") or {})),
+        rootless="rootless" in names,
+        userns="userns" in names,
+        security_options=options,
+    )
+
+
+async def inspect_engine(gateway: DockerGateway, runtime: str | None) -> EngineInfo:
+    info = await gateway.call(gateway.client.info)
+    version = await gateway.call(gateway.client.version)
+    return engine_info(info, str(version.get("ApiVersion", "")), runtime)

@@ -1,0 +1,65 @@
+"""What ``/readyz`` and the start-up log say about the Docker engine, from ``docker info``
+of the hosts codeexec supports (shapes as Docker 20.10 to 27 report them)."""
+
+from __future__ import annotations
+
+from codeexec.sandbox.engine import engine_info
+
+DEBIAN_V1 = {
+    "ServerVersion": "20.10.24+dfsg1",
+    "OperatingSystem": "Debian GNU/Linux 12 (bookworm)",
+    "KernelVersion": "6.1.0-27-cloud-amd64",
+    "CgroupVersion": "1",
+    "CgroupDriver": "cgroupfs",
+    "Driver": "overlay2",
+    "DefaultRuntime": "runc",
+    "Runtimes": {"runc": {"path": "runc"}, "io.containerd.runc.v2": {"path": "runc"}},
+    "SecurityOptions": ["name=seccomp,profile=default"],
+}
+ROOTLESS_V2 = {
+    "ServerVersion": "27.3.1",
+    "OperatingSystem": "Ubuntu 24.04.1 LTS",
+    "KernelVersion": "6.8.0-48-generic",
+    "CgroupVersion": "2",
+    "CgroupDriver": "systemd",
+    "Driver": "overlay2",
+    "DefaultRuntime": "runc",
+    "Runtimes": {"runc": {"path": "runc"}, "runsc": {"path": "/usr/bin/runsc"}},
+    "SecurityOptions": [
+        "name=seccomp,profile=builtin",
+        "name=rootless",
+        "name=cgroupns",
+    ],
+}
+
+
+def test_a_rootful_cgroup_v1_engine() -> None:
+    engine = engine_info(DEBIAN_V1, "1.41", None)
+    assert engine.cgroup_version == 1 and engine.cgroup_driver == "cgroupfs"
+    assert engine.runtime == "runc" and not engine.rootless and not engine.userns
+    assert engine.problem() is None
+    assert "cgroup v1 (cgroupfs driver)" in engine.summary()
+    assert "rootless no" in engine.summary()
+
+
+def test_a_rootless_cgroup_v2_engine_with_gvisor() -> None:
+    engine = engine_info(ROOTLESS_V2, "1.47", "runsc")
+    assert engine.cgroup_version == 2 and engine.cgroup_driver == "systemd"
+    assert engine.rootless and engine.runtime == "runsc"
+    assert engine.problem() is None
+
+
+def test_user_namespaces_are_recognised() -> None:
+    info = DEBIAN_V1 | {"SecurityOptions": ["name=seccomp,profile=default", "name=userns"]}
+    assert engine_info(info, "1.41", None).userns
+
+
+def test_an_unregistered_runtime_is_a_problem_that_names_the_registered_ones() -> None:
+    problem = engine_info(DEBIAN_V1, "1.41", "crun").problem()
+    assert problem is not None and "'crun' is not registered" in problem
+    assert "runc" in problem
+
+
+def test_an_engine_that_does_not_say_its_cgroup_version() -> None:
+    info = {k: v for k, v in DEBIAN_V1.items() if k != "CgroupVersion"}
+    assert engine_info(info, "1.40", None).cgroup_version is None
