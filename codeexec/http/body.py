@@ -54,9 +54,9 @@ class BodyLimits:
     max_values: int
 
 
-def check_json_type(request: web.Request, message: str = "Content-Type must be application/json"
-                    ) -> None:  # fmt: skip
+def check_json_type(request: web.Request) -> None:
     """415 unless the body is declared ``application/json`` in UTF-8."""
+    message = "Content-Type must be application/json"
     if request.content_type != "application/json":
         raise ApiError(415, message)
     charset = request.charset

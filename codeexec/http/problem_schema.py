@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from codeexec.bounded import INT32_MAX, Input, Positive, at_most, json_at_most
 from codeexec.sandbox.program import FileName, SourceFiles
@@ -39,13 +39,17 @@ class TestIn(Input):
     expected_output_base64: StrictStr | None = None
     hidden: StrictBool = False
     name: Annotated[StrictStr, Field(max_length=255)] | None = None
-    _case: TestCase | None = PrivateAttr(None)
 
     __test__ = False  # not a pytest test class
 
     @model_validator(mode="after")
     def _one_of_each(self) -> TestIn:
-        self._case = TestCase(  # decoded once, here
+        _data(self.input, self.input_base64, "input")
+        _data(self.expected_output, self.expected_output_base64, "expected_output")
+        return self
+
+    def to_test_case(self) -> TestCase:
+        return TestCase(
             input=_data(self.input, self.input_base64, "input"),
             expected_output=_data(
                 self.expected_output, self.expected_output_base64, "expected_output"
@@ -53,11 +57,6 @@ class TestIn(Input):
             hidden=self.hidden,
             name=self.name,
         )
-        return self
-
-    def to_test_case(self) -> TestCase:
-        assert self._case is not None
-        return self._case
 
 
 # A test's data is bounded by the body (CODEEXEC_MAX_PROBLEM_BODY_MB); lists of tests
