@@ -258,6 +258,18 @@ async def test_unknown_fields_are_named_the_first_few(edge: Start) -> None:
     assert [e["field"] for e in body["errors"]] == ["sauce", "k0", "k1", "k2", "k3"]
 
 
+async def test_at_most_20_errors_are_listed_with_their_total(edge: Start) -> None:
+    client = await edge()
+    wrong = {name: 1 for name in ("title", "statement", "isolation", "screening", "id", "tests")}
+    wrong |= {name: "x" for name in ("time_limit_ms", "memory_limit_mb", "process_limit")}
+    checker = {"mode": 1, "args": 1, "language": 1, "source": 1, "files": 1, "entry_point": 1}
+    payload = wrong | {"checker": checker | {f"u{i}": 1 for i in range(9)}}
+    status, body = await post(client, "/api/v1/problems", payload | {f"k{i}": 1 for i in range(9)},
+                              ADMIN)  # fmt: skip
+    assert status == 422
+    assert len(body["errors"]) == 20 and body["errors_total"] > 20
+
+
 # -- list and string maxima --------------------------------------------------------------
 
 
