@@ -1,7 +1,8 @@
 """A second Docker daemon on this machine, with the defaults a test chooses.
 
-It has its own socket, data root and exec root (and so its own containerd), no bridge
-and no iptables rules, so it cannot disturb the machine's engine. Images are copied in
+It has its own socket, data root and exec root (and so its own containerd), and runs
+in a network namespace of its own: a daemon with ``--bridge=none`` deletes the host's
+``docker0`` interface otherwise (found the hard way), and it adds no iptables rules. Images are copied in
 from the main engine with ``docker save | docker load`` (once: the data root persists)."""
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ def can_run() -> str | None:
     """Why a second daemon cannot run here, or None."""
     if os.geteuid() != 0:
         return "a second Docker daemon needs root"
-    if shutil.which("dockerd") is None:
-        return "no dockerd binary"
+    if shutil.which("dockerd") is None or shutil.which("unshare") is None:
+        return "no dockerd or unshare binary"
     return None
 
 
@@ -37,6 +38,9 @@ def running(*flags: str, log: Path) -> Iterator[docker.DockerClient]:
     RUN.mkdir(parents=True, exist_ok=True)
     ROOT.mkdir(parents=True, exist_ok=True)
     command = [
+        "unshare",
+        "--net",
+        "--",
         "dockerd",
         f"--host={HOST}",
         f"--data-root={ROOT}",
