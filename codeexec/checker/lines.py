@@ -7,6 +7,7 @@ from __future__ import annotations
 from codeexec.checker.stream import Comparison, shown
 
 TRAILING = b" \t\r\f\v"
+BLANK = TRAILING + b"\n"
 _SLACK = 64 * 1024  # how far an unfinished output line may outgrow the answer's line
 
 
@@ -59,12 +60,28 @@ class LinesComparison(Comparison):
     def _feed(self, chunk: bytes) -> None:
         data = self._pending + chunk
         start = 0
-        while (stop := data.find(b"\n", start)) >= 0:
+        while self._pos < self._end and (stop := data.find(b"\n", start)) >= 0:
             if self._line_done(bytes(data[start:stop])):
                 return
             start = stop + 1
+        if self._pos >= self._end:  # the answer is done: only blank lines may follow
+            self._after_the_answer(data[start:])
+            return
         self._pending = data[start:]
         self._bound_pending()
+
+    def _after_the_answer(self, data: bytes | bytearray) -> None:
+        """Output after the answer's last line: blank lines are fine, anything else is
+        wrong. Checked at C speed, so a flood of blank lines costs no work per line."""
+        if not data.translate(None, BLANK):
+            self._line += data.count(b"\n")
+            self._pending = bytearray(data[data.rfind(b"\n") + 1 :])
+            return
+        first = len(data) - len(data.lstrip(BLANK))
+        line_start = data.rfind(b"\n", 0, first) + 1
+        self._line += data.count(b"\n", 0, line_start)
+        end = data.find(b"\n", first)
+        self._line_done(bytes(data[line_start : len(data) if end < 0 else end]))
 
     def _bound_pending(self) -> None:
         """An endless line cannot grow in memory: past the answer's line plus some slack

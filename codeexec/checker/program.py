@@ -157,7 +157,12 @@ class CheckerPrograms:
         await box.put_files(files)
         limits = self._compile_limits(language)
         outcome = await box.run(language.compile, b"", limits, keep_files=True)
-        if outcome.exit_code != 0 or outcome.signal is not None or outcome.killed_for:
+        if (
+            outcome.exit_code != 0
+            or outcome.signal is not None
+            or outcome.killed_for
+            or outcome.kept_error
+        ):
             message = (outcome.stderr + outcome.stdout).decode("utf-8", errors="replace")
             raise CheckerFailed(f"the checker does not compile:\n{message.strip()[:4000]}")
         return await box.export_files(self._settings.sandbox_scratch_mb * _MB)

@@ -24,8 +24,11 @@ from dataclasses import dataclass
 
 from codeexec.checker.stream import SPACE, Comparison, shown
 
-_ITEM = re.compile(rb"([ \t\n\r\v\f]*)([^ \t\n\r\v\f]+)")
+# Possessive: whitespace not followed by a token fails at once instead of backtracking
+# through every shorter run (quadratic on a flood of whitespace).
+_ITEM = re.compile(rb"([ \t\n\r\v\f]*+)([^ \t\n\r\v\f]+)")
 _TOKEN = re.compile(rb"[^ \t\n\r\v\f]")
+_TOKENS = re.compile(rb"[^ \t\n\r\v\f]+")
 # What C's strtod accepts as a whole token (finite values only are floats here).
 _DECIMAL = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _HEX = re.compile(rb"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?")
@@ -122,11 +125,19 @@ class TokenComparison(Comparison):
     def _feed(self, chunk: bytes) -> None:
         self._saw_output = self._saw_output or bool(chunk)
         data = self._pending + chunk
+        if not self.options.space_change_sensitive and not data.translate(None, SPACE):
+            # Only whitespace: nothing to compare, lines to count (at C speed; a flood of
+            # whitespace costs the service no Python work per byte).
+            self._user_line += data.count(b"\n")
+            self._pending = bytearray()
+            return
         end = 0
-        for match in _ITEM.finditer(data):
+        # Tokens are found by themselves (a search that skips whitespace in one pass):
+        # matching "whitespace then token" at every position is quadratic in whitespace.
+        for match in _TOKENS.finditer(data):
             if match.end() == len(data):
                 break  # the token may go on in the next chunk
-            if self._item(match.group(1), match.group(2)):
+            if self._item(bytes(data[end : match.start()]), match.group()):
                 return
             end = match.end()
         self._pending = data[end:]
@@ -149,9 +160,9 @@ class TokenComparison(Comparison):
 
     def _finish(self) -> None:
         data = bytes(self._pending)
-        match = _ITEM.match(data)
+        match = _TOKENS.search(data)
         if match is not None:
-            if self._item(match.group(1), match.group(2)):
+            if self._item(data[: match.start()], match.group()):
                 return
             data = data[match.end() :]
         # Only whitespace is left of the output.

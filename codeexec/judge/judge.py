@@ -179,17 +179,29 @@ class Judge:
                     log.error("could not resize sandbox %s: %s", box.container_id[:12], fitted)
                     box.alive = False  # the tests run in fresh containers sized right
             if isolation == "submission" and box.alive:
-                for test in tests:
-                    await record(await self._run_test(box, plan, test, check))
-                    if not box.alive:
-                        break
-        # Every test in "test" isolation; after a sandbox died, the tests still to run.
+                await self._run_tests(box, plan, _segment(tests, isolation), check, record)
+        # The tests still to run (every one in "test" isolation; after a sandbox died or
+        # a shown test follows a hidden one), each segment in a fresh container.
         size = sum(len(f.data) for f in program)
-        for test in tests[len(results) :]:
+        while len(results) < len(tests):
+            segment = _segment(tests[len(results) :], isolation)
             async with self._open(plan, plan.limits.memory_mb, size) as box:
                 await box.put_files(program)
-                await record(await self._run_test(box, plan, test, check))
+                await self._run_tests(box, plan, segment, check, record)
         return Judgement(tuple(results))
+
+    async def _run_tests(
+        self,
+        box: Sandbox,
+        plan: _Plan,
+        tests: tuple[TestCase, ...],
+        check: _Check,
+        record: Callable[[TestResult], Awaitable[None]],
+    ) -> None:
+        for test in tests:
+            await record(await self._run_test(box, plan, test, check))
+            if not box.alive:
+                return
 
     @asynccontextmanager
     async def _open(
@@ -294,13 +306,28 @@ def _result(
     )
 
 
+def _segment(tests: tuple[TestCase, ...], isolation: str) -> tuple[TestCase, ...]:
+    """The tests one container judges next: one in "test" isolation; otherwise up to a
+    shown test that follows a hidden one. Kernel counters a container's tests share
+    (PIDs, inode numbers, IPC ids) can carry a few bits from one test to the next, so a
+    hidden test's data must never reach a test whose output is shown."""
+    if isolation == "test":
+        return tests[:1]
+    for i in range(1, len(tests)):
+        if tests[i - 1].hidden and not tests[i].hidden:
+            return tests[:i]
+    return tests
+
+
 def _compile_failure(
     outcome: RunOutcome, limits: RunLimits, tests: tuple[TestCase, ...]
 ) -> Judgement | None:
     failure = limit_verdict(outcome, limits)
-    if failure is None:
+    if failure is None and outcome.kept_error is None:
         return None
     failed = tuple(TestResult(Verdict.CE, t.hidden) for t in tests)
+    if failure is None:
+        return Judgement(failed, compile_output=str(outcome.kept_error), compile_failed=True)
     return Judgement(failed, compile_output=_compile_message(outcome, failure), compile_failed=True)
 
 

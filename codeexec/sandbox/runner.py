@@ -33,6 +33,7 @@ import os
 import resource
 import select
 import signal
+import socket
 import stat
 import struct
 import time
@@ -47,7 +48,9 @@ MQUEUE_DIR = "/dev/mqueue"
 POLL_S = 0.02  # CPU and memory are sampled this often while a program runs
 CHUNK = 1 << 16
 OUT_HIGH_WATER = 1 << 20  # stop reading a program's stdout while this much is unsent
+MAX_CREDIT = 3  # wall time waited on the service is credited up to 3 times the limit
 CLEAN_DEADLINE_S = 10.0
+DRAIN_S = 2.0
 
 
 class Dirty(Exception):
@@ -196,6 +199,9 @@ DENIED = {
     "nfsservctl": (180, 42),
     "memfd_secret": (447, 447),
     "mq_open": (240, 180),  # POSIX message queues: kernel memory outside the program
+    "io_setup": (206, 0),  # Linux AIO contexts are a host-wide quota (aio-max-nr)
+    "io_submit": (209, 2),
+    "cachestat": (451, 451),  # page-cache state of files: a side channel
     "iopl": (172, None),
     "ioperm": (173, None),
     "modify_ldt": (154, None),
@@ -206,6 +212,18 @@ DENIED = {
 }
 CLONE = {"x86_64": 56, "aarch64": 220}
 CLONE3 = 435
+# The runner and the program share a uid, so these calls could otherwise change the
+# runner's own limits or scheduling (PID 1 is the runner): refused when aimed at it.
+AIMED_AT_PID_1 = {  # name: (x86_64, aarch64); the target pid is args[0]
+    "prlimit64": (302, 261),
+    "sched_setaffinity": (203, 122),
+    "sched_setscheduler": (144, 119),
+    "sched_setparam": (142, 118),
+    "sched_setattr": (314, 274),
+}
+# setpriority/ioprio_set(which, who): refused for "the user" (every process of the uid,
+# the runner too) and for who == 1 (the runner, or its process group).
+WHICH_WHO = {"setpriority": ((141, 140), 2), "ioprio_set": ((251, 30), 3)}
 
 
 def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
@@ -213,6 +231,7 @@ def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
 
 
 _LD_W_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
+ARG0, ARG1 = 16, 24  # offsets of the low halves of args[0] and args[1] in seccomp_data
 
 
 def seccomp_program(machine: str) -> bytes:
@@ -221,7 +240,8 @@ def seccomp_program(machine: str) -> bytes:
     column = 0 if machine == "x86_64" else 1
     denied = sorted({nr for nums in DENIED.values() if (nr := nums[column]) is not None})
     # (code, true-target, false-target, k) with targets as labels, resolved below.
-    prog: list[tuple[int, Any, Any, int]] = [
+    Insn = tuple[int, Any, Any, int]
+    prog: list[Insn] = [
         (_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
         (_JEQ, 0, "kill", AUDIT_ARCH[machine]),
         (_LD_W_ABS, 0, 0, 0),  # seccomp_data.nr
@@ -231,19 +251,37 @@ def seccomp_program(machine: str) -> bytes:
     prog += [(_JEQ, "eperm", 0, nr) for nr in denied]
     prog += [
         (_JEQ, "enosys", 0, CLONE3),  # its flags sit in memory a filter cannot read
-        (_JEQ, 0, "allow", CLONE[machine]),
-        (_LD_W_ABS, 0, 0, 16),  # low half of args[0]: clone's flags
-        (_JSET, "eperm", "allow", CLONE_NAMESPACES),
+        (_JEQ, "clone", 0, CLONE[machine]),
     ]
+    prog += [(_JEQ, "pid1", 0, nums[column]) for nums in AIMED_AT_PID_1.values()]
+    prog += [(_JEQ, name, 0, nums[column]) for name, (nums, _) in WHICH_WHO.items()]
+    blocks: dict[str, list[Insn]] = {
+        "clone": [(_LD_W_ABS, 0, 0, ARG0), (_JSET, "eperm", "allow", CLONE_NAMESPACES)],
+        "pid1": [(_LD_W_ABS, 0, 0, ARG0), (_JEQ, "eperm", "allow", 1)],
+    }
+    for name, (_, user) in WHICH_WHO.items():
+        blocks[name] = [
+            (_LD_W_ABS, 0, 0, ARG0),
+            (_JEQ, "eperm", 0, user),
+            (_LD_W_ABS, 0, 0, ARG1),
+            (_JEQ, "eperm", "allow", 1),
+        ]
+    prog.append((_RET, 0, 0, RET_ALLOW))
+    labels: dict[str, int] = {}
+    for name, block in blocks.items():
+        labels[name] = len(prog)
+        prog += block
     returns = {"allow": RET_ALLOW, "eperm": RET_EPERM, "enosys": RET_ENOSYS}
     returns["kill"] = RET_KILL_PROCESS
-    labels = {name: len(prog) + i for i, name in enumerate(returns)}
+    for name, value in returns.items():
+        labels[name] = len(prog)
+        prog.append((_RET, 0, 0, value))
     out = []
     for i, (code, jt, jf, k) in enumerate(prog):
         jt = labels[jt] - i - 1 if isinstance(jt, str) else jt
         jf = labels[jf] - i - 1 if isinstance(jf, str) else jf
+        assert 0 <= jt < 256 and 0 <= jf < 256, "jump too far for classic BPF"
         out.append(_bpf(code, jt, jf, k))
-    out += [_bpf(_RET, 0, 0, value) for value in returns.values()]
     return b"".join(out)
 
 
@@ -301,14 +339,26 @@ def ipc_ids(kind: str) -> list[int]:
 # --- accounting: the container's cgroup counters, v1 or v2 ---------------------------
 
 
-def _read_keys(path: str, keys: tuple[bytes, ...]) -> int | None:
-    """The sum of ``keys`` in a cgroup file of ``key value`` lines."""
+def _read_stat(path: str) -> dict[bytes, int] | None:
+    """A cgroup file of ``key value`` lines."""
     try:
         with open(path, "rb") as f:
-            values = dict(line.split(b" ", 1) for line in f.read().splitlines() if b" " in line)
-        return sum(int(values[k]) for k in keys)
-    except (OSError, ValueError, KeyError):
+            pairs = (line.split(b" ", 1) for line in f.read().splitlines() if b" " in line)
+            return {key: int(value) for key, value in pairs}
+    except (OSError, ValueError):
         return None
+
+
+def _read_keys(path: str, keys: tuple[bytes, ...]) -> int | None:
+    """The sum of ``keys`` in a cgroup file of ``key value`` lines."""
+    values = _read_stat(path)
+    if values is None or any(k not in values for k in keys):
+        return None
+    return sum(values[k] for k in keys)
+
+
+# v2 kernels before "kernel" was added to memory.stat (5.18) list its parts.
+V2_KERNEL_PARTS = (b"kernel_stack", b"pagetables", b"percpu", b"sock", b"slab_unreclaimable")
 
 
 def _read_int(path: str) -> int | None:
@@ -320,23 +370,28 @@ def _read_int(path: str) -> int | None:
 
 
 class Cgroup:
-    """CPU time, memory held (anonymous + shared/tmpfs) and OOM kills of the container.
+    """CPU time, memory held and OOM kills of the container, from its cgroup (v1 or v2).
 
-    Memory counts what a program can hold and the kernel cannot reclaim: anonymous
-    pages and shmem (tmpfs files, SysV and POSIX shared memory, memfd, shared
-    anonymous mappings); page cache of files it reads is not the program's."""
+    Memory counts what a program can hold and the kernel cannot simply drop: anonymous
+    pages, shmem (tmpfs files, SysV and POSIX shared memory, memfd, shared anonymous
+    mappings) and kernel memory charged to the cgroup (pipe and socket buffers, message
+    queues, page tables, ...). Page cache of files it reads is not the program's."""
 
     def __init__(self, root: str = "/sys/fs/cgroup") -> None:
+        self.kernel_file: str | None
         if os.path.exists(f"{root}/cgroup.controllers"):
             self.version = 2
             self.cpu_file = f"{root}/cpu.stat"
-            self.memory_file, self.memory_keys = f"{root}/memory.stat", (b"anon", b"shmem")
+            self.memory_file = f"{root}/memory.stat"
+            self.memory_keys: tuple[bytes, ...] = (b"anon", b"shmem")
+            self.kernel_file = None
             self.oom_file = f"{root}/memory.events"
         else:
             self.version = 1
             self.cpu_file = f"{root}/cpuacct/cpuacct.usage"
             self.memory_file = f"{root}/memory/memory.stat"
             self.memory_keys = (b"total_rss", b"total_shmem")
+            self.kernel_file = f"{root}/memory/memory.kmem.usage_in_bytes"
             self.oom_file = f"{root}/memory/memory.oom_control"
 
     def cpu_ns(self) -> int | None:
@@ -346,7 +401,18 @@ class Cgroup:
         return _read_int(self.cpu_file)
 
     def memory_bytes(self) -> int | None:
-        return _read_keys(self.memory_file, self.memory_keys)
+        stat = _read_stat(self.memory_file)
+        if stat is None or any(k not in stat for k in self.memory_keys):
+            return None
+        held = sum(stat[k] for k in self.memory_keys)
+        if self.version == 1:
+            kernel = _read_int(self.kernel_file) if self.kernel_file else None
+            return held + (kernel or 0)
+        # v2: "kernel" is every kernel charge, of which reclaimable slab (dentry and
+        # inode caches) is not held by the program.
+        if b"kernel" in stat:
+            return held + stat[b"kernel"] - stat.get(b"slab_reclaimable", 0)
+        return held + sum(stat.get(k, 0) for k in V2_KERNEL_PARTS)
 
     def oom_kills(self) -> int | None:
         return _read_keys(self.oom_file, (b"oom_kill",))
@@ -359,6 +425,18 @@ class Cgroup:
             self.oom_file: self.oom_kills(),
         }
         return [path for path, value in checks.items() if value is None]
+
+
+def peak_rss_kb(pid: int) -> int:
+    """A live process's own peak RSS (VmHWM of its address space), 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 # --- clean-up between tests ------------------------------------------------------------
@@ -452,9 +530,38 @@ def reset_root(root: str) -> None:
         os.close(fd)
 
 
+def collect_unix_garbage() -> None:
+    """Start the kernel's collector of unix sockets held only by descriptors in flight
+    (SCM_RIGHTS): closing any unix socket queues it. Otherwise such a cycle — and every
+    file, pty or pipe it holds — can outlive its processes by seconds."""
+    with contextlib.suppress(OSError):
+        a, b = socket.socketpair()
+        a.close()
+        b.close()
+
+
+def leftovers() -> list[str]:
+    """Kernel objects of a test that outlive its processes and files, if any: unix
+    sockets (abstract names carry data), ptys (their buffers do), and scratch space
+    still allocated to files without names (held open by descriptors in flight)."""
+    found = []
+    with open("/proc/net/unix", "rb") as f:
+        sockets = len(f.read().splitlines()) - 1
+    if sockets:
+        found.append(f"{sockets} unix sockets")
+    ptys = [name for name in os.listdir("/dev/pts") if name != "ptmx"]
+    if ptys:
+        found.append(f"ptys {ptys}")
+    for root in SCRATCH_DIRS:
+        fs = os.statvfs(root)
+        if fs.f_blocks - fs.f_bfree or fs.f_files - fs.f_ffree > 1:
+            found.append(f"space of deleted files in {root}")
+    return found
+
+
 def clean(kernel: Kernel) -> None:
     """Leave the container as a fresh one: the next test finds no process, no file,
-    no IPC object of this one. Raises Dirty if that cannot be made true."""
+    no IPC object, no socket of this one. Raises Dirty if that cannot be made true."""
     deadline = time.monotonic() + CLEAN_DEADLINE_S
     kill_everything(deadline)
     for root in SCRATCH_DIRS:
@@ -462,11 +569,17 @@ def clean(kernel: Kernel) -> None:
         reset_root(root)
         if os.listdir(root):
             raise Dirty(f"{root} is not empty")
-    if os.path.isdir(MQUEUE_DIR):
+    if os.path.isdir(MQUEUE_DIR) and os.listdir(MQUEUE_DIR):
         wipe(MQUEUE_DIR, deadline)
         if os.listdir(MQUEUE_DIR):
             raise Dirty("POSIX message queues remain")
     kernel.remove_ipc()
+    garbage_deadline = time.monotonic() + DRAIN_S
+    while found := leftovers():
+        if time.monotonic() > garbage_deadline:
+            raise Dirty(f"left after the test: {', '.join(found)}")
+        collect_unix_garbage()
+        time.sleep(0.005)
 
 
 # --- files of the program ---------------------------------------------------------------
@@ -474,20 +587,35 @@ def clean(kernel: Kernel) -> None:
 Files = list[tuple[str, int, bytes]]
 
 
-def snapshot(directory: str, prefix: str = "") -> Files:
+class TooBig(Exception):
+    """What a compile step left is too deep, too many or too large to keep."""
+
+
+SNAPSHOT_DEPTH, SNAPSHOT_FILES = 32, 10_000
+
+
+def snapshot(directory: str) -> Files:
     """Regular files under ``directory`` as (relative name, mode, bytes); links skipped.
-    Only used after a compile step (trusted tools, shallow trees)."""
+    Walked without recursion and bounded: a compile step writes what the source asks
+    for (``javac -d .`` makes one directory per package level)."""
     files: Files = []
-    for name in sorted(os.listdir(directory)):
-        path = os.path.join(directory, name)
-        rel = prefix + name
-        st = os.lstat(path)
-        if stat.S_ISDIR(st.st_mode):
-            files.extend(snapshot(path, rel + "/"))
-        elif stat.S_ISREG(st.st_mode):
-            with open(path, "rb") as f:
-                files.append((rel, stat.S_IMODE(st.st_mode), f.read()))
-    return files
+    pending = [("", 0)]
+    while pending:
+        prefix, depth = pending.pop()
+        if depth > SNAPSHOT_DEPTH:
+            raise TooBig(f"the compiled program is nested deeper than {SNAPSHOT_DEPTH} levels")
+        for name in sorted(os.listdir(os.path.join(directory, prefix))):
+            rel = prefix + name
+            path = os.path.join(directory, rel)
+            st = os.lstat(path)
+            if stat.S_ISDIR(st.st_mode):
+                pending.append((rel + "/", depth + 1))
+            elif stat.S_ISREG(st.st_mode):
+                if len(files) >= SNAPSHOT_FILES:
+                    raise TooBig(f"the compiled program has more than {SNAPSHOT_FILES} files")
+                with open(path, "rb") as f:
+                    files.append((rel, stat.S_IMODE(st.st_mode), f.read()))
+    return sorted(files)
 
 
 def restore(files: Files) -> None:
@@ -596,7 +724,11 @@ class Run:
         self.killed_for: str | None = None
         self.err_fd = -1
 
-    def execute(self, argv: list[str], env: dict[str, str], final: bool) -> dict[str, Any]:
+    def execute(
+        self, argv: list[str], env: dict[str, str], final: bool, memory_base: int
+    ) -> dict[str, Any]:
+        """Run the command; ``memory_base`` is the container's memory before the program's
+        files were restored, so they count as the program's."""
         limits = self.limits
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
@@ -604,8 +736,8 @@ class Run:
         self.err_fd = stderr_r
         cpu_before = self.cgroup.cpu_ns()
         oom_before = self.cgroup.oom_kills()
-        memory_before = self.cgroup.memory_bytes() or 0
-        memory_peak = memory_before
+        memory_peak = memory_base
+        own_peak = 0
         self_before = self_cpu_ns()
         started = time.monotonic()
         try:
@@ -613,7 +745,6 @@ class Run:
         except OSError as exc:
             for fd in (stdin_r, stdin_w, stdout_r, stdout_w, stderr_r, stderr_w):
                 os.close(fd)
-            self.channel.discard(self.stdin_left)
             self.err += f"cannot execute {argv[0]}: {exc.strerror}\n".encode()
             return {
                 "exit_code": 127,
@@ -623,6 +754,9 @@ class Run:
                 "memory_kb": 0,
                 "oom_killed": False,
             }
+        # exec recorded the spawning address space's peak (ours: vfork shares it) as the
+        # program's ru_maxrss floor; only a larger value is the program's own.
+        rss_floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         for fd in (stdin_r, stdout_w, stderr_w):
             os.close(fd)
         for fd in (stdin_w, stdout_r, stderr_r):
@@ -633,7 +767,8 @@ class Run:
             os.close(stdin_w)
             program_in = None
         readers = {stdout_r, stderr_r}
-        wall_deadline = started + limits["wall_ms"] / 1000.0
+        wall_s = limits["wall_ms"] / 1000.0
+        credit = 0.0  # time the program spent waiting for the service, not for itself
         cpu_limit_ns = limits["cpu_ms"] * 1_000_000
         next_sample = started + POLL_S
         while True:
@@ -645,8 +780,18 @@ class Run:
             wlist = [program_in] if program_in is not None and self.stdin_buf else []
             if self.channel.pending:
                 wlist.append(1)
-            timeout = max(0.0, min(next_sample, wall_deadline) - time.monotonic())
+            # Input it has used up and the service has not sent yet, or output held back
+            # until the service takes it: transport time is not charged to the program.
+            waiting = (program_in is not None and self.stdin_left > 0 and not self.stdin_buf) or (
+                self.channel.pending_bytes >= OUT_HIGH_WATER
+            )
+            wall_deadline = started + wall_s + min(credit, MAX_CREDIT * wall_s)
+            before = time.monotonic()
+            timeout = max(0.0, min(next_sample, wall_deadline) - before)
             ready_r, ready_w, _ = select.select(rlist, wlist, [], timeout)
+            now = time.monotonic()
+            if waiting:
+                credit += now - before
             if 0 in ready_r:
                 chunk = self.channel.read_some(min(CHUNK, self.stdin_left))
                 self.stdin_left -= len(chunk)
@@ -656,19 +801,19 @@ class Run:
             if 1 in ready_w:
                 self.channel.flush_some()
             for fd in (stdout_r, stderr_r):
-                if fd in ready_r and not self._drain(fd, once=True):
+                if fd in ready_r and not self._drain(fd):
                     os.close(fd)
                     readers.discard(fd)
             if pidfd in ready_r:
                 break
-            now = time.monotonic()
             if self.out_total > limits["output_bytes"]:
                 self.killed_for = "output"
-            elif now >= wall_deadline:
+            elif now >= started + wall_s + min(credit, MAX_CREDIT * wall_s):
                 self.killed_for = "wall"
             elif now >= next_sample:
                 next_sample = now + POLL_S
                 memory_peak = max(memory_peak, self.cgroup.memory_bytes() or 0)
+                own_peak = max(own_peak, peak_rss_kb(pid))
                 used = self.cgroup.cpu_ns()
                 own = self_cpu_ns() - self_before
                 over = cpu_limit_ns + 50_000_000
@@ -676,36 +821,55 @@ class Run:
                     self.killed_for = "cpu"
             if self.killed_for is not None:
                 break
-        wall_ns = int((time.monotonic() - started) * 1e9)
+        wall_ns = int((time.monotonic() - started - credit) * 1e9)
         # What the program still holds when it ends (files, shared memory) counts too.
         memory_peak = max(memory_peak, self.cgroup.memory_bytes() or 0)
         with contextlib.suppress(ProcessLookupError):
             os.kill(-1, signal.SIGKILL)  # whatever it left running dies with it
         _, status, usage = os.wait4(pid, 0)
         os.close(pidfd)
-        for fd in readers:  # every writer is dead: these reach EOF
-            os.set_blocking(fd, True)
-            while self._drain(fd, once=False):
-                pass
-            os.close(fd)
+        self._drain_to_end(readers)
         if program_in is not None:
             os.close(program_in)
-        self.channel.discard(self.stdin_left)
-        self.stdin_left = 0
         cpu_after = self.cgroup.cpu_ns()
         if cpu_before is not None and cpu_after is not None:
             cpu_ns = max(0, cpu_after - cpu_before - (self_cpu_ns() - self_before))
         else:
             cpu_ns = int((usage.ru_utime + usage.ru_stime) * 1e9)
         oom_after = self.cgroup.oom_kills()
+        if usage.ru_maxrss > rss_floor:
+            own_peak = max(own_peak, usage.ru_maxrss)
         return {
             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             "cpu_ms": cpu_ns // 1_000_000,
-            "wall_ms": wall_ns // 1_000_000,
-            "memory_kb": max(usage.ru_maxrss, (memory_peak - memory_before) // 1024),
+            "wall_ms": max(0, wall_ns) // 1_000_000,
+            "memory_kb": max(own_peak, (memory_peak - memory_base) // 1024),
             "oom_killed": bool(oom_before is not None and (oom_after or 0) > oom_before),
         }
+
+    def _drain_to_end(self, readers: set[int]) -> None:
+        """Read what is left in the program's pipes once every process is dead.
+
+        A descriptor in flight on a unix socket (SCM_RIGHTS) outlives its processes
+        until the kernel's garbage collector frees it, so a write end may stay open:
+        the collector is started, and a pipe still open after DRAIN_S marks the sandbox
+        dirty instead of holding the runner."""
+        collect_unix_garbage()
+        deadline = time.monotonic() + DRAIN_S
+        while readers:
+            ready, _, _ = select.select(list(readers), [], [], 0.05)
+            for fd in ready:
+                if not self._drain(fd):
+                    os.close(fd)
+                    readers.discard(fd)
+            if not ready:
+                if time.monotonic() > deadline:
+                    self.runner.dirty = "a pipe of the program stayed open after it ended"
+                    break
+                collect_unix_garbage()
+        for fd in readers:
+            os.close(fd)
 
     def _feed(self, fd: int) -> int | None:
         """Pass input on to the program; close its stdin once all of it went through."""
@@ -723,12 +887,12 @@ class Run:
             return None
         return fd
 
-    def _drain(self, fd: int, once: bool) -> bool:
+    def _drain(self, fd: int) -> bool:
         """Read what the program wrote to ``fd``; False at end of file."""
         try:
             data = os.read(fd, CHUNK)
         except BlockingIOError:
-            return once
+            return True
         if not data:
             return False
         if fd == self.err_fd:
@@ -764,7 +928,7 @@ class Runner:
             problems.append(f"cgroup v{self.cgroup.version} counters unreadable: {missing}")
         for call, check in (
             ("pidfd_open", lambda: os.close(os.pidfd_open(os.getpid()))),
-            ("prlimit64", lambda: resource.prlimit(os.getpid(), resource.RLIMIT_CORE)),
+            ("prlimit64", lambda: resource.prlimit(0, resource.RLIMIT_CORE)),
             ("System V IPC listing", lambda: ipc_ids("shm")),
         ):
             try:
@@ -782,11 +946,12 @@ class Runner:
         try:
             if self.dirty is not None:
                 raise Dirty(self.dirty)
+            memory_base = self.cgroup.memory_bytes() or 0  # the program's files count
             restore(self.baseline)
             env = {str(k): str(v) for k, v in request["env"].items()}
             # After a compile step (keep_files) every run has the same limits.
             final = not request.get("keep_files")
-            result = run.execute([str(a) for a in request["argv"]], env, final)
+            result = run.execute([str(a) for a in request["argv"]], env, final, memory_base)
             result.update(
                 killed_for=run.killed_for,
                 stdout_overflow=run.out_total > run.limits["output_bytes"],
@@ -794,8 +959,11 @@ class Runner:
                 stderr_total=run.err_total,
             )
             if request.get("keep_files"):
-                self.baseline = snapshot(WORKDIR)
-                result["kept_bytes"] = sum(len(data) for _, _, data in self.baseline)
+                try:
+                    self.baseline = snapshot(WORKDIR)
+                    result["kept_bytes"] = sum(len(data) for _, _, data in self.baseline)
+                except TooBig as exc:  # what the compile step made cannot be a program
+                    result["kept_error"] = str(exc)
         finally:
             # Whatever happened, the input is consumed (the stream stays in step) and the
             # frames sent so far are complete; a failed run is cleaned before its answer.

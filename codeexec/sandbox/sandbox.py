@@ -95,6 +95,7 @@ class RunOutcome:
     stdout: bytes
     stderr: bytes
     kept_bytes: int = 0  # with keep_files: the size of the program kept for later runs
+    kept_error: str | None = None  # with keep_files: why what was made cannot be kept
 
     @classmethod
     def from_wire(cls, header: dict[str, Any], stdout: bytes, stderr: bytes) -> RunOutcome:
@@ -109,6 +110,7 @@ class RunOutcome:
             stdout=stdout,
             stderr=stderr,
             kept_bytes=int(header.get("kept_bytes", 0)),
+            kept_error=header.get("kept_error"),
         )
 
 
@@ -291,14 +293,15 @@ class SandboxFactory:
         """The container's memory cgroup limit for programs allowed ``memory_mb``.
 
         Everything a program can hold is charged to that cgroup: anonymous memory,
-        tmpfs files (scratch), System V and POSIX shared memory, memfd, pipes and other
-        kernel memory. On top of the program's allowance it holds only the runner
-        (``CODEEXEC_SANDBOX_MEMORY_OVERHEAD_MB``: its interpreter and buffers, which
-        stay flat because input and output stream through it) and the program's own
-        files (in the runner's memory and restored to scratch before each run). So a
-        program cannot exceed its limit by more than that overhead without being
-        OOM-killed (MLE), and the runner's samples judge MLE at the limit itself."""
-        return memory_mb + self._settings.sandbox_memory_overhead_mb + -(-2 * program_bytes // _MB)
+        tmpfs files (scratch, its own program files included), System V and POSIX
+        shared memory, memfd, pipe and socket buffers and other kernel memory. On top of
+        the program's allowance it holds only the runner
+        (``CODEEXEC_SANDBOX_MEMORY_OVERHEAD_MB``: its interpreter and buffers, which stay
+        flat because input and output stream through it) and the runner's copy of the
+        program's files. So a program cannot exceed its limit by more than that overhead
+        without being OOM-killed (MLE), and the runner's samples judge MLE at the limit
+        itself."""
+        return memory_mb + self._settings.sandbox_memory_overhead_mb + -(-program_bytes // _MB)
 
     def container_config(
         self,

@@ -201,3 +201,23 @@ def test_100_mb_output_against_100_mb_answer_is_streamed(mode: str, differs: boo
         tracemalloc.stop()
     assert result.accepted is not differs
     assert peak < 4 * 1024 * 1024, f"peak {peak} bytes beyond the answer"
+
+
+@pytest.mark.timeout(60)  # before: matching per position took ~50 s per 32 KB of whitespace
+@pytest.mark.parametrize("mode", ["tokens", "lines"])
+@pytest.mark.parametrize("then", [b"", b"extra\n"])
+def test_a_whitespace_flood_after_the_answer_costs_no_work_per_byte(mode: str, then: bytes) -> None:
+    """16 MB of blank lines and spaces after the right answer: accepted (wrong if
+    something follows), in 64 KiB chunks as the sandbox sends them."""
+    comparison = start_comparison(CheckerSpec(mode=mode), b"42\n")
+    comparison.feed(b"42\n")
+    chunk = b" \n" * (1 << 15)
+    for _ in range(256):
+        comparison.feed(chunk)
+    comparison.feed(then)
+    result = comparison.finish()
+    assert result.accepted is (then == b"")
+    if then:
+        assert "extra" in result.message
+        line = 1 + 256 * (1 << 15) + 1  # the answer's line, the blank ones, then "extra"
+        assert f"line {line}" in result.message

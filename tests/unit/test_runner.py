@@ -20,13 +20,10 @@ AUDIT_I386 = 0x40000003
 AUDIT_ARM = 0x40000028
 
 
-def run_bpf(program: bytes, nr: int, arch: int, arg0: int = 0) -> int:
+def run_bpf(program: bytes, nr: int, arch: int, arg0: int = 0, arg1: int = 0) -> int:
     """Evaluate a classic BPF seccomp program on one system call."""
-    data = (
-        struct.pack("<iI", nr, arch)
-        + struct.pack("<Q", 0)
-        + struct.pack("<6Q", arg0, 0, 0, 0, 0, 0)
-    )
+    args = struct.pack("<6Q", arg0, arg1, 0, 0, 0, 0)
+    data = struct.pack("<iI", nr, arch) + struct.pack("<Q", 0) + args
     insns = [struct.unpack("HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
     pc, acc = 0, 0
     while True:
@@ -68,10 +65,37 @@ ARM64 = runner.AUDIT_ARCH["aarch64"]
         ("aarch64", 220, ARM64, 0x10000000, runner.RET_EPERM),  # clone(CLONE_NEWUSER)
         ("aarch64", 220, ARM64, 17, runner.RET_ALLOW),
         ("aarch64", 425, AUDIT_ARM, 0, runner.RET_KILL_PROCESS),  # 32-bit ARM
+        ("x86_64", 206, X86, 1, runner.RET_EPERM),  # io_setup: a host-wide AIO quota
+        ("x86_64", 302, X86, 1, runner.RET_EPERM),  # prlimit64 on PID 1, the runner
+        ("x86_64", 302, X86, 0, runner.RET_ALLOW),  # prlimit64 on itself
+        ("x86_64", 302, X86, 57, runner.RET_ALLOW),  # on another process of the test
+        ("x86_64", 203, X86, 1, runner.RET_EPERM),  # sched_setaffinity(1)
+        ("x86_64", 314, X86, 1, runner.RET_EPERM),  # sched_setattr(1)
+        ("aarch64", 261, ARM64, 1, runner.RET_EPERM),  # prlimit64(1) on arm64
+        ("aarch64", 261, ARM64, 7, runner.RET_ALLOW),
     ],
 )
 def test_seccomp_program(machine: str, nr: int, arch: int, arg0: int, expected: int) -> None:
     assert run_bpf(runner.seccomp_program(machine), nr, arch, arg0) == expected
+
+
+@pytest.mark.parametrize(
+    ("nr", "which", "who", "expected"),
+    [
+        (141, 0, 1, runner.RET_EPERM),  # setpriority(PRIO_PROCESS, 1): the runner
+        (141, 1, 1, runner.RET_EPERM),  # setpriority(PRIO_PGRP, 1)
+        (141, 2, 65534, runner.RET_EPERM),  # setpriority(PRIO_USER, uid): the runner too
+        (141, 0, 0, runner.RET_ALLOW),  # itself
+        (141, 0, 42, runner.RET_ALLOW),  # another process of the test
+        (251, 1, 1, runner.RET_EPERM),  # ioprio_set(IOPRIO_WHO_PROCESS, 1)
+        (251, 3, 65534, runner.RET_EPERM),  # ioprio_set(IOPRIO_WHO_USER, uid)
+        (251, 1, 0, runner.RET_ALLOW),
+    ],
+)
+def test_calls_aimed_at_the_runner_are_refused(
+    nr: int, which: int, who: int, expected: int
+) -> None:
+    assert run_bpf(runner.seccomp_program("x86_64"), nr, X86, which, who) == expected
 
 
 def test_every_denied_call_is_refused_natively() -> None:
