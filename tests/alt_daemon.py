@@ -2,8 +2,9 @@
 
 It has its own socket, data root and exec root (and so its own containerd), and runs
 in a network namespace of its own: a daemon with ``--bridge=none`` deletes the host's
-``docker0`` interface otherwise (found the hard way), and it adds no iptables rules. Images are copied in
-from the main engine with ``docker save | docker load`` (once: the data root persists)."""
+``docker0`` interface otherwise (found the hard way), and it adds no iptables rules.
+Images are copied in from the main engine with ``docker save | docker load`` (once: the
+data root persists)."""
 
 from __future__ import annotations
 
