@@ -24,6 +24,8 @@ class EngineInfo:
     rootless: bool
     userns: bool
     security_options: tuple[str, ...]
+    # Limits the engine says it cannot enforce (e.g. rootless without cgroup delegation).
+    unenforced: tuple[str, ...] = ()
 
     def problem(self) -> str | None:
         """Why no sandbox can be made on this engine, or None."""
@@ -31,6 +33,12 @@ class EngineInfo:
             return (
                 f"the container runtime {self.runtime!r} is not registered with the Docker"
                 f" engine (registered: {', '.join(self.runtimes)})"
+            )
+        if self.unenforced:
+            rootless = " (rootless engines need cgroup v2 with delegated controllers)"
+            return (
+                f"the Docker engine cannot enforce {', '.join(self.unenforced)}"
+                f"{rootless if self.rootless else ''}: judging would be blind"
             )
         return None
 
@@ -45,6 +53,15 @@ class EngineInfo:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# `docker info` fields saying whether the engine can enforce a limit the sandbox relies on.
+ENFORCED = {
+    "MemoryLimit": "memory limits",
+    "SwapLimit": "swap limits (memory would spill to swap)",
+    "PidsLimit": "process limits",
+    "CpuCfsQuota": "CPU quotas",
+}
 
 
 def engine_info(info: dict[str, Any], api_version: str, runtime: str | None) -> EngineInfo:
@@ -65,6 +82,9 @@ def engine_info(info: dict[str, Any], api_version: str, runtime: str | None) -> 
         rootless="rootless" in names,
         userns="userns" in names,
         security_options=options,
+        unenforced=tuple(
+            what for key, what in ENFORCED.items() if key in info and info[key] is False
+        ),
     )
 
 

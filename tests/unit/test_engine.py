@@ -63,3 +63,13 @@ def test_an_unregistered_runtime_is_a_problem_that_names_the_registered_ones() -
 def test_an_engine_that_does_not_say_its_cgroup_version() -> None:
     info = {k: v for k, v in DEBIAN_V1.items() if k != "CgroupVersion"}
     assert engine_info(info, "1.40", None).cgroup_version is None
+
+
+def test_an_engine_that_cannot_enforce_limits_is_refused() -> None:
+    """Rootless Docker on cgroup v1 (or v2 without delegation) says so in docker info."""
+    info = ROOTLESS_V2 | {"MemoryLimit": False, "PidsLimit": False, "CpuCfsQuota": True}
+    problem = engine_info(info, "1.47", None).problem()
+    assert problem is not None
+    assert "memory limits" in problem and "process limits" in problem
+    assert "delegated" in problem and "blind" in problem
+    assert engine_info(DEBIAN_V1 | {"MemoryLimit": True}, "1.41", None).problem() is None
