@@ -124,7 +124,7 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
             lang for lang in app[LANGUAGES].values() if lang.id not in unavailable
         )
         unavailable.update({k: v for k, v in failures.items() if v})
-        factory = SandboxFactory(settings, gateway)
+        factory = SandboxFactory(settings, gateway, engine)
         languages = app[LANGUAGES]
         judge = Judge(settings, factory, languages)
         built = [lang for lang in app[LANGUAGES].values() if lang.id not in unavailable]

@@ -12,6 +12,7 @@ from codeexec.sandbox.docker_gateway import DockerGateway
 
 @dataclass(frozen=True)
 class EngineInfo:
+    product: str  # "Docker" or "Podman" (its Docker-compatible API)
     version: str
     api_version: str
     os: str
@@ -45,7 +46,8 @@ class EngineInfo:
     def summary(self) -> str:
         cgroup = f"cgroup v{self.cgroup_version}" if self.cgroup_version else "cgroup unknown"
         return (
-            f"Docker {self.version} (API {self.api_version}) on {self.os}, kernel {self.kernel};"
+            f"{self.product} {self.version} (API {self.api_version}) on {self.os},"
+            f" kernel {self.kernel};"
             f" {cgroup} ({self.cgroup_driver} driver), storage {self.storage_driver};"
             f" runtime {self.runtime}; rootless {'yes' if self.rootless else 'no'};"
             f" user namespaces {'yes' if self.userns else 'no'}"
@@ -64,17 +66,19 @@ ENFORCED = {
 }
 
 
-def engine_info(info: dict[str, Any], api_version: str, runtime: str | None) -> EngineInfo:
-    """From ``docker info`` (the engine's ``/info``) and the runtime sandboxes ask for."""
+def engine_info(info: dict[str, Any], version: dict[str, Any], runtime: str | None) -> EngineInfo:
+    """From the engine's ``/info`` and ``/version`` and the runtime sandboxes ask for."""
     options = tuple(str(o) for o in info.get("SecurityOptions") or ())
     names = {o.split(",")[0].removeprefix("name=") for o in options}
-    version = info.get("CgroupVersion")
+    cgroup = info.get("CgroupVersion")
+    components = {str(c.get("Name", "")) for c in version.get("Components") or ()}
     return EngineInfo(
+        product="Podman" if "Podman Engine" in components else "Docker",
         version=str(info.get("ServerVersion", "")),
-        api_version=api_version,
+        api_version=str(version.get("ApiVersion", "")),
         os=str(info.get("OperatingSystem", "")),
         kernel=str(info.get("KernelVersion", "")),
-        cgroup_version=int(str(version)) if str(version).isdigit() else None,
+        cgroup_version=int(str(cgroup)) if str(cgroup).isdigit() else None,
         cgroup_driver=str(info.get("CgroupDriver", "")),
         storage_driver=str(info.get("Driver", "")),
         runtime=runtime or str(info.get("DefaultRuntime", "runc")),
@@ -91,4 +95,4 @@ def engine_info(info: dict[str, Any], api_version: str, runtime: str | None) -> 
 async def inspect_engine(gateway: DockerGateway, runtime: str | None) -> EngineInfo:
     info = await gateway.call(gateway.client.info)
     version = await gateway.call(gateway.client.version)
-    return engine_info(info, str(version.get("ApiVersion", "")), runtime)
+    return engine_info(info, version, runtime)

@@ -21,6 +21,7 @@ from docker.types import LogConfig, Ulimit
 
 from codeexec.config import Settings
 from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, DockerGateway
+from codeexec.sandbox.engine import EngineInfo
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.protocol import Blob, ProtocolError, RunnerStream
 
@@ -246,7 +247,7 @@ def sandbox_ulimits(scratch_mb: int) -> list[Ulimit]:
     its soft ones. -1 is unlimited where the cgroup is the real bound (memory, CPU)."""
     limits = {
         "nofile": 256,
-        "nproc": 65536,  # counted per uid across the host: the pids cgroup is the bound
+        "nproc": 4096,  # counted per uid across the host; the pids cgroup is the real bound
         "core": 0,
         "fsize": scratch_mb * _MB,
         "memlock": 64 * 1024,
@@ -257,9 +258,10 @@ def sandbox_ulimits(scratch_mb: int) -> list[Ulimit]:
         "rtprio": 0,
         "rttime": -1,
         "cpu": -1,
-        "as": -1,
         "data": -1,
         "rss": -1,
+        # RLIMIT_AS is left as the engine's process has it (unlimited on every host seen):
+        # Podman's API refuses the name "as".
     }
     ulimits = [Ulimit(name=name, soft=value, hard=value) for name, value in limits.items()]
     # The runner sets each run's stack; its own hard limit must allow the largest.
@@ -267,9 +269,12 @@ def sandbox_ulimits(scratch_mb: int) -> list[Ulimit]:
 
 
 class SandboxFactory:
-    def __init__(self, settings: Settings, gateway: DockerGateway) -> None:
+    def __init__(
+        self, settings: Settings, gateway: DockerGateway, engine: EngineInfo | None = None
+    ) -> None:
         self._settings = settings
         self.gateway = gateway
+        self._podman = engine is not None and engine.product == "Podman"
         self._live: set[str] = set()
         self._removals: set[asyncio.Task[None]] = set()
         self.pool: WarmPool | None = None
@@ -316,8 +321,11 @@ class SandboxFactory:
         uid, _, gid = s.sandbox_user.partition(":")
         # Docker copies the image's own /tmp (contents, mode 1777) into the tmpfs; the
         # runner wipes and resets both scratch directories before the first run.
-        scratch = f"size={scratch_mb}m,nr_inodes={SCRATCH_INODES},uid={uid},gid={gid or uid}"
-        scratch += ",mode=0700"
+        if self._podman:  # its API takes "U" (owned by the user) and no nr_inodes/uid/gid
+            scratch = f"size={scratch_mb}m,mode=0700,U,notmpcopyup"
+        else:
+            scratch = f"size={scratch_mb}m,uid={uid},gid={gid or uid},mode=0700"
+            scratch += f",nr_inodes={SCRATCH_INODES}"
         hard_mb = self.hard_memory_mb(memory_mb, program_bytes)
         return {
             "image": language.image_tag(s.image_prefix),
