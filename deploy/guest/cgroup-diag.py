@@ -48,10 +48,12 @@ assert spec and spec.loader
 runner = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(runner)
 
-print("$ cat /proc/self/cgroup\n" + open("/proc/self/cgroup").read().rstrip())
-for line in open("/proc/self/mountinfo"):
-    if " /sys/fs/cgroup " in line:
-        print("mountinfo: " + line.rstrip())
+with open("/proc/self/cgroup") as f:
+    print("$ cat /proc/self/cgroup\n" + f.read().rstrip())
+with open("/proc/self/mountinfo") as f:
+    for line in f:
+        if " /sys/fs/cgroup " in line:
+            print("mountinfo: " + line.rstrip())
 print("$ ls /sys/fs/cgroup\n" + " ".join(sorted(os.listdir(ROOT))), flush=True)
 for name in FILES:
     show(name)
@@ -74,10 +76,12 @@ if pid == 0:
     while True:
         hog.append(bytearray(8 * 1024 * 1024))
 _, status = os.waitpid(pid, 0)
-print(
-    f"a child allocating without end: {'killed by signal %d' % os.WTERMSIG(status) if os.WIFSIGNALED(status) else 'exit %d' % os.WEXITSTATUS(status)}; "
-    f"oom_kills grew by {(cg.oom_kills() or 0) - oom0}"
+ended = (
+    f"killed by signal {os.WTERMSIG(status)}"
+    if os.WIFSIGNALED(status)
+    else f"exit {os.WEXITSTATUS(status)}"
 )
+print(f"a child allocating without end: {ended}; oom_kills grew by {(cg.oom_kills() or 0) - oom0}")
 counters(cg, "at the end")
 for name in ("memory.events", "memory.peak", "pids.peak"):
     show(name)
