@@ -10,7 +10,15 @@ with ``-p pytest_guest``).
    turns a problem's limits into run limits (``Settings.clamp_time_ms`` and
    ``Settings.wall_ms``); what is measured (cgroup CPU time, memory, OOM kills) and how
    verdicts are decided are untouched. Compile limits are not scaled.
-2. A failing test's report is printed as soon as it fails, so a run that later hits
+2. ``PYTEST_CURRENT_TEST`` is not set. pytest rewrites that variable in ``os.environ``
+   at every phase of every test, while the service under test, in the same process,
+   iterates ``os.environ`` in its Docker SDK threads (requests looks for proxy
+   variables on every call). Under emulation that race is lost regularly: the
+   iteration raises ``KeyError: 'PYTEST_CURRENT_TEST'``, a container's removal fails
+   and every later test of the module sees the leftover container. (The same race
+   exists on the host, only rarer; a deployed service has no pytest rewriting its
+   environment.)
+3. A failing test's report is printed as soon as it fails, so a run that later hits
    the guest's timeout still shows why every earlier test failed.
 """
 
@@ -26,6 +34,9 @@ LIMIT = 4000  # characters of each failure report
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import _pytest.runner
+
+    _pytest.runner._update_current_test_var = lambda item, when: None  # type: ignore[assignment]
     if SCALE == 1:
         return
     from codeexec.config import Settings
@@ -56,4 +67,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         print(text, flush=True)
         for name, content in report.sections:
             if "log" in name or "stderr" in name:
-                print(f"--- {name} ---\n{content[-1500:]}", flush=True)
+                if len(content) > LIMIT:
+                    content = content[: LIMIT // 2] + "\n...\n" + content[-LIMIT // 2 :]
+                print(f"--- {name} ---\n{content}", flush=True)
