@@ -79,7 +79,12 @@ class Settings(BaseSettings):
     pool_parallel_starts: int = Field(2, ge=1)
     instance_name: str = "default"
     runtime: str | None = None  # e.g. "runsc" for gVisor
-    sandbox_user: str = "65534:65534"
+    sandbox_user: str = "65534:65534"  # uid:gid when CODEEXEC_SANDBOX_UIDS is 0
+    # Sandboxes run as distinct uids taken in turn from SANDBOX_UID_BASE (gid: the
+    # sandbox user's), so per-uid kernel quotas (pending signals, pipe pages, ...) are
+    # not shared between submissions. 0: every sandbox is CODEEXEC_SANDBOX_USER.
+    sandbox_uids: int = Field(1000, ge=0)
+    sandbox_uid_base: int = Field(200_000, ge=1000)
     sandbox_pids: int = Field(64, ge=4)  # the most processes any problem may allow
     default_process_limit: int = Field(32, ge=1)
     default_isolation: Literal["submission", "test"] = "submission"

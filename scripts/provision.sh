@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Provision what the test suite needs on a Debian machine, as environment.md shows:
-# a Docker engine, the offline base image (no registry needed) and a MariaDB server.
+# a Docker engine, the offline base image (no registry needed), a MariaDB server and Podman.
 # Idempotent: a second run only checks that everything is up (a few seconds).
 # Without root or apt-get it only reports what is missing (tests then skip, except in CI).
 set -euo pipefail
@@ -12,6 +12,7 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 command -v mysqld_safe >/dev/null 2>&1 || missing+=(mariadb-server)
+command -v podman >/dev/null 2>&1 || missing+=(podman)  # tests/test_podman.py: the Docker-compatible API
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     if ((${#missing[@]})); then

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from codeexec.checker import CheckerSpec
 from codeexec.store.problems import Problem, TestCase
 
 CASES: list[dict[str, Any]] = [
@@ -47,6 +48,9 @@ def problem_of(case: dict[str, Any]) -> tuple[Problem, list[TestCase]]:
         output_limit_kb=case.get("output_limit_kb", OUTPUT_CAP_MB * 1024),
         process_limit=case.get("process_limit"),
         isolation=case.get("isolation"),
+        checker=CheckerSpec(mode=case["checker"][0], args=tuple(case["checker"][1:]))
+        if "checker" in case
+        else CheckerSpec(),
         # The suite probes the sandbox, not the screener: no disallowed names.
         screening={language: case.get("screening", [])},
     )

@@ -7,6 +7,8 @@ are also judged through the jobs API, with the same verdicts expected."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -82,9 +84,24 @@ async def test_hostile_case(
         "id": problem.id,
         "language": case.get("language", "python"),
     }
+    latencies: list[float] = []
+
+    async def watch_healthz() -> None:
+        while True:
+            started = time.monotonic()
+            await (await client.get("/healthz")).read()
+            latencies.append(time.monotonic() - started)
+            await asyncio.sleep(0.1)
+
+    watcher = asyncio.create_task(watch_healthz()) if "healthz_max_s" in case else None
     response = await client.post("/exec", json=payload)
     text = await response.text()
     assert response.status == case.get("status", 200), text[:500]
+    if watcher is not None:  # the program must not stall the service's event loop
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        assert latencies and max(latencies) < case["healthz_max_s"], f"/healthz: {latencies}"
 
     if response.status == 200:
         body = await response.json()

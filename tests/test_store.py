@@ -59,6 +59,18 @@ async def test_replacing_tests_makes_a_new_version(store: ProblemStore) -> None:
     assert [t.input for t in snapshot.tests] == [b"2", b"3"]
 
 
+async def test_a_deleted_then_recreated_problem_serves_its_new_tests(store: ProblemStore) -> None:
+    """Re-created, a problem starts again at version 1: the old version 1's cached tests
+    must not be served (they were, found by a red-team read)."""
+    await store.save(Problem(id="again"), [TestCase(b"", b"OLD\n")])
+    assert (await store.snapshot("again")).tests[0].expected_output == b"OLD\n"  # type: ignore[union-attr]
+    assert await store.delete("again")
+    await store.save(Problem(id="again"), [TestCase(b"", b"NEW\n")])
+    snapshot = await store.snapshot("again")
+    assert snapshot is not None and snapshot.problem.version == 1
+    assert snapshot.tests[0].expected_output == b"NEW\n"
+
+
 async def test_null_and_empty_screening_policies_differ(store: ProblemStore) -> None:
     await store.save(Problem(id="default"), [])
     await store.save(Problem(id="open", screening={"python": []}), [])

@@ -75,7 +75,7 @@ class LinesComparison(Comparison):
         wrong. Checked at C speed, so a flood of blank lines costs no work per line."""
         if not data.translate(None, BLANK):
             self._line += data.count(b"\n")
-            self._pending = bytearray(data[data.rfind(b"\n") + 1 :])
+            self._pending = bytearray()  # blank: nothing of it needs keeping
             return
         first = len(data) - len(data.lstrip(BLANK))
         line_start = data.rfind(b"\n", 0, first) + 1

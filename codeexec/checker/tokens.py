@@ -29,9 +29,14 @@ from codeexec.checker.stream import SPACE, Comparison, shown
 _ITEM = re.compile(rb"([ \t\n\r\v\f]*+)([^ \t\n\r\v\f]+)")
 _TOKEN = re.compile(rb"[^ \t\n\r\v\f]")
 _TOKENS = re.compile(rb"[^ \t\n\r\v\f]+")
+_LEADING_SPACE = re.compile(rb"[ \t\n\r\v\f]*+")  # always matches (maybe empty)
 # What C's strtod accepts as a whole token (finite values only are floats here).
-_DECIMAL = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_HEX = re.compile(rb"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?")
+# Possessive throughout: a long digit run that is not a float ("111...1x") must fail in
+# one pass, not by trying every split of the digits (quadratic, seconds per token).
+_DECIMAL = re.compile(rb"[+-]?+(?:\d++\.?+\d*+|\.\d++)(?:[eE][+-]?+\d++)?+")
+_HEX = re.compile(
+    rb"[+-]?+0[xX](?:[0-9a-fA-F]++\.?+[0-9a-fA-F]*+|\.[0-9a-fA-F]++)(?:[pP][+-]?+\d++)?+"
+)
 MAX_TOKEN_BYTES = 1 << 20  # a longer output token is wrong, not buffered
 
 
@@ -124,6 +129,13 @@ class TokenComparison(Comparison):
 
     def _feed(self, chunk: bytes) -> None:
         self._saw_output = self._saw_output or bool(chunk)
+        going_on = self._pending and self._pending[-1] not in SPACE
+        if going_on and len(chunk.translate(None, SPACE)) == len(chunk):
+            # A token still going on: append, never rescan what came before (a program
+            # feeding a long token a byte at a time would cost its length per byte).
+            self._pending += chunk
+            self._bound_pending()
+            return
         data = self._pending + chunk
         if not self.options.space_change_sensitive and not data.translate(None, SPACE):
             # Only whitespace: nothing to compare, lines to count (at C speed; a flood of
@@ -144,7 +156,7 @@ class TokenComparison(Comparison):
         self._bound_pending()
 
     def _bound_pending(self) -> None:
-        gap_end = len(self._pending) - len(self._pending.lstrip(SPACE))
+        gap_end = _LEADING_SPACE.match(self._pending).end()  # type: ignore[union-attr]
         gap = bytes(self._pending[:gap_end])
         judge_gap, judge_token = self._next_judge()
         if self.options.space_change_sensitive:

@@ -36,6 +36,7 @@ import signal
 import socket
 import stat
 import struct
+import sys
 import time
 from typing import Any, ClassVar
 
@@ -49,6 +50,7 @@ POLL_S = 0.02  # CPU and memory are sampled this often while a program runs
 CHUNK = 1 << 16
 OUT_HIGH_WATER = 1 << 20  # stop reading a program's stdout while this much is unsent
 MAX_CREDIT = 3  # wall time waited on the service is credited up to 3 times the limit
+COALESCE_S = 0.01  # output waits at most this long to be sent with more
 CLEAN_DEADLINE_S = 10.0
 DRAIN_S = 2.0
 
@@ -202,6 +204,10 @@ DENIED = {
     "io_setup": (206, 0),  # Linux AIO contexts are a host-wide quota (aio-max-nr)
     "io_submit": (209, 2),
     "cachestat": (451, 451),  # page-cache state of files: a side channel
+    # Evicting or prefetching the page cache of the image's files (shared by every
+    # container on the host) would let a program write bits that a later one reads.
+    "fadvise64": (221, 223),
+    "readahead": (187, 213),
     "iopl": (172, None),
     "ioperm": (173, None),
     "modify_ldt": (154, None),
@@ -224,6 +230,13 @@ AIMED_AT_PID_1 = {  # name: (x86_64, aarch64); the target pid is args[0]
 # setpriority/ioprio_set(which, who): refused for "the user" (every process of the uid,
 # the runner too) and for who == 1 (the runner, or its process group).
 WHICH_WHO = {"setpriority": ((141, 140), 2), "ioprio_set": ((251, 30), 3)}
+# Sockets: unix ones only. There is no network (network_mode=none), and on cgroup v1 the
+# buffers of TCP sockets on loopback are charged to no cgroup; vsock would reach the
+# host's VM services; netlink and ICMP sockets are kernel surface. args[0] is the family.
+AF_UNIX = 1
+SOCKET_CALLS = {"socket": (41, 198), "socketpair": (53, 199)}
+MADVISE = (28, 233)
+MADV_COLD, MADV_PAGEOUT = 20, 21  # evict pages of a file mapping from the page cache
 
 
 def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
@@ -231,7 +244,7 @@ def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
 
 
 _LD_W_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
-ARG0, ARG1 = 16, 24  # offsets of the low halves of args[0] and args[1] in seccomp_data
+ARG0, ARG1, ARG2 = 16, 24, 32  # offsets of the low halves of args[0..2] in seccomp_data
 
 
 def seccomp_program(machine: str) -> bytes:
@@ -255,9 +268,17 @@ def seccomp_program(machine: str) -> bytes:
     ]
     prog += [(_JEQ, "pid1", 0, nums[column]) for nums in AIMED_AT_PID_1.values()]
     prog += [(_JEQ, name, 0, nums[column]) for name, (nums, _) in WHICH_WHO.items()]
+    prog += [(_JEQ, "unix_only", 0, nums[column]) for nums in SOCKET_CALLS.values()]
+    prog.append((_JEQ, "madvise", 0, MADVISE[column]))
     blocks: dict[str, list[Insn]] = {
         "clone": [(_LD_W_ABS, 0, 0, ARG0), (_JSET, "eperm", "allow", CLONE_NAMESPACES)],
         "pid1": [(_LD_W_ABS, 0, 0, ARG0), (_JEQ, "eperm", "allow", 1)],
+        "unix_only": [(_LD_W_ABS, 0, 0, ARG0), (_JEQ, "allow", "eperm", AF_UNIX)],
+        "madvise": [
+            (_LD_W_ABS, 0, 0, ARG2),
+            (_JEQ, "eperm", 0, MADV_COLD),
+            (_JEQ, "eperm", "allow", MADV_PAGEOUT),
+        ],
     }
     for name, (_, user) in WHICH_WHO.items():
         blocks[name] = [
@@ -425,6 +446,26 @@ class Cgroup:
             self.oom_file: self.oom_kills(),
         }
         return [path for path, value in checks.items() if value is None]
+
+
+def pipe_unread(fd: int) -> int:
+    """Bytes in the pipe behind ``fd`` (either end) not yet read."""
+    buf = bytearray(4)
+    try:
+        fcntl.ioctl(fd, FIONREAD, buf)
+    except OSError:
+        return 0
+    return int.from_bytes(buf, sys.byteorder)
+
+
+def pipe_capacity(fd: int) -> int:
+    try:
+        return fcntl.fcntl(fd, F_GETPIPE_SZ)
+    except OSError:
+        return 1 << 16
+
+
+FIONREAD, F_GETPIPE_SZ = 0x541B, 1032
 
 
 def peak_rss_kb(pid: int) -> int:
@@ -723,6 +764,10 @@ class Run:
         self.err_total = 0
         self.killed_for: str | None = None
         self.err_fd = -1
+        # Output is sent in messages of up to CHUNK, or after COALESCE_S: a program that
+        # writes a byte at a time must not cost the service a message per byte.
+        self.out_buf = bytearray()
+        self.out_since = 0.0
 
     def execute(
         self, argv: list[str], env: dict[str, str], final: bool, memory_base: int
@@ -773,21 +818,33 @@ class Run:
         next_sample = started + POLL_S
         while True:
             rlist = [pidfd, *(fd for fd in readers if fd != stdout_r)]
-            if stdout_r in readers and self.channel.pending_bytes < OUT_HIGH_WATER:
+            if stdout_r in readers and self._unsent() < OUT_HIGH_WATER:
                 rlist.append(stdout_r)
             if self.stdin_left and not self.stdin_buf:
                 rlist.append(0)
             wlist = [program_in] if program_in is not None and self.stdin_buf else []
             if self.channel.pending:
                 wlist.append(1)
-            # Input it has used up and the service has not sent yet, or output held back
-            # until the service takes it: transport time is not charged to the program.
-            waiting = (program_in is not None and self.stdin_left > 0 and not self.stdin_buf) or (
-                self.channel.pending_bytes >= OUT_HIGH_WATER
+            # The program blocked on the service — its input used up and the rest not yet
+            # sent, or its output pipe full because the service has not taken what was
+            # sent — is transport time, not charged to it. A program that merely sleeps
+            # meanwhile is not blocked and earns nothing.
+            waiting = (
+                program_in is not None
+                and self.stdin_left > 0
+                and not self.stdin_buf
+                and pipe_unread(program_in) == 0
+            ) or (
+                stdout_r in readers
+                and self._unsent() >= OUT_HIGH_WATER
+                and pipe_unread(stdout_r) >= pipe_capacity(stdout_r)
             )
             wall_deadline = started + wall_s + min(credit, MAX_CREDIT * wall_s)
             before = time.monotonic()
-            timeout = max(0.0, min(next_sample, wall_deadline) - before)
+            deadline = min(next_sample, wall_deadline)
+            if self.out_buf:
+                deadline = min(deadline, self.out_since + COALESCE_S)
+            timeout = max(0.0, deadline - before)
             ready_r, ready_w, _ = select.select(rlist, wlist, [], timeout)
             now = time.monotonic()
             if waiting:
@@ -804,6 +861,8 @@ class Run:
                 if fd in ready_r and not self._drain(fd):
                     os.close(fd)
                     readers.discard(fd)
+            if self.out_buf and now - self.out_since >= COALESCE_S:
+                self._ship()
             if pidfd in ready_r:
                 break
             if self.out_total > limits["output_bytes"]:
@@ -829,6 +888,9 @@ class Run:
         _, status, usage = os.wait4(pid, 0)
         os.close(pidfd)
         self._drain_to_end(readers)
+        self._ship()
+        if self.killed_for is None and self.out_total > limits["output_bytes"]:
+            self.killed_for = "output"  # found while reading what it left in the pipe
         if program_in is not None:
             os.close(program_in)
         cpu_after = self.cgroup.cpu_ns()
@@ -903,8 +965,22 @@ class Run:
         keep = data[: max(0, self.limits["output_bytes"] - self.out_sent)]
         if keep:
             self.out_sent += len(keep)
-            self.channel.queue({"op": "out"}, keep)
+            if not self.out_buf:
+                self.out_since = time.monotonic()
+            self.out_buf += keep
+            if len(self.out_buf) >= CHUNK:
+                self._ship()
         return True
+
+    def _ship(self) -> None:
+        """Queue the buffered output as messages of at most CHUNK bytes."""
+        data = bytes(self.out_buf)
+        self.out_buf.clear()
+        for start in range(0, len(data), CHUNK):
+            self.channel.queue({"op": "out"}, data[start : start + CHUNK])
+
+    def _unsent(self) -> int:
+        return self.channel.pending_bytes + len(self.out_buf)
 
 
 class Runner:

@@ -24,6 +24,7 @@ from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, Docke
 from codeexec.sandbox.engine import EngineInfo
 from codeexec.sandbox.languages import Language
 from codeexec.sandbox.protocol import Blob, ProtocolError, RunnerStream
+from codeexec.sandbox.runner import MAX_CREDIT
 
 if TYPE_CHECKING:
     from codeexec.sandbox.pool import WarmPool
@@ -199,7 +200,10 @@ class Sandbox:
         kept: list[bytes] = []
         received = 0
         try:
-            async with asyncio.timeout(limits.wall_ms / 1000 + _REPLY_GRACE_S):
+            # The runner may credit up to MAX_CREDIT times the wall limit for time the
+            # program waited on this side; it always answers before this.
+            within = limits.wall_ms / 1000 * (1 + MAX_CREDIT) + _REPLY_GRACE_S
+            async with asyncio.timeout(within):
                 while True:
                     header, blobs = await self._stream.receive(max(OUT_CHUNK, limits.stderr_bytes))
                     if header.get("op") != "out":
@@ -275,6 +279,7 @@ class SandboxFactory:
         self._settings = settings
         self.gateway = gateway
         self._podman = engine is not None and engine.product == "Podman"
+        self._next_uid = 0
         self._live: set[str] = set()
         self._removals: set[asyncio.Task[None]] = set()
         self.pool: WarmPool | None = None
@@ -318,7 +323,8 @@ class SandboxFactory:
     ) -> dict[str, Any]:
         s = self._settings
         scratch_mb = scratch_mb or s.sandbox_scratch_mb
-        uid, _, gid = s.sandbox_user.partition(":")
+        user = self._user()
+        uid, _, gid = user.partition(":")
         # Docker copies the image's own /tmp (contents, mode 1777) into the tmpfs; the
         # runner wipes and resets both scratch directories before the first run.
         if self._podman:  # its API takes "U" (owned by the user) and no nr_inodes/uid/gid
@@ -330,7 +336,7 @@ class SandboxFactory:
         return {
             "image": language.image_tag(s.image_prefix),
             "command": ["python3", "-I", "-c", RUNNER_SOURCE],
-            "user": s.sandbox_user,
+            "user": user,
             "detach": True,
             "stdin_open": True,
             "tty": False,
@@ -358,6 +364,17 @@ class SandboxFactory:
             "labels": {SANDBOX_LABEL: "1", INSTANCE_LABEL: s.instance_name},
             "runtime": s.runtime,
         }
+
+    def _user(self) -> str:
+        """The uid:gid of the next sandbox: the next of the pool (never the same as a
+        live sandbox's while fewer than CODEEXEC_SANDBOX_UIDS are alive)."""
+        s = self._settings
+        if not s.sandbox_uids:
+            return s.sandbox_user
+        gid = s.sandbox_user.partition(":")[2] or s.sandbox_user
+        uid = s.sandbox_uid_base + self._next_uid % s.sandbox_uids
+        self._next_uid += 1
+        return f"{uid}:{gid}"
 
     @asynccontextmanager
     async def open(

@@ -255,6 +255,7 @@ class ProblemStore:
             current = await self._lock_version(conn, problem.id)
             version = 1 if current is None else current + 1
             if current is None:
+                self._forget(problem.id)  # a problem deleted before had a version 1 too
                 await conn.execute(
                     insert(problems).values(id=problem.id, version=version, **values)
                 )
@@ -308,7 +309,13 @@ class ProblemStore:
         async with self._engine.begin() as conn:
             await conn.execute(delete(test_cases).where(test_cases.c.problem_id == problem_id))
             gone = await conn.execute(delete(problems).where(problems.c.id == problem_id))
+        self._forget(problem_id)
         return bool(gone.rowcount)
+
+    def _forget(self, problem_id: str) -> None:
+        """Drop a problem's cached tests: re-created, its versions start again at 1."""
+        for key in [key for key in self._cache if key[0] == problem_id]:
+            del self._cache[key]
 
     async def list_problems(self, limit: int, offset: int) -> tuple[list[ProblemSummary], int]:
         """A page of problems ordered by id, and how many there are in all."""

@@ -221,3 +221,30 @@ def test_a_whitespace_flood_after_the_answer_costs_no_work_per_byte(mode: str, t
         assert "extra" in result.message
         line = 1 + 256 * (1 << 15) + 1  # the answer's line, the blank ones, then "extra"
         assert f"line {line}" in result.message
+
+
+@pytest.mark.timeout(60)  # before: each byte rescanned the whole pending token or line
+@pytest.mark.parametrize(
+    ("mode", "args"), [("tokens", ()), ("tokens", ("space_change_sensitive",)), ("lines", ())]
+)
+def test_output_fed_a_byte_at_a_time_costs_each_byte_once(mode: str, args: tuple[str, ...]) -> None:
+    """A program can make every byte its own message: a 200 KB token (or line) arrives
+    byte by byte, then blank lines byte by byte; each byte must cost O(1)."""
+    comparison = start_comparison(
+        CheckerSpec(mode=mode, args=args), b"ab " + b"x" * 200_000 + b"\n"
+    )
+    comparison.feed(b"ab ")
+    for _ in range(200_000):
+        comparison.feed(b"x")
+    for _ in range(100_000):
+        comparison.feed(b"\n" if mode == "lines" else b" ")
+    assert comparison.finish().accepted is (not args)
+
+
+@pytest.mark.timeout(30)  # before: 16,000 digits took 13 s (every split of the run tried)
+def test_a_long_digit_run_that_is_not_a_float_fails_in_one_pass() -> None:
+    assert parse_float(b"1" * 1_000_000 + b"x") is None
+    assert parse_float(b"0x" + b"f" * 1_000_000 + b"g") is None
+    spec = CheckerSpec(mode="tokens", args=("float_tolerance", "1e-6"))
+    result = compare(spec, b"1.5\n", b"1" * 100_000 + b"x\n")
+    assert not result.accepted and "Expected float" in result.message
