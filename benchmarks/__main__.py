@@ -35,8 +35,9 @@ import docker
 from benchmarks import container_per_test, floor
 from benchmarks.workload import WORKLOADS, Workload
 from codeexec.config import Settings
+from codeexec.model import Problem, TestCase
 from codeexec.store.engine import create_engine, migrate
-from codeexec.store.problems import Problem, ProblemStore, TestCase
+from codeexec.store.problems import ProblemStore
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "latest.json"

@@ -15,9 +15,10 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from codeexec.checker import CheckerArgsError, CheckerSpec
+from codeexec.checker import CheckerArgsError, validate_spec
 from codeexec.config import Settings
 from codeexec.http.app import make_app
+from codeexec.model import CheckerSpec
 from codeexec.packages.archive import PackageError
 from codeexec.packages.importer import import_package, open_path, package_limits
 from codeexec.sandbox.docker_gateway import DockerGateway, DockerUnavailable
@@ -231,7 +232,7 @@ def _problems_import(settings: Settings, args: argparse.Namespace) -> int:
     if args.checker:
         checker = CheckerSpec(args.checker, tuple(shlex.split(args.checker_args)))
         try:
-            checker.validate()
+            validate_spec(checker)
         except CheckerArgsError as exc:
             print(f"--checker-args: {exc}", file=sys.stderr)
             return 2

@@ -7,8 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from codeexec.checker import CheckerSpec
-from codeexec.store.problems import Problem, TestCase
+from codeexec.model import CheckerSpec, Problem, TestCase
 
 CASES: list[dict[str, Any]] = [
     case

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from codeexec.checker import CheckerSpec
 from codeexec.http.keys import LANGUAGES as LANGUAGES_KEY
 from codeexec.http.keys import SANDBOXES, STORE
-from codeexec.store.problems import Problem, TestCase
+from codeexec.model import CheckerSpec, Problem, TestCase
 from tests.conftest import SHARED, sandboxes_of
 
 Start = Callable[..., Any]

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from codeexec.http.app import make_app
 from codeexec.http.keys import STORE
-from codeexec.store.problems import Problem, TestCase
+from codeexec.model import Problem, TestCase
 from tests.conftest import REPO, SHARED, base_settings, docker_client, sandboxes_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

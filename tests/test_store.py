@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from codeexec.model import Problem, TestCase, TestSummary
 from codeexec.store.demo import DEMO_PROBLEMS, seed_demo_problems
 from codeexec.store.engine import DatabaseUrlError, async_url
-from codeexec.store.problems import Problem, ProblemStore, TestCase, TestSummary
+from codeexec.store.problems import ProblemStore
 
 
 def count_queries(store: ProblemStore) -> list[str]:

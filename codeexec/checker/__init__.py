@@ -7,40 +7,23 @@ Built-in modes compare the streamed output with the answer (``exact``, ``lines``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from codeexec.checker.exact import ExactComparison
 from codeexec.checker.lines import LinesComparison
 from codeexec.checker.stream import ACCEPTED, CheckResult, Comparison
 from codeexec.checker.tokens import CheckerArgsError, TokenComparison, TokenOptions
-
-MODES = ("exact", "lines", "tokens", "custom")
-
-
-@dataclass(frozen=True)
-class CheckerProgram:
-    """A custom checker's source: files as they go into its sandbox (the entry file
-    under its language's source file name, like a submission's)."""
-
-    language: str
-    files: tuple[tuple[str, str], ...]
+from codeexec.model import CHECKER_MODES, CheckerSpec
 
 
-@dataclass(frozen=True)
-class CheckerSpec:
-    mode: str = "lines"
-    args: tuple[str, ...] = ()  # tokens: its flags; custom: passed to the program
-    program: CheckerProgram | None = None  # only for "custom"
-
-    def validate(self) -> None:
-        if self.mode not in MODES:
-            raise CheckerArgsError(f"unknown checker mode {self.mode!r}; use one of {MODES}")
-        if (self.mode == "custom") != (self.program is not None):
-            raise CheckerArgsError("a checker program goes with mode 'custom', and only there")
-        if self.mode == "tokens":
-            TokenOptions.parse(self.args)
-        elif self.args and self.mode != "custom":
-            raise CheckerArgsError(f"the {self.mode} checker takes no arguments")
+def validate_spec(spec: CheckerSpec) -> None:
+    """Refuse a spec no checker can run (unknown mode, bad flags, a stray program)."""
+    if spec.mode not in CHECKER_MODES:
+        raise CheckerArgsError(f"unknown checker mode {spec.mode!r}; use one of {CHECKER_MODES}")
+    if (spec.mode == "custom") != (spec.program is not None):
+        raise CheckerArgsError("a checker program goes with mode 'custom', and only there")
+    if spec.mode == "tokens":
+        TokenOptions.parse(spec.args)
+    elif spec.args and spec.mode != "custom":
+        raise CheckerArgsError(f"the {spec.mode} checker takes no arguments")
 
 
 def start_comparison(spec: CheckerSpec, answer: bytes) -> Comparison:
@@ -63,12 +46,10 @@ def compare(spec: CheckerSpec, answer: bytes, output: bytes) -> CheckResult:
 
 __all__ = [
     "ACCEPTED",
-    "MODES",
     "CheckResult",
     "CheckerArgsError",
-    "CheckerProgram",
-    "CheckerSpec",
     "Comparison",
     "compare",
     "start_comparison",
+    "validate_spec",
 ]

@@ -19,11 +19,11 @@ from contextlib import asynccontextmanager
 
 from cachetools import LRUCache
 
-from codeexec.checker import CheckerSpec, CheckResult
+from codeexec.checker import CheckResult
 from codeexec.config import Settings
-from codeexec.sandbox.languages import Language
+from codeexec.model import CheckerSpec, Language, RunLimits
 from codeexec.sandbox.protocol import Blob
-from codeexec.sandbox.sandbox import Files, RunLimits, Sandbox, SandboxFactory, SandboxFile
+from codeexec.sandbox.sandbox import Files, Sandbox, SandboxFactory, SandboxFile
 
 log = logging.getLogger(__name__)
 

@@ -52,10 +52,11 @@ from codeexec.jobs.webhooks import Webhooks
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.self_test import installed_versions, run_self_tests
+from codeexec.model import Language, Submission
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.engine import inspect_engine
 from codeexec.sandbox.images import ImageManager
-from codeexec.sandbox.languages import Language, discover_languages
+from codeexec.sandbox.languages import discover_languages
 from codeexec.sandbox.pool import WarmPool
 from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
@@ -63,7 +64,7 @@ from codeexec.store.demo import seed_demo_problems
 from codeexec.store.engine import create_engine, exclusive, migrate, wait_until_reachable
 from codeexec.store.keys import KeyStore
 from codeexec.store.problems import ProblemStore
-from codeexec.store.submissions import Submission, SubmissionStore
+from codeexec.store.submissions import SubmissionStore
 
 log = logging.getLogger(__name__)
 _ALWAYS_OPEN = frozenset({"/healthz", "/readyz"})

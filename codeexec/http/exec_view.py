@@ -20,8 +20,8 @@ from codeexec.http.errors import BAD_REQUEST, ApiError, field_errors, json_respo
 from codeexec.http.keys import ADMISSION, JUDGE, LANGUAGES, LIFECYCLE, SCREENER, SETTINGS, STORE
 from codeexec.judge.admission import QueueFull
 from codeexec.judge.pipeline import Disallowed, judge_program, screen
-from codeexec.judge.verdicts import MESSAGES, Judgement, TestResult, Verdict, shown_text
-from codeexec.sandbox.languages import Language
+from codeexec.judge.verdicts import MESSAGES, shown_text
+from codeexec.model import Judgement, Language, ProblemSnapshot, TestResult, Verdict
 from codeexec.sandbox.program import (
     FileName,
     SourceFileIn,
@@ -31,7 +31,6 @@ from codeexec.sandbox.program import (
 )
 from codeexec.sandbox.sandbox import SandboxError
 from codeexec.screening.service import ScreeningResult
-from codeexec.store.problems import ProblemSnapshot
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,13 @@ from typing import IO, Any
 from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from codeexec.checker import MODES, CheckerSpec
 from codeexec.checker.program import CheckerFailed
 from codeexec.http.auth import require_admin
 from codeexec.http.body import TOO_LARGE, body_chunks, check_identity, within
 from codeexec.http.errors import ApiError, json_response
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
 from codeexec.http.visibility import problem_for, viewer_of
+from codeexec.model import CHECKER_MODES, CheckerSpec
 from codeexec.packages.archive import PackageError, PackageTooLarge
 from codeexec.packages.importer import import_package, open_upload, package_limits
 
@@ -117,7 +117,7 @@ def _checker_override(fields: dict[str, str]) -> CheckerSpec | None:
     mode = fields.get("checker")
     if not mode:
         return None
-    if mode not in MODES or mode == "custom":
+    if mode not in CHECKER_MODES or mode == "custom":
         raise ApiError(422, "Invalid checker", "checker must be one of exact, lines, tokens")
     return CheckerSpec(mode, tuple(shlex.split(fields.get("checker_args", ""))))
 

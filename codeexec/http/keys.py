@@ -13,9 +13,9 @@ from codeexec.jobs.runner import JobRunner
 from codeexec.jobs.webhooks import Webhooks
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
+from codeexec.model import Language
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.engine import EngineInfo
-from codeexec.sandbox.languages import Language
 from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
 from codeexec.store.keys import KeyStore

@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from codeexec.bounded import limits_context
-from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
+from codeexec.checker import CheckerArgsError, validate_spec
 from codeexec.checker.program import CheckerFailed
 from codeexec.http.auth import require_admin
 from codeexec.http.body import BodyLimits, read_json
@@ -39,15 +39,17 @@ from codeexec.http.problem_schema import (
     TestsReplaceIn,
 )
 from codeexec.http.visibility import Viewer, problem_for, problem_test_for, viewer_of
-from codeexec.sandbox.languages import Language
-from codeexec.sandbox.program import SubmissionError, program_files
-from codeexec.store.problems import (
+from codeexec.model import (
     PROBLEM_ID_PATTERN,
+    CheckerProgram,
+    CheckerSpec,
+    Language,
     Problem,
-    ProblemStore,
     TestCase,
     TestSummary,
 )
+from codeexec.sandbox.program import SubmissionError, program_files
+from codeexec.store.problems import ProblemStore
 
 Model = TypeVar("Model", bound=BaseModel)
 _MAX_PAGE = 200
@@ -106,7 +108,7 @@ async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> C
         )
     spec = CheckerSpec(given.mode, tuple(given.args), program)
     try:
-        spec.validate()
+        validate_spec(spec)
     except CheckerArgsError as exc:
         raise _unprocessable("Invalid checker", f"checker: {exc}") from exc
     if program is not None:

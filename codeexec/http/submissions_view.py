@@ -43,19 +43,9 @@ from codeexec.http.keys import (
 )
 from codeexec.http.visibility import Viewer, event_for, test_for, viewer_of
 from codeexec.jobs.webhooks import WebhookRefused
+from codeexec.model import Event, Status, Submission
 from codeexec.sandbox.program import FileName, SourceFileIn, SourceFiles
-from codeexec.store.submissions import (
-    CANCELLED,
-    FAILED,
-    FINISHED,
-    QUEUED,
-    RUNNING,
-    SORTS,
-    STATUSES,
-    Event,
-    Submission,
-    SubmissionFilter,
-)
+from codeexec.store.submissions import SORTS, SubmissionFilter
 
 BASE = "/api/v1/submissions"
 _MAX_PAGE = 200
@@ -87,11 +77,11 @@ def _time(value: datetime | None) -> str | None:
 
 def seed_state(s: Submission) -> str:
     """Seed 000's states: NOT_STARTED, STARTED, NOT_EXECUTED, FINISHED_OK, FINISHED_ERROR."""
-    if s.status == QUEUED:
+    if s.status == Status.QUEUED:
         return "NOT_STARTED"
-    if s.status == RUNNING:
+    if s.status == Status.RUNNING:
         return "STARTED"
-    if s.status == FINISHED:
+    if s.status == Status.FINISHED:
         return "FINISHED_OK" if s.passed else "FINISHED_ERROR"
     return "NOT_EXECUTED"  # cancelled or failed
 
@@ -116,7 +106,7 @@ def submission_out(s: Submission, viewer: Viewer) -> dict[str, Any]:
         "attempts": s.attempts,
         "files": [{"name": n, "content": c} for n, c in s.files],
     }
-    if s.status == FINISHED:
+    if s.status == Status.FINISHED:
         counts = s.counts or {}
         out |= {
             "verdict": s.verdict,
@@ -134,9 +124,9 @@ def submission_out(s: Submission, viewer: Viewer) -> dict[str, Any]:
             "compile_output": s.compile_output or "",
             "results": [test_for(viewer, r) for r in s.results or []],
         }
-    if s.status == FAILED:
+    if s.status == Status.FAILED:
         out["error"] = s.error
-    if s.status == RUNNING and s.cancel_requested:
+    if s.status == Status.RUNNING and s.cancel_requested:
         out["cancel_requested"] = True
     return out
 
@@ -264,7 +254,7 @@ async def cancel_submission(request: web.Request) -> web.Response:
         return json_response(submission_out(found, viewer_of(request)))  # idempotent
     app = request.app
     updated = await app[SUBMISSIONS].request_cancel(found.id)
-    if updated is not None and updated.status == RUNNING and app[JOBS].cancel_here(found.id):
+    if updated is not None and updated.status == Status.RUNNING and app[JOBS].cancel_here(found.id):
         # Running here: its sandbox goes now; answer once the job says so.
         updated = await _wait_done(request, found.id, 10.0)
     if updated is None:
@@ -291,7 +281,7 @@ async def rerun_submission(request: web.Request) -> web.Response:
 async def delete_submission(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
     app = request.app
-    if found.status == RUNNING:  # cancelled first: its sandbox is removed
+    if found.status == Status.RUNNING:  # cancelled first: its sandbox is removed
         await app[SUBMISSIONS].request_cancel(found.id)
         # If another process runs it, its worker sees the request at its next renewal.
         app[JOBS].cancel_here(found.id)
@@ -312,7 +302,7 @@ def _event_out(event: Event, viewer: Viewer) -> dict[str, Any]:
     }
 
 
-_FINAL_EVENTS = frozenset({FINISHED, CANCELLED, FAILED})
+_FINAL_EVENTS = frozenset({Status.FINISHED, Status.CANCELLED, Status.FAILED})
 
 
 async def get_events(request: web.Request) -> web.StreamResponse:
@@ -382,8 +372,10 @@ def _parse_time(name: str, raw: str | None) -> datetime | None:
 async def list_submissions(request: web.Request) -> web.Response:
     q = request.query
     status = q.get("status")
-    if status is not None and status not in STATUSES:
-        raise ApiError(400, "Invalid query parameter", f"status must be one of {list(STATUSES)}")
+    if status is not None and status not in set(Status):
+        raise ApiError(
+            400, "Invalid query parameter", f"status must be one of {[str(s) for s in Status]}"
+        )
     sort = q.get("sort", "-created_at")
     if sort not in SORTS:
         raise ApiError(400, "Invalid query parameter", f"sort must be one of {list(SORTS)}")

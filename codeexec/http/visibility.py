@@ -21,9 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
-from codeexec.checker import CheckerSpec
 from codeexec.http.auth import is_admin
-from codeexec.store.problems import Problem, TestCase, TestSummary
+from codeexec.model import CheckerSpec, Problem, TestCase, TestSummary
 
 
 @dataclass(frozen=True)

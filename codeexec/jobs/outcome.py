@@ -5,16 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from codeexec.judge.verdicts import Judgement, Verdict, shown_text
-from codeexec.store.problems import ProblemSnapshot
-from codeexec.store.submissions import FAILED, FINISHED, Outcome
-
-
-def overall_verdict(judgement: Judgement) -> Verdict:
-    """CE if it did not compile, else the first test's verdict that is not AC, else AC."""
-    if judgement.compile_failed:
-        return Verdict.CE
-    return next((r.verdict for r in judgement.results if r.verdict != Verdict.AC), Verdict.AC)
+from codeexec.judge.verdicts import shown_text
+from codeexec.model import Judgement, Outcome, ProblemSnapshot, Status, Verdict
 
 
 def outcome_of(snapshot: ProblemSnapshot, judgement: Judgement) -> Outcome:
@@ -50,9 +42,9 @@ def outcome_of(snapshot: ProblemSnapshot, judgement: Judgement) -> Outcome:
             }
         results.append(item)
     return Outcome(
-        status=FINISHED,
+        status=Status.FINISHED,
         problem_version=snapshot.problem.version,
-        verdict=overall_verdict(judgement).value,
+        verdict=judgement.verdict.value,
         passed=judgement.passed,
         counts=counts,
         compile_output=judgement.compile_output or None,
@@ -62,4 +54,4 @@ def outcome_of(snapshot: ProblemSnapshot, judgement: Judgement) -> Outcome:
 
 def failure(error: str, problem_version: int | None = None) -> Outcome:
     """The job could not be judged (not a verdict on the program)."""
-    return Outcome(status=FAILED, problem_version=problem_version, error=error)
+    return Outcome(status=Status.FAILED, problem_version=problem_version, error=error)

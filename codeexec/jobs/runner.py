@@ -24,11 +24,11 @@ from codeexec.jobs.outcome import failure, outcome_of
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.pipeline import Disallowed, judge_program, screen
-from codeexec.sandbox.languages import Language
+from codeexec.model import Language, Outcome, Submission
 from codeexec.sandbox.sandbox import SandboxError
 from codeexec.screening.service import Screener
 from codeexec.store.problems import ProblemStore
-from codeexec.store.submissions import Outcome, Submission, SubmissionStore
+from codeexec.store.submissions import SubmissionStore
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,9 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from codeexec.config import Settings
+from codeexec.model import Submission
 from codeexec.store.keys import KeyStore
-from codeexec.store.submissions import Submission, SubmissionStore
+from codeexec.store.submissions import SubmissionStore
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Codeexec-Signature"

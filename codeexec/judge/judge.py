@@ -18,20 +18,23 @@ from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
-from codeexec.checker import CheckerSpec, CheckResult, Comparison, start_comparison
+from codeexec.checker import CheckResult, Comparison, start_comparison
 from codeexec.checker.program import CheckerFailed, CheckerPrograms, CheckerSession
 from codeexec.config import Settings
-from codeexec.judge.verdicts import Judgement, TestResult, Verdict, limit_verdict
-from codeexec.sandbox.languages import Language
-from codeexec.sandbox.sandbox import (
-    Files,
+from codeexec.judge.verdicts import limit_verdict
+from codeexec.model import (
+    CheckerSpec,
+    Judgement,
+    Language,
+    Problem,
+    ProblemSnapshot,
     RunLimits,
     RunOutcome,
-    Sandbox,
-    SandboxError,
-    SandboxFactory,
+    TestCase,
+    TestResult,
+    Verdict,
 )
-from codeexec.store.problems import Problem, ProblemSnapshot, TestCase
+from codeexec.sandbox.sandbox import Files, Sandbox, SandboxError, SandboxFactory
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from codeexec.judge.judge import Judge, ProgressHook
-from codeexec.judge.verdicts import Judgement, TestResult, Verdict
-from codeexec.sandbox.languages import Language
+from codeexec.model import Judgement, Language, ProblemSnapshot, TestResult, Verdict
 from codeexec.sandbox.sandbox import SandboxFile
 from codeexec.screening.service import Screener, ScreeningResult
-from codeexec.store.problems import ProblemSnapshot
 
 
 class Disallowed(Exception):

@@ -12,9 +12,8 @@ import logging
 from collections.abc import Iterable
 
 from codeexec.judge.judge import Judge
-from codeexec.sandbox.languages import Language
+from codeexec.model import Language, Problem, ProblemSnapshot, TestCase
 from codeexec.sandbox.sandbox import SandboxError, SandboxFactory, SandboxFile
-from codeexec.store.problems import Problem, ProblemSnapshot, TestCase
 
 log = logging.getLogger(__name__)
 

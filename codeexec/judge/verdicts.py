@@ -3,22 +3,8 @@
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass
-from enum import StrEnum
 
-from codeexec.sandbox.sandbox import RunLimits, RunOutcome
-
-
-class Verdict(StrEnum):
-    AC = "AC"  # accepted
-    WA = "WA"  # wrong answer
-    TLE = "TLE"  # time limit exceeded (CPU, or wall-clock backstop)
-    MLE = "MLE"  # memory limit exceeded
-    RE = "RE"  # runtime error: crash or non-zero exit
-    OLE = "OLE"  # output limit exceeded
-    CE = "CE"  # compile error
-    IE = "IE"  # internal error: the service failed, never the submission's fault
-
+from codeexec.model import RunLimits, RunOutcome, Verdict
 
 MESSAGES = {
     Verdict.TLE: "Time limit exceeded",
@@ -46,34 +32,6 @@ def limit_verdict(outcome: RunOutcome, limits: RunLimits) -> Verdict | None:
     if outcome.signal is not None or outcome.exit_code != 0:
         return Verdict.RE
     return None
-
-
-@dataclass(frozen=True)
-class TestResult:
-    verdict: Verdict
-    hidden: bool
-    cpu_ms: int = 0
-    wall_ms: int = 0
-    memory_kb: int = 0
-    exit_code: int | None = None
-    signal: int | None = None
-    stdout: bytes = b""  # at most the shown-output limit; empty for hidden tests
-    stdout_truncated: bool = False
-    stderr: bytes = b""
-    feedback: str = ""  # the checker's message (shown tests only)
-
-    __test__ = False  # not a pytest test class
-
-
-@dataclass(frozen=True)
-class Judgement:
-    results: tuple[TestResult, ...]
-    compile_output: str = ""
-    compile_failed: bool = False
-
-    @property
-    def passed(self) -> bool:
-        return all(r.verdict == Verdict.AC for r in self.results)
 
 
 def shown_text(data: bytes) -> str:

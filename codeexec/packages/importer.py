@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from codeexec.checker import CheckerSpec
 from codeexec.config import Settings
+from codeexec.model import CheckerSpec, Language, Problem
 from codeexec.packages.archive import (
     DirectoryPackage,
     PackageError,
@@ -21,8 +21,7 @@ from codeexec.packages.archive import (
     ZipPackage,
 )
 from codeexec.packages.kattis import ImportedProblem, Progress, read_kattis_package
-from codeexec.sandbox.languages import Language
-from codeexec.store.problems import Problem, ProblemStore
+from codeexec.store.problems import ProblemStore
 
 ARCHIVE_SUFFIXES = (".zip", ".kpp")
 

@@ -23,12 +23,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from codeexec.checker import CheckerArgsError, CheckerProgram, CheckerSpec
+from codeexec.checker import CheckerArgsError, validate_spec
+from codeexec.model import (
+    PROBLEM_ID_PATTERN,
+    CheckerProgram,
+    CheckerSpec,
+    Language,
+    Problem,
+    TestCase,
+)
 from codeexec.packages.archive import PackageError, PackageFiles, PackageTooLarge
 from codeexec.packages.safe_yaml import MAX_YAML_BYTES, load_yaml
-from codeexec.sandbox.languages import Language
 from codeexec.sandbox.program import SourceFileIn, SubmissionError, program_files
-from codeexec.store.problems import PROBLEM_ID_PATTERN, Problem, TestCase
 
 PROBLEM_ID = re.compile(PROBLEM_ID_PATTERN)
 UNSUPPORTED_TYPES = ("interactive", "multi-pass", "scoring", "submit-answer")
@@ -340,7 +346,7 @@ def read_kattis_package(
     elif args and not checker.args and checker.mode in ("tokens", "custom"):
         checker = replace(checker, args=args)
     try:
-        checker.validate()
+        validate_spec(checker)
     except CheckerArgsError as exc:
         raise PackageError(f"checker: {exc}") from exc
     problem = Problem(

@@ -17,8 +17,8 @@ from typing import Any
 import docker.errors
 
 from codeexec.config import Settings
+from codeexec.model import Language
 from codeexec.sandbox.docker_gateway import DockerGateway
-from codeexec.sandbox.languages import Language
 
 log = logging.getLogger(__name__)
 DIGEST_LABEL = "codeexec.context"

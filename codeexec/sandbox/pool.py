@@ -18,7 +18,7 @@ import time
 from collections import deque
 from typing import Any
 
-from codeexec.sandbox.languages import Language
+from codeexec.model import Language
 from codeexec.sandbox.sandbox import Sandbox, SandboxFactory
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field, StrictStr
 
 from codeexec.bounded import Input
-from codeexec.sandbox.languages import Language
+from codeexec.model import Language
 
 MAX_FILES = 64
 MAX_DEPTH = 4

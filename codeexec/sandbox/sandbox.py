@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from docker.types import LogConfig, Ulimit
 
 from codeexec.config import Settings
+from codeexec.model import Language, RunLimits, RunOutcome
 from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, DockerGateway
 from codeexec.sandbox.engine import EngineInfo
-from codeexec.sandbox.languages import Language
 from codeexec.sandbox.protocol import Blob, ProtocolError, RunnerStream
 from codeexec.sandbox.runner import MAX_CREDIT
 
@@ -61,59 +61,34 @@ class SandboxFile:
 Files = tuple[SandboxFile, ...]
 
 
-@dataclass(frozen=True)
-class RunLimits:
-    cpu_ms: int
-    wall_ms: int
-    memory_mb: int
-    output_bytes: int
-    stderr_bytes: int
-    file_bytes: int
-    open_files: int = 256
-
-    def wire(self) -> dict[str, int]:
-        return {
-            "cpu_ms": self.cpu_ms,
-            "wall_ms": self.wall_ms,
-            "output_bytes": self.output_bytes,
-            "stderr_bytes": self.stderr_bytes,
-            "file_bytes": self.file_bytes,
-            "open_files": self.open_files,
-            "stack_bytes": self.memory_mb * 1024 * 1024,
-        }
+def limits_wire(limits: RunLimits) -> dict[str, int]:
+    """The limits as the runner takes them."""
+    return {
+        "cpu_ms": limits.cpu_ms,
+        "wall_ms": limits.wall_ms,
+        "output_bytes": limits.output_bytes,
+        "stderr_bytes": limits.stderr_bytes,
+        "file_bytes": limits.file_bytes,
+        "open_files": limits.open_files,
+        "stack_bytes": limits.memory_mb * 1024 * 1024,
+    }
 
 
-@dataclass(frozen=True)
-class RunOutcome:
-    """What happened to one process run in the sandbox (before any checking)."""
-
-    exit_code: int | None
-    signal: int | None
-    cpu_ms: int
-    wall_ms: int
-    memory_kb: int
-    oom_killed: bool
-    killed_for: str | None  # "cpu" | "wall" | "output" | None
-    stdout: bytes
-    stderr: bytes
-    kept_bytes: int = 0  # with keep_files: the size of the program kept for later runs
-    kept_error: str | None = None  # with keep_files: why what was made cannot be kept
-
-    @classmethod
-    def from_wire(cls, header: dict[str, Any], stdout: bytes, stderr: bytes) -> RunOutcome:
-        return cls(
-            exit_code=header.get("exit_code"),
-            signal=header.get("signal"),
-            cpu_ms=int(header["cpu_ms"]),
-            wall_ms=int(header["wall_ms"]),
-            memory_kb=int(header["memory_kb"]),
-            oom_killed=bool(header["oom_killed"]),
-            killed_for=header.get("killed_for"),
-            stdout=stdout,
-            stderr=stderr,
-            kept_bytes=int(header.get("kept_bytes", 0)),
-            kept_error=header.get("kept_error"),
-        )
+def outcome_from_wire(header: dict[str, Any], stdout: bytes, stderr: bytes) -> RunOutcome:
+    """The runner's answer to a run."""
+    return RunOutcome(
+        exit_code=header.get("exit_code"),
+        signal=header.get("signal"),
+        cpu_ms=int(header["cpu_ms"]),
+        wall_ms=int(header["wall_ms"]),
+        memory_kb=int(header["memory_kb"]),
+        oom_killed=bool(header["oom_killed"]),
+        killed_for=header.get("killed_for"),
+        stdout=stdout,
+        stderr=stderr,
+        kept_bytes=int(header.get("kept_bytes", 0)),
+        kept_error=header.get("kept_error"),
+    )
 
 
 class Sandbox:
@@ -194,7 +169,7 @@ class Sandbox:
         output arrives; with ``stdout_to`` the output is handed over chunk by chunk
         instead of being kept (``RunOutcome.stdout`` is then empty)."""
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
-        request = {"op": "run", "argv": list(argv), "env": env, "limits": limits.wire()}
+        request = {"op": "run", "argv": list(argv), "env": env, "limits": limits_wire(limits)}
         self._stream.send_header(dict(request, keep_files=keep_files), stdin)
         feeding = asyncio.create_task(self._stream.send_body(stdin))
         kept: list[bytes] = []
@@ -231,7 +206,7 @@ class Sandbox:
             # the program): this container is not used again.
             self.alive = False
             raise SandboxError(f"runner failed: {header.get('error')}")
-        return RunOutcome.from_wire(header, b"".join(kept), blobs[0])
+        return outcome_from_wire(header, b"".join(kept), blobs[0])
 
     async def _reply(self, within_s: float, max_blob: int) -> tuple[dict[str, Any], list[bytes]]:
         try:

@@ -28,7 +28,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from codeexec.config import Settings
 from codeexec.judge.admission import QueueFull
-from codeexec.sandbox.languages import Language
+from codeexec.model import Language
 from codeexec.screening import syntax_tree
 from codeexec.screening.python import disallowed_in_tree
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from codeexec.store.problems import Problem, ProblemStore, TestCase
+from codeexec.model import Problem, TestCase
+from codeexec.store.problems import ProblemStore
 
 log = logging.getLogger(__name__)
 

@@ -9,96 +9,23 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from cachetools import LRUCache
 from sqlalchemy import Integer, cast, delete, func, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from codeexec.checker import CheckerProgram, CheckerSpec
-from codeexec.store.schema import problems, test_cases
-
-# Problem ids: what seed 004 uses and what Kattis short names are (also safe in URLs).
-PROBLEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
-@dataclass(frozen=True)
-class TestCase:
-    input: bytes
-    expected_output: bytes
-    hidden: bool = False
-    name: str | None = None
-
-    __test__ = False  # not a pytest test class
-
-
-@dataclass(frozen=True)
-class Problem:
-    id: str
-    title: str = ""
-    version: int = 1
-    time_limit_ms: int | None = None
-    memory_limit_mb: int | None = None
-    output_limit_kb: int | None = None
-    wall_time_limit_ms: int | None = None
-    process_limit: int | None = None
-    isolation: str | None = None  # "submission" | "test"; None: the server default
-    checker: CheckerSpec = field(default_factory=CheckerSpec)
-    screening: dict[str, list[str]] | None = None
-    statement: str | None = None
-
-
-@dataclass(frozen=True)
-class TestSummary:
-    """A test without its data: what listing or counting tests needs."""
-
-    name: str | None
-    hidden: bool
-    input_bytes: int
-    expected_output_bytes: int
-
-    __test__ = False  # not a pytest test class
-
-    @classmethod
-    def of(cls, test: TestCase) -> TestSummary:
-        return cls(test.name, test.hidden, len(test.input), len(test.expected_output))
-
-
-@dataclass(frozen=True)
-class ProblemSummary:
-    id: str
-    title: str
-    version: int
-    tests: int
-    hidden_tests: int
-    updated_at: datetime
-
-
-# Settings a problem update may change (tests change through the test methods).
-SETTINGS_FIELDS = frozenset(
-    {
-        "title",
-        "statement",
-        "time_limit_ms",
-        "memory_limit_mb",
-        "output_limit_kb",
-        "wall_time_limit_ms",
-        "process_limit",
-        "isolation",
-        "checker",
-        "screening",
-    }
+from codeexec.model import (
+    CheckerProgram,
+    CheckerSpec,
+    Problem,
+    ProblemSnapshot,
+    ProblemSummary,
+    TestCase,
+    TestSummary,
 )
-
-
-@dataclass(frozen=True)
-class ProblemSnapshot:
-    """A problem with the tests of exactly one version: what a submission is judged on."""
-
-    problem: Problem
-    tests: tuple[TestCase, ...] = field(default_factory=tuple)
+from codeexec.model.problem import SETTINGS_FIELDS
+from codeexec.store.schema import problems, test_cases
 
 
 def _checker_of(row: Any) -> CheckerSpec:

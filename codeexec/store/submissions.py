@@ -14,7 +14,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,18 +22,10 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from codeexec.model.submission import TERMINAL, Event, Outcome, Status, Submission
 from codeexec.store.keys import utcnow
 from codeexec.store.schema import submission_events, submissions
 
-QUEUED, RUNNING, FINISHED, CANCELLED, FAILED = (
-    "queued",
-    "running",
-    "finished",
-    "cancelled",
-    "failed",
-)
-STATUSES = (QUEUED, RUNNING, FINISHED, CANCELLED, FAILED)
-TERMINAL = frozenset({FINISHED, CANCELLED, FAILED})
 SORTS = {
     "created_at": (submissions.c.created_at, False),
     "-created_at": (submissions.c.created_at, True),
@@ -41,58 +33,6 @@ SORTS = {
     "-finished_at": (submissions.c.finished_at, True),
 }
 _RETRIES = 5
-
-
-@dataclass(frozen=True)
-class Submission:
-    id: str
-    owner: str | None
-    problem_id: str
-    language: str
-    files: tuple[tuple[str, str], ...]
-    status: str
-    created_at: datetime
-    problem_version: int | None = None
-    verdict: str | None = None
-    passed: bool | None = None
-    counts: dict[str, int] | None = None  # shown/hidden passed/failed
-    compile_output: str | None = None
-    error: str | None = None
-    results: list[dict[str, Any]] | None = None
-    callback_url: str | None = None
-    webhook_state: str | None = None
-    rerun_of: str | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    attempts: int = 0
-    cancel_requested: bool = False
-    claimed_by: str | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.status in TERMINAL
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What judging a job produced."""
-
-    status: str  # finished | failed
-    problem_version: int | None = None
-    verdict: str | None = None
-    passed: bool | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    compile_output: str | None = None
-    error: str | None = None
-    results: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Event:
-    seq: int
-    kind: str
-    data: dict[str, Any]
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -115,7 +55,7 @@ def _held(sid: str, worker: str) -> Any:
     return and_(
         submissions.c.id == sid,
         submissions.c.claimed_by == worker,
-        submissions.c.status == RUNNING,
+        submissions.c.status == Status.RUNNING,
     )
 
 
@@ -129,7 +69,7 @@ def _submission(row: Any) -> Submission:
         problem_id=row.problem_id,
         language=row.language,
         files=tuple((str(n), str(t)) for n, t in json.loads(row.files)),
-        status=row.status,
+        status=Status(row.status),
         created_at=row.created_at,
         problem_version=row.problem_version,
         verdict=row.verdict,
@@ -174,7 +114,7 @@ class SubmissionStore:
                     problem_id=problem_id,
                     language=language,
                     files=json.dumps([list(f) for f in files]),
-                    status=QUEUED,
+                    status=Status.QUEUED,
                     callback_url=callback_url,
                     webhook_state="pending" if callback_url else None,
                     rerun_of=rerun_of,
@@ -227,12 +167,12 @@ class SubmissionStore:
         return [_submission(r) for r in rows], total
 
     async def count_queued(self) -> int:
-        query = select(func.count()).where(submissions.c.status == QUEUED)
+        query = select(func.count()).where(submissions.c.status == Status.QUEUED)
         async with self._engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
     async def has_queued(self) -> bool:
-        query = select(submissions.c.id).where(submissions.c.status == QUEUED).limit(1)
+        query = select(submissions.c.id).where(submissions.c.status == Status.QUEUED).limit(1)
         async with self._engine.connect() as conn:
             return (await conn.execute(query)).first() is not None
 
@@ -254,7 +194,7 @@ class SubmissionStore:
         async with self._engine.begin() as conn:
             pick = (
                 select(submissions.c.id)
-                .where(submissions.c.status == QUEUED)
+                .where(submissions.c.status == Status.QUEUED)
                 .order_by(submissions.c.created_at, submissions.c.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
@@ -264,9 +204,9 @@ class SubmissionStore:
                 return None
             taken = await conn.execute(
                 update(submissions)
-                .where(submissions.c.id == row.id, submissions.c.status == QUEUED)
+                .where(submissions.c.id == row.id, submissions.c.status == Status.QUEUED)
                 .values(
-                    status=RUNNING,
+                    status=Status.RUNNING,
                     claimed_by=worker,
                     lease_until=now + timedelta(seconds=lease_s),
                     started_at=now,
@@ -297,7 +237,7 @@ class SubmissionStore:
             ).first()
         if row is None:
             return False, True  # deleted meanwhile
-        ours = row.status == RUNNING and row.claimed_by == worker
+        ours = row.status == Status.RUNNING and row.claimed_by == worker
         return ours, bool(row.cancel_requested)
 
     async def finish(self, sid: str, worker: str, outcome: Outcome) -> bool:
@@ -333,7 +273,7 @@ class SubmissionStore:
             back = await conn.execute(
                 update(submissions)
                 .where(_held(sid, worker))
-                .values(status=QUEUED, claimed_by=None, lease_until=None, started_at=None)
+                .values(status=Status.QUEUED, claimed_by=None, lease_until=None, started_at=None)
             )
             if back.rowcount == 1:
                 await self._add_event(conn, sid, "requeued", {"reason": why})
@@ -349,7 +289,7 @@ class SubmissionStore:
             rows = (
                 await conn.execute(
                     select(submissions.c.id, submissions.c.cancel_requested)
-                    .where(submissions.c.status == RUNNING, abandoned)
+                    .where(submissions.c.status == Status.RUNNING, abandoned)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
@@ -359,8 +299,10 @@ class SubmissionStore:
                     continue
                 await conn.execute(
                     update(submissions)
-                    .where(submissions.c.id == row.id, submissions.c.status == RUNNING)
-                    .values(status=QUEUED, claimed_by=None, lease_until=None, started_at=None)
+                    .where(submissions.c.id == row.id, submissions.c.status == Status.RUNNING)
+                    .values(
+                        status=Status.QUEUED, claimed_by=None, lease_until=None, started_at=None
+                    )
                 )
                 await self._add_event(conn, row.id, "requeued", {"reason": "worker lost"})
         return [str(r.id) for r in rows]
@@ -377,9 +319,9 @@ class SubmissionStore:
             ).first()
             if row is None:
                 return None
-            if row.status == QUEUED:
+            if row.status == Status.QUEUED:
                 await self._set_cancelled(conn, sid, "cancelled before it ran")
-            elif row.status == RUNNING:
+            elif row.status == Status.RUNNING:
                 await conn.execute(
                     update(submissions).where(submissions.c.id == sid).values(cancel_requested=True)
                 )
@@ -394,16 +336,16 @@ class SubmissionStore:
                     )
                 )
             ).first()
-            if row is not None and row.status == RUNNING and row.claimed_by == worker:
+            if row is not None and row.status == Status.RUNNING and row.claimed_by == worker:
                 await self._set_cancelled(conn, sid, "cancelled while running")
 
     async def _set_cancelled(self, conn: AsyncConnection, sid: str, reason: str) -> None:
         await conn.execute(
             update(submissions)
             .where(submissions.c.id == sid)
-            .values(status=CANCELLED, finished_at=utcnow(), lease_until=None)
+            .values(status=Status.CANCELLED, finished_at=utcnow(), lease_until=None)
         )
-        await self._add_event(conn, sid, CANCELLED, {"reason": reason})
+        await self._add_event(conn, sid, Status.CANCELLED, {"reason": reason})
 
     async def delete(self, sid: str) -> bool:
         async with self._engine.begin() as conn:

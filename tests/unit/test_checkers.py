@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from codeexec.checker import CheckerArgsError, CheckerSpec, CheckResult, compare, start_comparison
+from codeexec.checker import CheckerArgsError, CheckResult, compare, start_comparison, validate_spec
 from codeexec.checker.tokens import TokenOptions, parse_float
+from codeexec.model import CheckerSpec
 
 GOLDEN = Path(__file__).resolve().parents[3] / "shared/testdata/kattis-default-validator"
 
@@ -155,7 +156,7 @@ def test_tokens_semantics(
 )
 def test_bad_token_flags_are_refused(args: tuple[str, ...]) -> None:
     with pytest.raises(CheckerArgsError):
-        CheckerSpec("tokens", args).validate()
+        validate_spec(CheckerSpec("tokens", args))
 
 
 def test_flag_parsing() -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from codeexec.checker import CheckerSpec
+from codeexec.model import CheckerSpec
 from codeexec.packages.archive import (
     DirectoryPackage,
     PackageError,

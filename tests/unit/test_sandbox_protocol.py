@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from codeexec.model import RunLimits
 from codeexec.sandbox.languages import load_language
 from codeexec.sandbox.protocol import RunnerStream
-from codeexec.sandbox.sandbox import RunLimits, Sandbox, SandboxError
+from codeexec.sandbox.sandbox import Sandbox, SandboxError
 
 LIMITS = RunLimits(
     cpu_ms=1000,

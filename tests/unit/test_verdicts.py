@@ -4,8 +4,8 @@ import signal
 
 import pytest
 
-from codeexec.judge.verdicts import Verdict, limit_verdict
-from codeexec.sandbox.sandbox import RunLimits, RunOutcome
+from codeexec.judge.verdicts import limit_verdict
+from codeexec.model import RunLimits, RunOutcome, Verdict
 
 LIMITS = RunLimits(
     cpu_ms=1000, wall_ms=2000, memory_mb=64, output_bytes=1000, stderr_bytes=100, file_bytes=1000

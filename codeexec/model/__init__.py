@@ -1,0 +1,43 @@
+"""The plain types every layer shares: what a language, a problem, a program, a run, a
+verdict and a result are. Nothing here imports anything else of codeexec, so any room
+(doors, intake, judge, sandbox, stores, views) can use them without pulling in another.
+"""
+
+from codeexec.model.checker import CHECKER_MODES, CheckerProgram, CheckerSpec
+from codeexec.model.language import CompileLimits, Language, SelfTest
+from codeexec.model.problem import (
+    PROBLEM_ID_PATTERN,
+    Problem,
+    ProblemSnapshot,
+    ProblemSummary,
+    TestCase,
+    TestSummary,
+)
+from codeexec.model.result import Judgement, TestResult
+from codeexec.model.run import RunLimits, RunOutcome
+from codeexec.model.submission import Event, Outcome, Status, Submission
+from codeexec.model.verdict import Verdict
+
+__all__ = [
+    "CHECKER_MODES",
+    "PROBLEM_ID_PATTERN",
+    "CheckerProgram",
+    "CheckerSpec",
+    "CompileLimits",
+    "Event",
+    "Judgement",
+    "Language",
+    "Outcome",
+    "Problem",
+    "ProblemSnapshot",
+    "ProblemSummary",
+    "RunLimits",
+    "RunOutcome",
+    "SelfTest",
+    "Status",
+    "Submission",
+    "TestCase",
+    "TestResult",
+    "TestSummary",
+    "Verdict",
+]

@@ -1,0 +1,23 @@
+"""How a problem's outputs are checked (the checking itself is ``codeexec.checker``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHECKER_MODES = ("exact", "lines", "tokens", "custom")
+
+
+@dataclass(frozen=True)
+class CheckerProgram:
+    """A custom checker's source: files as they go into its sandbox (the entry file
+    under its language's source file name, like a submission's)."""
+
+    language: str
+    files: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CheckerSpec:
+    mode: str = "lines"
+    args: tuple[str, ...] = ()  # tokens: its flags; custom: passed to the program
+    program: CheckerProgram | None = None  # only for "custom"

@@ -1,0 +1,52 @@
+"""A language: how its programs are compiled and run, read from its folder's
+``language.toml`` (``codeexec.sandbox.languages``)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CompileLimits:
+    time_ms: int = 10_000
+    memory_mb: int = 512
+    output_kb: int = 64
+
+
+@dataclass(frozen=True)
+class SelfTest:
+    source: str
+    input: str
+    expected: str
+
+
+@dataclass(frozen=True)
+class Language:
+    id: str
+    name: str
+    source_file: str
+    run: tuple[str, ...]
+    compile: tuple[str, ...] | None
+    compile_limits: CompileLimits
+    version_command: tuple[str, ...] | None
+    self_test: SelfTest | None
+    folder: Path
+    env: dict[str, str] = field(default_factory=dict)
+    # stderr text with which the language's runtime reports running out of memory
+    # (e.g. the JVM's OutOfMemoryError): such a runtime error is judged MLE.
+    memory_error_patterns: tuple[str, ...] = ()
+    # The server's default screening policy for this language (a problem may set its own).
+    disallowed: tuple[str, ...] = ()
+
+    def image_tag(self, prefix: str) -> str:
+        return f"{prefix}/{self.id}:latest"
+
+    def context_digest(self) -> str:
+        """A digest of the image folder: a changed Dockerfile means a rebuild."""
+        digest = hashlib.sha256()
+        for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(self.folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()[:16]

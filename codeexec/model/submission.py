@@ -1,0 +1,71 @@
+"""Submissions judged as jobs: their record, lifecycle status, outcome and event log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+TERMINAL = frozenset({Status.FINISHED, Status.CANCELLED, Status.FAILED})
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: str
+    owner: str | None
+    problem_id: str
+    language: str
+    files: tuple[tuple[str, str], ...]
+    status: Status
+    created_at: datetime
+    problem_version: int | None = None
+    verdict: str | None = None
+    passed: bool | None = None
+    counts: dict[str, int] | None = None  # shown/hidden passed/failed
+    compile_output: str | None = None
+    error: str | None = None
+    results: list[dict[str, Any]] | None = None
+    callback_url: str | None = None
+    webhook_state: str | None = None
+    rerun_of: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    cancel_requested: bool = False
+    claimed_by: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What judging a job produced."""
+
+    status: Status  # finished | failed
+    problem_version: int | None = None
+    verdict: str | None = None
+    passed: bool | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    compile_output: str | None = None
+    error: str | None = None
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    kind: str
+    data: dict[str, Any]
+    created_at: datetime
