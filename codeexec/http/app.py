@@ -23,6 +23,7 @@ from codeexec.http.health import healthz, readyz
 from codeexec.http.keys import (
     ADMISSION,
     DOCKER,
+    INTAKE,
     JOBS,
     JUDGE,
     KEYS,
@@ -46,13 +47,14 @@ from codeexec.http.ratelimit import rate_limit
 from codeexec.http.submissions_view import add_routes as add_submission_routes
 from codeexec.http.submissions_view import submission_out
 from codeexec.http.visibility import CONTESTANT
+from codeexec.intake import Intake
 from codeexec.jobs.notifier import Notifier
 from codeexec.jobs.runner import JobRunner
 from codeexec.jobs.webhooks import Webhooks
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.self_test import installed_versions, run_self_tests
-from codeexec.model import Language, Submission
+from codeexec.model import Submission
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.engine import inspect_engine
 from codeexec.sandbox.images import ImageManager
@@ -102,6 +104,14 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         app[STORE] = store
         app[KEYS] = KeyStore(engine)
         app[SUBMISSIONS] = SubmissionStore(engine)
+        lifecycle, languages = app[LIFECYCLE], app[LANGUAGES]
+        # The screener is looked up when a request gets that far (judging=False has none).
+        app[INTAKE] = Intake(
+            lambda: lifecycle.usable(languages),
+            store,
+            lambda: app[SCREENER],
+            settings.max_source_bytes,
+        )
         yield
     finally:
         await engine.dispose()
@@ -172,15 +182,11 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
     """Job workers and webhook delivery, once sandboxes are ready; at shutdown running
     jobs get the drain timeout, then go back to the queue."""
     settings = app[SETTINGS]
-    lifecycle, languages = app[LIFECYCLE], app[LANGUAGES]
     # A callback leaves the service for a URL the submitter chose: it always carries
     # the contestant's view, whoever submitted (an admin reads the rest over the API).
     webhooks = Webhooks(
         settings, app[SUBMISSIONS], app[KEYS], lambda s: submission_out(s, CONTESTANT)
     )
-
-    def usable() -> dict[str, Language]:
-        return lifecycle.usable(languages)
 
     def finished(done: Submission) -> None:
         if done.callback_url:
@@ -189,11 +195,9 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
     runner = JobRunner(
         settings,
         app[SUBMISSIONS],
-        app[STORE],
+        app[INTAKE],
         app[JUDGE],
-        app[SCREENER],
         app[ADMISSION],
-        usable,
         app[NOTIFIER],
         finished,
     )

@@ -16,6 +16,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from codeexec.intake import Rejected
+
 log = logging.getLogger(__name__)
 
 BAD_REQUEST = "Error reading request body"  # seed 004's exact message for 400
@@ -39,6 +41,13 @@ class ApiError(Exception):
         self.detail = detail
         self.headers = headers or {}
         self.extra = extra or {}
+
+
+def refused(rejected: Rejected, bad_request: str, retry_after_s: int) -> ApiError:
+    """Intake's refusal in the API's format; ``bad_request`` is the door's own wording
+    of a 400 (seed 004's fixed message for ``/exec``)."""
+    headers = {"Retry-After": str(retry_after_s)} if rejected.busy else None
+    return ApiError(rejected.status, rejected.title or bad_request, rejected.detail, headers)
 
 
 def json_response(

@@ -16,21 +16,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from codeexec.http.body import BodyLimits, read_json
-from codeexec.http.errors import BAD_REQUEST, ApiError, field_errors, json_response
-from codeexec.http.keys import ADMISSION, JUDGE, LANGUAGES, LIFECYCLE, SCREENER, SETTINGS, STORE
+from codeexec.http.errors import BAD_REQUEST, ApiError, field_errors, json_response, refused
+from codeexec.http.keys import ADMISSION, INTAKE, JUDGE, SETTINGS
+from codeexec.http.source_schema import FileName, SourceFileIn, SourceFiles, source_files
+from codeexec.intake import Rejected, Request
 from codeexec.judge.admission import QueueFull
-from codeexec.judge.pipeline import Disallowed, judge_program, screen
+from codeexec.judge.pipeline import judge_program
 from codeexec.judge.verdicts import MESSAGES, shown_text
-from codeexec.model import Judgement, Language, ProblemSnapshot, TestResult, Verdict
-from codeexec.sandbox.program import (
-    FileName,
-    SourceFileIn,
-    SourceFiles,
-    SubmissionError,
-    program_files,
-)
+from codeexec.model import Judgement, ProblemSnapshot, TestResult, Verdict
 from codeexec.sandbox.sandbox import SandboxError
-from codeexec.screening.service import ScreeningResult
 
 log = logging.getLogger(__name__)
 
@@ -116,64 +110,14 @@ def _parse(data: Any) -> ExecRequest:
         raise ApiError(400, BAD_REQUEST, f"{first['field']}: {first['message']}") from None
 
 
-def submitted_program(
-    app: web.Application,
-    language_id: str,
-    code: str | None,
-    files: list[SourceFileIn] | None,
-    entry_point: str | None,
-    message: str,
-) -> tuple[Language, dict[str, str]]:
-    """The language and the files a request submits, validated: 400 (with ``message``)
-    for an unknown or unavailable language or bad files, 413 over the source limit."""
-    usable = app[LIFECYCLE].usable(app[LANGUAGES])
-    language = usable.get(language_id)
-    if language is None:
-        raise ApiError(
-            400,
-            message,
-            f"unknown or unavailable language {language_id!r}; use one of {sorted(usable)}",
-        )
-    try:
-        texts = program_files(language, code, files, entry_point)
-    except SubmissionError as exc:
-        raise ApiError(400, message, str(exc)) from exc
-    check_source_size(texts, app[SETTINGS].max_source_bytes)
-    return language, texts
-
-
-def check_source_size(texts: dict[str, str], limit: int) -> None:
-    """413 when a program's files together are over ``limit`` bytes (UTF-8)."""
-    if sum(len(t.encode("utf-8", errors="surrogatepass")) for t in texts.values()) > limit:
-        raise ApiError(413, "Code too large", f"at most {limit} bytes")
-
-
-async def screened_submission(
-    app: web.Application,
+def intake_request(
     problem_id: str,
-    language_id: str,
+    language: str,
     code: str | None,
     files: list[SourceFileIn] | None,
     entry_point: str | None,
-    message: str,
-) -> tuple[Language, dict[str, str], ProblemSnapshot, ScreeningResult]:
-    """A submission checked as far as it can be before judging: its program (400/413),
-    its problem (404), and the problem's screening policy (403; 503 when screening is
-    saturated)."""
-    language, texts = submitted_program(app, language_id, code, files, entry_point, message)
-    snapshot = await app[STORE].snapshot(problem_id)
-    if snapshot is None:
-        raise ApiError(404, "Problem not found", f"no problem with id {problem_id!r}")
-    try:
-        screening = await screen(app[SCREENER], language, texts, snapshot)
-    except QueueFull as exc:
-        retry = str(app[SETTINGS].retry_after_s)
-        raise ApiError(
-            503, "Server busy: too many programs being screened", headers={"Retry-After": retry}
-        ) from exc
-    if screening.disallowed:
-        raise ApiError(403, Disallowed(screening.disallowed).message)
-    return language, texts, snapshot, screening
+) -> Request:
+    return Request(problem_id, language, code, source_files(files), entry_point)
 
 
 async def exec_code(request: web.Request) -> web.Response:
@@ -182,13 +126,16 @@ async def exec_code(request: web.Request) -> web.Response:
     limits = submission_limits(settings.max_body_bytes)
     payload = _parse(await read_json(request, limits, BAD_REQUEST))
 
-    language, texts, snapshot, screening = await screened_submission(
-        app, payload.id, payload.language, payload.code, payload.files, payload.entry_point,
-        BAD_REQUEST,
-    )  # fmt: skip
+    request_in = intake_request(
+        payload.id, payload.language, payload.code, payload.files, payload.entry_point
+    )
+    try:
+        work = await app[INTAKE].accept(request_in)
+    except Rejected as exc:
+        raise refused(exc, BAD_REQUEST, settings.retry_after_s) from None
     try:
         async with app[ADMISSION].slot():
-            judgement = await judge_program(app[JUDGE], screening, language, texts, snapshot)
+            judgement = await judge_program(app[JUDGE], work)
     except QueueFull as exc:
         raise ApiError(
             503,
@@ -198,4 +145,4 @@ async def exec_code(request: web.Request) -> web.Response:
     except SandboxError:
         log.exception("sandbox failure judging problem %s", payload.id)
         raise ApiError(500, "Error executing code") from None
-    return json_response(exec_response(snapshot, judgement))
+    return json_response(exec_response(work.snapshot, judgement))

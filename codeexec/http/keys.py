@@ -8,6 +8,7 @@ from aiohttp import web
 
 from codeexec.config import Settings
 from codeexec.http.limiter import RateLimiter
+from codeexec.intake import Intake
 from codeexec.jobs.notifier import Notifier
 from codeexec.jobs.runner import JobRunner
 from codeexec.jobs.webhooks import Webhooks
@@ -45,6 +46,7 @@ DOCKER = web.AppKey("docker", DockerGateway)
 SANDBOXES = web.AppKey("sandboxes", SandboxFactory)
 JUDGE = web.AppKey("judge", Judge)
 SCREENER = web.AppKey("screener", Screener)
+INTAKE = web.AppKey("intake", Intake)
 ADMISSION = web.AppKey("admission", Admission)
 KEYS = web.AppKey("keys", KeyStore)
 SUBMISSIONS = web.AppKey("submissions", SubmissionStore)

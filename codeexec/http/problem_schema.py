@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from codeexec.bounded import INT32_MAX, Input, Positive, at_most, json_at_most
+from codeexec.http.source_schema import FileName, SourceFiles
 from codeexec.model import PROBLEM_ID_PATTERN, TestCase
-from codeexec.sandbox.program import FileName, SourceFiles
 
 ProblemId = Annotated[StrictStr, Field(pattern=PROBLEM_ID_PATTERN)]
 

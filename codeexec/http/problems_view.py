@@ -27,7 +27,6 @@ from codeexec.http.errors import (
     query_int,
     validation_error,
 )
-from codeexec.http.exec_view import check_source_size
 from codeexec.http.import_view import import_problem
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
 from codeexec.http.problem_schema import (
@@ -38,7 +37,10 @@ from codeexec.http.problem_schema import (
     TestsIn,
     TestsReplaceIn,
 )
+from codeexec.http.source_schema import source_files
 from codeexec.http.visibility import Viewer, problem_for, problem_test_for, viewer_of
+from codeexec.intake import SubmissionError, program_files
+from codeexec.intake.program import source_bytes
 from codeexec.model import (
     PROBLEM_ID_PATTERN,
     CheckerProgram,
@@ -48,7 +50,6 @@ from codeexec.model import (
     TestCase,
     TestSummary,
 )
-from codeexec.sandbox.program import SubmissionError, program_files
 from codeexec.store.problems import ProblemStore
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -97,10 +98,14 @@ async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> C
                 "Invalid checker", f"checker.language must be one of {sorted(usable)}"
             )
         try:
-            texts = program_files(language, given.source, given.files, given.entry_point)
+            texts = program_files(
+                language, given.source, source_files(given.files), given.entry_point
+            )
         except SubmissionError as exc:
             raise _unprocessable("Invalid checker", f"checker: {exc}") from exc
-        check_source_size(texts, app[SETTINGS].max_source_bytes)
+        limit = app[SETTINGS].max_source_bytes
+        if source_bytes(texts) > limit:
+            raise ApiError(413, "Code too large", f"at most {limit} bytes")
         program = CheckerProgram(language.id, tuple(texts.items()))
     elif given.language or given.source or given.files or given.entry_point:
         raise _unprocessable(

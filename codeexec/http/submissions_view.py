@@ -25,15 +25,17 @@ from codeexec.http.errors import (
     bounded_int,
     json_response,
     query_int,
+    refused,
     validation_error,
 )
 from codeexec.http.exec_view import (
     LanguageIn,
     ProblemIdIn,
-    screened_submission,
+    intake_request,
     submission_limits,
 )
 from codeexec.http.keys import (
+    INTAKE,
     JOBS,
     LANGUAGES,
     NOTIFIER,
@@ -41,10 +43,11 @@ from codeexec.http.keys import (
     SUBMISSIONS,
     WEBHOOKS,
 )
+from codeexec.http.source_schema import FileName, SourceFileIn, SourceFiles
 from codeexec.http.visibility import Viewer, event_for, test_for, viewer_of
+from codeexec.intake import Rejected
 from codeexec.jobs.webhooks import WebhookRefused
 from codeexec.model import Event, Status, Submission
-from codeexec.sandbox.program import FileName, SourceFileIn, SourceFiles
 from codeexec.store.submissions import SORTS, SubmissionFilter
 
 BASE = "/api/v1/submissions"
@@ -148,10 +151,13 @@ async def _accept(
 ) -> Submission:
     """Validate, screen and queue one submission (ApiError when it cannot be)."""
     app = request.app
-    language, texts, _, _ = await screened_submission(
-        app, payload.problem_id, payload.language, payload.source, payload.files,
-        payload.entry_point, "Invalid submission",
-    )  # fmt: skip
+    request_in = intake_request(
+        payload.problem_id, payload.language, payload.source, payload.files, payload.entry_point
+    )
+    try:
+        work = await app[INTAKE].accept(request_in)
+    except Rejected as exc:
+        raise refused(exc, "Invalid submission", app[SETTINGS].retry_after_s) from None
     if payload.callback_url is not None:
         try:
             await app[WEBHOOKS].check(payload.callback_url)
@@ -160,10 +166,12 @@ async def _accept(
     return await app[SUBMISSIONS].create(
         principal(request).key_id,
         payload.problem_id,
-        language.id,
-        tuple(texts.items()),
+        work.language.id,
+        tuple(work.files.items()),
         payload.callback_url,
         rerun_of,
+        accepted_version=work.snapshot.problem.version,
+        screening_error=work.screening.compile_error,
     )
 
 

@@ -19,15 +19,14 @@ from collections.abc import Callable
 from typing import Any
 
 from codeexec.config import Settings
+from codeexec.intake import Intake, Rejected
 from codeexec.jobs.notifier import Notifier
 from codeexec.jobs.outcome import failure, outcome_of
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
-from codeexec.judge.pipeline import Disallowed, judge_program, screen
-from codeexec.model import Language, Outcome, Submission
+from codeexec.judge.pipeline import judge_program
+from codeexec.model import Outcome, Submission
 from codeexec.sandbox.sandbox import SandboxError
-from codeexec.screening.service import Screener
-from codeexec.store.problems import ProblemStore
 from codeexec.store.submissions import SubmissionStore
 
 log = logging.getLogger(__name__)
@@ -38,21 +37,17 @@ class JobRunner:
         self,
         settings: Settings,
         submissions: SubmissionStore,
-        problems: ProblemStore,
+        intake: Intake,
         judge: Judge,
-        screener: Screener,
         admission: Admission,
-        languages: Callable[[], dict[str, Language]],  # the usable ones, now
         notifier: Notifier,
         on_done: Callable[[Submission], None],
     ) -> None:
         self._settings = settings
         self._submissions = submissions
-        self._problems = problems
+        self._intake = intake
         self._judge = judge
-        self._screener = screener
         self._admission = admission
-        self._languages = languages
         self._notifier = notifier
         self._on_done = on_done
         self._instance = settings.instance_name
@@ -196,26 +191,18 @@ class JobRunner:
                 return
 
     async def _judge_job(self, job: Submission) -> Outcome:
-        language = self._languages().get(job.language)
-        if language is None:
-            return failure(f"language {job.language!r} is not available")
-        snapshot = await self._problems.snapshot(job.problem_id)
-        if snapshot is None:
-            return failure(f"problem {job.problem_id!r} no longer exists")
-        files = dict(job.files)
+        try:
+            work = await self._intake.resume(job)
+        except Rejected as exc:
+            return failure(exc.reason, exc.problem_version)
 
         async def progress(kind: str, data: dict[str, Any]) -> None:
             await self._submissions.add_event(job.id, kind, data)
             self._notifier.notify(job.id)
 
         try:
-            screening = await screen(self._screener, language, files, snapshot, bounded=False)
-            judgement = await judge_program(
-                self._judge, screening, language, files, snapshot, progress
-            )
-        except Disallowed as exc:
-            return failure(exc.message, snapshot.problem.version)
+            judgement = await judge_program(self._judge, work, progress)
         except SandboxError as exc:
             log.error("sandbox failure judging job %s: %s", job.id, exc)
             return failure("sandbox failure (not caused by the submission)")
-        return outcome_of(snapshot, judgement)
+        return outcome_of(work.snapshot, judgement)

@@ -15,6 +15,7 @@ from codeexec.model.problem import (
 )
 from codeexec.model.result import Judgement, TestResult
 from codeexec.model.run import RunLimits, RunOutcome
+from codeexec.model.source import SourceFile
 from codeexec.model.submission import Event, Outcome, Status, Submission
 from codeexec.model.verdict import Verdict
 
@@ -34,6 +35,7 @@ __all__ = [
     "RunLimits",
     "RunOutcome",
     "SelfTest",
+    "SourceFile",
     "Status",
     "Submission",
     "TestCase",

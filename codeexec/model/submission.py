@@ -43,6 +43,10 @@ class Submission:
     attempts: int = 0
     cancel_requested: bool = False
     claimed_by: str | None = None
+    # What intake accepted: the problem version screened against, and a syntax error the
+    # screener found (judged CE), so a worker need not screen again.
+    accepted_version: int | None = None
+    screening_error: str | None = None
 
     @property
     def done(self) -> bool:

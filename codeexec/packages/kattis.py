@@ -24,17 +24,18 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from codeexec.checker import CheckerArgsError, validate_spec
+from codeexec.intake import SubmissionError, program_files
 from codeexec.model import (
     PROBLEM_ID_PATTERN,
     CheckerProgram,
     CheckerSpec,
     Language,
     Problem,
+    SourceFile,
     TestCase,
 )
 from codeexec.packages.archive import PackageError, PackageFiles, PackageTooLarge
 from codeexec.packages.safe_yaml import MAX_YAML_BYTES, load_yaml
-from codeexec.sandbox.program import SourceFileIn, SubmissionError, program_files
 
 PROBLEM_ID = re.compile(PROBLEM_ID_PATTERN)
 UNSUPPORTED_TYPES = ("interactive", "multi-pass", "scoring", "submit-answer")
@@ -277,13 +278,13 @@ def _checker_program(files: PackageFiles, languages: dict[str, Language]) -> Che
     language = languages.get(language_id)
     if language is None:
         raise PackageError(f"output validator language {language_id!r} is not available")
-    texts = []
+    texts: list[SourceFile] = []
     for inner, path in sources:
         suffix = PurePosixPath(inner).suffix.lower()
         if EXTENSIONS.get(suffix) != language_id and suffix not in _HEADERS:
             continue
         try:
-            texts.append(SourceFileIn(name=inner, content=files.read(path).decode("utf-8")))
+            texts.append(SourceFile(inner, files.read(path).decode("utf-8")))
         except UnicodeDecodeError as exc:
             raise PackageError(f"{path} is not UTF-8 text") from exc
     entry = _entry_point(texts, language)
@@ -294,7 +295,7 @@ def _checker_program(files: PackageFiles, languages: dict[str, Language]) -> Che
     return CheckerProgram(language.id, tuple(program.items()))
 
 
-def _entry_point(texts: list[SourceFileIn], language: Language) -> str:
+def _entry_point(texts: list[SourceFile], language: Language) -> str:
     suffix = PurePosixPath(language.source_file).suffix
     candidates = [t for t in texts if t.name.endswith(suffix)]
     if len(candidates) == 1:

@@ -122,6 +122,8 @@ submissions = Table(
     Column("lease_until", Timestamp, nullable=True),  # renewed while it runs
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("cancel_requested", Boolean, nullable=False, server_default="0"),
+    Column("accepted_version", Integer, nullable=True),  # the version intake screened on
+    Column("screening_error", LongText, nullable=True),  # a syntax error found then (CE)
     Index("ix_submissions_status_created", "status", "created_at"),
     Index("ix_submissions_owner_created", "owner", "created_at"),
     Index("ix_submissions_problem", "problem_id"),

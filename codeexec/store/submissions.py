@@ -86,6 +86,8 @@ def _submission(row: Any) -> Submission:
         attempts=int(row.attempts),
         cancel_requested=bool(row.cancel_requested),
         claimed_by=row.claimed_by,
+        accepted_version=row.accepted_version,
+        screening_error=row.screening_error,
     )
 
 
@@ -103,6 +105,8 @@ class SubmissionStore:
         files: Sequence[tuple[str, str]],
         callback_url: str | None = None,
         rerun_of: str | None = None,
+        accepted_version: int | None = None,
+        screening_error: str | None = None,
     ) -> Submission:
         now = utcnow()
         sid = uuid.uuid4().hex
@@ -119,6 +123,8 @@ class SubmissionStore:
                     webhook_state="pending" if callback_url else None,
                     rerun_of=rerun_of,
                     created_at=now,
+                    accepted_version=accepted_version,
+                    screening_error=screening_error,
                 )
             )
             data = {"rerun_of": rerun_of} if rerun_of else {}

@@ -1,33 +1,19 @@
 """What a program's source is (a submission's or a custom checker's): one ``code``
-string, or several named ``files`` with an optional entry point. Names are checked
-before anything touches a sandbox."""
+string, or several named files with an optional entry point. Names are checked before
+anything touches a sandbox."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import PurePosixPath
-from typing import Annotated
 
-from pydantic import Field, StrictStr
-
-from codeexec.bounded import Input
-from codeexec.model import Language
+from codeexec.model import Language, SourceFile
 
 MAX_FILES = 64
 MAX_DEPTH = 4
 MAX_NAME_CHARS = 512  # longer than any name check_name accepts (4 parts of 100)
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}$")
-
-FileName = Annotated[StrictStr, Field(max_length=MAX_NAME_CHARS)]
-
-
-class SourceFileIn(Input):
-    name: FileName
-    content: StrictStr  # all files together: at most CODEEXEC_MAX_SOURCE_BYTES (413)
-
-
-# The first bad file stops validation; an empty list is refused by program_files.
-SourceFiles = Annotated[list[SourceFileIn], Field(max_length=MAX_FILES, fail_fast=True)]
 
 
 class SubmissionError(ValueError):
@@ -54,7 +40,7 @@ def check_name(name: str) -> str:
 def program_files(
     language: Language,
     code: str | None,
-    files: list[SourceFileIn] | None,
+    files: Sequence[SourceFile] | None,
     entry_point: str | None,
 ) -> dict[str, str]:
     """{name in the sandbox: content}. The entry file is stored under the language's
@@ -84,3 +70,8 @@ def program_files(
     program = {name: content for name, content in named.items() if name != entry}
     program[language.source_file] = named[entry]
     return program
+
+
+def source_bytes(texts: dict[str, str]) -> int:
+    """A program's size as it enters the sandbox (UTF-8, lone surrogates kept)."""
+    return sum(len(t.encode("utf-8", errors="surrogatepass")) for t in texts.values())

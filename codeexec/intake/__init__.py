@@ -1,0 +1,17 @@
+"""Intake: the one way into judging. Every door (``/exec``, jobs, batch, and later the
+Judge0 and Piston APIs, the grade CLI, the web page) turns its request into an
+``intake.Request`` and gets ``Accepted`` work or a ``Rejected`` reason with its status."""
+
+from codeexec.intake.program import MAX_FILES, MAX_NAME_CHARS, SubmissionError, program_files
+from codeexec.intake.service import Accepted, Intake, Rejected, Request
+
+__all__ = [
+    "MAX_FILES",
+    "MAX_NAME_CHARS",
+    "Accepted",
+    "Intake",
+    "Rejected",
+    "Request",
+    "SubmissionError",
+    "program_files",
+]

@@ -1,0 +1,161 @@
+"""Intake: a request becomes judgeable work once — its language and files checked, its
+problem looked up, its program screened against the problem's policy — or it is refused
+with the reason and the HTTP status every door answers with (in its own format).
+
+A job is accepted here when submitted; when a worker takes it, ``resume`` rebuilds the
+work from what was stored: the screening is not repeated unless the problem changed
+in between (the policy of the version it is judged on applies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Protocol
+
+from codeexec.intake.program import SubmissionError, program_files, source_bytes
+from codeexec.judge.admission import QueueFull
+from codeexec.model import Language, ProblemSnapshot, SourceFile, Submission
+from codeexec.screening.service import Screener, ScreeningResult
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a door asks to judge."""
+
+    problem_id: str
+    language: str
+    code: str | None = None
+    files: Sequence[SourceFile] | None = None
+    entry_point: str | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """Work ready to judge: the program passed screening (a syntax error the screener
+    found is kept, to be judged CE without running anything)."""
+
+    language: Language
+    files: dict[str, str]  # as they enter the sandbox
+    snapshot: ProblemSnapshot
+    screening: ScreeningResult
+
+
+class Rejected(Exception):
+    """Why a request cannot be judged. ``title`` None: the door's own wording of a bad
+    request (400); ``detail`` says what exactly."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str | None,
+        detail: str | None = None,
+        busy: bool = False,
+        problem_version: int | None = None,
+    ) -> None:
+        super().__init__(detail or title or "")
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.busy = busy  # worth retrying later (answer with Retry-After)
+        self.problem_version = problem_version  # when refused by that version's policy
+
+    @property
+    def reason(self) -> str:
+        """One line for a job's stored error."""
+        return self.title or self.detail or ""
+
+
+class Problems(Protocol):
+    async def snapshot(self, problem_id: str) -> ProblemSnapshot | None: ...
+
+
+def disallowed_message(names: Sequence[str]) -> str:
+    return f"Found disallowed functions in code ({', '.join(names)})"
+
+
+class Intake:
+    def __init__(
+        self,
+        languages: Callable[[], dict[str, Language]],  # the usable ones, now
+        problems: Problems,
+        screener: Callable[[], Screener],
+        max_source_bytes: int,
+    ) -> None:
+        self._languages = languages
+        self._problems = problems
+        self._screener = screener
+        self._max_source_bytes = max_source_bytes
+
+    async def accept(self, request: Request) -> Accepted:
+        """The work a request asks for (raises Rejected: 400 bad language or files,
+        413 too large, 404 no such problem, 403 disallowed, 503 screening saturated)."""
+        language = self._language(request.language)
+        try:
+            files = program_files(language, request.code, request.files, request.entry_point)
+        except SubmissionError as exc:
+            raise Rejected(400, None, str(exc)) from exc
+        if source_bytes(files) > self._max_source_bytes:
+            raise Rejected(413, "Code too large", f"at most {self._max_source_bytes} bytes")
+        snapshot = await self._snapshot(request.problem_id)
+        try:
+            screening = await self._screen(language, files, snapshot, bounded=True)
+        except QueueFull as exc:
+            raise Rejected(503, "Server busy: too many programs being screened", busy=True) from exc
+        return Accepted(language, files, snapshot, screening)
+
+    async def resume(self, job: Submission) -> Accepted:
+        """A queued job's work, as accepted (Rejected when its language or problem has
+        gone, or a changed problem's policy now forbids it)."""
+        language = self._languages().get(job.language)
+        if language is None:
+            raise Rejected(400, None, f"language {job.language!r} is not available")
+        snapshot = await self._problems.snapshot(job.problem_id)
+        if snapshot is None:
+            raise Rejected(404, None, f"problem {job.problem_id!r} no longer exists")
+        files = dict(job.files)
+        if job.accepted_version == snapshot.problem.version:
+            screening = ScreeningResult((), job.screening_error)
+        else:  # the problem changed since: its policy now applies (the queue is the db)
+            screening = await self._screen(language, files, snapshot, bounded=False)
+        return Accepted(language, files, snapshot, screening)
+
+    def _language(self, language_id: str) -> Language:
+        usable = self._languages()
+        language = usable.get(language_id)
+        if language is None:
+            raise Rejected(
+                400,
+                None,
+                f"unknown or unavailable language {language_id!r}; use one of {sorted(usable)}",
+            )
+        return language
+
+    async def _snapshot(self, problem_id: str) -> ProblemSnapshot:
+        snapshot = await self._problems.snapshot(problem_id)
+        if snapshot is None:
+            raise Rejected(404, "Problem not found", f"no problem with id {problem_id!r}")
+        return snapshot
+
+    async def _screen(
+        self, language: Language, files: dict[str, str], snapshot: ProblemSnapshot, bounded: bool
+    ) -> ScreeningResult:
+        """Every file in the language's own source format is screened (and, for Python,
+        syntax-checked); other files (headers, data) are not programs of that language.
+        Raises ``QueueFull`` when screening is saturated, unless ``bounded`` is False."""
+        screener = self._screener()
+        policy = screener.policy_for(language.id, snapshot.problem.screening)
+        suffix = PurePosixPath(language.source_file).suffix
+        results = [
+            await screener.screen(language.id, text, name, policy, bounded)
+            for name, text in files.items()
+            if PurePosixPath(name).suffix == suffix
+        ]
+        disallowed = tuple(sorted({n for r in results for n in r.disallowed}))
+        if disallowed:
+            version = snapshot.problem.version
+            raise Rejected(403, disallowed_message(disallowed), problem_version=version)
+        return ScreeningResult(
+            (), next((r.compile_error for r in results if r.compile_error), None)
+        )

@@ -1,0 +1,185 @@
+"""Intake, the one way into judging: every refusal with its status, accepted work as the
+judge gets it, and a queued job resumed without screening it twice."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codeexec.config import Settings
+from codeexec.intake import Accepted, Intake, Rejected, Request
+from codeexec.model import (
+    Language,
+    Problem,
+    ProblemSnapshot,
+    SourceFile,
+    Status,
+    Submission,
+    TestCase,
+)
+from codeexec.sandbox.languages import discover_languages
+from codeexec.screening.service import Screener
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python", "c"))
+SNAPSHOT = ProblemSnapshot(
+    Problem("p", version=3, screening={"python": ["eval"]}), (TestCase(b"1\n", b"1\n"),)
+)
+
+
+class Problems:
+    """The problem store, in memory; counts its look-ups."""
+
+    def __init__(self, *snapshots: ProblemSnapshot) -> None:
+        self.snapshots = {s.problem.id: s for s in snapshots}
+        self.lookups = 0
+
+    async def snapshot(self, problem_id: str) -> ProblemSnapshot | None:
+        self.lookups += 1
+        return self.snapshots.get(problem_id)
+
+
+class CountingScreener(Screener):
+    def __init__(self) -> None:
+        super().__init__(Settings(screening_workers=1), LANGUAGES)
+        self.screened = 0
+
+    async def screen(self, *args: Any, **kwargs: Any) -> Any:
+        self.screened += 1
+        return await super().screen(*args, **kwargs)
+
+
+@pytest.fixture
+async def screener() -> AsyncIterator[CountingScreener]:
+    s = CountingScreener()
+    yield s
+    s.close()
+
+
+def intake(
+    screener: Screener, problems: Problems, usable: dict[str, Language] | None = None
+) -> Intake:
+    return Intake(lambda: LANGUAGES if usable is None else usable, problems, lambda: screener, 1000)
+
+
+async def refusal(intake: Intake, request: Request) -> Rejected:
+    with pytest.raises(Rejected) as caught:
+        await intake.accept(request)
+    return caught.value
+
+
+PY = "python"
+BAD_LANGUAGE = "unknown or unavailable language 'cobol'; use one of ['c', 'python']"
+EITHER = "give either 'code' or 'files'"
+DISALLOWED = "Found disallowed functions in code (eval)"
+CASES = [
+    (Request("p", "cobol", "x"), 400, None, BAD_LANGUAGE),
+    (Request("p", PY), 400, None, EITHER),
+    (Request("p", PY, "x", [SourceFile("a.py", "")]), 400, None, EITHER),
+    (Request("p", PY, None, [SourceFile("../a.py", "")]), 400, None, None),
+    (Request("p", PY, None, [SourceFile("a.py", "")], "b.py"), 400, None, None),
+    (Request("p", PY, "é" * 501), 413, "Code too large", "at most 1000 bytes"),
+    (Request("nope", PY, "print(1)"), 404, "Problem not found", "no problem with id 'nope'"),
+    (Request("p", PY, "eval('1')"), 403, DISALLOWED, None),
+]
+
+
+@pytest.mark.parametrize(("request_", "status", "title", "detail"), CASES)
+async def test_every_refusal_has_its_status(
+    screener: CountingScreener,
+    request_: Request,
+    status: int,
+    title: str | None,
+    detail: str | None,
+) -> None:
+    rejected = await refusal(intake(screener, Problems(SNAPSHOT)), request_)
+    assert (rejected.status, rejected.title) == (status, title)
+    if detail is not None:
+        assert rejected.detail == detail
+    assert rejected.reason  # a job's stored error is never empty
+
+
+async def test_a_language_that_became_unavailable_is_refused(screener: CountingScreener) -> None:
+    only_c = {"c": LANGUAGES["c"]}
+    rejected = await refusal(
+        intake(screener, Problems(SNAPSHOT), only_c), Request("p", "python", "1")
+    )
+    assert rejected.status == 400 and "use one of ['c']" in (rejected.detail or "")
+
+
+async def test_accepted_work_is_what_the_judge_needs(screener: CountingScreener) -> None:
+    problems = Problems(SNAPSHOT)
+    files = [SourceFile("util.py", "X = 1\n"), SourceFile("solve.py", "import util\n")]
+    work = await intake(screener, problems).accept(Request("p", "python", None, files, "solve.py"))
+    assert work.language is LANGUAGES["python"]
+    assert work.files == {"util.py": "X = 1\n", "main.py": "import util\n"}
+    assert work.snapshot is SNAPSHOT
+    assert work.screening.compile_error is None
+    assert (problems.lookups, screener.screened) == (1, 2)  # once each, every .py file
+
+
+async def test_a_syntax_error_is_accepted_to_be_judged_ce(screener: CountingScreener) -> None:
+    work = await intake(screener, Problems(SNAPSHOT)).accept(Request("p", "python", "def (:"))
+    assert work.screening.compile_error and "SyntaxError" in work.screening.compile_error
+
+
+def job(work: Accepted, **changes: Any) -> Submission:
+    stored = Submission(
+        id="j",
+        owner=None,
+        problem_id=work.snapshot.problem.id,
+        language=work.language.id,
+        files=tuple(work.files.items()),
+        status=Status.RUNNING,
+        created_at=datetime.now(UTC),
+        accepted_version=work.snapshot.problem.version,
+        screening_error=work.screening.compile_error,
+    )
+    return dataclasses.replace(stored, **changes)
+
+
+async def test_a_job_resumes_as_accepted_without_screening_again(
+    screener: CountingScreener,
+) -> None:
+    problems = Problems(SNAPSHOT)
+    door = intake(screener, problems)
+    work = await door.accept(Request("p", "python", "def (:"))
+    screened = screener.screened
+    resumed = await door.resume(job(work))
+    assert screener.screened == screened
+    assert resumed == work
+
+
+async def test_a_job_whose_problem_changed_is_screened_by_the_new_policy(
+    screener: CountingScreener,
+) -> None:
+    problems = Problems(SNAPSHOT)
+    door = intake(screener, problems)
+    work = await door.accept(Request("p", "python", "print(len('x'))"))
+    stricter = Problem("p", version=4, screening={"python": ["len"]})
+    problems.snapshots["p"] = ProblemSnapshot(stricter, SNAPSHOT.tests)
+    with pytest.raises(Rejected) as caught:
+        await door.resume(job(work))
+    assert caught.value.reason == "Found disallowed functions in code (len)"
+    assert caught.value.problem_version == 4
+    # Accepted before this column existed: screened again, and allowed by version 3.
+    problems.snapshots["p"] = SNAPSHOT
+    assert (await door.resume(job(work, accepted_version=None))).files == work.files
+
+
+async def test_a_job_whose_language_or_problem_is_gone_fails_with_the_reason(
+    screener: CountingScreener,
+) -> None:
+    problems = Problems(SNAPSHOT)
+    work = await intake(screener, problems).accept(Request("p", "python", "print(1)"))
+    with pytest.raises(Rejected) as caught:
+        await intake(screener, problems, {}).resume(job(work))
+    assert caught.value.reason == "language 'python' is not available"
+    with pytest.raises(Rejected) as caught:
+        await intake(screener, Problems()).resume(job(work))
+    assert caught.value.reason == "problem 'p' no longer exists"
