@@ -22,13 +22,12 @@ from codeexec.http.source_schema import FileName, SourceFileIn, SourceFiles, sou
 from codeexec.intake import Rejected, Request
 from codeexec.judge.admission import QueueFull
 from codeexec.judge.pipeline import judge_program
-from codeexec.judge.verdicts import MESSAGES, shown_text
-from codeexec.model import Judgement, ProblemSnapshot, TestResult, Verdict
+from codeexec.judge.report import report
+from codeexec.judge.verdicts import MESSAGES
+from codeexec.model import Result, Shown, TestReport, Verdict
 from codeexec.sandbox.sandbox import SandboxError
 
 log = logging.getLogger(__name__)
-
-_ERROR_TEXT_LIMIT = 8 * 1024
 
 # JSON values in one submission's body: a few fields and up to 64 files (3 values each),
 # with room for fields a client adds (/exec ignores them).
@@ -51,54 +50,56 @@ class ExecRequest(BaseModel):
     language: LanguageIn = "python"
 
 
-def _error_of(result: TestResult) -> str:
-    if result.verdict == Verdict.RE:
-        message = shown_text(result.stderr[-_ERROR_TEXT_LIMIT:]).strip()
+def _error_of(test: TestReport, shown: Shown) -> str:
+    if test.verdict == Verdict.RE:
+        message = shown.stderr.strip()
         if message:
             return message
-        if result.signal is not None:
-            return f"Runtime error (killed by signal {result.signal})"
-        return f"Runtime error (exit code {result.exit_code})"
-    if result.verdict == Verdict.IE:
+        if test.signal is not None:
+            return f"Runtime error (killed by signal {test.signal})"
+        return f"Runtime error (exit code {test.exit_code})"
+    if test.verdict == Verdict.IE:
         return "Internal error while judging (not caused by the submission)"
-    return MESSAGES.get(result.verdict, "")
+    return MESSAGES.get(test.verdict, "")
 
 
-def exec_response(snapshot: ProblemSnapshot, judgement: Judgement) -> dict[str, Any]:
+def exec_response(result: Result) -> dict[str, Any]:
+    """Seed 004's shape: shown tests whole, hidden ones only counted; ``error`` is the
+    compile output, else the first failing shown test's message."""
     shown: list[dict[str, Any]] = []
-    hidden = {"failed": 0, "passed": 0}
-    error = judgement.compile_output if judgement.compile_failed else ""
-    for test, result in zip(snapshot.tests, judgement.results, strict=True):
-        ok = result.verdict == Verdict.AC
-        if test.hidden:
-            hidden["passed" if ok else "failed"] += 1
+    error = result.compile_output if result.verdict == Verdict.CE else ""
+    for test in result.tests:
+        if test.shown is None:
             continue
+        ok = test.verdict == Verdict.AC
         if not error and not ok:
-            error = _error_of(result)  # only ever from a shown test
+            error = _error_of(test, test.shown)
         shown.append(
             {
-                "expected": shown_text(test.expected_output),
-                "got": shown_text(result.stdout),
-                "input": shown_text(test.input),
+                "expected": test.shown.expected,
+                "got": test.shown.got,
+                "input": test.shown.input,
                 "passed": ok,
-                "verdict": result.verdict.value,
-                "time_ms": result.cpu_ms,
-                "wall_ms": result.wall_ms,
-                "memory_kb": result.memory_kb,
-                "exit_code": result.exit_code,
-                "signal": result.signal,
-                "got_truncated": result.stdout_truncated,
-                "feedback": result.feedback,
+                "verdict": test.verdict.value,
+                "time_ms": test.time_ms,
+                "wall_ms": test.wall_ms,
+                "memory_kb": test.memory_kb,
+                "exit_code": test.exit_code,
+                "signal": test.signal,
+                "got_truncated": test.shown.got_truncated,
+                "feedback": test.shown.feedback,
             }
         )
-    shown_passed = sum(1 for t in shown if t["passed"])
     return {
         "error": error,
         "shownTests": shown,
-        "shownPassed": shown_passed,
-        "shownFailed": len(shown) - shown_passed,
-        "hiddenTests": hidden,
-        "passed": judgement.passed,
+        "shownPassed": result.count(hidden=False, passed=True),
+        "shownFailed": result.count(hidden=False, passed=False),
+        "hiddenTests": {
+            "failed": result.count(hidden=True, passed=False),
+            "passed": result.count(hidden=True, passed=True),
+        },
+        "passed": result.passed,
     }
 
 
@@ -145,4 +146,4 @@ async def exec_code(request: web.Request) -> web.Response:
     except SandboxError:
         log.exception("sandbox failure judging problem %s", payload.id)
         raise ApiError(500, "Error executing code") from None
-    return json_response(exec_response(work.snapshot, judgement))
+    return json_response(exec_response(report(work.snapshot, judgement)))

@@ -85,7 +85,7 @@ def seed_state(s: Submission) -> str:
     if s.status == Status.RUNNING:
         return "STARTED"
     if s.status == Status.FINISHED:
-        return "FINISHED_OK" if s.passed else "FINISHED_ERROR"
+        return "FINISHED_OK" if s.result and s.result.passed else "FINISHED_ERROR"
     return "NOT_EXECUTED"  # cancelled or failed
 
 
@@ -109,23 +109,23 @@ def submission_out(s: Submission, viewer: Viewer) -> dict[str, Any]:
         "attempts": s.attempts,
         "files": [{"name": n, "content": c} for n, c in s.files],
     }
-    if s.status == Status.FINISHED:
-        counts = s.counts or {}
+    if s.result is not None:
+        r = s.result
         out |= {
-            "verdict": s.verdict,
-            "passed": s.passed,
+            "verdict": r.verdict.value,
+            "passed": r.passed,
             "tests": {
                 "shown": {
-                    "passed": counts.get("shown_passed"),
-                    "failed": counts.get("shown_failed"),
+                    "passed": r.count(hidden=False, passed=True),
+                    "failed": r.count(hidden=False, passed=False),
                 },
                 "hidden": {
-                    "passed": counts.get("hidden_passed"),
-                    "failed": counts.get("hidden_failed"),
+                    "passed": r.count(hidden=True, passed=True),
+                    "failed": r.count(hidden=True, passed=False),
                 },
             },
-            "compile_output": s.compile_output or "",
-            "results": [test_for(viewer, r) for r in s.results or []],
+            "compile_output": r.compile_output,
+            "results": [test_for(viewer, t.as_json()) for t in r.tests],
         }
     if s.status == Status.FAILED:
         out["error"] = s.error

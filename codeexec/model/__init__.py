@@ -13,7 +13,7 @@ from codeexec.model.problem import (
     TestCase,
     TestSummary,
 )
-from codeexec.model.result import Judgement, TestResult
+from codeexec.model.result import Judgement, Result, Shown, TestReport, TestResult
 from codeexec.model.run import RunLimits, RunOutcome
 from codeexec.model.source import SourceFile
 from codeexec.model.submission import Event, Outcome, Status, Submission
@@ -32,13 +32,16 @@ __all__ = [
     "Problem",
     "ProblemSnapshot",
     "ProblemSummary",
+    "Result",
     "RunLimits",
     "RunOutcome",
     "SelfTest",
+    "Shown",
     "SourceFile",
     "Status",
     "Submission",
     "TestCase",
+    "TestReport",
     "TestResult",
     "TestSummary",
     "Verdict",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from codeexec.model.verdict import Verdict
 
@@ -40,3 +41,86 @@ class Judgement:
         if self.compile_failed:
             return Verdict.CE
         return next((r.verdict for r in self.results if r.verdict != Verdict.AC), Verdict.AC)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a shown test was given and did, as a person reads it (UTF-8 text)."""
+
+    input: str
+    expected: str
+    got: str
+    got_truncated: bool
+    stderr: str
+    feedback: str
+
+
+_SHOWN_FIELDS = ("input", "expected", "got", "got_truncated", "stderr", "feedback")
+
+
+@dataclass(frozen=True)
+class TestReport:
+    """One test's result as every view renders it (``shown`` None for a hidden test:
+    its data and output are never kept)."""
+
+    position: int  # 1-based, in the problem's order
+    hidden: bool
+    verdict: Verdict
+    name: str | None
+    time_ms: int
+    wall_ms: int
+    memory_kb: int
+    exit_code: int | None
+    signal: int | None
+    shown: Shown | None
+
+    __test__ = False  # not a pytest test class
+
+    def as_json(self) -> dict[str, Any]:
+        """Its JSON form, flat: how the jobs API shows it and how it is stored."""
+        out: dict[str, Any] = {
+            "position": self.position,
+            "hidden": self.hidden,
+            "verdict": self.verdict.value,
+            "name": self.name,
+            "time_ms": self.time_ms,
+            "wall_ms": self.wall_ms,
+            "memory_kb": self.memory_kb,
+            "exit_code": self.exit_code,
+            "signal": self.signal,
+        }
+        if self.shown is not None:
+            out |= {k: getattr(self.shown, k) for k in _SHOWN_FIELDS}
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TestReport:
+        shown = Shown(**{k: d[k] for k in _SHOWN_FIELDS}) if "input" in d else None
+        return cls(
+            position=int(d["position"]),
+            hidden=bool(d["hidden"]),
+            verdict=Verdict(d["verdict"]),
+            name=d.get("name"),
+            time_ms=int(d["time_ms"]),
+            wall_ms=int(d["wall_ms"]),
+            memory_kb=int(d["memory_kb"]),
+            exit_code=d.get("exit_code"),
+            signal=d.get("signal"),
+            shown=shown,
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """A judged submission: what every door answers with, in its own format."""
+
+    problem_version: int
+    verdict: Verdict
+    passed: bool
+    compile_output: str
+    tests: tuple[TestReport, ...]
+
+    def count(self, hidden: bool, passed: bool) -> int:
+        return sum(
+            1 for t in self.tests if t.hidden == hidden and (t.verdict == Verdict.AC) == passed
+        )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from codeexec.model.result import Result
 
 
 class Status(StrEnum):
@@ -29,12 +31,8 @@ class Submission:
     status: Status
     created_at: datetime
     problem_version: int | None = None
-    verdict: str | None = None
-    passed: bool | None = None
-    counts: dict[str, int] | None = None  # shown/hidden passed/failed
-    compile_output: str | None = None
-    error: str | None = None
-    results: list[dict[str, Any]] | None = None
+    result: Result | None = None  # when finished
+    error: str | None = None  # when failed
     callback_url: str | None = None
     webhook_state: str | None = None
     rerun_of: str | None = None
@@ -55,16 +53,12 @@ class Submission:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What judging a job produced."""
+    """What judging a job produced: a result, or why it could not be judged."""
 
     status: Status  # finished | failed
-    problem_version: int | None = None
-    verdict: str | None = None
-    passed: bool | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    compile_output: str | None = None
-    error: str | None = None
-    results: list[dict[str, Any]] = field(default_factory=list)
+    result: Result | None = None  # when finished
+    error: str | None = None  # when failed
+    problem_version: int | None = None  # when failed by that version's policy
 
 
 @dataclass(frozen=True)

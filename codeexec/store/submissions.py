@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from codeexec.model.submission import TERMINAL, Event, Outcome, Status, Submission
 from codeexec.store.keys import utcnow
+from codeexec.store.results import result_columns, result_of
 from codeexec.store.schema import submission_events, submissions
 
 SORTS = {
@@ -47,9 +48,6 @@ class SubmissionFilter:
     ids: Sequence[str] | None = None
 
 
-_COUNT_COLUMNS = ("shown_passed", "shown_failed", "hidden_passed", "hidden_failed")
-
-
 def _held(sid: str, worker: str) -> Any:
     """The job is running under ``worker``'s claim: only then may it change it."""
     return and_(
@@ -60,9 +58,6 @@ def _held(sid: str, worker: str) -> Any:
 
 
 def _submission(row: Any) -> Submission:
-    counts = None
-    if row.shown_passed is not None:
-        counts = {c: int(getattr(row, c)) for c in _COUNT_COLUMNS}
     return Submission(
         id=row.id,
         owner=row.owner,
@@ -72,12 +67,8 @@ def _submission(row: Any) -> Submission:
         status=Status(row.status),
         created_at=row.created_at,
         problem_version=row.problem_version,
-        verdict=row.verdict,
-        passed=None if row.passed is None else bool(row.passed),
-        counts=counts,
-        compile_output=row.compile_output,
+        result=result_of(row) if row.status == Status.FINISHED else None,
         error=row.error,
-        results=json.loads(row.results) if row.results else None,
         callback_url=row.callback_url,
         webhook_state=row.webhook_state,
         rerun_of=row.rerun_of,
@@ -251,23 +242,20 @@ class SubmissionStore:
         values: dict[str, Any] = {
             "status": outcome.status,
             "problem_version": outcome.problem_version,
-            "verdict": outcome.verdict,
-            "passed": outcome.passed,
-            "compile_output": outcome.compile_output,
             "error": outcome.error,
-            "results": json.dumps(outcome.results, ensure_ascii=False),
             "finished_at": utcnow(),
             "lease_until": None,
         }
-        for name in _COUNT_COLUMNS:
-            values[name] = outcome.counts.get(name) if outcome.counts else None
+        if outcome.result is not None:
+            values |= result_columns(outcome.result)
         async with self._engine.begin() as conn:
             done = await conn.execute(
                 update(submissions).where(_held(sid, worker)).values(**values)
             )
             if done.rowcount != 1:
                 return False
-            data: dict[str, Any] = {"status": outcome.status, "verdict": outcome.verdict}
+            verdict = outcome.result.verdict.value if outcome.result else None
+            data: dict[str, Any] = {"status": outcome.status, "verdict": verdict}
             if outcome.error:
                 data["error"] = outcome.error
             await self._add_event(conn, sid, outcome.status, data)

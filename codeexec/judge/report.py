@@ -1,0 +1,45 @@
+"""A judgement becomes a ``Result`` once, here: each result paired with its test, shown
+tests' data and output as text; every view renders that and computes nothing more."""
+
+from __future__ import annotations
+
+from codeexec.judge.verdicts import shown_text
+from codeexec.model import Judgement, ProblemSnapshot, Result, Shown, TestReport
+
+STDERR_SHOWN = 8192  # the end of a shown test's stderr that is kept
+
+
+def report(snapshot: ProblemSnapshot, judgement: Judgement) -> Result:
+    tests = tuple(
+        TestReport(
+            position=position,
+            hidden=test.hidden,
+            verdict=result.verdict,
+            name=test.name,
+            time_ms=result.cpu_ms,
+            wall_ms=result.wall_ms,
+            memory_kb=result.memory_kb,
+            exit_code=result.exit_code,
+            signal=result.signal,
+            shown=None
+            if test.hidden
+            else Shown(
+                input=shown_text(test.input),
+                expected=shown_text(test.expected_output),
+                got=shown_text(result.stdout),
+                got_truncated=result.stdout_truncated,
+                stderr=shown_text(result.stderr[-STDERR_SHOWN:]),
+                feedback=result.feedback,
+            ),
+        )
+        for position, (test, result) in enumerate(
+            zip(snapshot.tests, judgement.results, strict=True), 1
+        )
+    )
+    return Result(
+        problem_version=snapshot.problem.version,
+        verdict=judgement.verdict,
+        passed=judgement.passed,
+        compile_output=judgement.compile_output,
+        tests=tests,
+    )
