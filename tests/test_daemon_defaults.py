@@ -22,9 +22,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from codeexec.config import Settings
 from codeexec.http.app import make_app
 from codeexec.http.keys import STORE
+from codeexec.sandbox.api import SandboxError
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.languages import discover_languages
-from codeexec.sandbox.sandbox import SandboxError, SandboxFactory
+from codeexec.sandbox.sandbox import SandboxFactory
 from tests import alt_daemon
 from tests.conftest import base_settings, unavailable
 from tests.hostile_cases import BY_NAME, problem_of, source_of

@@ -22,8 +22,7 @@ from cachetools import LRUCache
 from codeexec.checker import CheckResult
 from codeexec.config import Settings
 from codeexec.model import CheckerSpec, Language, RunLimits
-from codeexec.sandbox.protocol import Blob
-from codeexec.sandbox.sandbox import Files, Sandbox, SandboxFactory, SandboxFile
+from codeexec.sandbox.api import Blob, Box, Files, Sandboxes, SandboxFile
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ class CheckerSession:
 
     def __init__(
         self,
-        box: Sandbox,
+        box: Box,
         artifact: Files,
         language: Language,
         limits: RunLimits,
@@ -99,7 +98,7 @@ class CheckerPrograms:
     def __init__(
         self,
         settings: Settings,
-        sandboxes: SandboxFactory,
+        sandboxes: Sandboxes,
         languages: Mapping[str, Language],
         compile_limits: Callable[[Language], RunLimits],
     ) -> None:
@@ -151,7 +150,7 @@ class CheckerPrograms:
                 self._compiled[key] = artifact
             yield CheckerSession(box, artifact, language, limits, spec.args)
 
-    async def _build(self, box: Sandbox, language: Language, files: Files) -> Files:
+    async def _build(self, box: Box, language: Language, files: Files) -> Files:
         if language.compile is None:
             return files
         await box.put_files(files)

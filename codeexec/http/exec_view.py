@@ -25,7 +25,7 @@ from codeexec.judge.pipeline import judge_program
 from codeexec.judge.report import report
 from codeexec.judge.verdicts import MESSAGES
 from codeexec.model import Result, Shown, TestReport, Verdict
-from codeexec.sandbox.sandbox import SandboxError
+from codeexec.sandbox.api import SandboxError
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.pipeline import judge_program
 from codeexec.model import Outcome, Submission
-from codeexec.sandbox.sandbox import SandboxError
+from codeexec.sandbox.api import SandboxError
 from codeexec.store.submissions import SubmissionStore
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from codeexec.model import (
     TestResult,
     Verdict,
 )
-from codeexec.sandbox.sandbox import Files, Sandbox, SandboxError, SandboxFactory
+from codeexec.sandbox.api import Box, Files, SandboxError, Sandboxes
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class _Output:
 
 class Judge:
     def __init__(
-        self, settings: Settings, sandboxes: SandboxFactory, languages: Mapping[str, Language]
+        self, settings: Settings, sandboxes: Sandboxes, languages: Mapping[str, Language]
     ) -> None:
         self._settings = settings
         self._sandboxes = sandboxes
@@ -158,31 +158,34 @@ class Judge:
                     },
                 )
 
-        async with self._open(plan, plan.memory_mb) as box:
-            await box.put_files(program)
-            if language.compile is not None:
-                climits = self.compile_limits(language)
-                compiled = await box.run(language.compile, b"", climits, keep_files=True)
-                failed = _compile_failure(compiled, climits, tests)
-                if progress is not None:
-                    await progress("compiled", {"ok": failed is None})
-                if failed is not None:
-                    return failed
-                # Kept so later tests can start from it in a fresh container; meanwhile
-                # this one is sized for the program instead of the compiler.
-                exported, fitted = await asyncio.gather(
-                    box.export_files(self._settings.sandbox_scratch_mb << 20),
-                    box.fit_memory(plan.limits.memory_mb, compiled.kept_bytes),
-                    return_exceptions=True,
-                )
-                if isinstance(exported, BaseException):
-                    raise exported
-                program = exported
-                if isinstance(fitted, BaseException):
-                    log.error("could not resize sandbox %s: %s", box.container_id[:12], fitted)
-                    box.alive = False  # the tests run in fresh containers sized right
-            if isolation == "submission" and box.alive:
-                await self._run_tests(box, plan, _segment(tests, isolation), check, record)
+        # An interpreted program in "test" isolation needs no first container: every
+        # test gets a fresh one below.
+        if language.compile is not None or isolation != "test":
+            async with self._open(plan, plan.memory_mb) as box:
+                await box.put_files(program)
+                if language.compile is not None:
+                    climits = self.compile_limits(language)
+                    compiled = await box.run(language.compile, b"", climits, keep_files=True)
+                    failed = _compile_failure(compiled, climits, tests)
+                    if progress is not None:
+                        await progress("compiled", {"ok": failed is None})
+                    if failed is not None:
+                        return failed
+                    # Kept so later tests can start from it in a fresh container; meanwhile
+                    # this one is sized for the program instead of the compiler.
+                    exported, fitted = await asyncio.gather(
+                        box.export_files(self._settings.sandbox_scratch_mb << 20),
+                        box.fit_memory(plan.limits.memory_mb, compiled.kept_bytes),
+                        return_exceptions=True,
+                    )
+                    if isinstance(exported, BaseException):
+                        raise exported
+                    program = exported
+                    if isinstance(fitted, BaseException):
+                        log.error("could not resize sandbox %s: %s", box.container_id[:12], fitted)
+                        box.alive = False  # the tests run in fresh containers sized right
+                if isolation == "submission" and box.alive:
+                    await self._run_tests(box, plan, _segment(tests, isolation), check, record)
         # The tests still to run (every one in "test" isolation; after a sandbox died or
         # a shown test follows a hidden one), each segment in a fresh container.
         size = sum(len(f.data) for f in program)
@@ -195,7 +198,7 @@ class Judge:
 
     async def _run_tests(
         self,
-        box: Sandbox,
+        box: Box,
         plan: _Plan,
         tests: tuple[TestCase, ...],
         check: _Check,
@@ -209,15 +212,13 @@ class Judge:
     @asynccontextmanager
     async def _open(
         self, plan: _Plan, memory_mb: int, program_bytes: int = 0
-    ) -> AsyncIterator[Sandbox]:
+    ) -> AsyncIterator[Box]:
         async with self._sandboxes.open(
             plan.language, memory_mb, plan.processes, program_bytes=program_bytes
         ) as box:
             yield box
 
-    async def _run_test(
-        self, box: Sandbox, plan: _Plan, test: TestCase, check: _Check
-    ) -> TestResult:
+    async def _run_test(self, box: Box, plan: _Plan, test: TestCase, check: _Check) -> TestResult:
         keep = 0 if test.hidden else self._settings.shown_output_limit_kb << 10
         with check.for_test(test, self._settings.checker_spool_kb << 10) as feed:
             output = _Output(keep, feed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from codeexec.intake import Accepted
 from codeexec.judge.judge import Judge, ProgressHook
 from codeexec.model import Judgement, ProblemSnapshot, TestResult, Verdict
-from codeexec.sandbox.sandbox import SandboxFile
+from codeexec.sandbox.api import SandboxFile
 
 
 def compile_failure(snapshot: ProblemSnapshot, message: str) -> Judgement:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from codeexec.judge.judge import Judge
 from codeexec.model import Language, Problem, ProblemSnapshot, TestCase
-from codeexec.sandbox.sandbox import SandboxError, SandboxFactory, SandboxFile
+from codeexec.sandbox.api import SandboxError, Sandboxes, SandboxFile
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def run_self_tests(judge: Judge, languages: Iterable[Language]) -> dict[st
     return failures
 
 
-async def _version(judge: Judge, sandboxes: SandboxFactory, language: Language) -> str:
+async def _version(judge: Judge, sandboxes: Sandboxes, language: Language) -> str:
     if language.version_command is None:
         return ""
     memory_mb, processes = sandboxes.default_shape(language)
@@ -63,7 +63,7 @@ async def _version(judge: Judge, sandboxes: SandboxFactory, language: Language) 
 
 
 async def installed_versions(
-    judge: Judge, sandboxes: SandboxFactory, languages: Iterable[Language]
+    judge: Judge, sandboxes: Sandboxes, languages: Iterable[Language]
 ) -> dict[str, str]:
     """{language id: the first line its version command prints}, as installed."""
     languages = list(languages)

@@ -18,7 +18,9 @@ import asyncio
 import json
 import logging
 import struct
-from typing import IO, Any
+from typing import Any
+
+from codeexec.sandbox.api import Blob
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,6 @@ _DOCKER_FRAME = struct.Struct(">BxxxI")
 _HEADER = struct.Struct(">I")
 MAX_HEADER_BYTES = 1 << 20
 _COPY_CHUNK = 256 * 1024
-Blob = bytes | IO[bytes]  # a file is sent from its start to its end, never read whole
 
 
 def blob_size(blob: Blob) -> int:

@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +20,10 @@ from docker.types import LogConfig, Ulimit
 
 from codeexec.config import Settings
 from codeexec.model import Language, RunLimits, RunOutcome
+from codeexec.sandbox.api import Blob, Files, SandboxError, SandboxFile
 from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, DockerGateway
 from codeexec.sandbox.engine import EngineInfo
-from codeexec.sandbox.protocol import Blob, ProtocolError, RunnerStream
+from codeexec.sandbox.protocol import ProtocolError, RunnerStream
 from codeexec.sandbox.runner import MAX_CREDIT
 
 if TYPE_CHECKING:
@@ -40,25 +40,6 @@ PROTOCOL_VERSION = 2
 _MB = 1024 * 1024
 # Inodes per scratch tmpfs: bounds what the runner must delete between tests.
 SCRATCH_INODES = 16384
-
-
-class SandboxError(Exception):
-    """The sandbox failed for reasons that are not the submission's fault."""
-
-
-@dataclass(frozen=True)
-class SandboxFile:
-    name: str  # relative to the sandbox's working directory
-    mode: int
-    data: bytes
-
-    @classmethod
-    def source(cls, name: str, text: str) -> SandboxFile:
-        """A submitted source file (lone surrogates kept as the bytes they stand for)."""
-        return cls(name, 0o644, text.encode("utf-8", errors="surrogatepass"))
-
-
-Files = tuple[SandboxFile, ...]
 
 
 def limits_wire(limits: RunLimits) -> dict[str, int]:

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from codeexec.model import RunLimits
+from codeexec.sandbox.api import SandboxError
 from codeexec.sandbox.languages import load_language
 from codeexec.sandbox.protocol import RunnerStream
-from codeexec.sandbox.sandbox import Sandbox, SandboxError
+from codeexec.sandbox.sandbox import Sandbox
 
 LIMITS = RunLimits(
     cpu_ms=1000,

@@ -1,0 +1,150 @@
+"""An in-memory ``Sandboxes`` for unit tests of the logic above the sandbox (judge,
+checkers, jobs): each run is answered by a Python function standing in for the program,
+and every box opened and every run is recorded for the test to look at."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from codeexec.model import Language, RunLimits, RunOutcome
+from codeexec.sandbox.api import Blob, Files, SandboxError, SandboxFile
+
+
+@dataclass
+class FakeRun:
+    """One run as the stand-in program sees it; it may change ``files`` (a compiler
+    writing its output: kept only with ``keep_files``)."""
+
+    box: FakeBox
+    argv: tuple[str, ...]
+    stdin: bytes
+    limits: RunLimits
+    files: dict[str, bytes]
+    keep_files: bool
+
+
+class KilledForMemory(Exception):
+    """Raised by a stand-in program: the kernel kills the whole box for memory."""
+
+
+def outcome(
+    stdout: bytes = b"",
+    *,
+    stderr: bytes = b"",
+    exit_code: int | None = 0,
+    signal: int | None = None,
+    cpu_ms: int = 1,
+    wall_ms: int = 2,
+    memory_kb: int = 1024,
+    oom_killed: bool = False,
+    killed_for: str | None = None,
+) -> RunOutcome:
+    return RunOutcome(
+        exit_code=exit_code,
+        signal=signal,
+        cpu_ms=cpu_ms,
+        wall_ms=wall_ms,
+        memory_kb=memory_kb,
+        oom_killed=oom_killed,
+        killed_for=killed_for,
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+Program = Callable[[FakeRun], RunOutcome]
+
+
+@dataclass
+class FakeBox:
+    container_id: str
+    language: Language
+    memory_mb: int
+    processes: int
+    program: Program
+    alive: bool = True
+    closed: bool = False
+    oom_killed: bool = False
+    files: dict[str, bytes] = field(default_factory=dict)
+    runs: list[FakeRun] = field(default_factory=list)
+
+    async def put_files(self, files: Files) -> None:
+        self._usable()
+        self.files = {f.name: f.data for f in files}
+
+    async def export_files(self, max_bytes: int) -> Files:
+        self._usable()
+        return tuple(SandboxFile(name, 0o755, data) for name, data in self.files.items())
+
+    async def fit_memory(self, memory_mb: int, program_bytes: int = 0) -> None:
+        self._usable()
+        self.memory_mb = memory_mb
+
+    async def run(
+        self,
+        argv: tuple[str, ...],
+        stdin: Blob,
+        limits: RunLimits,
+        *,
+        keep_files: bool = False,
+        stdout_to: Callable[[bytes], None] | None = None,
+    ) -> RunOutcome:
+        self._usable()
+        data = stdin if isinstance(stdin, bytes) else stdin.read()
+        run = FakeRun(self, argv, data, limits, dict(self.files), keep_files)
+        self.runs.append(run)
+        try:
+            result = self.program(run)
+        except KilledForMemory:
+            self.alive, self.oom_killed = False, True
+            raise SandboxError("sandbox closed the stream") from None
+        except SandboxError:
+            self.alive = False
+            raise
+        if keep_files:
+            self.files = run.files
+        if stdout_to is None:
+            return result
+        for start in range(0, len(result.stdout), 3):  # in pieces, as the runner streams
+            stdout_to(result.stdout[start : start + 3])
+        return RunOutcome(**{**result.__dict__, "stdout": b""})
+
+    async def was_oom_killed(self) -> bool:
+        return self.oom_killed
+
+    def _usable(self) -> None:
+        if not self.alive or self.closed:
+            raise SandboxError("sandbox is gone")
+
+
+class FakeSandboxes:
+    """Boxes whose runs ``program`` answers; ``boxes`` lists every box opened."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.boxes: list[FakeBox] = []
+
+    def default_shape(self, language: Language) -> tuple[int, int]:
+        return self.shape_memory_mb(language, 256), 64
+
+    def shape_memory_mb(self, language: Language, run_memory_mb: int) -> int:
+        compile_mb = language.compile_limits.memory_mb if language.compile else 0
+        return max(run_memory_mb, compile_mb)
+
+    @asynccontextmanager
+    async def open(
+        self,
+        language: Language,
+        memory_mb: int,
+        processes: int,
+        scratch_mb: int | None = None,
+        program_bytes: int = 0,
+    ) -> AsyncIterator[FakeBox]:
+        box = FakeBox(f"fake{len(self.boxes)}", language, memory_mb, processes, self.program)
+        self.boxes.append(box)
+        try:
+            yield box
+        finally:
+            box.closed = True

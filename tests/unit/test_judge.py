@@ -1,0 +1,194 @@
+"""Judging logic on in-memory sandboxes (``codeexec.sandbox.fake``): what each test
+earns, what is kept of its output, when a fresh sandbox takes over, how a compile step
+ends. The real-Docker suites prove the sandbox's guarantees; these prove the judge's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codeexec.config import Settings
+from codeexec.judge.judge import Judge
+from codeexec.model import (
+    CheckerSpec,
+    Problem,
+    ProblemSnapshot,
+    RunOutcome,
+    TestCase,
+    Verdict,
+)
+from codeexec.sandbox.api import SandboxError, SandboxFile
+from codeexec.sandbox.fake import FakeRun, FakeSandboxes, KilledForMemory, outcome
+from codeexec.sandbox.languages import discover_languages
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python", "c"))
+PY, C = LANGUAGES["python"], LANGUAGES["c"]
+SOURCE = (SandboxFile.source("main.py", "print(input())"),)
+
+
+def echo(run: FakeRun) -> RunOutcome:
+    """A program that prints its input."""
+    return outcome(run.stdin)
+
+
+def judge(program: Any, settings: Settings | None = None) -> tuple[Judge, FakeSandboxes]:
+    sandboxes = FakeSandboxes(program)
+    return Judge(settings or Settings(), sandboxes, LANGUAGES), sandboxes
+
+
+def problem(*tests: TestCase, **settings: Any) -> ProblemSnapshot:
+    return ProblemSnapshot(Problem("p", **settings), tests)
+
+
+def t(given: bytes, expected: bytes, hidden: bool = False) -> TestCase:
+    return TestCase(given, expected, hidden)
+
+
+async def test_each_test_is_checked_and_only_shown_output_is_kept() -> None:
+    j, sandboxes = judge(echo)
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    async def progress(kind: str, data: dict[str, Any]) -> None:
+        events.append((kind, data))
+
+    snapshot = problem(t(b"a\n", b"a\n"), t(b"b\n", b"c\n"), t(b"secret\n", b"secret\n", True))
+    judgement = await j.judge(PY, SOURCE, snapshot, progress)
+    assert [r.verdict for r in judgement.results] == [Verdict.AC, Verdict.WA, Verdict.AC]
+    assert judgement.results[1].stdout == b"b\n" and judgement.results[1].feedback
+    hidden = judgement.results[2]
+    assert (hidden.stdout, hidden.stderr, hidden.feedback) == (b"", b"", "")
+    assert len(sandboxes.boxes) == 1 and sandboxes.boxes[0].closed  # one box, removed
+    assert [r.stdin for r in sandboxes.boxes[0].runs] == [b"a\n", b"b\n", b"secret\n"]
+    assert events == [
+        ("test", {"position": i, "total": 3, "verdict": v, "hidden": h})
+        for i, (v, h) in enumerate([("AC", False), ("WA", False), ("AC", True)], 1)
+    ]
+
+
+async def test_shown_output_is_cut_at_its_limit_but_checked_whole() -> None:
+    settings_limit = Settings(shown_output_limit_kb=1)
+    j, _ = judge(lambda run: outcome(b"x" * 3000 + b"\n"), settings_limit)
+    result = (await j.judge(PY, SOURCE, problem(t(b"", b"x" * 3000 + b"\n")))).results[0]
+    assert result.verdict == Verdict.AC
+    assert (len(result.stdout), result.stdout_truncated) == (1024, True)
+
+
+@pytest.mark.parametrize(
+    ("ran", "verdict"),
+    [
+        (outcome(killed_for="cpu"), Verdict.TLE),
+        (outcome(killed_for="wall"), Verdict.TLE),
+        (outcome(cpu_ms=10_000), Verdict.TLE),
+        (outcome(oom_killed=True, exit_code=None, signal=9), Verdict.MLE),
+        (outcome(memory_kb=10 << 20), Verdict.MLE),
+        (outcome(killed_for="output"), Verdict.OLE),
+        (outcome(exit_code=1), Verdict.RE),
+        (outcome(exit_code=None, signal=11), Verdict.RE),
+        (outcome(exit_code=1, stderr=b"Traceback\nMemoryError\n"), Verdict.MLE),
+        (outcome(b"1\n", exit_code=0), Verdict.AC),
+    ],
+)
+async def test_how_a_run_ended_decides_before_the_checker(
+    ran: RunOutcome, verdict: Verdict
+) -> None:
+    j, _ = judge(lambda run: ran)
+    result = (await j.judge(PY, SOURCE, problem(t(b"", b"1\n")))).results[0]
+    assert result.verdict == verdict
+
+
+async def test_a_box_that_dies_is_ie_and_the_rest_run_in_a_fresh_one() -> None:
+    def dies_on_b(run: FakeRun) -> RunOutcome:
+        if run.stdin == b"b\n":
+            raise SandboxError("sandbox closed the stream")
+        return echo(run)
+
+    j, sandboxes = judge(dies_on_b)
+    tests = (t(b"a\n", b"a\n"), t(b"b\n", b"b\n"), t(b"c\n", b"c\n"))
+    judgement = await j.judge(PY, SOURCE, problem(*tests))
+    assert [r.verdict for r in judgement.results] == [Verdict.AC, Verdict.IE, Verdict.AC]
+    assert [[r.stdin for r in b.runs] for b in sandboxes.boxes] == [[b"a\n", b"b\n"], [b"c\n"]]
+    assert sandboxes.boxes[1].files == {"main.py": b"print(input())"}  # the same program
+
+
+async def test_a_box_killed_for_memory_is_the_programs_mle() -> None:
+    def bomb(run: FakeRun) -> RunOutcome:
+        raise KilledForMemory
+
+    j, _ = judge(bomb)
+    result = (await j.judge(PY, SOURCE, problem(t(b"", b"")), None)).results[0]
+    assert (
+        result.verdict == Verdict.MLE
+        and result.memory_kb == Settings().default_memory_limit_mb << 10
+    )
+
+
+async def test_no_shown_test_runs_where_a_hidden_one_ran() -> None:
+    j, sandboxes = judge(echo)
+    tests = (t(b"1\n", b"1\n"), t(b"2\n", b"2\n", True), t(b"3\n", b"3\n", True), t(b"4\n", b"4\n"))
+    await j.judge(PY, SOURCE, problem(*tests))
+    assert [[r.stdin for r in b.runs] for b in sandboxes.boxes] == [
+        [b"1\n", b"2\n", b"3\n"],
+        [b"4\n"],
+    ]
+
+
+async def test_test_isolation_gives_every_test_its_own_box() -> None:
+    """And an interpreted program opens no box that runs nothing (it used to: ~0.3 s)."""
+    j, sandboxes = judge(echo)
+    tests = (t(b"1\n", b"1\n"), t(b"2\n", b"2\n"))
+    await j.judge(PY, SOURCE, problem(*tests, isolation="test"))
+    assert [[r.stdin for r in b.runs] for b in sandboxes.boxes] == [[b"1\n"], [b"2\n"]]
+
+
+def compiler(result: RunOutcome | None = None) -> Any:
+    """A C toolchain: compiling writes ``main``; running echoes."""
+
+    def program(run: FakeRun) -> RunOutcome:
+        if run.argv == C.compile:
+            run.files["main"] = b"\x7fELF"
+            return result or outcome()
+        assert "main" in run.files  # every test runs the compiled program
+        return echo(run)
+
+    return program
+
+
+async def test_a_compiled_program_is_carried_to_every_box() -> None:
+    j, sandboxes = judge(compiler())
+    source = (SandboxFile.source("main.c", "int main(){}"),)
+    tests = (t(b"1\n", b"1\n"), t(b"2\n", b"2\n"))
+    judgement = await j.judge(C, source, problem(*tests, isolation="test"))
+    assert [r.verdict for r in judgement.results] == [Verdict.AC, Verdict.AC]
+    first = sandboxes.boxes[0]
+    assert first.runs[0].keep_files and first.runs[0].argv == C.compile
+    assert first.memory_mb == Settings().default_memory_limit_mb  # resized after compiling
+    assert "main" in sandboxes.boxes[1].files
+
+
+@pytest.mark.parametrize(
+    ("ran", "message"),
+    [
+        (outcome(exit_code=1, stderr=b"main.c:1: error: expected ';'"), "main.c:1: error"),
+        (outcome(killed_for="cpu", stderr=b"cc1"), "Compilation exceeded its time limit"),
+        (outcome(exit_code=1), "Compilation failed"),
+    ],
+)
+async def test_a_failed_compile_is_ce_for_every_test(ran: RunOutcome, message: str) -> None:
+    j, sandboxes = judge(compiler(ran))
+    source = (SandboxFile.source("main.c", "int main(){"),)
+    judgement = await j.judge(C, source, problem(t(b"", b""), t(b"", b"", True)))
+    assert judgement.compile_failed and judgement.verdict == Verdict.CE
+    assert [r.verdict for r in judgement.results] == [Verdict.CE, Verdict.CE]
+    assert message in judgement.compile_output
+    assert len(sandboxes.boxes[0].runs) == 1  # no test ran
+
+
+async def test_a_checker_mode_is_applied() -> None:
+    j, _ = judge(lambda run: outcome(b"1.0000001\n"))
+    tokens = CheckerSpec("tokens", ("float_tolerance", "1e-6"))
+    ok = await j.judge(PY, SOURCE, problem(t(b"", b"1\n"), checker=tokens))
+    exact = await j.judge(PY, SOURCE, problem(t(b"", b"1\n"), checker=CheckerSpec("exact")))
+    assert (ok.results[0].verdict, exact.results[0].verdict) == (Verdict.AC, Verdict.WA)
