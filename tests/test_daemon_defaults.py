@@ -104,8 +104,9 @@ class TestHostileDefaults:
     """One daemon with every hostile default at once, shared by these tests."""
 
     @pytest_asyncio.fixture(loop_scope="module", scope="class")
+    @classmethod
     async def service(
-        self,
+        cls,
         main_engine: docker.DockerClient,
         image: str,
         log_file: Path,
