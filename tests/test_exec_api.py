@@ -442,7 +442,12 @@ async def test_a_sandbox_killed_from_outside_is_an_internal_error_not_the_submis
         if running:
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.8)  # the slow test is running now
+    for _ in range(400):  # until the slow test runs (the program is in the container)
+        processes = docker_engine.api.top(running[0])["Processes"] or []
+        if any("main.py" in " ".join(p) for p in processes):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
     docker_engine.api.kill(running[0])
     status, body = await request
     assert status == 200
