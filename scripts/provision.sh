@@ -52,5 +52,7 @@ SET GLOBAL max_allowed_packet = 268435456;
 CREATE DATABASE IF NOT EXISTS codeexec CHARACTER SET utf8mb4;
 CREATE USER IF NOT EXISTS 'codeexec'@'127.0.0.1' IDENTIFIED BY 'codeexec';
 GRANT ALL ON codeexec.* TO 'codeexec'@'127.0.0.1';
+-- each test session's own database (codeexec_t<pid>): concurrent runs never collide
+GRANT ALL ON `codeexec\_t%`.* TO 'codeexec'@'127.0.0.1';
 SQL
 log "Docker, $base and MariaDB are ready"

@@ -38,6 +38,10 @@ def running(*flags: str, log: Path) -> Iterator[docker.DockerClient]:
     """Start the daemon with ``flags``, yield a client of it, stop it afterwards."""
     RUN.mkdir(parents=True, exist_ok=True)
     ROOT.mkdir(parents=True, exist_ok=True)
+    # Its own (empty) configuration: the host's /etc/docker/daemon.json (runtimes, ...)
+    # must neither change this daemon nor clash with its flags.
+    config = RUN / "daemon.json"
+    config.write_text("{}\n")
     command = [
         "unshare",
         "--net",
@@ -47,6 +51,7 @@ def running(*flags: str, log: Path) -> Iterator[docker.DockerClient]:
         f"--data-root={ROOT}",
         f"--exec-root={RUN}/exec",
         f"--pidfile={RUN}/dockerd.pid",
+        f"--config-file={config}",
         "--bridge=none",
         "--iptables=false",
         "--ip-masq=false",

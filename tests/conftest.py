@@ -134,25 +134,50 @@ async def service(
     assert sandboxes_of(docker_engine, instance_name) == []
 
 
-@pytest.fixture
-def mysql_url() -> Iterator[str]:
+def _connect(url: Any, database: str) -> Any:
     import pymysql
 
+    return pymysql.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 3306,
+        user=url.username or "",
+        password=url.password or "",
+        database=database,
+    )
+
+
+@pytest.fixture(scope="session")
+def mysql_session_url() -> Iterator[str]:
+    """A database of this test session's own (``<name>_t<pid>``), dropped at its end:
+    sessions running at once (CI, a developer, a helper) never share tables."""
     from codeexec.store.engine import async_url
 
     url = async_url(MYSQL_URL)
+    base = url.database or "codeexec"
+    own = f"{base}_t{os.getpid()}"
     try:
-        conn = pymysql.connect(
-            host=url.host or "127.0.0.1",
-            port=url.port or 3306,
-            user=url.username or "",
-            password=url.password or "",
-            database=url.database or "",
-        )
+        conn = _connect(url, base)
     except Exception as exc:
         unavailable(f"no MySQL/MariaDB at {MYSQL_URL}: {exc}")
         raise
-    with conn.cursor() as cur:  # a clean database for every test
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{own}` CHARACTER SET utf8mb4")
+    conn.close()
+    yield MYSQL_URL.rsplit("/", 1)[0] + f"/{own}"
+    conn = _connect(url, base)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{own}`")
+    conn.close()
+
+
+@pytest.fixture
+def mysql_url(mysql_session_url: str) -> str:
+    """The session's database, emptied for each test."""
+    from codeexec.store.engine import async_url
+
+    url = async_url(mysql_session_url)
+    conn = _connect(url, url.database or "")
+    with conn.cursor() as cur:
         cur.execute("SET FOREIGN_KEY_CHECKS=0")
         cur.execute("SHOW TABLES")
         for (table,) in cur.fetchall():
@@ -160,7 +185,7 @@ def mysql_url() -> Iterator[str]:
         cur.execute("SET FOREIGN_KEY_CHECKS=1")
     conn.commit()
     conn.close()
-    yield MYSQL_URL
+    return mysql_session_url
 
 
 @pytest.fixture(params=["sqlite", "mysql"])

@@ -54,3 +54,22 @@ def problem_of(case: dict[str, Any]) -> tuple[Problem, list[TestCase]]:
         screening={language: case.get("screening", [])},
     )
     return problem, tests
+
+
+async def assert_judged_as_case(client: Any, case: dict[str, Any]) -> None:
+    """Judge ``case`` through ``/exec`` of a running service and check each shown
+    test's verdict is one the case allows (and that its secret never shows)."""
+    problem, tests = problem_of(case)
+    language = case.get("language", "python")
+    payload = {"code": source_of(case), "id": problem.id, "language": language}
+    response = await client.post("/exec", json=payload)
+    text = await response.text()
+    assert response.status == 200, text[:500]
+    body = await response.json()
+    expected = [v for t, v in zip(tests, case["verdicts"], strict=True) if not t.hidden]
+    got = [t["verdict"] for t in body["shownTests"]]
+    assert len(got) == len(expected)
+    for verdict, allowed in zip(got, expected, strict=True):
+        assert verdict in allowed, f"{verdict} not in {allowed}: {text[:400]}"
+    if "response_lacks" in case:
+        assert case["response_lacks"] not in text

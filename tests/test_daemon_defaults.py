@@ -28,7 +28,7 @@ from codeexec.sandbox.languages import discover_languages
 from codeexec.sandbox.sandbox import SandboxFactory
 from tests import alt_daemon
 from tests.conftest import base_settings, unavailable
-from tests.hostile_cases import BY_NAME, problem_of, source_of
+from tests.hostile_cases import BY_NAME, assert_judged_as_case, problem_of
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -105,8 +105,9 @@ class TestHostileDefaults:
     """One daemon with every hostile default at once, shared by these tests."""
 
     @pytest_asyncio.fixture(loop_scope="module", scope="class")
+    @classmethod
     async def service(
-        self,
+        cls,
         main_engine: docker.DockerClient,
         image: str,
         log_file: Path,
@@ -150,20 +151,7 @@ class TestHostileDefaults:
     async def test_sandbox_holds_whatever_the_daemon_defaults(
         self, name: str, service: TestClient[Any, Any]
     ) -> None:
-        case = BY_NAME[name]
-        problem, tests = problem_of(case)
-        payload = {"code": source_of(case), "id": problem.id, "language": "python"}
-        response = await service.post("/exec", json=payload)
-        text = await response.text()
-        assert response.status == 200, text[:500]
-        body = await response.json()
-        expected = [v for t, v in zip(tests, case["verdicts"], strict=True) if not t.hidden]
-        got = [t["verdict"] for t in body["shownTests"]]
-        assert len(got) == len(expected)
-        for verdict, allowed in zip(got, expected, strict=True):
-            assert verdict in allowed, f"{verdict} not in {allowed}: {text[:400]}"
-        if "response_lacks" in case:
-            assert case["response_lacks"] not in text
+        await assert_judged_as_case(service, BY_NAME[name])
 
 
 async def test_a_profile_refusing_what_the_runner_needs_is_reported(

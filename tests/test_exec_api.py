@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import docker
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -436,13 +437,21 @@ async def test_a_sandbox_killed_from_outside_is_an_internal_error_not_the_submis
     await add_problem(client, Problem(id="killed", time_limit_ms=5000), tests)
     await client.app[SANDBOXES].removals_done()  # start-up self-test containers are gone
     request = asyncio.create_task(post_exec(client, {"code": code, "id": "killed"}))
-    for _ in range(200):
-        running = sandboxes_of(docker_engine, instance_name)
-        if running:
+    target = None
+    for _ in range(600):  # until the slow test runs: the program is in a running sandbox
+        for container in sandboxes_of(docker_engine, instance_name):
+            try:
+                processes = docker_engine.api.top(container)["Processes"] or []
+            except docker.errors.APIError:  # created, not started yet (or being removed)
+                continue
+            if any("main.py" in " ".join(p) for p in processes):
+                target = container
+        if target is not None:
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.8)  # the slow test is running now
-    docker_engine.api.kill(running[0])
+    assert target is not None
+    await asyncio.sleep(0.3)
+    docker_engine.api.kill(target)
     status, body = await request
     assert status == 200
     assert [t["verdict"] for t in body["shownTests"]] == ["IE", "AC"]  # the rest ran anew
