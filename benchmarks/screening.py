@@ -27,7 +27,7 @@ from pebble import ProcessPool
 
 from codeexec.config import Settings
 from codeexec.sandbox.languages import discover_languages
-from codeexec.screening.service import SCREENERS, ScreeningResult, _run
+from codeexec.screening.service import Check, ScreeningResult, _ready, _run, screeners
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 RESULTS = Path(__file__).parent / "results" / "screening.json"
@@ -196,11 +196,11 @@ def generate(language: str, shape: str, size: int) -> str:
     return g.wrap(head, body)
 
 
-def _timed(language: str, source: str, patterns: tuple[str, ...]) -> tuple[float, str]:
+def _timed(check: Check, source: str, patterns: tuple[str, ...]) -> tuple[float, str]:
     """In the worker: seconds spent screening (as the service's workers do it), and
     what the screener answered."""
     started = time.perf_counter()
-    result: ScreeningResult = _run(SCREENERS[language], source, "main", patterns)
+    result: ScreeningResult = _run(check, source, "main", patterns)
     elapsed = time.perf_counter() - started
     if result.compile_error:
         outcome = "CE"
@@ -224,18 +224,17 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     settings = Settings()
-    policies = {
-        lang_id: lang.disallowed
-        for lang_id, lang in discover_languages(settings.languages_dir).items()
-    }
-    policies["python"] = settings.screening_python
+    known = discover_languages(settings.languages_dir)
+    checks = screeners(known)
+    policies = {lang_id: lang.disallowed for lang_id, lang in known.items()}
+    policies.update(settings.screening_defaults())
     rows: list[dict[str, object]] = []
     spawn = multiprocessing.get_context("spawn")
     header = "| language | shape | " + " | ".join(_label(s) for s in sizes)
     print(header + " | µs/KB (largest) | last/previous | answer |")
     print("|" + " --- |" * (len(sizes) + 5))
     with ProcessPool(max_workers=1, context=spawn) as pool:
-        pool.schedule(_timed, args=("python", "pass", ())).result()  # warm the worker
+        pool.schedule(_timed, args=(_ready, "", ())).result()  # warm the worker
         for language in languages:
             for shape in shapes:
                 times: list[float | None] = []
@@ -245,7 +244,9 @@ def main() -> None:
                     best: float | None = None
                     for _ in range(3 if size < 1_000_000 else 2):
                         future = pool.schedule(
-                            _timed, args=(language, source, policies[language]), timeout=args.cap_s
+                            _timed,
+                            args=(checks[language], source, policies[language]),
+                            timeout=args.cap_s,
                         )
                         try:
                             elapsed, outcome = future.result()

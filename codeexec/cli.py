@@ -125,6 +125,7 @@ async def _import_problems(
     settings: Settings, paths: list[Path], problem_id: str | None, checker: CheckerSpec | None
 ) -> int:
     languages = discover_languages(settings.languages_dir, settings.languages)
+    known = discover_languages(settings.languages_dir)  # a checker's language told apart
     limits = package_limits(settings)
     failed = 0
     async with _database(settings) as engine:
@@ -134,7 +135,13 @@ async def _import_problems(
             try:
                 files = await asyncio.to_thread(open_path, path, limits)
                 result = await import_package(
-                    store, files, languages, problem_id, checker, _progress_line(prefix)
+                    store,
+                    files,
+                    languages,
+                    problem_id,
+                    checker,
+                    _progress_line(prefix),
+                    known=known,
                 )
             except PackageError as exc:
                 print(f"{prefix}: not imported: {exc}", file=sys.stderr)

@@ -15,27 +15,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Screening applies to the parsed program; see codeexec/screening/python.py for the
-# meaning of module names and `*` patterns.
-DEFAULT_PYTHON_DISALLOWED = (
-    "eval",
-    "exec",
-    "compile",
-    "__import__",
-    "breakpoint",
-    "os.system",
-    "os.popen",
-    "os.exec*",
-    "os.spawn*",
-    "os.posix_spawn*",
-    "os.fork*",
-    "subprocess",
-    "socket",
-    "ctypes",
-    "pty",
-    "importlib",
-)
-
 
 class Settings(BaseSettings):
     """Service configuration. Field ``foo_bar`` is read from ``CODEEXEC_FOO_BAR``."""
@@ -135,7 +114,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None  # signs callbacks of unauthenticated jobs
 
     # Screening
-    screening_python: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PYTHON_DISALLOWED
+    # Python's default policy (CODEEXEC_SCREENING_PYTHON, comma-separated; empty: none),
+    # instead of the one in sandbox-images/python/language.toml; unset: that one.
+    screening_python: Annotated[tuple[str, ...] | None, NoDecode] = None
     # A program's parse-time budget, counted from when a worker takes it.
     screening_timeout_s: float = Field(5.0, gt=0)
     # Parsing processes (default: the CPU count, 2 to 8); a program that overruns its
@@ -159,6 +140,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(name.strip() for name in value.split(",") if name.strip())
         return value
+
+    def screening_defaults(self) -> dict[str, tuple[str, ...]]:
+        """Default policies set here, each replacing its language's ``[screening]
+        disallowed`` (language id -> names)."""
+        return {} if self.screening_python is None else {"python": self.screening_python}
 
     @property
     def workers(self) -> int:

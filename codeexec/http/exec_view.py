@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 SUBMISSION_VALUES = 1024
 ProblemIdIn = Annotated[StrictStr, Field(max_length=64)]  # the store's id column
 LanguageIn = Annotated[StrictStr, Field(max_length=32)]
+# The language of a submission that names none (seed 004's /exec clients never do): part
+# of the API, not of any language's definition.
+DEFAULT_LANGUAGE = "python"
 
 
 def submission_limits(max_bytes: int) -> BodyLimits:
@@ -47,7 +50,7 @@ class ExecRequest(BaseModel):
     code: StrictStr | None = None  # with files: at most CODEEXEC_MAX_SOURCE_BYTES (413)
     files: SourceFiles | None = None  # instead of code: several named files
     entry_point: FileName | None = None  # which of the files is the program
-    language: LanguageIn = "python"
+    language: LanguageIn = DEFAULT_LANGUAGE
 
 
 def _error_of(test: TestReport, shown: Shown) -> str:

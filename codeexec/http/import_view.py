@@ -148,6 +148,7 @@ async def import_problem(request: web.Request) -> web.Response:
                 fields.get("id") or None,
                 checker,
                 verify=lambda spec: _compile_checker(app, spec),
+                known=app[LANGUAGES],
             )
         except PackageTooLarge as exc:
             raise ApiError(413, "Package too large", str(exc)) from exc

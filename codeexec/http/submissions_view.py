@@ -29,6 +29,7 @@ from codeexec.http.errors import (
     validation_error,
 )
 from codeexec.http.exec_view import (
+    DEFAULT_LANGUAGE,
     LanguageIn,
     ProblemIdIn,
     intake_request,
@@ -61,7 +62,7 @@ _BATCH_ITEM_VALUES = 256  # JSON values of one submission in a batch (no extra f
 
 class SubmissionIn(Input):
     problem_id: ProblemIdIn
-    language: LanguageIn = "python"
+    language: LanguageIn = DEFAULT_LANGUAGE
     source: StrictStr | None = None  # with files: at most CODEEXEC_MAX_SOURCE_BYTES (413)
     files: SourceFiles | None = None
     entry_point: FileName | None = None

@@ -141,8 +141,9 @@ class Intake:
     async def _screen(
         self, language: Language, files: dict[str, str], snapshot: ProblemSnapshot, bounded: bool
     ) -> ScreeningResult:
-        """Every file in the language's own source format is screened (and, for Python,
-        syntax-checked); other files (headers, data) are not programs of that language.
+        """Every file in the language's own source format is screened (and syntax-checked,
+        where its parser does that: ``python-ast``); other files (headers, data) are not
+        programs of that language.
         Raises ``QueueFull`` when screening is saturated, unless ``bounded`` is False."""
         screener = self._screener()
         policy = screener.policy_for(language.id, snapshot.problem.screening)

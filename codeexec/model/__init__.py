@@ -4,7 +4,7 @@ verdict and a result are. Nothing here imports anything else of codeexec, so any
 """
 
 from codeexec.model.checker import CHECKER_MODES, CheckerProgram, CheckerSpec
-from codeexec.model.language import CompileLimits, Language, SelfTest
+from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
 from codeexec.model.problem import (
     PROBLEM_ID_PATTERN,
     Problem,
@@ -35,6 +35,7 @@ __all__ = [
     "Result",
     "RunLimits",
     "RunOutcome",
+    "Screening",
     "SelfTest",
     "Shown",
     "SourceFile",

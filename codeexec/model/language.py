@@ -23,6 +23,29 @@ class SelfTest:
 
 
 @dataclass(frozen=True)
+class Screening:
+    """How a language's programs are parsed to be screened (``[screening]`` in its
+    ``language.toml``): which implementation, and what it needs to know about the
+    language. The names are resolved by ``codeexec.screening.service``."""
+
+    # "python-ast" (Python's ``ast``: also the syntax check) or "tree-sitter"; None: the
+    # language is not screened.
+    parser: str | None = None
+    # tree-sitter: the module providing the grammar (e.g. "tree_sitter_c").
+    grammar: str | None = None
+    # tree-sitter: node types whose text names something (``identifier``, ``std::system``).
+    name_nodes: tuple[str, ...] = ("identifier",)
+    # tree-sitter: node types with ``object`` and ``name`` fields, read as ``object.name``.
+    method_call_nodes: tuple[str, ...] = ()
+    # tree-sitter: how imports and their aliases are read ("javascript", "go", "rust",
+    # "java"); None: not followed.
+    imports: str | None = None
+    # tree-sitter: a name's last part is a name too (``std::system`` is ``system``,
+    # ``/bin/nc`` is ``nc``).
+    bare_names: bool = False
+
+
+@dataclass(frozen=True)
 class Language:
     id: str
     name: str
@@ -39,6 +62,13 @@ class Language:
     memory_error_patterns: tuple[str, ...] = ()
     # The server's default screening policy for this language (a problem may set its own).
     disallowed: tuple[str, ...] = ()
+    screening: Screening = Screening()
+    # File name extensions of this language's source files (how a Kattis package's output
+    # validator is recognised); by default the source file's.
+    extensions: tuple[str, ...] = ()
+    # Extensions of the other files its programs read at compile time (headers): kept with
+    # an output validator's sources.
+    header_extensions: tuple[str, ...] = ()
 
     def image_tag(self, prefix: str) -> str:
         return f"{prefix}/{self.id}:latest"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -69,15 +69,18 @@ def open_upload(archive: IO[bytes], filename: str, limits: PackageLimits) -> Pac
 async def import_package(
     store: ProblemStore,
     files: PackageFiles,
-    languages: dict[str, Language],
+    languages: Mapping[str, Language],
     problem_id: str | None = None,
     checker: CheckerSpec | None = None,
     progress: Progress | None = None,
     verify: Callable[[CheckerSpec], Awaitable[None]] | None = None,
+    known: Mapping[str, Language] | None = None,
 ) -> ImportResult:
-    """Read the package, let ``verify`` check its checker (e.g. compile it), then save."""
+    """Read the package, let ``verify`` check its checker (e.g. compile it), then save.
+    ``languages``: those a custom checker can be in; ``known``: every language its
+    files' extensions are looked up among (by default ``languages``)."""
     imported = await asyncio.to_thread(
-        read_kattis_package, files, languages, problem_id, checker, progress
+        read_kattis_package, files, languages, problem_id, checker, progress, known
     )
     if verify is not None:
         await verify(imported.problem.checker)

@@ -18,7 +18,7 @@ import contextlib
 import math
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -39,21 +39,6 @@ from codeexec.packages.safe_yaml import MAX_YAML_BYTES, load_yaml
 
 PROBLEM_ID = re.compile(PROBLEM_ID_PATTERN)
 UNSUPPORTED_TYPES = ("interactive", "multi-pass", "scoring", "submit-answer")
-# Which language a checker source file is in, by its extension.
-EXTENSIONS = {
-    ".py": "python",
-    ".c": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".c++": "cpp",
-    ".java": "java",
-    ".js": "javascript",
-    ".go": "go",
-    ".rs": "rust",
-    ".sh": "bash",
-}
-_HEADERS = (".h", ".hpp", ".hh")
 _ENTRY_NAMES = ("validate", "validator", "checker", "check", "main")
 _TIME_LIMIT_FILE_BYTES = 64
 # Limits a package may set (seconds, MiB): beyond, they are typos or attacks; the
@@ -260,28 +245,50 @@ def _validator_files(files: PackageFiles) -> list[tuple[str, str]]:
     return [("/".join(n.split("/")[2:]) or n.split("/")[1], n) for n in legacy]
 
 
-def _checker_program(files: PackageFiles, languages: dict[str, Language]) -> CheckerProgram | None:
+def _suffix(name: str) -> str:
+    return PurePosixPath(name).suffix.lower()
+
+
+def _validator_language(names: list[str], known: Mapping[str, Language]) -> str:
+    """The language of an output validator, told by its files' extensions (each
+    language's ``extensions`` in its language.toml)."""
+    claims: dict[str, set[str]] = {}
+    for language in known.values():
+        for extension in language.extensions:
+            claims.setdefault(extension, set()).add(language.id)
+    by_language: set[str] = set()
+    for name in names:
+        candidates = claims.get(_suffix(name), set())
+        if len(candidates) > 1:
+            raise PackageError(
+                f"output validator file {name!r} could be in any of {sorted(candidates)}"
+            )
+        by_language |= candidates
+    if not by_language:
+        raise PackageError(f"output validator in an unknown language: {sorted(names)}")
+    if len(by_language) > 1:
+        raise PackageError(f"output validator mixes languages: {sorted(by_language)}")
+    (language_id,) = by_language
+    return language_id
+
+
+def _checker_program(
+    files: PackageFiles, languages: Mapping[str, Language], known: Mapping[str, Language]
+) -> CheckerProgram | None:
     sources = _validator_files(files)
     if not sources:
         return None
     names = [inner for inner, _ in sources]
     if any(PurePosixPath(n).name in ("build", "run") for n in names):
         raise PackageError("output validators with build/run scripts are not supported")
-    by_language = {
-        EXTENSIONS[s] for n in names if (s := PurePosixPath(n).suffix.lower()) in EXTENSIONS
-    }
-    if not by_language:
-        raise PackageError(f"output validator in an unknown language: {sorted(names)}")
-    if len(by_language) > 1:
-        raise PackageError(f"output validator mixes languages: {sorted(by_language)}")
-    (language_id,) = by_language
+    language_id = _validator_language(names, known)
     language = languages.get(language_id)
     if language is None:
         raise PackageError(f"output validator language {language_id!r} is not available")
+    kept = (*language.extensions, *language.header_extensions)
     texts: list[SourceFile] = []
     for inner, path in sources:
-        suffix = PurePosixPath(inner).suffix.lower()
-        if EXTENSIONS.get(suffix) != language_id and suffix not in _HEADERS:
+        if _suffix(inner) not in kept:
             continue
         try:
             texts.append(SourceFile(inner, files.read(path).decode("utf-8")))
@@ -314,12 +321,17 @@ def _entry_point(texts: list[SourceFile], language: Language) -> str:
 
 def read_kattis_package(
     files: PackageFiles,
-    languages: dict[str, Language],
+    languages: Mapping[str, Language],
     problem_id: str | None = None,
     checker: CheckerSpec | None = None,
     progress: Progress | None = None,
+    known: Mapping[str, Language] | None = None,
 ) -> ImportedProblem:
-    """The problem a package describes. ``checker`` overrides the package's checker."""
+    """The problem a package describes. ``checker`` overrides the package's checker.
+    A custom checker can be in any of ``languages``; ``known`` (by default the same) are
+    the languages its files' extensions are looked up among, so that one in a language
+    known but unavailable is refused as such."""
+    known = languages if known is None else known
     pid = problem_id or files.name
     if not PROBLEM_ID.match(pid):
         raise PackageError(f"{pid!r} is not a valid problem id; give one explicitly")
@@ -334,9 +346,9 @@ def read_kattis_package(
     if checker is None:
         if layout == "legacy":
             custom = _text(config, "validation", "default").startswith("custom")
-            program = _checker_program(files, languages) if custom else None
+            program = _checker_program(files, languages, known) if custom else None
         else:
-            program = _checker_program(files, languages)
+            program = _checker_program(files, languages, known)
             custom = program is not None
         if custom and program is None:
             raise PackageError(

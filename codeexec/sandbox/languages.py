@@ -6,11 +6,18 @@ no Python code changes.
 
 from __future__ import annotations
 
+import functools
 import tomllib
-from pathlib import Path
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any
 
-from codeexec.model.language import CompileLimits, Language, SelfTest
+from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
+
+_SCREENING_KEYS = frozenset(
+    {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports", "bare_names"}
+)
 
 
 class LanguageError(ValueError):
@@ -21,6 +28,52 @@ def _argv(value: Any, what: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise LanguageError(f"{what} must be a non-empty list of strings")
     return tuple(value)
+
+
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LanguageError(f"{what} must be a list of strings")
+    return tuple(value)
+
+
+def _optional_text(table: dict[str, Any], key: str, what: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise LanguageError(f"{what} must be a string")
+    return value
+
+
+def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
+    """``[screening]``: the default policy, and how programs are parsed."""
+    if not isinstance(table, dict):
+        raise LanguageError("[screening] must be a table")
+    unknown = sorted(set(table) - _SCREENING_KEYS)
+    if unknown:
+        raise LanguageError(f"[screening] has unknown keys {unknown}")
+    bare_names = table.get("bare_names", False)
+    if not isinstance(bare_names, bool):
+        raise LanguageError("screening.bare_names must be true or false")
+    rules = Screening(
+        parser=_optional_text(table, "parser", "screening.parser"),
+        grammar=_optional_text(table, "grammar", "screening.grammar"),
+        name_nodes=_strings(
+            table.get("name_nodes", list(Screening.name_nodes)), "screening.name_nodes"
+        ),
+        method_call_nodes=_strings(
+            table.get("method_call_nodes", []), "screening.method_call_nodes"
+        ),
+        imports=_optional_text(table, "imports", "screening.imports"),
+        bare_names=bare_names,
+    )
+    return _strings(table.get("disallowed", []), "screening.disallowed"), rules
+
+
+def _extensions(value: Any, what: str) -> tuple[str, ...]:
+    extensions = _strings(value, what)
+    for extension in extensions:
+        if not extension.startswith(".") or len(extension) < 2 or "/" in extension:
+            raise LanguageError(f"{what}: {extension!r} is not a file name extension like '.c'")
+    return tuple(e.lower() for e in extensions)
 
 
 def load_language(folder: Path) -> Language:
@@ -35,10 +88,13 @@ def load_language(folder: Path) -> Language:
             raise LanguageError(f"{path}: id {lang_id!r} differs from its folder name")
         limits = data.get("compile_limits", {})
         test = data.get("self_test")
+        source_file = str(data["source_file"])
+        disallowed, screening = _screening(data.get("screening", {}))
+        suffix = PurePosixPath(source_file).suffix
         return Language(
             id=lang_id,
             name=str(data.get("name", lang_id)),
-            source_file=str(data["source_file"]),
+            source_file=source_file,
             run=_argv(data["run"], "run"),
             compile=_argv(data["compile"], "compile") if "compile" in data else None,
             compile_limits=CompileLimits(**limits),
@@ -51,10 +107,19 @@ def load_language(folder: Path) -> Language:
             folder=folder,
             env={str(k): str(v) for k, v in data.get("env", {}).items()},
             memory_error_patterns=tuple(str(p) for p in data.get("memory_error_patterns", [])),
-            disallowed=tuple(str(n) for n in data.get("screening", {}).get("disallowed", [])),
+            disallowed=disallowed,
+            screening=screening,
+            extensions=_extensions(
+                data.get("extensions", [suffix] if suffix else []), "extensions"
+            ),
+            header_extensions=_extensions(data.get("header_extensions", []), "header_extensions"),
         )
     except (KeyError, TypeError) as exc:
         raise LanguageError(f"{path}: missing or malformed field {exc}") from exc
+    except LanguageError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise LanguageError(f"{path}: {exc}") from exc
 
 
 def discover_languages(root: Path, enabled: tuple[str, ...] = ()) -> dict[str, Language]:
@@ -71,3 +136,14 @@ def discover_languages(root: Path, enabled: tuple[str, ...] = ()) -> dict[str, L
             language = load_language(folder)
             languages[language.id] = language
     return languages
+
+
+# The repository's own languages, whatever CODEEXEC_LANGUAGES_DIR says.
+SHIPPED = Path(__file__).resolve().parents[2] / "sandbox-images"
+
+
+@functools.cache
+def shipped_languages() -> Mapping[str, Language]:
+    """The languages of the repository's ``sandbox-images/``: for tools and tests that
+    name one by id (the service reads the configured folder)."""
+    return MappingProxyType(discover_languages(SHIPPED))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import functools
 import gc
 import logging
 import multiprocessing
@@ -28,7 +27,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from codeexec.config import Settings
 from codeexec.judge.admission import QueueFull
-from codeexec.model import Language
+from codeexec.model import Language, Screening
 from codeexec.screening import syntax_tree
 from codeexec.screening.python import disallowed_in_tree
 
@@ -41,6 +40,9 @@ class ScreeningResult:
     # A compile error found while parsing (a syntax error, formatted as the language
     # reports it, or a program too deeply nested to parse safely): judged CE at once.
     compile_error: str | None = None
+
+
+Check = Callable[[str, str, tuple[str, ...]], ScreeningResult]
 
 
 def _screen_python(source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
@@ -56,28 +58,74 @@ def _screen_python(source: str, filename: str, patterns: tuple[str, ...]) -> Scr
     return ScreeningResult(tuple(disallowed_in_tree(tree, patterns)))
 
 
-def _screen_syntax_tree(
-    language: str, source: str, filename: str, patterns: tuple[str, ...]
-) -> ScreeningResult:
-    try:
-        return ScreeningResult(
-            tuple(syntax_tree.disallowed_names(language, source.encode(), patterns))
+@dataclass(frozen=True)
+class TreeSitterCheck:
+    """Screening on a tree-sitter parse tree, by a language's ``[screening]`` rules
+    (picklable: it is sent to the workers)."""
+
+    rules: Screening
+
+    def __call__(self, source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
+        try:
+            return ScreeningResult(
+                tuple(syntax_tree.disallowed_names(self.rules, source.encode(), patterns))
+            )
+        except (RecursionError, MemoryError) as exc:
+            return ScreeningResult(
+                compile_error=f"program too deeply nested ({type(exc).__name__})"
+            )
+
+
+def _python_ast(rules: Screening) -> Check:
+    return _screen_python
+
+
+def _tree_sitter(rules: Screening) -> Check:
+    syntax_tree.check_rules(rules)
+    return TreeSitterCheck(rules)
+
+
+# The screening implementations a language.toml can name (``[screening] parser``).
+PARSERS: dict[str, Callable[[Screening], Check]] = {
+    "python-ast": _python_ast,
+    "tree-sitter": _tree_sitter,
+}
+
+
+def check_for(language: Language) -> Check | None:
+    """How a language's programs are screened; None when they are not. Raises
+    ValueError when its ``[screening]`` names a parser, grammar or reader that does not
+    exist."""
+    parser = language.screening.parser
+    if parser is None:
+        return None
+    if parser not in PARSERS:
+        raise ValueError(
+            f"language {language.id!r}: unknown screening parser {parser!r};"
+            f" use one of {sorted(PARSERS)}"
         )
-    except (RecursionError, MemoryError) as exc:
-        return ScreeningResult(compile_error=f"program too deeply nested ({type(exc).__name__})")
+    try:
+        return PARSERS[parser](language.screening)
+    except ValueError as exc:
+        raise ValueError(f"language {language.id!r}: {exc}") from exc
 
 
-Check = Callable[[str, str, tuple[str, ...]], ScreeningResult]
-SCREENERS: dict[str, Check] = {"python": _screen_python}
-for _language in syntax_tree.GRAMMARS:
-    SCREENERS[_language] = functools.partial(_screen_syntax_tree, _language)
+def screeners(languages: Mapping[str, Language]) -> dict[str, Check]:
+    """Language id -> how its programs are screened, for those that are."""
+    checks = {lang_id: check_for(language) for lang_id, language in languages.items()}
+    return {lang_id: check for lang_id, check in checks.items() if check is not None}
 
 
-def _prepare_worker() -> None:
+def _prepare_worker(grammars: tuple[str, ...]) -> None:
     """In each new worker, before it takes a program: load every grammar, so that no
     program's timeout pays for it."""
-    for language in syntax_tree.GRAMMARS:
-        syntax_tree._parser(language)
+    for grammar in grammars:
+        syntax_tree.parser(grammar)
+
+
+def _ready(source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
+    """Nothing to screen: a worker answers once it has started."""
+    return ScreeningResult()
 
 
 def _run(check: Check, source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
@@ -95,18 +143,29 @@ class Screener:
         self,
         settings: Settings,
         languages: dict[str, Language],
-        checks: Mapping[str, Check] = SCREENERS,  # tests add slow or crashing ones
+        # By default each language's own (``check_for``); tests add slow or crashing ones.
+        checks: Mapping[str, Check] | None = None,
     ) -> None:
         self._timeout = settings.screening_timeout_s
         self._workers = settings.screening_workers
         # At most this many programs in the pool at once (being screened or waiting).
         self._capacity = settings.screening_workers + settings.screening_queue_size
-        self._checks = checks
+        self._checks = screeners(languages) if checks is None else checks
+        # Loaded by each worker as it starts.
+        self._grammars = tuple(
+            sorted(
+                {
+                    check.rules.grammar
+                    for check in self._checks.values()
+                    if isinstance(check, TreeSitterCheck) and check.rules.grammar
+                }
+            )
+        )
         self._in_pool = 0
-        # Each language's default policy is in its language.toml; Python's can also be
-        # set with CODEEXEC_SCREENING_PYTHON.
+        # Each language's default policy is in its language.toml; a setting can replace
+        # it (CODEEXEC_SCREENING_PYTHON).
         self._defaults = {lang_id: lang.disallowed for lang_id, lang in languages.items()}
-        self._defaults["python"] = settings.screening_python
+        self._defaults.update(settings.screening_defaults())
         self._pool: ProcessPool | None = None
         self._futures: set[Future[ScreeningResult]] = set()
 
@@ -125,12 +184,14 @@ class Screener:
             self._pool = ProcessPool(
                 max_workers=self._workers,
                 initializer=_prepare_worker,
+                initargs=(self._grammars,),
                 context=multiprocessing.get_context("spawn"),
             )
         return self._pool
 
     async def warm_up(self) -> None:
-        await self.screen("python", "pass", "main.py", ("eval",))
+        """Start the workers (and load the grammars) before the first program."""
+        await self._submit(_ready, "", "", (), bounded=False)
 
     def stats(self) -> dict[str, int]:
         return {"workers": self._workers, "in_pool": self._in_pool, "capacity": self._capacity}
@@ -149,6 +210,11 @@ class Screener:
         check = self._checks.get(language)
         if check is None:
             return ScreeningResult()
+        return await self._submit(check, source, filename, patterns, bounded)
+
+    async def _submit(
+        self, check: Check, source: str, filename: str, patterns: tuple[str, ...], bounded: bool
+    ) -> ScreeningResult:
         if bounded and self._in_pool >= self._capacity:
             raise QueueFull
         self._in_pool += 1

@@ -1,16 +1,19 @@
-"""Disallowed-name screening for C, C++, Java, JavaScript, Go, Rust and Bash, on a
-tree-sitter parse tree, never on the program's text.
+"""Disallowed-name screening on a tree-sitter parse tree (C, C++, Java, JavaScript, Go,
+Rust and Bash today), never on the program's text.
 
-The names a program refers to are collected from name-like nodes (identifiers,
-qualified names such as ``std::system``, member chains such as
-``Runtime.getRuntime().exec`` or ``cp.exec``, Bash command names) and from what it
-imports (``require("child_process")``, Go import paths, Rust ``use`` paths, Java
-imports). Imported aliases are followed: ``const cp = require("child_process");
+What is read from a language's tree is data, from its ``language.toml`` (``[screening]``,
+``codeexec.model.Screening``): the ``grammar`` module; ``name_nodes``, the node types
+whose text names something (identifiers, qualified names such as ``std::system``,
+member chains such as ``cp.exec``, Bash command names); ``method_call_nodes``, read as
+``object.name`` (``Runtime.getRuntime().exec``); ``imports``, which of the import
+readers below follows imports and their aliases (``require("child_process")``, Go
+import paths, Rust ``use`` paths, Java imports): ``const cp = require("child_process");
 cp.exec()`` refers to ``child_process.exec``; ``import e "os/exec"; e.Command()`` to
-``os/exec.Command``. Strings and comments are their own nodes, so names in them never
-match. Names are compared in one normal form: ``::`` and ``->`` become ``.``, call
-parentheses and whitespace are dropped (``std::system`` → ``std.system``,
-``Runtime.getRuntime().exec`` → ``Runtime.getRuntime.exec``).
+``os/exec.Command``; and ``bare_names``, whether a name's last part counts too
+(``std::system`` as ``system``, ``/bin/nc`` as ``nc``). Strings and comments are their
+own nodes, so names in them never match. Names are compared in one normal form: ``::``
+and ``->`` become ``.``, call parentheses and whitespace are dropped (``std::system`` →
+``std.system``, ``Runtime.getRuntime().exec`` → ``Runtime.getRuntime.exec``).
 
 Cost is linear in the program's size: one walk with a tree cursor (no recursion, no
 parent look-ups, which tree-sitter answers by searching down from the root); a name
@@ -25,37 +28,15 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Iterable, Iterator
+import importlib.util
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 import tree_sitter
 
+from codeexec.model import Screening
 from codeexec.screening.python import compiled
 
-# Language id -> the PyPI grammar module that provides it.
-GRAMMARS = {
-    "c": "tree_sitter_c",
-    "cpp": "tree_sitter_cpp",
-    "java": "tree_sitter_java",
-    "javascript": "tree_sitter_javascript",
-    "go": "tree_sitter_go",
-    "rust": "tree_sitter_rust",
-    "bash": "tree_sitter_bash",
-}
-
-# Nodes whose (normalised) text names something the program refers to.
-_NAME_NODES = frozenset(
-    {
-        "identifier",
-        "type_identifier",
-        "qualified_identifier",  # C++ std::system
-        "scoped_identifier",  # Rust std::process::Command, Java imports
-        "field_expression",  # C/C++ a.b, Rust a.b
-        "member_expression",  # JavaScript a.b
-        "selector_expression",  # Go pkg.Name
-        "field_access",  # Java a.b
-        "command_name",  # Bash
-    }
-)
 _MAX_NAME = 200  # bytes; longer name nodes are not read (their parts are names too)
 Node = tree_sitter.Node
 
@@ -80,9 +61,10 @@ def normalise(name: str) -> str:
 
 
 @functools.cache
-def _parser(language: str) -> tree_sitter.Parser:
-    grammar = importlib.import_module(GRAMMARS[language])
-    return tree_sitter.Parser(tree_sitter.Language(grammar.language()))
+def parser(grammar: str) -> tree_sitter.Parser:
+    """A parser for the grammar a module provides (loaded once per process)."""
+    module = importlib.import_module(grammar)
+    return tree_sitter.Parser(tree_sitter.Language(module.language()))
 
 
 def _walk(root: Node) -> Iterator[Node]:
@@ -116,32 +98,20 @@ class _Program:
     """What one walk of the tree finds: aliases (local name -> what it stands for), the
     modules and paths imported, and the distinct names referred to (raw text)."""
 
-    def __init__(self, language: str, root: Node) -> None:
-        self.language = language
+    def __init__(self, rules: _Rules, root: Node) -> None:
         self.aliases: dict[str, str] = {}
         self.imported: set[str] = set()
         self.names: set[str] = set()
+        names, calls, imports = rules.name_nodes, rules.method_call_nodes, rules.imports
         for node in _walk(root):
             kind = node.type
-            if kind in _NAME_NODES:
+            if kind in names:
                 if _size(node) <= _MAX_NAME:
                     self.names.add(_text(node))
-            elif kind == "method_invocation":  # Java: object.name(...)
+            elif kind in calls:  # Java: object.name(...)
                 self._method_invocation(node)
-            elif language == "javascript":
-                self._javascript(node, kind)
-            elif language == "go" and kind == "import_spec":
-                path = _string_value(node.child_by_field_name("path"))
-                name = _text(node.child_by_field_name("name")) or path.rsplit("/", 1)[-1]
-                self.imported.add(path)
-                self.aliases[name] = path
-            elif language == "rust" and kind == "use_declaration":
-                self._rust_use(node.child_by_field_name("argument"))
-            elif language == "java" and kind == "import_declaration":
-                path = normalise(_text(node).removeprefix("import").removesuffix(";"))
-                path = path.removeprefix("static")
-                self.imported.add(path)
-                self.aliases[path.rsplit(".", 1)[-1]] = path
+            elif imports is not None:
+                imports(self, node, kind)
 
     def _method_invocation(self, node: Node) -> None:
         obj, name = node.child_by_field_name("object"), node.child_by_field_name("name")
@@ -149,7 +119,17 @@ class _Program:
             return  # a long chain: its inner invocations are visited on their own
         self.names.add(f"{_text(obj)}.{_text(name)}" if obj is not None else _text(name))
 
-    def _rust_use(self, argument: Node | None) -> None:
+    def _go(self, node: Node, kind: str) -> None:
+        if kind == "import_spec":
+            path = _string_value(node.child_by_field_name("path"))
+            name = _text(node.child_by_field_name("name")) or path.rsplit("/", 1)[-1]
+            self.imported.add(path)
+            self.aliases[name] = path
+
+    def _rust(self, node: Node, kind: str) -> None:
+        if kind != "use_declaration":
+            return
+        argument = node.child_by_field_name("argument")
         if argument is not None and argument.type == "use_as_clause":
             path = normalise(_text(argument.child_by_field_name("path")))
             self.aliases[_text(argument.child_by_field_name("alias"))] = path
@@ -157,6 +137,13 @@ class _Program:
             path = normalise(_text(argument))
             self.aliases[path.rsplit(".", 1)[-1]] = path
         self.imported.add(path)
+
+    def _java(self, node: Node, kind: str) -> None:
+        if kind == "import_declaration":
+            path = normalise(_text(node).removeprefix("import").removesuffix(";"))
+            path = path.removeprefix("static")
+            self.imported.add(path)
+            self.aliases[path.rsplit(".", 1)[-1]] = path
 
     def _javascript(self, node: Node, kind: str) -> None:
         if kind == "call_expression":
@@ -216,9 +203,67 @@ def _required_module(call: Node) -> str | None:
     return _string_value(first) or None
 
 
-def referenced_names(language: str, source: bytes) -> set[str]:
+# How imports and their aliases are read, by the name a language.toml gives
+# (``[screening] imports``): each is called with every node not read as a name.
+IMPORTS: dict[str, Callable[[_Program, Node, str], None]] = {
+    "javascript": _Program._javascript,
+    "go": _Program._go,
+    "rust": _Program._rust,
+    "java": _Program._java,
+}
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """A language's ``[screening]`` rules, ready for the walk."""
+
+    grammar: str
+    name_nodes: frozenset[str]
+    method_call_nodes: frozenset[str]
+    imports: Callable[[_Program, Node, str], None] | None
+    bare_names: bool
+
+
+def check_rules(screening: Screening) -> None:
+    """Raises ValueError when the rules name no grammar, or a grammar or an import
+    reader that does not exist."""
+    if not screening.grammar:
+        raise ValueError("tree-sitter screening needs a grammar (e.g. grammar = 'tree_sitter_c')")
+    if importlib.util.find_spec(screening.grammar) is None:
+        raise ValueError(f"no tree-sitter grammar module {screening.grammar!r} is installed")
+    if screening.imports is not None and screening.imports not in IMPORTS:
+        raise ValueError(
+            f"unknown imports reader {screening.imports!r}; use one of {sorted(IMPORTS)}"
+        )
+
+
+@functools.cache
+def _rules(screening: Screening) -> _Rules:
+    check_rules(screening)
+    assert screening.grammar is not None
+    return _Rules(
+        screening.grammar,
+        frozenset(screening.name_nodes),
+        frozenset(screening.method_call_nodes),
+        IMPORTS[screening.imports] if screening.imports is not None else None,
+        screening.bare_names,
+    )
+
+
+def _screening_of(language: Screening | str) -> Screening:
+    """A language's rules; a language id names one of the repository's own languages
+    (``sandbox-images/``), a shorthand for tools and tests."""
+    if isinstance(language, Screening):
+        return language
+    from codeexec.sandbox.languages import shipped_languages
+
+    return shipped_languages()[language].screening
+
+
+def referenced_names(language: Screening | str, source: bytes) -> set[str]:
     """Every name the program refers to, normalised, with imports and aliases resolved."""
-    program = _Program(language, _parser(language).parse(source).root_node)
+    rules = _rules(_screening_of(language))
+    program = _Program(rules, parser(rules.grammar).parse(source).root_node)
     aliases = program.aliases
     found = {normalise(name) for name in program.imported}
     for raw in program.names:
@@ -229,12 +274,14 @@ def referenced_names(language: str, source: bytes) -> set[str]:
         head, _, rest = name.partition(".")
         if head in aliases:
             found.add(f"{aliases[head]}.{rest}" if rest else aliases[head])
-        if language in ("c", "cpp", "bash"):
+        if rules.bare_names:
             found.add(name.rsplit(".", 1)[-1].rsplit("/", 1)[-1])  # std::system, /bin/nc
     return found
 
 
-def disallowed_names(language: str, source: bytes, patterns: Iterable[str]) -> list[str]:
+def disallowed_names(
+    language: Screening | str, source: bytes, patterns: Iterable[str]
+) -> list[str]:
     """Sorted names in ``source`` that the policy disallows."""
     policy = compiled(tuple(normalise(p) for p in patterns))
     if not policy:

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import pytest
 
 from benchmarks.screening import GRAMMARS, SHAPES, generate
-from codeexec.config import DEFAULT_PYTHON_DISALLOWED, Settings
+from codeexec.config import Settings
 from codeexec.sandbox.languages import discover_languages
 from codeexec.screening import python, syntax_tree
-from codeexec.screening.service import SCREENERS
+from tests.shipped import DEFAULT_PYTHON_DISALLOWED, SCREENERS
 
 POLICIES = {
     lang.id: lang.disallowed for lang in discover_languages(Settings().languages_dir).values()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from codeexec.config import DEFAULT_PYTHON_DISALLOWED as DEFAULT
 from codeexec.screening.python import disallowed_names, name_matches
+from tests.shipped import DEFAULT_PYTHON_DISALLOWED as DEFAULT
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ import pytest
 
 from codeexec.config import Settings
 from codeexec.judge.admission import QueueFull
-from codeexec.screening.service import SCREENERS, Screener, ScreeningResult
+from codeexec.screening.service import Screener, ScreeningResult
+from tests.shipped import SCREENERS
 
 HONEST = "x = input()\nprint(x.lower())\n"
 POLICY = ("eval", "os.system")

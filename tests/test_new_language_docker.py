@@ -1,0 +1,70 @@
+"""A language added as a folder judges for real: ``cish`` (tests/unit/test_new_language.py),
+in a temporary languages folder, its image built from the C image's Dockerfile (every
+layer already cached, so only its label is new), self-tested at start-up, listed with
+its version, and judged through POST /exec — compiled by its own command, screened by
+its own rules. No Python file names it."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from codeexec.http.keys import STORE
+from codeexec.model import Problem, TestCase
+from tests.unit.test_new_language import CISH, add_language
+
+pytestmark = pytest.mark.docker
+
+SUM = (
+    '#include "sum.hish"\n'
+    'int main(void) { long long a, b; scanf("%lld %lld", &a, &b); return show(a + b); }\n'
+)
+HEADER = '#include <stdio.h>\nstatic int show(long long x) { printf("%lld\\n", x); return 0; }\n'
+
+
+@pytest.fixture
+def prefix(docker_engine: docker.DockerClient) -> Iterator[str]:
+    """Image names of the test's own (never retagging the shared images); its image is
+    removed once the service has stopped."""
+    prefix = f"codeexec-test-{uuid.uuid4().hex[:8]}"
+    yield prefix
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        docker_engine.images.remove(f"{prefix}/cish:latest")
+
+
+async def test_a_new_language_folder_is_judged_for_real(
+    prefix: str, service: Callable[..., Any], tmp_path: Path
+) -> None:
+    root = tmp_path / "languages"
+    root.mkdir()
+    add_language(root, "cish", CISH, "c")
+    client = await service(languages_dir=root, languages=(), image_prefix=prefix)
+    listed = await (await client.get("/api/v1/languages")).json()
+    (cish,) = listed["languages"]
+    assert (cish["id"], cish["available"], cish["source_file"]) == ("cish", True, "prog.cish")
+    assert "gcc" in cish["version"]
+    await client.app[STORE].save(
+        Problem(id="sum"), (TestCase(b"2 3\n", b"5\n"), TestCase(b"-1 1\n", b"0\n", True))
+    )
+    files = [
+        {"name": "solve.cish", "content": SUM},
+        {"name": "sum.hish", "content": HEADER},
+    ]
+    answer = await client.post(
+        "/exec",
+        json={"id": "sum", "language": "cish", "files": files, "entry_point": "solve.cish"},
+    )
+    body = await answer.json()
+    assert answer.status == 200 and body["passed"] is True, body
+    refused = await client.post(
+        "/exec",
+        json={"id": "sum", "language": "cish", "code": 'int main(void) { system("ls"); }'},
+    )
+    assert refused.status == 403
+    assert "system" in (await refused.json())["error"]
