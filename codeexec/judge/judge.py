@@ -28,6 +28,7 @@ from codeexec.sandbox.sandbox import (
     RunLimits,
     RunOutcome,
     Sandbox,
+    SandboxDirty,
     SandboxError,
     SandboxFactory,
 )
@@ -159,8 +160,19 @@ class Judge:
             await box.put_files(program)
             if language.compile is not None:
                 climits = self.compile_limits(language)
-                compiled = await box.run(language.compile, b"", climits, keep_files=True)
-                failed = _compile_failure(compiled, climits, tests)
+                failed: Judgement | None
+                try:
+                    compiled = await box.run(language.compile, b"", climits, keep_files=True)
+                except SandboxError:
+                    # The kernel killed the whole container for memory: under gVisor it
+                    # is the only OOM kill there is (runc's kills the compiler alone).
+                    if not await box.was_oom_killed():
+                        raise
+                    killed = tuple(TestResult(Verdict.CE, t.hidden) for t in tests)
+                    message = "Compilation exceeded its memory limit"
+                    failed = Judgement(killed, compile_output=message, compile_failed=True)
+                else:
+                    failed = _compile_failure(compiled, climits, tests)
                 if progress is not None:
                     await progress("compiled", {"ok": failed is None})
                 if failed is not None:
@@ -199,7 +211,10 @@ class Judge:
         record: Callable[[TestResult], Awaitable[None]],
     ) -> None:
         for test in tests:
-            await record(await self._run_test(box, plan, test, check))
+            result = await self._run_test(box, plan, test, check)
+            if result is None:  # not run: it runs in a fresh container (see judge())
+                return
+            await record(result)
             if not box.alive:
                 return
 
@@ -214,7 +229,7 @@ class Judge:
 
     async def _run_test(
         self, box: Sandbox, plan: _Plan, test: TestCase, check: _Check
-    ) -> TestResult:
+    ) -> TestResult | None:
         keep = 0 if test.hidden else self._settings.shown_output_limit_kb << 10
         with check.for_test(test, self._settings.checker_spool_kb << 10) as feed:
             output = _Output(keep, feed)
@@ -222,6 +237,9 @@ class Judge:
                 outcome = await box.run(
                     plan.language.run, test.input, plan.limits, stdout_to=output
                 )
+            except SandboxDirty as exc:
+                log.warning("sandbox %s retired before a test: %s", box.container_id[:12], exc)
+                return None
             except SandboxError as exc:
                 # The runner itself is gone. If the kernel killed the container for
                 # memory, the submission caused it; anything else is ours.

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from codeexec.judge.judge import Judge
 from codeexec.sandbox.languages import Language
-from codeexec.sandbox.sandbox import SandboxError, SandboxFactory, SandboxFile
+from codeexec.sandbox.sandbox import SandboxFactory, SandboxFile
 from codeexec.store.problems import Problem, ProblemSnapshot, TestCase
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ async def _version(judge: Judge, sandboxes: SandboxFactory, language: Language) 
     try:
         async with sandboxes.open(language, memory_mb, processes) as box:
             outcome = await box.run(language.version_command, b"", judge.compile_limits(language))
-    except SandboxError as exc:
+    except Exception as exc:  # e.g. the engine cannot start the runtime: the self-test says
         log.warning("no version for %s: %s", language.id, exc)
         return ""
     text = (outcome.stdout or outcome.stderr).decode("utf-8", errors="replace")
