@@ -13,6 +13,8 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 command -v mysqld_safe >/dev/null 2>&1 || missing+=(mariadb-server)
 command -v podman >/dev/null 2>&1 || missing+=(podman)  # tests/test_podman.py: the Docker-compatible API
+command -v runsc >/dev/null 2>&1 || missing+=(runsc)    # tests/test_runtimes.py: gVisor
+command -v crun >/dev/null 2>&1 || missing+=(crun)      # tests/test_runtimes.py
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     if ((${#missing[@]})); then
@@ -27,12 +29,56 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The other container runtimes, registered with the engine under "runtimes" of
+# /etc/docker/daemon.json (merged into what is there; written to a temporary file and
+# moved into place only when it is valid JSON, so a running or restarted dockerd never
+# sees a broken file). runsc needs --network=none: its own networking refuses to start
+# on kernels from 6.11 on (gVisor issue 10704); sandboxes have no network anyway.
+# Not --oci-seccomp: runsc 20221219 then refuses select(2) (the runner's filter holds).
+registered=$(python3 - <<'PY'
+import json, os, sys
+path = "/etc/docker/daemon.json"
+try:
+    with open(path) as f:
+        config = json.load(f)
+except FileNotFoundError:
+    config = {}
+except ValueError as exc:
+    sys.exit(f"{path} is not valid JSON ({exc}); not touching it")
+wanted = {
+    "runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]},
+    "crun": {"path": "/usr/bin/crun"},
+}
+runtimes = config.setdefault("runtimes", {})
+if all(runtimes.get(name) == spec for name, spec in wanted.items()):
+    sys.exit(0)
+runtimes.update(wanted)
+os.makedirs(os.path.dirname(path), exist_ok=True)
+with open(path + ".tmp", "w") as f:
+    json.dump(config, f, indent=2)
+    f.write("\n")
+with open(path + ".tmp") as f:
+    json.load(f)
+os.replace(path + ".tmp", path)
+print("changed")
+PY
+)
+engine_runtimes() { docker info --format '{{range $name, $_ := .Runtimes}}{{$name}} {{end}}' 2>/dev/null; }
+has_runtimes() { local r=" $(engine_runtimes) "; [[ $r == *" runsc "* && $r == *" crun "* ]]; }
+if docker info >/dev/null 2>&1 && { [[ $registered == changed ]] || ! has_runtimes; }; then
+    log "registered runsc and crun; reloading dockerd's configuration ..."
+    kill -HUP "$(cat /var/run/docker.pid)"  # the main engine's (not a test's second daemon)
+fi
+
 if ! docker info >/dev/null 2>&1; then
     log "starting dockerd ..."
     setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
     for _ in $(seq 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
     docker info >/dev/null 2>&1 || { tail -20 /var/log/dockerd.log; log "dockerd did not start"; exit 1; }
 fi
+
+for _ in $(seq 20); do has_runtimes && break; sleep 0.25; done
+has_runtimes || { log "the engine does not list runsc and crun: $(engine_runtimes)"; exit 1; }
 
 base=local/debian:bookworm-slim
 if ! docker image inspect "$base" >/dev/null 2>&1; then

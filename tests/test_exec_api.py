@@ -335,6 +335,7 @@ async def test_readyz_reports_dependencies(service: Start, docker_engine: Any) -
     assert engine["runtime"] == info["DefaultRuntime"]
     assert engine["rootless"] is False
     assert body["sandbox_cgroup"] == int(info["CgroupVersion"])
+    assert body["sandbox_accounting"] == f"cgroup v{info['CgroupVersion']}"
 
 
 async def test_an_unregistered_runtime_makes_every_language_unavailable(service: Start) -> None:

@@ -47,6 +47,7 @@ async def readyz(request: web.Request) -> web.Response:
         "languages": languages,
         "engine": lifecycle.engine.as_dict() if lifecycle.engine else None,
         "sandbox_cgroup": app[SANDBOXES].runner_cgroup,
+        "sandbox_accounting": app[SANDBOXES].runner_accounting,
         "execution": app[ADMISSION].stats(),
         "pool": pool.stats() if (pool := app[SANDBOXES].pool) else None,
         "jobs": app[JOBS].stats() | {"queued": queued},

@@ -34,7 +34,7 @@ from codeexec.model import (
     TestResult,
     Verdict,
 )
-from codeexec.sandbox.api import Box, Files, SandboxError, Sandboxes
+from codeexec.sandbox.api import Box, Files, SandboxDirty, SandboxError, Sandboxes
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +165,19 @@ class Judge:
                 await box.put_files(program)
                 if language.compile is not None:
                     climits = self.compile_limits(language)
-                    compiled = await box.run(language.compile, b"", climits, keep_files=True)
-                    failed = _compile_failure(compiled, climits, tests)
+                    failed: Judgement | None
+                    try:
+                        compiled = await box.run(language.compile, b"", climits, keep_files=True)
+                    except SandboxError:
+                        # The kernel killed the whole container for memory: under gVisor
+                        # it is the only OOM kill there is (runc's kills the compiler alone).
+                        if not await box.was_oom_killed():
+                            raise
+                        killed = tuple(TestResult(Verdict.CE, t.hidden) for t in tests)
+                        message = "Compilation exceeded its memory limit"
+                        failed = Judgement(killed, compile_output=message, compile_failed=True)
+                    else:
+                        failed = _compile_failure(compiled, climits, tests)
                     if progress is not None:
                         await progress("compiled", {"ok": failed is None})
                     if failed is not None:
@@ -185,7 +196,9 @@ class Judge:
                         log.error("could not resize sandbox %s: %s", box.container_id[:12], fitted)
                         box.alive = False  # the tests run in fresh containers sized right
                 if isolation == "submission" and box.alive:
-                    await self._run_tests(box, plan, _segment(tests, isolation), check, record)
+                    segment = _segment(tests, isolation)
+                    fresh = language.compile is None
+                    await self._run_tests(box, plan, segment, check, record, fresh)
         # The tests still to run (every one in "test" isolation; after a sandbox died or
         # a shown test follows a hidden one), each segment in a fresh container.
         size = sum(len(f.data) for f in program)
@@ -193,7 +206,7 @@ class Judge:
             segment = _segment(tests[len(results) :], isolation)
             async with self._open(plan, plan.limits.memory_mb, size) as box:
                 await box.put_files(program)
-                await self._run_tests(box, plan, segment, check, record)
+                await self._run_tests(box, plan, segment, check, record, fresh=True)
         return Judgement(tuple(results))
 
     async def _run_tests(
@@ -203,9 +216,17 @@ class Judge:
         tests: tuple[TestCase, ...],
         check: _Check,
         record: Callable[[TestResult], Awaitable[None]],
+        fresh: bool,
     ) -> None:
-        for test in tests:
-            await record(await self._run_test(box, plan, test, check))
+        """Run ``tests`` in ``box`` until one cannot be; ``fresh``: nothing ran in it."""
+        for position, test in enumerate(tests):
+            result = await self._run_test(box, plan, test, check)
+            if result is None and (position or not fresh):
+                return  # not run: it runs in a fresh container (see judge())
+            if result is None:  # a fresh container that cannot run anything: ours
+                log.error("fresh sandbox %s refused its first run", box.container_id[:12])
+                result = TestResult(Verdict.IE, test.hidden)
+            await record(result)
             if not box.alive:
                 return
 
@@ -218,7 +239,9 @@ class Judge:
         ) as box:
             yield box
 
-    async def _run_test(self, box: Box, plan: _Plan, test: TestCase, check: _Check) -> TestResult:
+    async def _run_test(
+        self, box: Box, plan: _Plan, test: TestCase, check: _Check
+    ) -> TestResult | None:
         keep = 0 if test.hidden else self._settings.shown_output_limit_kb << 10
         with check.for_test(test, self._settings.checker_spool_kb << 10) as feed:
             output = _Output(keep, feed)
@@ -226,6 +249,9 @@ class Judge:
                 outcome = await box.run(
                     plan.language.run, test.input, plan.limits, stdout_to=output
                 )
+            except SandboxDirty as exc:
+                log.warning("sandbox %s retired before a test: %s", box.container_id[:12], exc)
+                return None
             except SandboxError as exc:
                 # The runner itself is gone. If the kernel killed the container for
                 # memory, the submission caused it; anything else is ours.

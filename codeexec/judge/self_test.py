@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from codeexec.judge.judge import Judge
 from codeexec.model import Language, Problem, ProblemSnapshot, TestCase
-from codeexec.sandbox.api import SandboxError, Sandboxes, SandboxFile
+from codeexec.sandbox.api import Sandboxes, SandboxFile
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ async def _version(judge: Judge, sandboxes: Sandboxes, language: Language) -> st
     try:
         async with sandboxes.open(language, memory_mb, processes) as box:
             outcome = await box.run(language.version_command, b"", judge.compile_limits(language))
-    except SandboxError as exc:
+    except Exception as exc:  # e.g. the engine cannot start the runtime: the self-test says
         log.warning("no version for %s: %s", language.id, exc)
         return ""
     text = (outcome.stdout or outcome.stderr).decode("utf-8", errors="replace")

@@ -19,6 +19,11 @@ class SandboxError(Exception):
     """The sandbox failed for reasons that are not the submission's fault."""
 
 
+class SandboxDirty(SandboxError):
+    """The runner did not run the command: what an earlier one left could not be
+    cleaned up (e.g. descriptors in flight under gVisor, which never collects them)."""
+
+
 @dataclass(frozen=True)
 class SandboxFile:
     name: str  # relative to the sandbox's working directory

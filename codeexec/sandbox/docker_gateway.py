@@ -58,7 +58,19 @@ class DockerGateway:
             return False
 
     async def create(self, **config: Any) -> str:
-        container = await self.call(self.client.containers.create, **config)
+        """Create a container. Cancelled meanwhile (a request or a warm start stopped at
+        shutdown), the engine still makes it in its thread: it is removed once it exists,
+        so nothing is left that no one knows about."""
+        loop = asyncio.get_running_loop()
+        creating = loop.run_in_executor(
+            self._pool, functools.partial(self.client.containers.create, **config)
+        )
+        try:
+            container = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await self.remove(str((await creating).id))
+            raise
         return str(container.id)
 
     async def start(self, container_id: str) -> None:

@@ -27,6 +27,13 @@ class EngineInfo:
     security_options: tuple[str, ...]
     # Limits the engine says it cannot enforce (e.g. rootless without cgroup delegation).
     unenforced: tuple[str, ...] = ()
+    runtime_path: str = ""  # the runtime's binary, as the engine has it registered
+
+    @property
+    def gvisor(self) -> bool:
+        """Sandboxes run on gVisor's kernel (runsc), which needs more of the host's
+        processes and memory than the program it runs (SandboxFactory)."""
+        return self.runtime_path.rsplit("/", 1)[-1].startswith("runsc")
 
     def problem(self) -> str | None:
         """Why no sandbox can be made on this engine, or None."""
@@ -72,6 +79,8 @@ def engine_info(info: dict[str, Any], version: dict[str, Any], runtime: str | No
     names = {o.split(",")[0].removeprefix("name=") for o in options}
     cgroup = info.get("CgroupVersion")
     components = {str(c.get("Name", "")) for c in version.get("Components") or ()}
+    runtime = runtime or str(info.get("DefaultRuntime", "runc"))
+    registered = (info.get("Runtimes") or {}).get(runtime)
     return EngineInfo(
         product="Podman" if "Podman Engine" in components else "Docker",
         version=str(info.get("ServerVersion", "")),
@@ -81,7 +90,7 @@ def engine_info(info: dict[str, Any], version: dict[str, Any], runtime: str | No
         cgroup_version=int(str(cgroup)) if str(cgroup).isdigit() else None,
         cgroup_driver=str(info.get("CgroupDriver", "")),
         storage_driver=str(info.get("Driver", "")),
-        runtime=runtime or str(info.get("DefaultRuntime", "runc")),
+        runtime=runtime,
         runtimes=tuple(sorted(info.get("Runtimes") or {})),
         rootless="rootless" in names,
         userns="userns" in names,
@@ -89,6 +98,7 @@ def engine_info(info: dict[str, Any], version: dict[str, Any], runtime: str | No
         unenforced=tuple(
             what for key, what in ENFORCED.items() if key in info and info[key] is False
         ),
+        runtime_path=str(registered.get("path", "")) if isinstance(registered, dict) else "",
     )
 
 

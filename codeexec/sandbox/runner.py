@@ -38,6 +38,7 @@ import stat
 import struct
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 PROTOCOL_VERSION = 2
@@ -46,6 +47,7 @@ MAX_HEADER = 1 << 20
 WORKDIR = "/sandbox"
 SCRATCH_DIRS = ("/sandbox", "/tmp")
 MQUEUE_DIR = "/dev/mqueue"
+SHM_DIR = "/dev/shm"
 POLL_S = 0.02  # CPU and memory are sampled this often while a program runs
 CHUNK = 1 << 16
 OUT_HIGH_WATER = 1 << 20  # stop reading a program's stdout while this much is unsent
@@ -314,6 +316,47 @@ class Kernel:
 
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.ctypes: Any = ctypes
+        self.gvisor = self.is_gvisor()
+        self.ipc_last: dict[str, int] = {}  # gVisor: the id of each kind's last probe
+
+    def is_gvisor(self) -> bool:
+        """Whether the kernel is gVisor's (runsc): its log starts with its banner. Linux
+        refuses unprivileged containers its log (CAP_SYSLOG, Docker's seccomp profile),
+        or shows its own; nothing in the container can write to it before the runner."""
+        buf = self.ctypes.create_string_buffer(1 << 12)
+        n = self.libc.klogctl(3, buf, len(buf))  # SYSLOG_ACTION_READ_ALL
+        return n > 0 and gvisor_banner(buf.raw[:n])
+
+    def ipc_call(self, kind: str, action: str, ident: int = 0) -> int:
+        """One System V call: create a private object ("new") or remove one ("rmid");
+        the result, or -errno."""
+        libc, ctypes = self.libc, self.ctypes
+        if action == "new":
+            n = {"shm": lambda: libc.shmget(0, 1, 0o600), "msg": lambda: libc.msgget(0, 0o600)}
+            result = n[kind]() if kind in n else libc.semget(0, 1, 0o600)
+        elif kind == "sem":
+            result = libc.semctl(ident, 0, 0)  # IPC_RMID
+        else:
+            result = getattr(libc, f"{kind}ctl")(ident, 0, None)
+        return int(result) if result >= 0 else -ctypes.get_errno()
+
+    def remove_ipc_gvisor(self, deadline: float) -> None:
+        """gVisor has no /proc/sysvipc, but hands out the ids of each kind in sequence
+        after the last one used (wrapping at 2**31). So a new object's id ("probe")
+        bounds every id made since the previous probe: each is removed (or was gone).
+        The first probe is taken before any program ran: nothing to look for then."""
+        for kind in ("shm", "msg", "sem"):
+            probe = self.ipc_call(kind, "new")
+            if probe < 0 or self.ipc_call(kind, "rmid", probe) < 0:
+                raise Dirty(f"cannot create and remove a System V {kind} object")
+            ident = self.ipc_last.get(kind, probe)
+            while ident != probe and (ident := (ident + 1) % (1 << 31)) != probe:
+                if ident % 1024 == 0 and time.monotonic() > deadline:
+                    raise Dirty(f"System V {kind} ids could not be checked in time")
+                err = self.ipc_call(kind, "rmid", ident)
+                if err < 0 and err not in (-22, -43):  # EINVAL, EIDRM: no such object
+                    raise Dirty(f"cannot remove System V {kind} {ident}: {os.strerror(-err)}")
+            self.ipc_last[kind] = probe
 
     def harden(self) -> None:
         """Non-dumpable, no new privileges, and the seccomp filter, inherited by every
@@ -337,9 +380,12 @@ class Kernel:
             if self.libc.prctl(*args) != 0:
                 raise OSError(ctypes.get_errno(), f"prctl{args[:2]} failed")
 
-    def remove_ipc(self) -> None:
+    def remove_ipc(self, deadline: float) -> None:
         """Remove every System V shared memory segment, message queue and semaphore
         set of this IPC namespace (the container's own)."""
+        if self.gvisor:
+            self.remove_ipc_gvisor(deadline)
+            return
         for kind, control in (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl")):
             found = ipc_ids(kind)
             for ident in found:
@@ -349,6 +395,10 @@ class Kernel:
                     raise Dirty(f"cannot remove System V {kind} {ident}")
             if found and ipc_ids(kind):
                 raise Dirty(f"System V {kind} objects remain")
+
+
+def gvisor_banner(log: bytes) -> bool:
+    return log.split(b"\n", 1)[0].endswith(b"] Starting gVisor...")
 
 
 def ipc_ids(kind: str) -> list[int]:
@@ -402,6 +452,7 @@ class Cgroup:
         self.kernel_file: str | None
         if os.path.exists(f"{root}/cgroup.controllers"):
             self.version = 2
+            self.name = "cgroup v2"
             self.cpu_file = f"{root}/cpu.stat"
             self.memory_file = f"{root}/memory.stat"
             self.memory_keys: tuple[bytes, ...] = (b"anon", b"shmem")
@@ -409,6 +460,7 @@ class Cgroup:
             self.oom_file = f"{root}/memory.events"
         else:
             self.version = 1
+            self.name = "cgroup v1"
             self.cpu_file = f"{root}/cpuacct/cpuacct.usage"
             self.memory_file = f"{root}/memory/memory.stat"
             self.memory_keys = (b"total_rss", b"total_shmem")
@@ -445,6 +497,69 @@ class Cgroup:
             self.memory_file: self.memory_bytes(),
             self.oom_file: self.oom_kills(),
         }
+        return [path for path, value in checks.items() if value is None]
+
+
+class Gvisor:
+    """CPU time and memory held under gVisor (runsc), where the container's kernel is
+    gVisor's sentry. It shows the container no cgroup counters (runsc 2022 drops
+    Docker's cgroup mount; its --cgroupfs has no CPU usage, no memory.stat, no OOM
+    count), but what it shows is the sandbox's alone, so the same quantities are read
+    from other files:
+
+    - memory: ``AnonPages`` of /proc/meminfo, which gVisor computes as anonymous
+      memory plus tmpfs (its ``Shmem`` repeats the tmpfs part): what v1's
+      ``total_rss + total_shmem`` counts. Page cache of files read is excluded, as on
+      Linux. Kernel memory (pipe buffers, ...) is the sentry's heap and not shown: the
+      host's cgroup limit on the whole sandbox bounds it (MLE when it kills).
+    - CPU: every process's own time and its reaped children's (/proc/<pid>/stat, in
+      clock ticks), the runner's from getrusage: the container's total, like cpuacct.
+      gVisor charges time in 10 ms ticks of its own clock while a task runs.
+    - OOM kills: the sentry kills nothing for memory; the host kills the whole sandbox,
+      which the service judges MLE from Docker's OOMKilled."""
+
+    version = None
+    name = "gvisor"
+    TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, proc: str = "/proc") -> None:
+        self.proc = proc
+
+    def cpu_ns(self) -> int | None:
+        total = 0
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+            usage = resource.getrusage(who)
+            total += int((usage.ru_utime + usage.ru_stime) * 1e9)
+        ticks = 0
+        try:
+            names = os.listdir(self.proc)
+        except OSError:
+            return None
+        pids = (int(n) for n in names if n.isdigit() and int(n) != os.getpid())
+        for pid in sorted(pids):  # parents first: a child reaped meanwhile is missed for
+            try:  # one sample rather than counted twice
+                with open(f"{self.proc}/{pid}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+                ticks += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+            except (OSError, IndexError, ValueError):
+                continue  # gone (reaped: its time is in its parent's)
+        return total + ticks * self.TICK_NS
+
+    def memory_bytes(self) -> int | None:
+        try:
+            with open(f"{self.proc}/meminfo", "rb") as f:
+                for line in f:
+                    if line.startswith(b"AnonPages:"):
+                        return int(line.split()[1]) * 1024  # in kB
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
+    def oom_kills(self) -> int | None:
+        return 0
+
+    def missing(self) -> list[str]:
+        checks = {"/proc/meminfo": self.memory_bytes(), "/proc/<pid>/stat": self.cpu_ns()}
         return [path for path, value in checks.items() if value is None]
 
 
@@ -610,11 +725,14 @@ def clean(kernel: Kernel) -> None:
         reset_root(root)
         if os.listdir(root):
             raise Dirty(f"{root} is not empty")
-    if os.path.isdir(MQUEUE_DIR) and os.listdir(MQUEUE_DIR):
-        wipe(MQUEUE_DIR, deadline)
-        if os.listdir(MQUEUE_DIR):
-            raise Dirty("POSIX message queues remain")
-    kernel.remove_ipc()
+    # /dev/mqueue, and under gVisor /dev/shm: runsc mounts a tmpfs there (mode 1777)
+    # whatever the container's IPC mode. Not ours to reset, but what is in them is.
+    for shared in (MQUEUE_DIR, SHM_DIR):
+        if os.path.isdir(shared) and os.listdir(shared):
+            wipe(shared, deadline)
+            if os.listdir(shared):
+                raise Dirty(f"{shared} is not empty")
+    kernel.remove_ipc(deadline)
     garbage_deadline = time.monotonic() + DRAIN_S
     while found := leftovers():
         if time.monotonic() > garbage_deadline:
@@ -697,6 +815,7 @@ def spawn(
     limits: dict[str, int],
     fds: tuple[int, int, int],
     final: bool,
+    nproc: int | None = None,
 ) -> int:
     """Start the command as a fresh process in its own session, with its limits.
 
@@ -714,6 +833,8 @@ def spawn(
         resource.RLIMIT_NOFILE: limits["open_files"],
         resource.RLIMIT_STACK: limits["stack_bytes"],
     }
+    if nproc is not None:  # gVisor: the container's pids limit counts the sentry's threads
+        wanted[resource.RLIMIT_NPROC] = nproc
     for which, value in wanted.items():
         set_soft(which, value)
     if final:
@@ -741,6 +862,74 @@ def pin(pid: int, which: int, value: int) -> None:
     """Soft and hard limit of ``pid`` to ``value`` (lowering needs no privilege)."""
     with contextlib.suppress(OSError, ValueError):
         resource.prlimit(pid, which, (value, value))
+
+
+# Tests of the other runtimes' accounting turn this off in the source they send
+# (tests/test_runtimes.py); the service never does.
+CHECK_EXPOSURE = True
+
+
+def runner_exposed() -> str | None:
+    """Why a program could reach the runner's descriptors (the channel that carries
+    every test's input and the results) through /proc/1/fd, or None. Linux refuses a
+    non-dumpable process's descriptors to others of its uid; gVisor before 2025-12
+    (commit 561ff6d23, "proc: fix security checks on /proc/pid files") does not, and
+    a program could then read other tests' input and write results of its own."""
+    pid = os.fork()
+    if pid == 0:  # the child is a process like any program: same uid, no privileges
+        try:
+            os.close(os.open("/proc/1/fd/0", os.O_RDONLY | os.O_NONBLOCK))
+            os._exit(1)
+        except BaseException:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0:
+        return None
+    return (
+        "another process of the sandbox can open the runner's descriptors through"
+        " /proc/1/fd (gVisor before 2025-12 does not protect a non-dumpable process):"
+        " a program could read other tests' input and forge results"
+    )
+
+
+class ExitWatch:
+    """A descriptor that becomes readable once the program has ended: its pidfd, or
+    where the kernel has no pidfd_open (gVisor's 2022 sentry, Linux before 5.3) a pipe
+    that SIGCHLD wakes, with waitid(WNOWAIT) telling whether the program ended (an
+    orphan re-parented to the runner wakes it too)."""
+
+    wakeup: int | None = None  # the SIGCHLD pipe, once installed
+
+    @classmethod
+    def check(cls) -> None:
+        """Raises unless programs can be watched; installs the SIGCHLD pipe if needed
+        (before any program starts, so no SIGCHLD is missed)."""
+        try:
+            os.close(os.pidfd_open(os.getpid()))
+        except OSError as exc:
+            if exc.errno != 38 or cls.wakeup is not None:  # ENOSYS: not in this kernel
+                raise
+            read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            signal.signal(signal.SIGCHLD, lambda *_: None)
+            signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+            cls.wakeup = read_end
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.fd = os.pidfd_open(pid) if self.wakeup is None else self.wakeup
+
+    def ended(self) -> bool:
+        """Called once ``fd`` is readable."""
+        if self.fd != self.wakeup:
+            return True
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self.fd, 4096):
+                pass
+        return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+    def close(self) -> None:
+        if self.fd != self.wakeup:
+            os.close(self.fd)
 
 
 def self_cpu_ns() -> int:
@@ -786,7 +975,11 @@ class Run:
         self_before = self_cpu_ns()
         started = time.monotonic()
         try:
-            pid = spawn(argv, env, limits, (stdin_r, stdout_w, stderr_w), final)
+            # Under gVisor the host's pids cgroup counts the sandbox kernel's threads,
+            # not the program's processes; gVisor counts those against RLIMIT_NPROC
+            # (per uid: the runner is the one other task), as the pids cgroup would.
+            nproc = limits["processes"] + 1 if self.runner.kernel.gvisor else None
+            pid = spawn(argv, env, limits, (stdin_r, stdout_w, stderr_w), final, nproc)
         except OSError as exc:
             for fd in (stdin_r, stdin_w, stdout_r, stdout_w, stderr_r, stderr_w):
                 os.close(fd)
@@ -806,7 +999,7 @@ class Run:
             os.close(fd)
         for fd in (stdin_w, stdout_r, stderr_r):
             os.set_blocking(fd, False)
-        pidfd = os.pidfd_open(pid)
+        watch = ExitWatch(pid)
         program_in: int | None = stdin_w
         if not self.stdin_left:
             os.close(stdin_w)
@@ -817,7 +1010,7 @@ class Run:
         cpu_limit_ns = limits["cpu_ms"] * 1_000_000
         next_sample = started + POLL_S
         while True:
-            rlist = [pidfd, *(fd for fd in readers if fd != stdout_r)]
+            rlist = [watch.fd, *(fd for fd in readers if fd != stdout_r)]
             if stdout_r in readers and self._unsent() < OUT_HIGH_WATER:
                 rlist.append(stdout_r)
             if self.stdin_left and not self.stdin_buf:
@@ -863,7 +1056,7 @@ class Run:
                     readers.discard(fd)
             if self.out_buf and now - self.out_since >= COALESCE_S:
                 self._ship()
-            if pidfd in ready_r:
+            if watch.fd in ready_r and watch.ended():
                 break
             if self.out_total > limits["output_bytes"]:
                 self.killed_for = "output"
@@ -878,6 +1071,11 @@ class Run:
                 over = cpu_limit_ns + 50_000_000
                 if cpu_before is not None and used is not None and used - cpu_before - own > over:
                     self.killed_for = "cpu"
+                # gVisor's kernel kills nothing for memory, and the host kills the whole
+                # sandbox only at its ceiling: the runner stops the program at its limit.
+                held = memory_peak - memory_base
+                if self.runner.kernel.gvisor and held > limits["memory_bytes"]:
+                    self.killed_for = "memory"
             if self.killed_for is not None:
                 break
         wall_ns = int((time.monotonic() - started - credit) * 1e9)
@@ -886,7 +1084,7 @@ class Run:
         with contextlib.suppress(ProcessLookupError):
             os.kill(-1, signal.SIGKILL)  # whatever it left running dies with it
         _, status, usage = os.wait4(pid, 0)
-        os.close(pidfd)
+        watch.close()
         self._drain_to_end(readers)
         self._ship()
         if self.killed_for is None and self.out_total > limits["output_bytes"]:
@@ -987,7 +1185,7 @@ class Runner:
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
         self.kernel = Kernel()
-        self.cgroup = Cgroup()
+        self.cgroup: Cgroup | Gvisor = Gvisor() if self.kernel.gvisor else Cgroup()
         self.baseline: Files = []
         self.dirty: str | None = None
 
@@ -1001,12 +1199,16 @@ class Runner:
             )
         missing = self.cgroup.missing()
         if missing:
-            problems.append(f"cgroup v{self.cgroup.version} counters unreadable: {missing}")
-        for call, check in (
-            ("pidfd_open", lambda: os.close(os.pidfd_open(os.getpid()))),
+            problems.append(f"{self.cgroup.name} counters unreadable: {missing}")
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("pidfd_open", ExitWatch.check),
             ("prlimit64", lambda: resource.prlimit(0, resource.RLIMIT_CORE)),
-            ("System V IPC listing", lambda: ipc_ids("shm")),
-        ):
+        ]
+        if not self.kernel.gvisor:  # gVisor: ids are found otherwise (Kernel.remove_ipc)
+            checks.append(("System V IPC listing", lambda: ipc_ids("shm")))
+        if CHECK_EXPOSURE and (exposed := runner_exposed()):
+            problems.append(exposed)
+        for call, check in checks:
             try:
                 check()
             except OSError as exc:
@@ -1017,11 +1219,16 @@ class Runner:
         return problems
 
     def run(self, request: dict[str, Any], sizes: list[int]) -> None:
+        if self.dirty is not None:  # nothing runs here again: the service runs it elsewhere
+            self.channel.discard(sum(sizes))
+            error = f"Dirty: {self.dirty}"
+            self.channel.send(
+                {"op": "run", "ok": False, "error": error, "dirty": self.dirty, "ran": False}
+            )
+            return
         run = Run(self, request, sizes[0] if sizes else 0)
         result: dict[str, Any] | None = None
         try:
-            if self.dirty is not None:
-                raise Dirty(self.dirty)
             memory_base = self.cgroup.memory_bytes() or 0  # the program's files count
             restore(self.baseline)
             env = {str(k): str(v) for k, v in request["env"].items()}
@@ -1111,6 +1318,7 @@ def main() -> None:
         if not problems:
             clean(runner.kernel)  # the first test starts from the same state as the others
         hello["cgroup"] = runner.cgroup.version
+        hello["accounting"] = runner.cgroup.name
     except Exception as exc:  # e.g. no ctypes, or seccomp refused: never run unguarded
         problems = [f"the runner cannot protect the sandbox: {type(exc).__name__}: {exc}"]
     channel.send(dict(hello, ok=not problems, error="; ".join(problems)))

@@ -66,3 +66,18 @@ def test_scratch_options_the_engine_takes(product: str) -> None:
         assert ",U," in scratch and "uid=" not in scratch and "nr_inodes" not in scratch
     else:
         assert "nr_inodes=" in scratch and "uid=" in scratch
+
+
+def test_a_gvisor_sandbox_gets_room_for_its_kernel() -> None:
+    """runsc's sentry lives in the container's cgroup: its threads count against the
+    host's pids limit (the program's processes are held by RLIMIT_NPROC in the runner)
+    and its memory against the ceiling (the runner judges MLE at the limit)."""
+    runtimes = {"runc": {"path": "runc"}, "runsc": {"path": "/usr/bin/runsc"}}
+    engine = engine_info({"Runtimes": runtimes}, {"Components": []}, "runsc")
+    assert engine.gvisor and not engine_info({"Runtimes": runtimes}, {}, "runc").gvisor
+    s = base_settings(sandbox_memory_overhead_mb=32)
+    factory = SandboxFactory(s, None, engine)  # type: ignore[arg-type]
+    language = discover_languages(s.languages_dir, ("python",))["python"]
+    cfg = factory.container_config(language, 256, 32)
+    assert cfg["pids_limit"] == 256 + 32 * 33
+    assert cfg["mem_limit"] == f"{256 + 32 + 32 + 2 * 32}m"

@@ -87,3 +87,11 @@ def test_podman_is_recognised_by_its_components() -> None:
     assert engine.product == "Podman" and engine.runtime == "crun"
     assert engine.summary().startswith("Podman 4.3.1 (API 1.41)")
     assert engine_info(DEBIAN_V1, DOCKER, None).product == "Docker"
+
+
+def test_the_runtime_s_binary_says_whether_it_is_gvisor() -> None:
+    info = ROOTLESS_V2 | {"Runtimes": ROOTLESS_V2["Runtimes"] | {"gvisor": {"path": "runsc"}}}
+    assert engine_info(info, DOCKER, "runsc").gvisor
+    assert engine_info(info, DOCKER, "gvisor").gvisor  # any name, runsc's binary
+    assert not engine_info(info, DOCKER, None).gvisor
+    assert not engine_info(info, DOCKER, "kata").gvisor  # not registered: no path

@@ -192,3 +192,32 @@ async def test_a_checker_mode_is_applied() -> None:
     ok = await j.judge(PY, SOURCE, problem(t(b"", b"1\n"), checker=tokens))
     exact = await j.judge(PY, SOURCE, problem(t(b"", b"1\n"), checker=CheckerSpec("exact")))
     assert (ok.results[0].verdict, exact.results[0].verdict) == (Verdict.AC, Verdict.WA)
+
+
+async def test_a_box_that_refuses_dirty_is_replaced_and_never_loops() -> None:
+    """A box that could not clean up refuses the next run; that test runs in a fresh
+    box. A fresh box that refuses its very first run is the service's failure: IE."""
+    from codeexec.sandbox.api import SandboxDirty
+
+    def dirty_after_first(run: FakeRun) -> RunOutcome:
+        if len(run.box.runs) > 1:
+            raise SandboxDirty("runner refused: a pipe stayed open")
+        return echo(run)
+
+    j, sandboxes = judge(dirty_after_first)
+    tests = (t(b"1\n", b"1\n"), t(b"2\n", b"2\n"), t(b"3\n", b"3\n"))
+    judgement = await j.judge(PY, SOURCE, problem(*tests))
+    assert [r.verdict for r in judgement.results] == [Verdict.AC] * 3
+    assert [[r.stdin for r in b.runs] for b in sandboxes.boxes] == [
+        [b"1\n", b"2\n"],
+        [b"2\n", b"3\n"],
+        [b"3\n"],
+    ]
+
+    def always_dirty(run: FakeRun) -> RunOutcome:
+        raise SandboxDirty("runner refused: cannot clean")
+
+    j, sandboxes = judge(always_dirty)
+    judgement = await j.judge(PY, SOURCE, problem(*tests))
+    assert [r.verdict for r in judgement.results] == [Verdict.IE] * 3
+    assert len(sandboxes.boxes) <= 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import socket
 import stat
 import struct
@@ -175,3 +176,119 @@ def test_reset_root_restores_mode_times_and_attributes(tmp_path: Path) -> None:
     assert stat.S_IMODE(st.st_mode) == 0o700
     assert st.st_mtime_ns == 0
     assert os.listxattr(root) == []
+
+
+# --- gVisor (runsc): what the runner reads and does where its kernel is gVisor's --------
+
+
+def test_gvisor_is_recognised_by_its_kernel_log_only() -> None:
+    assert runner.gvisor_banner(b"<6>[   0.000000] Starting gVisor...\n<6>[   0.5] Feeding...")
+    assert not runner.gvisor_banner(b"<6>[    0.000000] Linux version 6.1.0 (gcc)\n")
+    assert not runner.gvisor_banner(b"<6>[ 1.0] x\n<6>[   0.000000] Starting gVisor...\n")
+    assert not runner.gvisor_banner(b"")
+
+
+def test_gvisor_accounting_reads_meminfo_and_every_process_times(tmp_path: Path) -> None:
+    (tmp_path / "meminfo").write_text("MemTotal: 100 kB\nAnonPages:     2048 kB\nShmem: 7 kB\n")
+    ticks = {12: (3, 4, 5, 6), 40: (1, 0, 0, 0)}  # utime stime cutime cstime
+    for pid, (u, s, cu, cs) in ticks.items():
+        (tmp_path / str(pid)).mkdir()
+        rest = f"S 1 1 1 0 0 0 0 0 0 0 {u} {s} {cu} {cs} 20 0 1 0 5 0 0"
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} (a) b)) {rest}\n")
+    (tmp_path / "77").mkdir()  # a process that was reaped while the directory was read
+    (tmp_path / "self").mkdir()
+    accounting = runner.Gvisor(str(tmp_path))
+    assert accounting.memory_bytes() == 2048 * 1024
+    assert accounting.oom_kills() == 0 and accounting.missing() == []
+
+    def own_ns() -> int:
+        return sum(
+            int((u.ru_utime + u.ru_stime) * 1e9)
+            for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        )
+
+    before = own_ns()
+    total = accounting.cpu_ns()
+    after = own_ns()
+    assert total is not None
+    others = sum(sum(t) for t in ticks.values()) * runner.Gvisor.TICK_NS
+    assert before + others <= total <= after + others
+    assert runner.Gvisor(str(tmp_path / "no")).missing() == ["/proc/meminfo", "/proc/<pid>/stat"]
+
+
+class GvisorIpc(runner.Kernel):
+    """The runner's System V clean-up against a model of gVisor's registry: ids handed
+    out in sequence after the last one used, wrapping at 2**31, no /proc/sysvipc."""
+
+    def __init__(self, last: int = 0) -> None:  # no libc needed
+        self.gvisor = True
+        self.ipc_last = {}
+        self.last = dict.fromkeys(("shm", "msg", "sem"), last)
+        self.objects: dict[str, set[int]] = {kind: set() for kind in self.last}
+
+    def ipc_call(self, kind: str, action: str, ident: int = 0) -> int:
+        if action == "new":
+            ident = self.last[kind]
+            while (ident := (ident + 1) % (1 << 31)) in self.objects[kind]:
+                pass
+            self.last[kind] = ident
+            self.objects[kind].add(ident)
+            return ident
+        if ident not in self.objects[kind]:
+            return -22
+        self.objects[kind].remove(ident)
+        return 0
+
+
+@pytest.mark.parametrize("start", [0, (1 << 31) - 5])
+def test_system_v_objects_are_found_and_removed_under_gvisor(start: int) -> None:
+    kernel = GvisorIpc(start)
+    kernel.remove_ipc(time.monotonic() + 5)  # before the first test: nothing there
+    for _ in range(3):  # a test makes objects, removes some itself, wraps the ids
+        made = [kernel.ipc_call(kind, "new") for kind in ("shm", "msg", "sem") * 4]
+        kernel.ipc_call("shm", "rmid", made[0])
+        assert any(kernel.objects.values())
+        kernel.remove_ipc(time.monotonic() + 5)
+        assert not any(kernel.objects.values())
+
+
+def test_system_v_clean_up_under_gvisor_gives_up_at_its_deadline() -> None:
+    kernel = GvisorIpc()
+    kernel.remove_ipc(time.monotonic() + 5)
+    kernel.last["shm"] += 5000  # ids used and freed by the test: each must be tried
+    with pytest.raises(runner.Dirty, match="in time"):
+        kernel.remove_ipc(time.monotonic() - 1)
+
+
+def test_exit_watch_without_pidfd_wakes_on_sigchld_for_the_program_only() -> None:
+    """gVisor (2022) has no pidfd_open: a SIGCHLD pipe and waitid(WNOWAIT) stand in."""
+    import select
+    import signal
+
+    read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    previous = signal.signal(signal.SIGCHLD, lambda *_: None)
+    old_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(runner.ExitWatch, "wakeup", read_end)
+            other = os.posix_spawnp("true", ["true"], dict(os.environ))
+            program = os.posix_spawnp("sleep", ["sleep", "0.3"], dict(os.environ))
+            watch = runner.ExitWatch(program)
+            assert watch.fd == read_end
+            wakes, deadline = 0, time.monotonic() + 5
+            while time.monotonic() < deadline:
+                if select.select([watch.fd], [], [], 1)[0]:
+                    wakes += 1
+                    if watch.ended():
+                        break
+            else:
+                raise AssertionError("the program's end was not seen")
+            assert wakes >= 2  # the other child's SIGCHLD woke it first, without ending it
+            watch.close()
+            os.waitpid(other, 0)
+            os.waitpid(program, 0)
+    finally:
+        signal.set_wakeup_fd(old_fd)
+        signal.signal(signal.SIGCHLD, previous)
+        os.close(read_end)
+        os.close(write_end)

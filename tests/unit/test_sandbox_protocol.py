@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from codeexec.model import RunLimits
-from codeexec.sandbox.api import SandboxError
+from codeexec.sandbox.api import SandboxDirty, SandboxError
 from codeexec.sandbox.languages import load_language
 from codeexec.sandbox.protocol import RunnerStream
 from codeexec.sandbox.sandbox import Sandbox
@@ -109,6 +109,22 @@ async def test_a_runner_that_could_not_clean_up_ends_the_sandbox() -> None:
     with pytest.raises(SandboxError, match="processes survived"):
         await box.run(("x",), b"", LIMITS)
     assert not box.alive  # the judge runs the remaining tests in a fresh container
+
+
+async def test_a_runner_that_refuses_to_run_in_a_dirty_sandbox_says_so() -> None:
+    """The command did not run: the judge runs that test in a fresh container instead of
+    calling it IE (what an earlier test left is not the next one's doing)."""
+
+    async def refuses(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        reply = {"op": "run", "ok": False, "error": "Dirty: a pipe stayed open", "ran": False}
+        writer.write(message(reply | {"dirty": "a pipe stayed open"}))
+        await writer.drain()
+
+    box = await with_runner(refuses)
+    with pytest.raises(SandboxDirty, match="a pipe stayed open"):
+        await box.run(("x",), b"", LIMITS)
+    assert not box.alive
 
 
 async def test_more_output_than_the_limit_is_a_protocol_error() -> None:

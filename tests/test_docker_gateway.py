@@ -1,0 +1,40 @@
+"""The Docker gateway against the real engine: a container create that is cancelled
+(a request or pool start stopped at shutdown) leaves no container behind."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from codeexec.sandbox.docker_gateway import DockerGateway
+from tests.conftest import sandboxes_of
+
+pytestmark = pytest.mark.docker
+
+
+async def test_a_cancelled_create_leaves_no_container(
+    docker_engine: Any, instance_name: str
+) -> None:
+    from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL
+
+    gateway = DockerGateway(threads=2)
+    config = {
+        "image": "local/debian:bookworm-slim",
+        "command": ["true"],
+        "labels": {SANDBOX_LABEL: "1", INSTANCE_LABEL: instance_name},
+    }
+    try:
+        for _ in range(5):
+            task = asyncio.create_task(gateway.create(**config))
+            await asyncio.sleep(0.005)  # the engine is creating it now
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        await asyncio.sleep(1.0)  # any create still in flight in the thread pool lands
+        assert sandboxes_of(docker_engine, instance_name) == []
+    finally:
+        for cid in sandboxes_of(docker_engine, instance_name):
+            docker_engine.api.remove_container(cid, force=True)
+        gateway.close()
