@@ -6,6 +6,7 @@ machine without them the test is skipped with the reason.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -21,7 +22,9 @@ from sqlalchemy import text
 
 from codeexec.config import Settings
 from codeexec.http.app import make_app
-from codeexec.sandbox.docker_gateway import INSTANCE_LABEL
+from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, DockerGateway
+from codeexec.sandbox.images import ImageManager
+from codeexec.sandbox.languages import discover_languages
 from codeexec.store.engine import create_engine, migrate
 from codeexec.store.problems import ProblemStore
 
@@ -75,6 +78,22 @@ def base_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def current_image(language_id: str) -> str:
+    """The language's sandbox image on the machine's engine, built or brought up to
+    date first: suites that copy it into another engine may run before any service has
+    built it (a fresh machine), or after its folder changed."""
+    settings = base_settings()
+    language = discover_languages(settings.languages_dir, (language_id,))[language_id]
+    gateway = DockerGateway(threads=2)
+    try:
+        problems = asyncio.run(ImageManager(settings, gateway).ensure([language]))
+    finally:
+        gateway.close()
+    if problems.get(language_id):
+        pytest.fail(f"could not build the {language_id} sandbox image: {problems[language_id]}")
+    return language.image_tag(settings.image_prefix)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.languages import discover_languages
 from codeexec.sandbox.sandbox import SandboxFactory
 from tests import alt_daemon
-from tests.conftest import base_settings, unavailable
+from tests.conftest import base_settings, current_image, unavailable
 from tests.hostile_cases import BY_NAME, assert_judged_as_case, problem_of
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
@@ -73,14 +73,7 @@ def main_engine() -> docker.DockerClient:
 
 @pytest.fixture(scope="module")
 def image(main_engine: docker.DockerClient) -> str:
-    settings = base_settings()
-    language = discover_languages(settings.languages_dir, ("python",))["python"]
-    tag = language.image_tag(settings.image_prefix)
-    try:
-        main_engine.images.get(tag)
-    except docker.errors.ImageNotFound:
-        unavailable(f"{tag} is not built (the other Docker suites build it)")
-    return tag
+    return current_image("python")
 
 
 @pytest.fixture(scope="module")
