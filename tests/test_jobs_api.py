@@ -19,7 +19,7 @@ import docker
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from codeexec.http.keys import SUBMISSIONS
+from codeexec.http.keys import EVENTS
 from tests.conftest import assert_only_warm_containers
 
 Client = TestClient[Any, Any]
@@ -215,7 +215,7 @@ async def test_rerun_and_delete(service: Callable[..., Any]) -> None:
         response = await client.delete(f"/api/v1/submissions/{sid}")
         assert response.status == 204
         assert (await client.get(f"/api/v1/submissions/{sid}")).status == 404
-        assert await client.app[SUBMISSIONS].events(sid) == []  # the log went with it
+        assert await client.app[EVENTS].events(sid) == []  # the log went with it
 
 
 async def test_live_event_stream(service: Callable[..., Any]) -> None:

@@ -23,13 +23,16 @@ from codeexec.http.health import healthz, readyz
 from codeexec.http.keys import (
     ADMISSION,
     DOCKER,
+    EVENTS,
     INTAKE,
+    JOB_QUEUE,
     JOBS,
     JUDGE,
     KEYS,
     LANGUAGES,
     LIFECYCLE,
     NOTIFIER,
+    OUTBOX,
     RATE_LIMITER,
     SANDBOXES,
     SCREENER,
@@ -64,8 +67,11 @@ from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
 from codeexec.store.demo import seed_demo_problems
 from codeexec.store.engine import create_engine, exclusive, migrate, wait_until_reachable
+from codeexec.store.events import EventLog
 from codeexec.store.keys import KeyStore
+from codeexec.store.outbox import WebhookOutbox
 from codeexec.store.problems import ProblemStore
+from codeexec.store.queue import JobQueue
 from codeexec.store.submissions import SubmissionStore
 
 log = logging.getLogger(__name__)
@@ -104,6 +110,9 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         app[STORE] = store
         app[KEYS] = KeyStore(engine)
         app[SUBMISSIONS] = SubmissionStore(engine)
+        app[JOB_QUEUE] = JobQueue(engine)
+        app[EVENTS] = EventLog(engine)
+        app[OUTBOX] = WebhookOutbox(engine)
         lifecycle, languages = app[LIFECYCLE], app[LANGUAGES]
         # The screener is looked up when a request gets that far (judging=False has none).
         app[INTAKE] = Intake(
@@ -185,7 +194,11 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
     # A callback leaves the service for a URL the submitter chose: it always carries
     # the contestant's view, whoever submitted (an admin reads the rest over the API).
     webhooks = Webhooks(
-        settings, app[SUBMISSIONS], app[KEYS], lambda s: submission_out(s, CONTESTANT)
+        settings,
+        app[SUBMISSIONS],
+        app[OUTBOX],
+        app[KEYS],
+        lambda s: submission_out(s, CONTESTANT),
     )
 
     def finished(done: Submission) -> None:
@@ -194,7 +207,8 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
 
     runner = JobRunner(
         settings,
-        app[SUBMISSIONS],
+        app[JOB_QUEUE],
+        app[EVENTS],
         app[INTAKE],
         app[JUDGE],
         app[ADMISSION],
@@ -203,8 +217,8 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
     )
     app[WEBHOOKS] = webhooks
     app[JOBS] = runner
-    for pending in await app[SUBMISSIONS].pending_webhooks(settings.instance_name):
-        webhooks.deliver(pending.id)
+    for pending in await app[OUTBOX].pending_webhooks(settings.instance_name):
+        webhooks.deliver(pending)
     await runner.start()
     try:
         yield

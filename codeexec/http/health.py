@@ -10,12 +10,12 @@ from codeexec.http.errors import json_response
 from codeexec.http.keys import (
     ADMISSION,
     DOCKER,
+    JOB_QUEUE,
     JOBS,
     LANGUAGES,
     LIFECYCLE,
     SANDBOXES,
     STORE,
-    SUBMISSIONS,
 )
 
 
@@ -27,7 +27,7 @@ async def readyz(request: web.Request) -> web.Response:
     app = request.app
     lifecycle = app[LIFECYCLE]
     database, docker_ok = await asyncio.gather(app[STORE].ping(), app[DOCKER].ping())
-    queued = await app[SUBMISSIONS].count_queued() if database else None
+    queued = await app[JOB_QUEUE].count_queued() if database else None
     languages = {
         lang_id: {"available": lang_id not in lifecycle.unavailable}
         | ({"reason": lifecycle.unavailable[lang_id]} if lang_id in lifecycle.unavailable else {})

@@ -19,8 +19,11 @@ from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.engine import EngineInfo
 from codeexec.sandbox.sandbox import SandboxFactory
 from codeexec.screening.service import Screener
+from codeexec.store.events import EventLog
 from codeexec.store.keys import KeyStore
+from codeexec.store.outbox import WebhookOutbox
 from codeexec.store.problems import ProblemStore
+from codeexec.store.queue import JobQueue
 from codeexec.store.submissions import SubmissionStore
 
 
@@ -50,6 +53,9 @@ INTAKE = web.AppKey("intake", Intake)
 ADMISSION = web.AppKey("admission", Admission)
 KEYS = web.AppKey("keys", KeyStore)
 SUBMISSIONS = web.AppKey("submissions", SubmissionStore)
+JOB_QUEUE = web.AppKey("job_queue", JobQueue)
+EVENTS = web.AppKey("events", EventLog)
+OUTBOX = web.AppKey("outbox", WebhookOutbox)
 JOBS = web.AppKey("jobs", JobRunner)
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
 NOTIFIER = web.AppKey("notifier", Notifier)

@@ -36,7 +36,9 @@ from codeexec.http.exec_view import (
     submission_limits,
 )
 from codeexec.http.keys import (
+    EVENTS,
     INTAKE,
+    JOB_QUEUE,
     JOBS,
     LANGUAGES,
     NOTIFIER,
@@ -178,7 +180,7 @@ async def _accept(
 
 async def _check_queue_room(request: web.Request, adding: int) -> None:
     settings = request.app[SETTINGS]
-    if await request.app[SUBMISSIONS].count_queued() + adding > settings.job_queue_size:
+    if await request.app[JOB_QUEUE].count_queued() + adding > settings.job_queue_size:
         raise ApiError(
             503,
             "Server busy: too many submissions queued",
@@ -262,7 +264,7 @@ async def cancel_submission(request: web.Request) -> web.Response:
     if found.done:
         return json_response(submission_out(found, viewer_of(request)))  # idempotent
     app = request.app
-    updated = await app[SUBMISSIONS].request_cancel(found.id)
+    updated = await app[JOB_QUEUE].request_cancel(found.id)
     if updated is not None and updated.status == Status.RUNNING and app[JOBS].cancel_here(found.id):
         # Running here: its sandbox goes now; answer once the job says so.
         updated = await _wait_done(request, found.id, 10.0)
@@ -291,7 +293,7 @@ async def delete_submission(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
     app = request.app
     if found.status == Status.RUNNING:  # cancelled first: its sandbox is removed
-        await app[SUBMISSIONS].request_cancel(found.id)
+        await app[JOB_QUEUE].request_cancel(found.id)
         # If another process runs it, its worker sees the request at its next renewal.
         app[JOBS].cancel_here(found.id)
         await _wait_done(request, found.id, app[SETTINGS].job_lease_s)
@@ -316,12 +318,12 @@ _FINAL_EVENTS = frozenset({Status.FINISHED, Status.CANCELLED, Status.FAILED})
 
 async def get_events(request: web.Request) -> web.StreamResponse:
     found = await _visible(request, request.match_info["sid"])
-    store = request.app[SUBMISSIONS]
+    event_log = request.app[EVENTS]
     streaming = "text/event-stream" in request.headers.get("Accept", "") or (
         request.query.get("stream", "").lower() in ("1", "true")
     )
     if not streaming:
-        events = await store.events(found.id)
+        events = await event_log.events(found.id)
         viewer = viewer_of(request)
         return json_response({"id": found.id, "events": [_event_out(e, viewer) for e in events]})
     # A browser resends the last id it got from us; anything else is refused.
@@ -345,7 +347,7 @@ async def _stream_events(request: web.Request, found: Submission, after: int) ->
     await response.prepare(request)
     quiet_since = time.monotonic()
     while True:
-        events = await app[SUBMISSIONS].events(found.id, after)
+        events = await app[EVENTS].events(found.id, after)
         for event in events:
             payload = json.dumps(_event_out(event, viewer), ensure_ascii=False)
             await response.write(

@@ -27,7 +27,8 @@ from codeexec.judge.judge import Judge
 from codeexec.judge.pipeline import judge_program
 from codeexec.model import Outcome, Submission
 from codeexec.sandbox.api import SandboxError
-from codeexec.store.submissions import SubmissionStore
+from codeexec.store.events import EventLog
+from codeexec.store.queue import JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ class JobRunner:
     def __init__(
         self,
         settings: Settings,
-        submissions: SubmissionStore,
+        queue: JobQueue,
+        events: EventLog,
         intake: Intake,
         judge: Judge,
         admission: Admission,
@@ -44,7 +46,8 @@ class JobRunner:
         on_done: Callable[[Submission], None],
     ) -> None:
         self._settings = settings
-        self._submissions = submissions
+        self._queue = queue
+        self._events = events
         self._intake = intake
         self._judge = judge
         self._admission = admission
@@ -58,7 +61,7 @@ class JobRunner:
         self._cancel_requested: set[str] = set()
 
     async def start(self) -> None:
-        requeued = await self._submissions.requeue_abandoned(self._instance)
+        requeued = await self._queue.requeue_abandoned(self._instance)
         if requeued:
             log.warning("queued again %d job(s) whose worker was lost", len(requeued))
         self._workers = [
@@ -108,7 +111,7 @@ class JobRunner:
         while not self._stopping:
             self._wake.clear()  # before looking: a job submitted from now on wakes us
             try:
-                if not await self._submissions.has_queued() or not await self._work_once():
+                if not await self._queue.has_queued() or not await self._work_once():
                     await self._idle()  # nothing to do, or another worker was quicker
             except asyncio.CancelledError:
                 raise
@@ -121,7 +124,7 @@ class JobRunner:
         async with self._admission.slot(bounded=False):
             if self._stopping:
                 return False
-            job = await self._submissions.claim(self._instance, self._settings.job_lease_s)
+            job = await self._queue.claim(self._instance, self._settings.job_lease_s)
             if job is None:
                 return False
             task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
@@ -138,7 +141,7 @@ class JobRunner:
         while True:
             await asyncio.sleep(self._settings.job_lease_s / 2)
             try:
-                requeued = await self._submissions.requeue_abandoned()
+                requeued = await self._queue.requeue_abandoned()
             except Exception:
                 log.exception("could not look for abandoned jobs")
                 continue
@@ -158,10 +161,10 @@ class JobRunner:
         except asyncio.CancelledError:
             heartbeat.cancel()
             if job.id in self._cancel_requested:
-                await asyncio.shield(self._submissions.mark_cancelled(job.id, self._instance))
+                await asyncio.shield(self._queue.mark_cancelled(job.id, self._instance))
             else:
                 await asyncio.shield(
-                    self._submissions.release(job.id, self._instance, "service stopping")
+                    self._queue.release(job.id, self._instance, "service stopping")
                 )
             self._notifier.notify(job.id)
             return
@@ -170,10 +173,9 @@ class JobRunner:
             outcome = failure(f"internal error: {type(exc).__name__}")
         finally:
             heartbeat.cancel()
-        if await self._submissions.finish(job.id, self._instance, outcome):
-            done = await self._submissions.get(job.id)
-            if done is not None:
-                self._on_done(done)
+        done = await self._queue.finish(job.id, self._instance, outcome)
+        if done is not None:
+            self._on_done(done)
         self._notifier.notify(job.id)
 
     async def _heartbeat(self, sid: str, task: asyncio.Task[Any]) -> None:
@@ -181,7 +183,7 @@ class JobRunner:
         while True:
             await asyncio.sleep(lease / 3)
             try:
-                ours, cancel = await self._submissions.renew(sid, self._instance, lease)
+                ours, cancel = await self._queue.renew(sid, self._instance, lease)
             except Exception:
                 log.exception("could not renew the lease of job %s", sid)
                 continue
@@ -197,7 +199,7 @@ class JobRunner:
             return failure(exc.reason, exc.problem_version)
 
         async def progress(kind: str, data: dict[str, Any]) -> None:
-            await self._submissions.add_event(job.id, kind, data)
+            await self._events.add(job.id, kind, data)
             self._notifier.notify(job.id)
 
         try:

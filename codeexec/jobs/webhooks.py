@@ -37,6 +37,7 @@ from yarl import URL
 from codeexec.config import Settings
 from codeexec.model import Submission
 from codeexec.store.keys import KeyStore
+from codeexec.store.outbox import WebhookOutbox
 from codeexec.store.submissions import SubmissionStore
 
 log = logging.getLogger(__name__)
@@ -164,12 +165,14 @@ class Webhooks:
         self,
         settings: Settings,
         submissions: SubmissionStore,
+        outbox: WebhookOutbox,
         keys: KeyStore,
         render: Callable[[Submission], dict[str, Any]],
         resolver: AbstractResolver | None = None,
     ) -> None:
         self._settings = settings
         self._submissions = submissions
+        self._outbox = outbox
         self._keys = keys
         self._render = render
         self._resolver = resolver or aiohttp.ThreadedResolver()
@@ -224,7 +227,7 @@ class Webhooks:
                     attempt_headers = headers | {"X-Codeexec-Attempt": str(attempt)}
                     status = await post(target, body, attempt_headers, s.webhook_timeout_s)
                 if 200 <= status < 300:
-                    await self._submissions.set_webhook_state(sid, "delivered")
+                    await self._outbox.set_webhook_state(sid, "delivered")
                     return
                 log.warning("webhook %s answered %d (attempt %d)", url, status, attempt)
             except WebhookRefused as exc:
@@ -234,7 +237,7 @@ class Webhooks:
                 log.warning("webhook %s failed (attempt %d): %r", url, attempt, exc)
             if attempt < s.webhook_attempts:
                 await asyncio.sleep(s.webhook_backoff_s * 2 ** (attempt - 1))
-        await self._submissions.set_webhook_state(sid, "failed")
+        await self._outbox.set_webhook_state(sid, "failed")
 
     async def close(self) -> None:
         """Let deliveries in progress end within their timeout, then close."""

@@ -144,6 +144,7 @@ async def deliver(url: str, **settings: Any) -> list[str]:
     hooks = Webhooks(
         Settings(**(values | settings)),
         submissions,  # type: ignore[arg-type]
+        submissions,  # type: ignore[arg-type]
         NoKeys(),  # type: ignore[arg-type]
         lambda s: {"id": s.id, "verdict": "AC"},
     )
@@ -154,9 +155,11 @@ async def deliver(url: str, **settings: Any) -> list[str]:
 
 
 async def check(url: str, allow_private: bool = False) -> None:
+    submissions = FakeSubmissions(url)
     hooks = Webhooks(
         Settings(webhook_allow_private=allow_private),
-        FakeSubmissions(url),  # type: ignore[arg-type]
+        submissions,  # type: ignore[arg-type]
+        submissions,  # type: ignore[arg-type]
         NoKeys(),  # type: ignore[arg-type]
         lambda s: {},
     )

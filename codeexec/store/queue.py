@@ -1,0 +1,226 @@
+"""The job queue: workers claim queued jobs under a lease, renew it while they judge,
+and record the outcome; cancel requests, jobs given back at shutdown, and jobs whose
+worker was lost. Each change is written with its event in one transaction.
+
+Workers claim jobs with a lease: ``SELECT ... FOR UPDATE SKIP LOCKED`` on MySQL/MariaDB
+(so several service processes share one database without double execution; SQLite has
+one writer at a time and the guarded ``UPDATE ... WHERE status = 'queued'`` decides
+there). A running job's lease is renewed while it runs; a job whose lease ran out (its
+process died) is queued again, as are the jobs a restarted instance held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from codeexec.model.submission import Outcome, Status, Submission
+from codeexec.store.events import RETRIES, write_event
+from codeexec.store.keys import utcnow
+from codeexec.store.results import result_columns
+from codeexec.store.schema import submissions
+from codeexec.store.submissions import read_submission
+
+
+def _held(sid: str, worker: str) -> Any:
+    """The job is running under ``worker``'s claim: only then may it change it."""
+    return and_(
+        submissions.c.id == sid,
+        submissions.c.claimed_by == worker,
+        submissions.c.status == Status.RUNNING,
+    )
+
+
+async def _set_cancelled(conn: AsyncConnection, sid: str, reason: str) -> None:
+    await conn.execute(
+        update(submissions)
+        .where(submissions.c.id == sid)
+        .values(status=Status.CANCELLED, finished_at=utcnow(), lease_until=None)
+    )
+    await write_event(conn, sid, Status.CANCELLED, {"reason": reason})
+
+
+class JobQueue:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def _get(self, sid: str) -> Submission | None:
+        async with self._engine.connect() as conn:
+            return await read_submission(conn, sid)
+
+    async def count_queued(self) -> int:
+        query = select(func.count()).where(submissions.c.status == Status.QUEUED)
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def has_queued(self) -> bool:
+        query = select(submissions.c.id).where(submissions.c.status == Status.QUEUED).limit(1)
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    # -- the worker's side ------------------------------------------------------------
+
+    async def claim(self, worker: str, lease_s: float) -> Submission | None:
+        """The oldest queued job, now running under ``worker``'s lease (None if none)."""
+        for attempt in range(RETRIES):
+            try:
+                sid = await self._claim_once(worker, lease_s)
+            except OperationalError:  # SQLite: another writer won the race; try again
+                await asyncio.sleep(0.05 * (attempt + 1))
+                continue
+            return await self._get(sid) if sid else None
+        return None
+
+    async def _claim_once(self, worker: str, lease_s: float) -> str | None:
+        now = utcnow()
+        async with self._engine.begin() as conn:
+            pick = (
+                select(submissions.c.id)
+                .where(submissions.c.status == Status.QUEUED)
+                .order_by(submissions.c.created_at, submissions.c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            row = (await conn.execute(pick)).first()
+            if row is None:
+                return None
+            taken = await conn.execute(
+                update(submissions)
+                .where(submissions.c.id == row.id, submissions.c.status == Status.QUEUED)
+                .values(
+                    status=Status.RUNNING,
+                    claimed_by=worker,
+                    lease_until=now + timedelta(seconds=lease_s),
+                    started_at=now,
+                    attempts=submissions.c.attempts + 1,
+                )
+            )
+            if taken.rowcount != 1:
+                return None
+            await write_event(conn, row.id, "started", {"worker": worker})
+            return str(row.id)
+
+    async def renew(self, sid: str, worker: str, lease_s: float) -> tuple[bool, bool]:
+        """Extend the lease: (still ours, cancellation requested)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(submissions)
+                .where(_held(sid, worker))
+                .values(lease_until=utcnow() + timedelta(seconds=lease_s))
+            )
+            row = (
+                await conn.execute(
+                    select(
+                        submissions.c.status,
+                        submissions.c.claimed_by,
+                        submissions.c.cancel_requested,
+                    ).where(submissions.c.id == sid)
+                )
+            ).first()
+        if row is None:
+            return False, True  # deleted meanwhile
+        ours = row.status == Status.RUNNING and row.claimed_by == worker
+        return ours, bool(row.cancel_requested)
+
+    async def finish(self, sid: str, worker: str, outcome: Outcome) -> Submission | None:
+        """Record the outcome if the job is still ours (not cancelled or re-claimed);
+        the job as finished, or None if it was not ours any more."""
+        values: dict[str, Any] = {
+            "status": outcome.status,
+            "problem_version": outcome.problem_version,
+            "error": outcome.error,
+            "finished_at": utcnow(),
+            "lease_until": None,
+        }
+        if outcome.result is not None:
+            values |= result_columns(outcome.result)
+        async with self._engine.begin() as conn:
+            done = await conn.execute(
+                update(submissions).where(_held(sid, worker)).values(**values)
+            )
+            if done.rowcount != 1:
+                return None
+            verdict = outcome.result.verdict.value if outcome.result else None
+            data: dict[str, Any] = {"status": outcome.status, "verdict": verdict}
+            if outcome.error:
+                data["error"] = outcome.error
+            await write_event(conn, sid, outcome.status, data)
+        return await self._get(sid)
+
+    async def release(self, sid: str, worker: str, why: str) -> bool:
+        """Give a running job back to the queue (shutdown before it finished)."""
+        async with self._engine.begin() as conn:
+            back = await conn.execute(
+                update(submissions)
+                .where(_held(sid, worker))
+                .values(status=Status.QUEUED, claimed_by=None, lease_until=None, started_at=None)
+            )
+            if back.rowcount == 1:
+                await write_event(conn, sid, "requeued", {"reason": why})
+            return bool(back.rowcount)
+
+    async def requeue_abandoned(self, held_by: str | None = None) -> list[str]:
+        """Queue again the jobs whose lease ran out, and those ``held_by`` held before a
+        restart (it is running nothing now). Returns their ids."""
+        abandoned = submissions.c.lease_until < utcnow()
+        if held_by is not None:
+            abandoned = or_(submissions.c.claimed_by == held_by, abandoned)
+        async with self._engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(submissions.c.id, submissions.c.cancel_requested)
+                    .where(submissions.c.status == Status.RUNNING, abandoned)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                if row.cancel_requested:
+                    await _set_cancelled(conn, row.id, "cancelled while its worker was gone")
+                    continue
+                await conn.execute(
+                    update(submissions)
+                    .where(submissions.c.id == row.id, submissions.c.status == Status.RUNNING)
+                    .values(
+                        status=Status.QUEUED, claimed_by=None, lease_until=None, started_at=None
+                    )
+                )
+                await write_event(conn, row.id, "requeued", {"reason": "worker lost"})
+        return [str(r.id) for r in rows]
+
+    # -- cancelling ------------------------------------------------------------------------
+
+    async def request_cancel(self, sid: str) -> Submission | None:
+        """A queued job is cancelled at once; a running one is flagged for its worker."""
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(submissions.c.status).where(submissions.c.id == sid).with_for_update()
+                )
+            ).first()
+            if row is None:
+                return None
+            if row.status == Status.QUEUED:
+                await _set_cancelled(conn, sid, "cancelled before it ran")
+            elif row.status == Status.RUNNING:
+                await conn.execute(
+                    update(submissions).where(submissions.c.id == sid).values(cancel_requested=True)
+                )
+        return await self._get(sid)
+
+    async def mark_cancelled(self, sid: str, worker: str) -> None:
+        """The job ``worker`` ran was cancelled while it ran."""
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(submissions.c.status, submissions.c.claimed_by).where(
+                        submissions.c.id == sid
+                    )
+                )
+            ).first()
+            if row is not None and row.status == Status.RUNNING and row.claimed_by == worker:
+                await _set_cancelled(conn, sid, "cancelled while running")
