@@ -2,25 +2,31 @@
 # Run the cgroup-sensitive tests on a cgroup v2 kernel, here, where the host's own
 # engine runs on cgroup v1 (issue 13; docs/deploy.md, "Testing on cgroup v2 here").
 #
-#   scripts/cgroup2-guest.sh [--no-diag] [pytest arguments ...]   # default: the selection below
-#   scripts/cgroup2-guest.sh --probe-runtimes                     # runc, crun and runsc in the guest
-#   scripts/cgroup2-guest.sh --exec 'COMMAND'                     # a bash command in the guest
+#   scripts/cgroup2-guest.sh [--no-diag] [--accounting] [pytest arguments ...]
+#       the selection below (--accounting: only the cases that read cgroup counters;
+#       --no-diag: without the listing of a sandbox's cgroup files first)
+#   scripts/cgroup2-guest.sh --probe-runtimes    # runc, crun and runsc in the guest
+#   scripts/cgroup2-guest.sh --exec 'COMMAND'    # a bash command in the guest, dockerd up
 #
 # A QEMU guest in software emulation (TCG; /dev/kvm runs no ordinary guest here) boots
 # Debian's cloud kernel with a small initramfs. Its root disk is a Debian root file
-# system made by mmdebstrap (Docker engine, Python 3.11, the project's dependencies in a
-# venv) into which a first boot loaded the sandbox images (docker save on the host,
-# docker load in the guest). Each run copies the working tree (git ls-files: tracked and
-# untracked, not ignored) and ../shared onto a fresh read-only work disk, boots with the
-# root disk in snapshot mode (nothing a run writes survives it), starts dockerd on the
-# unified cgroup v2 hierarchy (checked: `docker info` must say Cgroup Version: 2), runs
-# pytest there with CI passed through, streams the console here and exits with pytest's
-# exit code (124: the guest timed out; 125: the guest failed before pytest ran).
+# system made by mmdebstrap (Docker engine, runc, crun, runsc, Python 3.11, the project's
+# dependencies in a venv), into which a temporary second dockerd here loads the sandbox
+# images (docker save from this machine's engine). Each run copies the working tree (git
+# ls-files: tracked and untracked, not ignored) and ../shared onto a fresh read-only
+# work disk, boots with the root disk in snapshot mode (nothing a run writes survives
+# it), starts dockerd on the unified cgroup v2 hierarchy (checked: `docker info` must say
+# Cgroup Version: 2), runs pytest there with CI passed through, streams the console here
+# and exits with pytest's exit code (124: the guest timed out; 125: the guest failed
+# before pytest ran). Problems' time limits are scaled for emulation
+# (deploy/guest/pytest_guest.py).
 #
 # Everything built is cached in $CODEEXEC_GUEST_CACHE (default /var/cache/codeexec-guest),
 # keyed by what it is made of, so a second run only boots the guest. Needs root and
 # Debian's mirror (apt); the host's Docker engine is only read from (docker save), its
-# cgroup v1 hierarchies are not touched.
+# cgroup v1 hierarchies are not touched. Other settings: CODEEXEC_GUEST_RUNTIME (runc,
+# crun or runsc: the runtime of the guest's sandboxes), CODEEXEC_GUEST_TIME_SCALE (10),
+# CODEEXEC_GUEST_CPUS / _MEMORY_MB / _TIMEOUT_S / _CPU_MODEL / _KERNEL / _APPEND.
 set -euo pipefail
 # Everything is in main(), read whole before it runs: editing this file (a checkout,
 # a pull) while a guest runs cannot change what the rest of the run does.
@@ -37,6 +43,9 @@ TIMEOUT_S=${CODEEXEC_GUEST_TIMEOUT_S:-1500}           # one test boot, pytest in
 PREPARE_TIMEOUT_S=${CODEEXEC_GUEST_PREPARE_TIMEOUT_S:-1200}
 ROOT_SIZE=${CODEEXEC_GUEST_ROOT_SIZE:-12G}            # sparse; images + test containers
 IMAGE_LOAD=${CODEEXEC_GUEST_IMAGE_LOAD:-host}         # host (fast) or guest (all emulated)
+RUNTIME=${CODEEXEC_GUEST_RUNTIME:-}                   # the sandboxes' runtime: runc (default), crun, runsc
+case "$RUNTIME" in "" | runc | crun | runsc) ;; *) echo "CODEEXEC_GUEST_RUNTIME=$RUNTIME: runc, crun or runsc" >&2; exit 2 ;; esac
+[ "$RUNTIME" = runc ] && RUNTIME=
 SUITE=bookworm
 MIRRORS=(
     "deb http://deb.debian.org/debian bookworm main"
@@ -52,22 +61,27 @@ LANGUAGES=(python c)
 # What proves accounting on v2 (python and c only: no other image is loaded): CPU time
 # (TLE by CPU and by wall clock), pids (a fork bomb), memory counted whatever holds it
 # (anonymous, in a child the program never waits for, shared mappings, tmpfs files,
-# SysV shm, memfd) ending in MLE/OOM, rlimits that cannot be raised, the seccomp filter
-# on every ABI, and the runner as PID 1 cleaning up between tests. Python variants
-# where they exist: every C case costs a gcc run (~20 s emulated). Measured and left
-# out for time: ten_thousand_threads (10,000 Thread objects cost ~4 s of emulated CPU
-# before the pids limit is reached: TLE by speed, not accounting) and
-# tests/test_exec_api.py::test_limits_end_in_verdicts / ::test_process_limit_per_problem
-# (both pass; 171 s and 108 s, most of it starting a service of their own).
-HOSTILE_CASES=(busy_loop sleep_forever fork_bomb_python memory_bomb_loop_python
+# SysV shm, memfd) ending in MLE/OOM. Python variants where they exist: every C case
+# costs a gcc run (~20 s emulated).
+ACCOUNTING_CASES=(busy_loop sleep_forever fork_bomb_python memory_bomb_loop_python
     memory_bomb_block_c memory_anonymous_in_unwaited_child_c
     memory_shared_mapping_in_child_python memory_tmpfs_files_python memory_sysv_shm_python
-    memory_memfd_python limits_cannot_be_raised every_abi_refused_c kill_everything_python
+    memory_memfd_python)
+# And what does not read cgroup counters but must hold on a v2 host as well: rlimits
+# that cannot be raised, the seccomp filter on every ABI, and the runner as PID 1
+# cleaning up between tests (~1 minute alone, ~2 next to the host suite; --accounting
+# leaves them out). Both lists are the default, and what `make test` runs.
+# Measured and left out of both for time: ten_thousand_threads (10,000 Thread objects
+# cost ~4 s of emulated CPU before the pids limit is reached: TLE by speed, not
+# accounting) and tests/test_exec_api.py::test_limits_end_in_verdicts /
+# ::test_process_limit_per_problem (both pass; 171 s and 108 s, most of it starting a
+# service of their own).
+MORE_CASES=(limits_cannot_be_raised every_abi_refused_c kill_everything_python
     stash_hidden_input_everywhere_python)
-DEFAULT_SELECTION=()
-for case in "${HOSTILE_CASES[@]}"; do
-    DEFAULT_SELECTION+=("tests/test_hostile.py::test_hostile_case[$case]")
-done
+selection() {  # cases...
+    local case
+    for case in "$@"; do echo "tests/test_hostile.py::test_hostile_case[$case]"; done
+}
 
 log() { printf '[cgroup2-guest] %s\n' "$*" >&2; }
 die() { log "$*"; exit 125; }
@@ -77,17 +91,25 @@ sha() { sha256sum | cut -c1-16; }
 
 MODE=test
 DIAG=1
+ACCOUNTING_ONLY=
 while (($#)); do
     case "$1" in
     --probe-runtimes) MODE=probe; shift ;;
     --exec) MODE=exec; EXEC_COMMAND=$2; shift 2 ;;
     --no-diag) DIAG=0; shift ;;
-    --help | -h) sed -n '2,22p' "$0"; exit 0 ;;
+    --accounting) ACCOUNTING_ONLY=1; shift ;;
+    --help | -h) sed -n '2,29p' "$0"; exit 0 ;;
     --) shift; break ;;
     *) break ;;
     esac
 done
-if (($#)); then PYTEST_ARGS=("$@"); else PYTEST_ARGS=("${DEFAULT_SELECTION[@]}"); fi
+if (($#)); then
+    PYTEST_ARGS=("$@")
+elif [ -n "$ACCOUNTING_ONLY" ]; then
+    mapfile -t PYTEST_ARGS < <(selection "${ACCOUNTING_CASES[@]}")
+else
+    mapfile -t PYTEST_ARGS < <(selection "${ACCOUNTING_CASES[@]}" "${MORE_CASES[@]}")
+fi
 
 [ "$(id -u)" = 0 ] || die "needs root (apt-get, mmdebstrap, image files)"
 command -v apt-get >/dev/null || die "needs Debian's apt-get"
@@ -95,6 +117,41 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock -w 3600 9 || die "another run holds $CACHE/.lock"
 T_ALL=$(stamp)
+
+# Stopped on any exit: the root file system build (in the background) and the temporary
+# second dockerd that loads the images.
+LOAD_RUN=/run/codeexec-guest-load-$(echo "$CACHE" | sha)  # one per cache: runs may overlap
+cleanup() {  # only what this script started: its own processes (by pid) and mount
+    if [ -n "${ROOTFS_PID:-}" ] && kill -0 "$ROOTFS_PID" 2>/dev/null; then
+        # Its own process group (see below): mmdebstrap's main process ignores TERM and
+        # waits for its worker, which unmounts what it mounted in the tree and exits.
+        kill -TERM -- "-$ROOTFS_PID" 2>/dev/null
+        wait "$ROOTFS_PID" 2>/dev/null || true
+    fi
+    if [ -n "${LOAD_PID:-}" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
+        kill -TERM "$LOAD_PID"; wait "$LOAD_PID" 2>/dev/null || true
+    fi
+    if [ -n "${BOOT_PID:-}" ] && [ -s "$CACHE/qemu.pid" ]; then
+        kill -TERM "$(cat "$CACHE/qemu.pid")" 2>/dev/null  # timeout(1), which stops qemu
+        wait "$BOOT_PID" 2>/dev/null || true
+    fi
+    if mountpoint -q "$CACHE/mnt" 2>/dev/null; then umount "$CACHE/mnt" || true; fi
+}
+# rm -rf of a tree in which something may still be mounted (a root file system build
+# killed hard leaves mmdebstrap's proc, sys and dev mounts behind): unmounted first,
+# and never crossing into another file system.
+remove_tree() {
+    local path
+    for path in "$@"; do
+        [ -e "$path" ] || continue
+        findmnt -rn -o TARGET | awk -v p="$(realpath "$path")" 'index($0, p "/") == 1' \
+            | sort -r | while read -r m; do umount -l "$m" || true; done
+        rm -rf --one-file-system "$path"
+    done
+}
+trap cleanup EXIT
+trap 'log "stopped by SIGTERM after $(elapsed "$T_ALL"): stopping what it started"; exit 143' TERM
+trap 'log "stopped by SIGINT after $(elapsed "$T_ALL"): stopping what it started"; exit 130' INT
 
 # --- host tools ---------------------------------------------------------------------------
 need=()
@@ -114,7 +171,7 @@ fi
 file -L /bin/busybox | grep -q static \
     || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null
 
-# --- the kernel: Debian's cloud kernel, taken apart ----------------------------------------
+# --- what the guest is made of, and the keys its cached artefacts are stored under ---------------
 kernel_package=${CODEEXEC_GUEST_KERNEL:-}
 if [ -z "$kernel_package" ]; then
     kernel_package=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null \
@@ -128,6 +185,59 @@ fi
 [ -n "$kernel_package" ] || die "no linux-image-*-cloud-amd64 package known to apt"
 KVER=${kernel_package#linux-image-}
 KDIR=$CACHE/kernel/$KVER
+VMLINUZ=$KDIR/boot/vmlinuz-$KVER
+INITRD_MODULES="virtio_pci virtio_blk"  # to mount the root disk; the rest load from it
+INITRD_KEY=$( { echo "$KVER $INITRD_MODULES"; cat "$GUEST_FILES/initramfs-init"; ls -l /bin/busybox; } | sha)
+INITRD=$CACHE/initrd-$INITRD_KEY.gz
+[ -x "$VENV/bin/python" ] || die "no $VENV: run 'make $VENV/bin/.installed' (or make test) first"
+REQUIREMENTS=$("$VENV/bin/python" - "$REPO/pyproject.toml" <<'EOF'
+import sys, tomllib
+project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    if not requirement.split("[")[0].startswith(("mypy", "ruff", "types-")):
+        print(requirement)
+EOF
+)
+WHEELS_KEY=$( { echo "$REQUIREMENTS"; "$VENV/bin/python" -c 'import sys; print(sys.version)'; } | sha)
+WHEELS=$CACHE/wheels/$WHEELS_KEY
+ROOTFS_KEY=$( { echo "$ROOTFS_RECIPE $SUITE $KVER $WHEELS_KEY"; printf '%s\n' "${GUEST_PACKAGES[@]}" "${MIRRORS[@]}"; } | sha)
+BASE_IMG=$CACHE/root-base.img
+
+# --- the guest's root file system (no sandbox images yet): mmdebstrap, in the background -----
+# Its first customize hook waits for the wheels and the kernel's modules, made meanwhile.
+build_rootfs() {
+    local tree=$CACHE/rootfs.tmp
+    remove_tree "$tree"
+    rm -f "$BASE_IMG" "$BASE_IMG.key" "$CACHE/root.img" "$CACHE/root.img.key"
+    CODEEXEC_WHEELS=$WHEELS CODEEXEC_KDIR=$KDIR CODEEXEC_KVER=$KVER \
+    mmdebstrap --variant=minbase --quiet \
+        --include="$(IFS=,; echo "${GUEST_PACKAGES[*]}")" \
+        --customize-hook='for _ in $(seq 1800); do [ -e "$CODEEXEC_WHEELS/.done" ] && [ -e "$CODEEXEC_KDIR/.done" ] && break; sleep 1; done' \
+        --customize-hook='mkdir -p "$1/tmp/wheels" && cp "$CODEEXEC_WHEELS"/*.whl "$1/tmp/wheels/"' \
+        --customize-hook='chroot "$1" python3.11 -m venv /opt/codeexec-venv' \
+        --customize-hook='chroot "$1" sh -c "/opt/codeexec-venv/bin/pip install --quiet --no-index --no-deps --disable-pip-version-check /tmp/wheels/*.whl"' \
+        --customize-hook='rm -rf "$1/tmp/wheels"' \
+        --customize-hook='mkdir -p "$1/usr/lib/modules" && cp -a "$CODEEXEC_KDIR/lib/modules/$CODEEXEC_KVER" "$1/usr/lib/modules/"' \
+        --customize-hook='chroot "$1" depmod "$CODEEXEC_KVER"' \
+        --customize-hook='mkdir -p "$1/w" "$1/var/lib/docker"' \
+        "$SUITE" "$tree" "${MIRRORS[@]}" </dev/null || return 1
+    rm -f "$BASE_IMG.tmp" && truncate -s "$ROOT_SIZE" "$BASE_IMG.tmp"
+    mkfs.ext4 -q -F -L codeexec-root -d "$tree" "$BASE_IMG.tmp" || return 1
+    mv "$BASE_IMG.tmp" "$BASE_IMG"
+    remove_tree "$tree"
+    echo "$ROOTFS_KEY" >"$BASE_IMG.key"
+}
+ROOTFS_PID=
+if [ "$(cat "$BASE_IMG.key" 2>/dev/null)" != "$ROOTFS_KEY" ]; then
+    T_ROOTFS=$(stamp)
+    log "building the guest's root file system with mmdebstrap (Docker, Python, wheels) ..."
+    set -m  # a process group of its own, so that cleanup can stop all of it
+    build_rootfs &
+    ROOTFS_PID=$!
+    set +m
+fi
+
+# --- the kernel: Debian's cloud kernel, taken apart ----------------------------------------
 if [ ! -e "$KDIR/.done" ]; then
     T=$(stamp)
     log "fetching $kernel_package ..."
@@ -140,12 +250,8 @@ if [ ! -e "$KDIR/.done" ]; then
     touch "$KDIR/.done"
     log "kernel $KVER ready ($(elapsed "$T"))"
 fi
-VMLINUZ=$KDIR/boot/vmlinuz-$KVER
 
 # --- the initramfs: busybox, the virtio drivers, deploy/guest/initramfs-init ----------------
-INITRD_MODULES="virtio_pci virtio_blk"  # to mount the root disk; the rest load from it
-INITRD_KEY=$( { echo "$KVER $INITRD_MODULES"; cat "$GUEST_FILES/initramfs-init"; ls -l /bin/busybox; } | sha)
-INITRD=$CACHE/initrd-$INITRD_KEY.gz
 if [ ! -e "$INITRD" ]; then
     staging=$CACHE/initrd.tmp
     rm -rf "$staging" && mkdir -p "$staging/bin" "$staging/modules"
@@ -167,17 +273,6 @@ if [ ! -e "$INITRD" ]; then
 fi
 
 # --- the project's dependencies as wheels, built with the host's venv -------------------------
-[ -x "$VENV/bin/python" ] || die "no $VENV: run 'make $VENV/bin/.installed' (or make test) first"
-REQUIREMENTS=$("$VENV/bin/python" - "$REPO/pyproject.toml" <<'EOF'
-import sys, tomllib
-project = tomllib.load(open(sys.argv[1], "rb"))["project"]
-for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
-    if not requirement.split("[")[0].startswith(("mypy", "ruff", "types-")):
-        print(requirement)
-EOF
-)
-WHEELS_KEY=$( { echo "$REQUIREMENTS"; "$VENV/bin/python" -c 'import sys; print(sys.version)'; } | sha)
-WHEELS=$CACHE/wheels/$WHEELS_KEY
 if [ ! -e "$WHEELS/.done" ]; then
     T=$(stamp)
     log "building wheels for the guest ..."
@@ -190,31 +285,12 @@ if [ ! -e "$WHEELS/.done" ]; then
     log "$(ls "$WHEELS"/*.whl | wc -l) wheels ready ($(elapsed "$T"))"
 fi
 
-# --- the guest's root file system (no sandbox images yet) -------------------------------------
-ROOTFS_KEY=$( { echo "$ROOTFS_RECIPE $SUITE $KVER $WHEELS_KEY"; printf '%s\n' "${GUEST_PACKAGES[@]}" "${MIRRORS[@]}"; } | sha)
-BASE_IMG=$CACHE/root-base.img
-if [ "$(cat "$BASE_IMG.key" 2>/dev/null)" != "$ROOTFS_KEY" ]; then
-    T=$(stamp)
-    log "building the guest's root file system with mmdebstrap (Docker, Python, wheels) ..."
-    tree=$CACHE/rootfs.tmp
-    rm -rf "$tree" "$BASE_IMG" "$BASE_IMG.key" "$CACHE/root.img" "$CACHE/root.img.key"
-    CODEEXEC_WHEELS=$WHEELS CODEEXEC_KDIR=$KDIR CODEEXEC_KVER=$KVER \
-    mmdebstrap --variant=minbase --quiet \
-        --include="$(IFS=,; echo "${GUEST_PACKAGES[*]}")" \
-        --customize-hook='mkdir -p "$1/tmp/wheels" && cp "$CODEEXEC_WHEELS"/*.whl "$1/tmp/wheels/"' \
-        --customize-hook='chroot "$1" python3.11 -m venv /opt/codeexec-venv' \
-        --customize-hook='chroot "$1" sh -c "/opt/codeexec-venv/bin/pip install --quiet --no-index --no-deps --disable-pip-version-check /tmp/wheels/*.whl"' \
-        --customize-hook='rm -rf "$1/tmp/wheels"' \
-        --customize-hook='mkdir -p "$1/usr/lib/modules" && cp -a "$CODEEXEC_KDIR/lib/modules/$CODEEXEC_KVER" "$1/usr/lib/modules/"' \
-        --customize-hook='chroot "$1" depmod "$CODEEXEC_KVER"' \
-        --customize-hook='mkdir -p "$1/w" "$1/var/lib/docker"' \
-        "$SUITE" "$tree" "${MIRRORS[@]}" </dev/null
-    rm -f "$BASE_IMG.tmp" && truncate -s "$ROOT_SIZE" "$BASE_IMG.tmp"
-    mkfs.ext4 -q -F -L codeexec-root -d "$tree" "$BASE_IMG.tmp"
-    mv "$BASE_IMG.tmp" "$BASE_IMG"
-    rm -rf "$tree"
-    echo "$ROOTFS_KEY" >"$BASE_IMG.key"
-    log "root file system ready ($(elapsed "$T"); $(du -h "$BASE_IMG" | cut -f1) used of $ROOT_SIZE)"
+if [ -n "$ROOTFS_PID" ]; then
+    rc=0
+    wait "$ROOTFS_PID" || rc=$?
+    ROOTFS_PID=
+    [ "$rc" = 0 ] || die "building the root file system failed ($rc)"
+    log "root file system ready ($(elapsed "$T_ROOTFS"); $(du -h "$BASE_IMG" | cut -f1) used of $ROOT_SIZE)"
 fi
 
 # --- a work disk: the working tree, ../shared, guest-init and this run's job -------------------
@@ -229,11 +305,17 @@ make_work_disk() {  # mode
         tar -C "$REPO" --exclude=.venv --exclude=.git --exclude=build --exclude=dist \
             --exclude='*.sqlite3*' --exclude=__pycache__ -cf - . | tar -C "$staging/main" -xf -
     fi
+    # Bytecode made here (same Python 3.11 as the guest's), recorded with the paths the
+    # guest sees: every Python process there (pytest, screening workers) would compile
+    # the sources again under emulation, ~5 s each.
+    "$VENV/bin/python" -m compileall -q -j 0 -s "$staging/main" -p /w/main \
+        "$staging/main/codeexec" "$staging/main/tests" "$staging/main/deploy/guest" >/dev/null \
+        || log "compileall failed; the guest compiles the sources itself"
     [ -d "$REPO/../shared" ] && cp -a "$REPO/../shared" "$staging/shared"
     cp "$GUEST_FILES/guest-init" "$staging/guest-init" && chmod 755 "$staging/guest-init"
     {
-        printf 'MODE=%q\nDIAG=%q\nCI=%q\nEXEC_COMMAND=%q\nTIME_SCALE=%q\n' "$1" "$DIAG" \
-            "${CI:-}" "${EXEC_COMMAND:-}" "${CODEEXEC_GUEST_TIME_SCALE:-5}"
+        printf 'MODE=%q\nDIAG=%q\nCI=%q\nEXEC_COMMAND=%q\nTIME_SCALE=%q\nRUNTIME=%q\n' "$1" \
+            "$DIAG" "${CI:-}" "${EXEC_COMMAND:-}" "${CODEEXEC_GUEST_TIME_SCALE:-10}" "$RUNTIME"
         printf 'PYTEST_ARGS=('; printf '%q ' "${PYTEST_ARGS[@]}"; printf ')\n'
     } >"$staging/job.sh"
     local mb
@@ -249,15 +331,26 @@ boot() {  # timeout_s log_file drive-options...
     local timeout_s=$1 log_file=$2; shift 2
     local drives=()
     for d in "$@"; do drives+=(-drive "if=virtio,format=raw,cache=unsafe,$d"); done
-    set +e
-    timeout -k 10 "$timeout_s" qemu-system-x86_64 -nodefaults -no-user-config \
-        -accel tcg,thread=multi -cpu "$CPU_MODEL" -smp "$CPUS" -m "$MEMORY_MB" \
-        -display none -monitor none -serial stdio -no-reboot -nic none \
-        -device virtio-rng-pci \
-        -kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE" \
-        "${drives[@]}" </dev/null 2>&1 | sed -u 's/\r$//' | tee "$log_file"
-    local status=${PIPESTATUS[0]}
-    set -e
+    # In the background and waited for, so a signal to this script stops the guest at once
+    # (see cleanup); qemu's own status comes back through a file.
+    rm -f "$CACHE/qemu.status" "$CACHE/qemu.pid"
+    {
+        timeout -k 10 "$timeout_s" qemu-system-x86_64 -nodefaults -no-user-config \
+            -accel tcg,thread=multi -cpu "$CPU_MODEL" -smp "$CPUS" -m "$MEMORY_MB" \
+            -display none -monitor none -serial stdio -no-reboot -nic none \
+            -device virtio-rng-pci \
+            -kernel "$VMLINUZ" -initrd "$INITRD" -append "$CMDLINE" \
+            "${drives[@]}" </dev/null 2>&1 &
+        echo $! >"$CACHE/qemu.pid"
+        qemu_status=0
+        wait $! || qemu_status=$?
+        echo "$qemu_status" >"$CACHE/qemu.status"
+    } | sed -u 's/\r$//' | tee "$log_file" &
+    BOOT_PID=$!
+    wait "$BOOT_PID" || true
+    BOOT_PID=
+    local status
+    status=$(cat "$CACHE/qemu.status" 2>/dev/null || echo 255)
     if [ "$status" = 124 ] || [ "$status" = 137 ]; then
         log "the guest did not finish within ${timeout_s} s: stopped"
         return 124
@@ -275,21 +368,18 @@ boot() {  # timeout_s log_file drive-options...
 # A second dockerd on this machine, of the same version as the guest's, with its data
 # root on the guest's root disk (loop-mounted): `docker load` at native speed instead of
 # ~10 min under emulation. Own socket, exec root and containerd; no bridge, no iptables,
-# no containers: the machine's own engine is not touched. Falls back to loading in the guest.
-LOAD_RUN=/run/codeexec-guest-load
-cleanup() {  # only what this script started: its own dockerd (by pid) and mount
-    if [ -n "${LOAD_PID:-}" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
-        kill -TERM "$LOAD_PID"; wait "$LOAD_PID" 2>/dev/null || true
-    fi
-    if mountpoint -q "$CACHE/mnt" 2>/dev/null; then umount "$CACHE/mnt" || true; fi
-}
-trap cleanup EXIT
+# no containers: the machine's own engine is not touched. It runs in a network namespace
+# of its own: a dockerd started with --bridge=none deletes the docker0 interface of the
+# namespace it is in, which here is the machine's engine's default bridge (every later
+# `docker run` or `docker build` with a network then fails with "could not find bridge
+# docker0"; tests/alt_daemon.py found the same). Falls back to loading in the guest.
 load_on_host() {  # root disk image
     local img=$1 mnt=$CACHE/mnt sock=unix://$LOAD_RUN/docker.sock pid rc=0
     mkdir -p "$mnt" "$LOAD_RUN"
     mount -o loop "$img" "$mnt" || return 1
-    dockerd --host="$sock" --data-root="$mnt/var/lib/docker" --exec-root="$LOAD_RUN/exec" \
-        --pidfile="$LOAD_RUN/dockerd.pid" --bridge=none --iptables=false --ip6tables=false \
+    echo '{}' >"$LOAD_RUN/daemon.json"  # not the machine's /etc/docker/daemon.json
+    unshare --net -- dockerd --host="$sock" --data-root="$mnt/var/lib/docker" --exec-root="$LOAD_RUN/exec" \
+        --config-file="$LOAD_RUN/daemon.json" --pidfile="$LOAD_RUN/dockerd.pid" --bridge=none --iptables=false --ip6tables=false \
         --ip-masq=false --storage-driver=overlay2 --log-level=warn \
         >"$CACHE/load-dockerd.log" 2>&1 </dev/null &
     pid=$!
@@ -309,6 +399,9 @@ load_on_host() {  # root disk image
 }
 
 T=$(stamp)
+if [ -n "${CODEEXEC_GUEST_IMAGES_LOCK:-}" ]; then  # scripts/test.sh is building them
+    flock "$CODEEXEC_GUEST_IMAGES_LOCK" true || true
+fi
 stale=$(cd "$REPO" && "$VENV/bin/python" - "${LANGUAGES[@]}" <<'EOF'
 import sys
 import docker
@@ -371,10 +464,11 @@ T=$(stamp)
 make_work_disk "$MODE"
 log "booting the guest (TCG, $CPUS vCPUs, $MEMORY_MB MB, kernel $KVER, timeout ${TIMEOUT_S} s) ..."
 rc=0
-boot "$TIMEOUT_S" "$CACHE/$MODE.log" "file=$ROOT_IMG,snapshot=on" \
+RUN_LOG=$CACHE/$MODE${RUNTIME:+-$RUNTIME}.log
+boot "$TIMEOUT_S" "$RUN_LOG" "file=$ROOT_IMG,snapshot=on" \
     "file=$CACHE/work.img,readonly=on" || rc=$?
 rm -f "$CACHE/work.img"
-log "guest finished with $rc after $(elapsed "$T") (total $(elapsed "$T_ALL")); log: $CACHE/$MODE.log"
+log "guest finished with $rc after $(elapsed "$T") (total $(elapsed "$T_ALL")); log: $RUN_LOG"
 exit "$rc"
 }
 
