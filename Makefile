@@ -1,5 +1,6 @@
 # `make run`  — start codeexec with its embedded defaults (SQLite, demo problems, images built if missing)
-# `make test` — provision Docker/MariaDB where possible, then lint, type-check and run every test
+# `make test` — provision Docker/MariaDB where possible, then lint, type-check and run every test:
+#               the host suite and, at the same time, the cgroup v2 stage in a QEMU guest (scripts/test.sh)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
@@ -22,8 +23,8 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(BIN)/.installed provision lint
-	CODEEXEC_SANDBOX_BASE=$${CODEEXEC_SANDBOX_BASE:-local/debian:bookworm-slim} $(BIN)/pytest
+test: $(BIN)/.installed provision
+	VENV=$(VENV) bash scripts/test.sh
 
 # Wheels for an offline `docker build` of the service image (see the Dockerfile).
 wheelhouse: $(BIN)/.installed
