@@ -1,15 +1,11 @@
 """Host side of the runner protocol, over a Docker attach stream.
 
-Docker multiplexes a non-TTY container's stdout and stderr on the attach socket in
-frames of ``[stream, 0, 0, 0, size:uint32be] + payload``. On top of the stdout frames
-the runner speaks: ``uint32be header length + JSON header + blobs``, where
-``header["blobs"]`` lists the blob sizes. Every size read from the sandbox is checked
-against a cap before anything is buffered, so the service's memory stays bounded
-whatever the sandbox sends.
-
-A ``run`` streams both ways: the service sends the header, then the input while it
-reads; the runner sends the program's stdout as ``{"op": "out"}`` messages of at most
-64 KiB as it comes, then the result with stderr as its one blob.
+The protocol itself (messages, fields, who sends what when) is written down in one
+place: the docstring of ``codeexec/sandbox/runner/__init__.py``. Here: Docker
+multiplexes a non-TTY container's stdout and stderr on the attach socket in frames of
+``[stream, 0, 0, 0, size:uint32be] + payload``; the runner's messages ride in the stdout
+frames. Every size read from the sandbox is checked against a cap before anything is
+buffered, so the service's memory stays bounded whatever the sandbox sends.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docker.types import LogConfig, Ulimit
@@ -24,19 +23,18 @@ from codeexec.sandbox.api import Blob, Files, SandboxDirty, SandboxError, Sandbo
 from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, DockerGateway
 from codeexec.sandbox.engine import EngineInfo
 from codeexec.sandbox.protocol import ProtocolError, RunnerStream
-from codeexec.sandbox.runner import MAX_CREDIT
+from codeexec.sandbox.runner.bundle import RUNNER_SOURCE
+from codeexec.sandbox.runner.channel import CHUNK as OUT_CHUNK
+from codeexec.sandbox.runner.channel import MAX_CREDIT, PROTOCOL_VERSION
 
 if TYPE_CHECKING:
     from codeexec.sandbox.pool import WarmPool
 
 log = logging.getLogger(__name__)
 
-RUNNER_SOURCE = (Path(__file__).with_name("runner.py")).read_text(encoding="utf-8")
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _START_TIMEOUT_S = 30.0
 _REPLY_GRACE_S = 10.0
-OUT_CHUNK = 1 << 16  # the runner's largest stdout message
-PROTOCOL_VERSION = 2
 _MB = 1024 * 1024
 # Inodes per scratch tmpfs: bounds what the runner must delete between tests.
 SCRATCH_INODES = 16384
@@ -293,7 +291,7 @@ class SandboxFactory:
         gofer: ~20 MB) and what it spends per process beyond the program's own memory
         (measured: 32 forked interpreters holding 42 MB took 102 MB on the host), so
         that much more is allowed there; the runner's samples still judge MLE at the
-        limit (see ``Gvisor`` in runner.py)."""
+        limit (see ``Gvisor`` in runner/accounting.py)."""
         hard = memory_mb + self._settings.sandbox_memory_overhead_mb + -(-program_bytes // _MB)
         if self.gvisor:
             hard += GVISOR_MB + GVISOR_MB_PER_PROCESS * processes

@@ -1,6 +1,7 @@
 """Run inside a sandbox-shaped container in the cgroup v2 guest (deploy/guest/guest-init):
 print the container's cgroup files the runner reads, and what the runner's own
-``Cgroup`` class (codeexec/sandbox/runner.py, mounted at /diag/runner.py) makes of them
+``Cgroup`` class (codeexec/sandbox/runner/accounting.py, mounted at /diag/accounting.py)
+makes of them
 before and after some CPU work, an allocation and an OOM kill in a child."""
 
 import importlib.util
@@ -43,7 +44,7 @@ def counters(cgroup: object, when: str) -> None:
     )
 
 
-spec = importlib.util.spec_from_file_location("runner", "/diag/runner.py")
+spec = importlib.util.spec_from_file_location("accounting", "/diag/accounting.py")
 assert spec and spec.loader
 runner = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(runner)

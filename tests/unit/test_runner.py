@@ -4,18 +4,25 @@ The real sandbox runs the same code in tests/test_hostile.py (tests/hostile/trus
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import resource
 import socket
 import stat
 import struct
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from codeexec.sandbox import runner
+from codeexec.sandbox.runner import bundle, cleanup, kernel, seccomp
+from codeexec.sandbox.runner.accounting import Gvisor
+from codeexec.sandbox.runner.channel import PROTOCOL_VERSION
+from codeexec.sandbox.runner.kernel import Dirty
+from codeexec.sandbox.runner.watch import ExitWatch
 
 AUDIT_I386 = 0x40000003
 AUDIT_ARM = 0x40000028
@@ -39,74 +46,74 @@ def run_bpf(program: bytes, nr: int, arch: int, arg0: int = 0, arg1: int = 0) ->
             pc += 1 + (jt if taken else jf)
 
 
-X86 = runner.AUDIT_ARCH["x86_64"]
-ARM64 = runner.AUDIT_ARCH["aarch64"]
+X86 = seccomp.AUDIT_ARCH["x86_64"]
+ARM64 = seccomp.AUDIT_ARCH["aarch64"]
 
 
 @pytest.mark.parametrize(
     ("machine", "nr", "arch", "arg0", "expected"),
     [
-        ("x86_64", 0, X86, 0, runner.RET_ALLOW),  # read
-        ("x86_64", 425, X86, 0, runner.RET_EPERM),  # io_uring_setup
-        ("x86_64", 427, X86, 0, runner.RET_EPERM),  # io_uring_register
-        ("x86_64", 250, X86, 0, runner.RET_EPERM),  # keyctl
-        ("x86_64", 272, X86, 0, runner.RET_EPERM),  # unshare
-        ("x86_64", 434, X86, 0, runner.RET_ALLOW),  # pidfd_open (the runner needs it)
-        ("x86_64", 56, X86, 0x01200011, runner.RET_ALLOW),  # clone as fork() does it
-        ("x86_64", 56, X86, 0x10000000 | 17, runner.RET_EPERM),  # clone(CLONE_NEWUSER)
-        ("x86_64", 56, X86, 0x40000000, runner.RET_EPERM),  # clone(CLONE_NEWNET)
-        ("x86_64", 435, X86, 0, runner.RET_ENOSYS),  # clone3: libc falls back to clone
-        ("x86_64", 425, AUDIT_I386, 0, runner.RET_KILL_PROCESS),  # int 0x80
-        ("x86_64", 20, AUDIT_I386, 0, runner.RET_KILL_PROCESS),  # even getpid by int 0x80
-        ("x86_64", 0x40000000 | 425, X86, 0, runner.RET_KILL_PROCESS),  # x32
-        ("x86_64", 0x40000000, X86, 0, runner.RET_KILL_PROCESS),  # x32 read
-        ("aarch64", 63, ARM64, 0, runner.RET_ALLOW),  # read
-        ("aarch64", 425, ARM64, 0, runner.RET_EPERM),
-        ("aarch64", 219, ARM64, 0, runner.RET_EPERM),  # keyctl
-        ("aarch64", 220, ARM64, 0x10000000, runner.RET_EPERM),  # clone(CLONE_NEWUSER)
-        ("aarch64", 220, ARM64, 17, runner.RET_ALLOW),
-        ("aarch64", 425, AUDIT_ARM, 0, runner.RET_KILL_PROCESS),  # 32-bit ARM
-        ("x86_64", 206, X86, 1, runner.RET_EPERM),  # io_setup: a host-wide AIO quota
-        ("x86_64", 302, X86, 1, runner.RET_EPERM),  # prlimit64 on PID 1, the runner
-        ("x86_64", 302, X86, 0, runner.RET_ALLOW),  # prlimit64 on itself
-        ("x86_64", 302, X86, 57, runner.RET_ALLOW),  # on another process of the test
-        ("x86_64", 203, X86, 1, runner.RET_EPERM),  # sched_setaffinity(1)
-        ("x86_64", 314, X86, 1, runner.RET_EPERM),  # sched_setattr(1)
-        ("aarch64", 261, ARM64, 1, runner.RET_EPERM),  # prlimit64(1) on arm64
-        ("aarch64", 261, ARM64, 7, runner.RET_ALLOW),
+        ("x86_64", 0, X86, 0, seccomp.RET_ALLOW),  # read
+        ("x86_64", 425, X86, 0, seccomp.RET_EPERM),  # io_uring_setup
+        ("x86_64", 427, X86, 0, seccomp.RET_EPERM),  # io_uring_register
+        ("x86_64", 250, X86, 0, seccomp.RET_EPERM),  # keyctl
+        ("x86_64", 272, X86, 0, seccomp.RET_EPERM),  # unshare
+        ("x86_64", 434, X86, 0, seccomp.RET_ALLOW),  # pidfd_open (the runner needs it)
+        ("x86_64", 56, X86, 0x01200011, seccomp.RET_ALLOW),  # clone as fork() does it
+        ("x86_64", 56, X86, 0x10000000 | 17, seccomp.RET_EPERM),  # clone(CLONE_NEWUSER)
+        ("x86_64", 56, X86, 0x40000000, seccomp.RET_EPERM),  # clone(CLONE_NEWNET)
+        ("x86_64", 435, X86, 0, seccomp.RET_ENOSYS),  # clone3: libc falls back to clone
+        ("x86_64", 425, AUDIT_I386, 0, seccomp.RET_KILL_PROCESS),  # int 0x80
+        ("x86_64", 20, AUDIT_I386, 0, seccomp.RET_KILL_PROCESS),  # even getpid by int 0x80
+        ("x86_64", 0x40000000 | 425, X86, 0, seccomp.RET_KILL_PROCESS),  # x32
+        ("x86_64", 0x40000000, X86, 0, seccomp.RET_KILL_PROCESS),  # x32 read
+        ("aarch64", 63, ARM64, 0, seccomp.RET_ALLOW),  # read
+        ("aarch64", 425, ARM64, 0, seccomp.RET_EPERM),
+        ("aarch64", 219, ARM64, 0, seccomp.RET_EPERM),  # keyctl
+        ("aarch64", 220, ARM64, 0x10000000, seccomp.RET_EPERM),  # clone(CLONE_NEWUSER)
+        ("aarch64", 220, ARM64, 17, seccomp.RET_ALLOW),
+        ("aarch64", 425, AUDIT_ARM, 0, seccomp.RET_KILL_PROCESS),  # 32-bit ARM
+        ("x86_64", 206, X86, 1, seccomp.RET_EPERM),  # io_setup: a host-wide AIO quota
+        ("x86_64", 302, X86, 1, seccomp.RET_EPERM),  # prlimit64 on PID 1, the runner
+        ("x86_64", 302, X86, 0, seccomp.RET_ALLOW),  # prlimit64 on itself
+        ("x86_64", 302, X86, 57, seccomp.RET_ALLOW),  # on another process of the test
+        ("x86_64", 203, X86, 1, seccomp.RET_EPERM),  # sched_setaffinity(1)
+        ("x86_64", 314, X86, 1, seccomp.RET_EPERM),  # sched_setattr(1)
+        ("aarch64", 261, ARM64, 1, seccomp.RET_EPERM),  # prlimit64(1) on arm64
+        ("aarch64", 261, ARM64, 7, seccomp.RET_ALLOW),
     ],
 )
 def test_seccomp_program(machine: str, nr: int, arch: int, arg0: int, expected: int) -> None:
-    assert run_bpf(runner.seccomp_program(machine), nr, arch, arg0) == expected
+    assert run_bpf(seccomp.seccomp_program(machine), nr, arch, arg0) == expected
 
 
 @pytest.mark.parametrize(
     ("nr", "which", "who", "expected"),
     [
-        (141, 0, 1, runner.RET_EPERM),  # setpriority(PRIO_PROCESS, 1): the runner
-        (141, 1, 1, runner.RET_EPERM),  # setpriority(PRIO_PGRP, 1)
-        (141, 2, 65534, runner.RET_EPERM),  # setpriority(PRIO_USER, uid): the runner too
-        (141, 0, 0, runner.RET_ALLOW),  # itself
-        (141, 0, 42, runner.RET_ALLOW),  # another process of the test
-        (251, 1, 1, runner.RET_EPERM),  # ioprio_set(IOPRIO_WHO_PROCESS, 1)
-        (251, 3, 65534, runner.RET_EPERM),  # ioprio_set(IOPRIO_WHO_USER, uid)
-        (251, 1, 0, runner.RET_ALLOW),
+        (141, 0, 1, seccomp.RET_EPERM),  # setpriority(PRIO_PROCESS, 1): the runner
+        (141, 1, 1, seccomp.RET_EPERM),  # setpriority(PRIO_PGRP, 1)
+        (141, 2, 65534, seccomp.RET_EPERM),  # setpriority(PRIO_USER, uid): the runner too
+        (141, 0, 0, seccomp.RET_ALLOW),  # itself
+        (141, 0, 42, seccomp.RET_ALLOW),  # another process of the test
+        (251, 1, 1, seccomp.RET_EPERM),  # ioprio_set(IOPRIO_WHO_PROCESS, 1)
+        (251, 3, 65534, seccomp.RET_EPERM),  # ioprio_set(IOPRIO_WHO_USER, uid)
+        (251, 1, 0, seccomp.RET_ALLOW),
     ],
 )
 def test_calls_aimed_at_the_runner_are_refused(
     nr: int, which: int, who: int, expected: int
 ) -> None:
-    assert run_bpf(runner.seccomp_program("x86_64"), nr, X86, which, who) == expected
+    assert run_bpf(seccomp.seccomp_program("x86_64"), nr, X86, which, who) == expected
 
 
 def test_every_denied_call_is_refused_natively() -> None:
     for machine, column in (("x86_64", 0), ("aarch64", 1)):
-        program = runner.seccomp_program(machine)
-        for name, numbers in runner.DENIED.items():
+        program = seccomp.seccomp_program(machine)
+        for name, numbers in seccomp.DENIED.items():
             nr = numbers[column]
             if nr is not None:
-                arch = runner.AUDIT_ARCH[machine]
-                assert run_bpf(program, nr, arch) == runner.RET_EPERM, (machine, name)
+                arch = seccomp.AUDIT_ARCH[machine]
+                assert run_bpf(program, nr, arch) == seccomp.RET_EPERM, (machine, name)
 
 
 def make_mess(root: Path) -> Path:
@@ -152,7 +159,7 @@ def test_wipe_empties_any_tree_without_following_links(tmp_path: Path) -> None:
     root = tmp_path / "scratch"
     root.mkdir()
     outside = make_mess(root)
-    runner.wipe(str(root), time.monotonic() + 60)
+    cleanup.wipe(str(root), time.monotonic() + 60)
     assert os.listdir(root) == []
     assert outside.read_text() == "keep me"
     assert tmp_path.exists()
@@ -160,8 +167,8 @@ def test_wipe_empties_any_tree_without_following_links(tmp_path: Path) -> None:
 
 def test_wipe_gives_up_at_its_deadline(tmp_path: Path) -> None:
     (tmp_path / "x").write_text("x")
-    with pytest.raises(runner.Dirty):
-        runner.wipe(str(tmp_path), time.monotonic() - 1)
+    with pytest.raises(Dirty):
+        cleanup.wipe(str(tmp_path), time.monotonic() - 1)
 
 
 def test_reset_root_restores_mode_times_and_attributes(tmp_path: Path) -> None:
@@ -171,7 +178,7 @@ def test_reset_root_restores_mode_times_and_attributes(tmp_path: Path) -> None:
     os.utime(root, ns=(31415, 31415))
     with contextlib.suppress(OSError):  # a file system without user xattrs: the rest applies
         os.setxattr(root, "user.stash", b"secret")
-    runner.reset_root(str(root))
+    cleanup.reset_root(str(root))
     st = root.stat()
     assert stat.S_IMODE(st.st_mode) == 0o700
     assert st.st_mtime_ns == 0
@@ -182,10 +189,10 @@ def test_reset_root_restores_mode_times_and_attributes(tmp_path: Path) -> None:
 
 
 def test_gvisor_is_recognised_by_its_kernel_log_only() -> None:
-    assert runner.gvisor_banner(b"<6>[   0.000000] Starting gVisor...\n<6>[   0.5] Feeding...")
-    assert not runner.gvisor_banner(b"<6>[    0.000000] Linux version 6.1.0 (gcc)\n")
-    assert not runner.gvisor_banner(b"<6>[ 1.0] x\n<6>[   0.000000] Starting gVisor...\n")
-    assert not runner.gvisor_banner(b"")
+    assert kernel.gvisor_banner(b"<6>[   0.000000] Starting gVisor...\n<6>[   0.5] Feeding...")
+    assert not kernel.gvisor_banner(b"<6>[    0.000000] Linux version 6.1.0 (gcc)\n")
+    assert not kernel.gvisor_banner(b"<6>[ 1.0] x\n<6>[   0.000000] Starting gVisor...\n")
+    assert not kernel.gvisor_banner(b"")
 
 
 def test_gvisor_accounting_reads_meminfo_and_every_process_times(tmp_path: Path) -> None:
@@ -197,7 +204,7 @@ def test_gvisor_accounting_reads_meminfo_and_every_process_times(tmp_path: Path)
         (tmp_path / str(pid) / "stat").write_text(f"{pid} (a) b)) {rest}\n")
     (tmp_path / "77").mkdir()  # a process that was reaped while the directory was read
     (tmp_path / "self").mkdir()
-    accounting = runner.Gvisor(str(tmp_path))
+    accounting = Gvisor(str(tmp_path))
     assert accounting.memory_bytes() == 2048 * 1024
     assert accounting.oom_kills() == 0 and accounting.missing() == []
 
@@ -211,12 +218,15 @@ def test_gvisor_accounting_reads_meminfo_and_every_process_times(tmp_path: Path)
     total = accounting.cpu_ns()
     after = own_ns()
     assert total is not None
-    others = sum(sum(t) for t in ticks.values()) * runner.Gvisor.TICK_NS
+    others = sum(sum(t) for t in ticks.values()) * Gvisor.TICK_NS
     assert before + others <= total <= after + others
-    assert runner.Gvisor(str(tmp_path / "no")).missing() == ["/proc/meminfo", "/proc/<pid>/stat"]
+    assert Gvisor(str(tmp_path / "no")).missing() == [
+        "/proc/meminfo",
+        "/proc/<pid>/stat",
+    ]
 
 
-class GvisorIpc(runner.Kernel):
+class GvisorIpc(kernel.Kernel):
     """The runner's System V clean-up against a model of gVisor's registry: ids handed
     out in sequence after the last one used, wrapping at 2**31, no /proc/sysvipc."""
 
@@ -256,7 +266,7 @@ def test_system_v_clean_up_under_gvisor_gives_up_at_its_deadline() -> None:
     kernel = GvisorIpc()
     kernel.remove_ipc(time.monotonic() + 5)
     kernel.last["shm"] += 5000  # ids used and freed by the test: each must be tried
-    with pytest.raises(runner.Dirty, match="in time"):
+    with pytest.raises(Dirty, match="in time"):
         kernel.remove_ipc(time.monotonic() - 1)
 
 
@@ -270,10 +280,10 @@ def test_exit_watch_without_pidfd_wakes_on_sigchld_for_the_program_only() -> Non
     old_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(runner.ExitWatch, "wakeup", read_end)
+            patch.setattr(ExitWatch, "wakeup", read_end)
             other = os.posix_spawnp("true", ["true"], dict(os.environ))
             program = os.posix_spawnp("sleep", ["sleep", "0.3"], dict(os.environ))
-            watch = runner.ExitWatch(program)
+            watch = ExitWatch(program)
             assert watch.fd == read_end
             wakes, deadline = 0, time.monotonic() + 5
             while time.monotonic() < deadline:
@@ -292,3 +302,45 @@ def test_exit_watch_without_pidfd_wakes_on_sigchld_for_the_program_only() -> Non
         signal.signal(signal.SIGCHLD, previous)
         os.close(read_end)
         os.close(write_end)
+
+
+RUNNER_PACKAGE = Path(bundle.__file__).parent
+
+
+def test_the_bundle_holds_every_runner_module_after_the_ones_it_imports() -> None:
+    """The container has no copy of the package: ``python3 -I -c`` gets one source, in
+    which a module must come after every module it imports, and nothing outside the
+    standard library (or of the service) can be imported."""
+    modules = {p.stem for p in RUNNER_PACKAGE.glob("*.py")} - {"__init__", "bundle"}
+    assert set(bundle.MODULES) == modules
+    for position, name in enumerate(bundle.MODULES):
+        tree = ast.parse((RUNNER_PACKAGE / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                assert node.module in bundle.MODULES[:position], (name, node.module)
+            elif isinstance(node, ast.ImportFrom | ast.Import):
+                names = [node.module] if isinstance(node, ast.ImportFrom) else []
+                names += [] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                for module in names:
+                    assert module and module.split(".")[0] in sys.stdlib_module_names, (
+                        name,
+                        module,
+                    )
+
+
+def test_the_bundle_is_the_modules_text_and_starts_the_runner(tmp_path: Path) -> None:
+    source = bundle.runner_source()
+    for name in bundle.MODULES:
+        assert (RUNNER_PACKAGE / f"{name}.py").read_text(encoding="utf-8") in source
+    # Run on the host with ``serve.main`` swapped for a probe: every module loads under
+    # the package name and the relative imports resolve to the same objects.
+    probe = source.replace(
+        "runner.serve.main()\n",
+        "print(runner.serve.Watch is runner.watch.Watch, runner.collect.Meter is"
+        " runner.measure.Meter, runner.serve.PROTOCOL_VERSION)\n",
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", str(PROTOCOL_VERSION)]

@@ -1,0 +1,247 @@
+"""Step 2 of a run: watch the program until it ends or breaks a limit, streaming its
+input from the service and its output back as they come."""
+
+import contextlib
+import fcntl
+import os
+import select
+import signal
+import sys
+import time
+
+from .channel import CHUNK, COALESCE_S, MAX_CREDIT, Channel
+from .cleanup import DRAIN_S, collect_unix_garbage
+from .measure import POLL_S, Meter
+from .spawn import Process
+
+OUT_HIGH_WATER = 1 << 20  # stop reading a program's stdout while this much is unsent
+
+
+def pipe_unread(fd: int) -> int:
+    """Bytes in the pipe behind ``fd`` (either end) not yet read."""
+    buf = bytearray(4)
+    try:
+        fcntl.ioctl(fd, FIONREAD, buf)
+    except OSError:
+        return 0
+    return int.from_bytes(buf, sys.byteorder)
+
+
+def pipe_capacity(fd: int) -> int:
+    try:
+        return fcntl.fcntl(fd, F_GETPIPE_SZ)
+    except OSError:
+        return 1 << 16
+
+
+FIONREAD, F_GETPIPE_SZ = 0x541B, 1032
+
+
+class ExitWatch:
+    """A descriptor that becomes readable once the program has ended: its pidfd, or
+    where the kernel has no pidfd_open (gVisor's 2022 sentry, Linux before 5.3) a pipe
+    that SIGCHLD wakes, with waitid(WNOWAIT) telling whether the program ended (an
+    orphan re-parented to the runner wakes it too)."""
+
+    wakeup: int | None = None  # the SIGCHLD pipe, once installed
+
+    @classmethod
+    def check(cls) -> None:
+        """Raises unless programs can be watched; installs the SIGCHLD pipe if needed
+        (before any program starts, so no SIGCHLD is missed)."""
+        try:
+            os.close(os.pidfd_open(os.getpid()))
+        except OSError as exc:
+            if exc.errno != 38 or cls.wakeup is not None:  # ENOSYS: not in this kernel
+                raise
+            read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            signal.signal(signal.SIGCHLD, lambda *_: None)
+            signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+            cls.wakeup = read_end
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.fd = os.pidfd_open(pid) if self.wakeup is None else self.wakeup
+
+    def ended(self) -> bool:
+        """Called once ``fd`` is readable."""
+        if self.fd != self.wakeup:
+            return True
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self.fd, 4096):
+                pass
+        return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+    def close(self) -> None:
+        if self.fd != self.wakeup:
+            os.close(self.fd)
+
+
+class Watch:
+    """The streams of one run and what the watching found: output sent, stderr kept,
+    the limit the program broke (``killed_for``), a reason the sandbox is dirty."""
+
+    def __init__(self, channel: Channel, limits: dict[str, int], stdin_size: int) -> None:
+        self.channel = channel
+        self.limits = limits
+        self.stdin_left = stdin_size  # bytes of input still to come from the service
+        self.stdin_buf = memoryview(b"")
+        self.out_total = 0
+        self.out_sent = 0
+        self.err = bytearray()
+        self.err_total = 0
+        self.killed_for: str | None = None
+        self.dirty: str | None = None
+        self.err_fd = -1
+        self.readers: set[int] = set()  # the program's output pipes not yet at their end
+        # Output is sent in messages of up to CHUNK, or after COALESCE_S: a program that
+        # writes a byte at a time must not cost the service a message per byte.
+        self.out_buf = bytearray()
+        self.out_since = 0.0
+
+    def watch(self, process: Process, meter: Meter, started: float) -> float:
+        """Until the program ends or breaks a limit (``killed_for``); returns the wall
+        time credited to it: time it waited for the service, not for itself."""
+        limits = self.limits
+        stdout_r, self.err_fd = process.stdout, process.stderr
+        self.readers = {stdout_r, process.stderr}
+        exit_watch = ExitWatch(process.pid)
+        wall_s = limits["wall_ms"] / 1000.0
+        credit = 0.0
+        next_sample = started + POLL_S
+        try:
+            while True:
+                rlist = [exit_watch.fd, *(fd for fd in self.readers if fd != stdout_r)]
+                if stdout_r in self.readers and self._unsent() < OUT_HIGH_WATER:
+                    rlist.append(stdout_r)
+                if self.stdin_left and not self.stdin_buf:
+                    rlist.append(0)
+                program_in = process.stdin
+                wlist = [program_in] if program_in is not None and self.stdin_buf else []
+                if self.channel.pending:
+                    wlist.append(1)
+                # The program blocked on the service — its input used up and the rest not
+                # yet sent, or its output pipe full because the service has not taken what
+                # was sent — is transport time, not charged to it. A program that merely
+                # sleeps meanwhile is not blocked and earns nothing.
+                waiting = (
+                    program_in is not None
+                    and self.stdin_left > 0
+                    and not self.stdin_buf
+                    and pipe_unread(program_in) == 0
+                ) or (
+                    stdout_r in self.readers
+                    and self._unsent() >= OUT_HIGH_WATER
+                    and pipe_unread(stdout_r) >= pipe_capacity(stdout_r)
+                )
+                wall_deadline = started + wall_s + min(credit, MAX_CREDIT * wall_s)
+                before = time.monotonic()
+                deadline = min(next_sample, wall_deadline)
+                if self.out_buf:
+                    deadline = min(deadline, self.out_since + COALESCE_S)
+                timeout = max(0.0, deadline - before)
+                ready_r, ready_w, _ = select.select(rlist, wlist, [], timeout)
+                now = time.monotonic()
+                if waiting:
+                    credit += now - before
+                if 0 in ready_r:
+                    chunk = self.channel.read_some(min(CHUNK, self.stdin_left))
+                    self.stdin_left -= len(chunk)
+                    self.stdin_buf = memoryview(chunk if program_in is not None else b"")
+                if program_in is not None and (program_in in ready_w or not self.stdin_buf):
+                    process.stdin = self._feed(program_in)
+                if 1 in ready_w:
+                    self.channel.flush_some()
+                for fd in (stdout_r, process.stderr):
+                    if fd in ready_r and not self._drain(fd):
+                        os.close(fd)
+                        self.readers.discard(fd)
+                if self.out_buf and now - self.out_since >= COALESCE_S:
+                    self.ship()
+                if exit_watch.fd in ready_r and exit_watch.ended():
+                    return credit
+                if self.out_total > limits["output_bytes"]:
+                    self.killed_for = "output"
+                elif now >= started + wall_s + min(credit, MAX_CREDIT * wall_s):
+                    self.killed_for = "wall"
+                elif now >= next_sample:
+                    next_sample = now + POLL_S
+                    self.killed_for = meter.sample(process.pid, limits)
+                if self.killed_for is not None:
+                    return credit
+        finally:
+            exit_watch.close()
+
+    def drain_to_end(self) -> None:
+        """Read what is left in the program's pipes once every process is dead.
+
+        A descriptor in flight on a unix socket (SCM_RIGHTS) outlives its processes
+        until the kernel's garbage collector frees it, so a write end may stay open:
+        the collector is started, and a pipe still open after DRAIN_S marks the sandbox
+        dirty instead of holding the runner."""
+        collect_unix_garbage()
+        deadline = time.monotonic() + DRAIN_S
+        readers = self.readers
+        while readers:
+            ready, _, _ = select.select(list(readers), [], [], 0.05)
+            for fd in ready:
+                if not self._drain(fd):
+                    os.close(fd)
+                    readers.discard(fd)
+            if not ready:
+                if time.monotonic() > deadline:
+                    self.dirty = "a pipe of the program stayed open after it ended"
+                    break
+                collect_unix_garbage()
+        for fd in readers:
+            os.close(fd)
+        readers.clear()
+
+    def _feed(self, fd: int) -> int | None:
+        """Pass input on to the program; close its stdin once all of it went through."""
+        if self.stdin_buf:
+            try:
+                self.stdin_buf = self.stdin_buf[os.write(fd, self.stdin_buf) :]
+            except BlockingIOError:
+                return fd
+            except BrokenPipeError:  # the program stopped reading: the rest is dropped
+                self.stdin_buf = memoryview(b"")
+                os.close(fd)
+                return None
+        if not self.stdin_buf and not self.stdin_left:
+            os.close(fd)
+            return None
+        return fd
+
+    def _drain(self, fd: int) -> bool:
+        """Read what the program wrote to ``fd``; False at end of file."""
+        try:
+            data = os.read(fd, CHUNK)
+        except BlockingIOError:
+            return True
+        if not data:
+            return False
+        if fd == self.err_fd:
+            self.err_total += len(data)
+            self.err += data[: max(0, self.limits["stderr_bytes"] - len(self.err))]
+            return True
+        self.out_total += len(data)
+        keep = data[: max(0, self.limits["output_bytes"] - self.out_sent)]
+        if keep:
+            self.out_sent += len(keep)
+            if not self.out_buf:
+                self.out_since = time.monotonic()
+            self.out_buf += keep
+            if len(self.out_buf) >= CHUNK:
+                self.ship()
+        return True
+
+    def ship(self) -> None:
+        """Queue the buffered output as messages of at most CHUNK bytes."""
+        data = bytes(self.out_buf)
+        self.out_buf.clear()
+        for start in range(0, len(data), CHUNK):
+            self.channel.queue({"op": "out"}, data[start : start + CHUNK])
+
+    def _unsent(self) -> int:
+        return self.channel.pending_bytes + len(self.out_buf)
