@@ -1,14 +1,16 @@
 """The seam between judging and the sandbox: what judge, checker and self-test code may
-ask of a sandbox, without knowing it is Docker. ``codeexec.sandbox.sandbox`` is the
-implementation (containers driven through their runner); ``codeexec.sandbox.fake`` is
-an in-memory one for unit tests of the logic above it."""
+ask of a sandbox, without knowing it is Docker, and what the warm pool
+(``codeexec.sandbox.pool``) asks of the boxes it keeps and of where they come from.
+``codeexec.sandbox.sandbox`` is the implementation (containers driven through their
+runner); ``codeexec.sandbox.fake`` is an in-memory one for unit tests of the logic above
+it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, Protocol, TypeVar
 
 from codeexec.model import Language, RunLimits, RunOutcome
 
@@ -87,3 +89,31 @@ class Sandboxes(Protocol):
         program_bytes: int = 0,
     ) -> AbstractAsyncContextManager[Box]:
         """A box no other submission has used; removed when the block ends."""
+
+
+class WarmBox(Protocol):
+    """What the warm pool reads of a box it keeps idle."""
+
+    container_id: str
+    alive: bool  # False once it cannot be used again
+    processes: int  # the process limit it was started with
+    started_at: float  # time.monotonic() when it was started
+
+
+WarmBoxT = TypeVar("WarmBoxT", bound=WarmBox)
+
+
+class BoxStarter(Protocol[WarmBoxT]):
+    """Where the warm pool's boxes come from and go back to."""
+
+    def default_shape(self, language: Language) -> tuple[int, int]:
+        """(memory MB, processes) of a box for the server's default limits."""
+
+    async def start(self, language: Language, memory_mb: int, processes: int) -> WarmBoxT:
+        """A started box, ready to run (raises if it could not be started)."""
+
+    async def discard(self, box: WarmBoxT) -> None:
+        """Close ``box`` and remove it; it is never used again."""
+
+    async def removals_done(self) -> None:
+        """Wait until every removal under way has finished."""

@@ -1,15 +1,20 @@
 """An in-memory ``Sandboxes`` for unit tests of the logic above the sandbox (judge,
-checkers, jobs): each run is answered by a Python function standing in for the program,
-and every box opened and every run is recorded for the test to look at."""
+checkers, jobs, the warm pool): each run is answered by a Python function standing in for
+the program, and every box opened, started or discarded and every run is recorded for the
+test to look at."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from codeexec.model import Language, RunLimits, RunOutcome
-from codeexec.sandbox.api import Blob, Files, SandboxError, SandboxFile
+from codeexec.sandbox.api import Blob, BoxStarter, Files, SandboxError, Sandboxes, SandboxFile
 
 
 @dataclass
@@ -66,6 +71,7 @@ class FakeBox:
     program: Program
     alive: bool = True
     closed: bool = False
+    started_at: float = field(default_factory=time.monotonic)
     oom_killed: bool = False
     files: dict[str, bytes] = field(default_factory=dict)
     runs: list[FakeRun] = field(default_factory=list)
@@ -120,11 +126,26 @@ class FakeBox:
 
 
 class FakeSandboxes:
-    """Boxes whose runs ``program`` answers; ``boxes`` lists every box opened."""
+    """Boxes whose runs ``program`` answers; ``boxes`` lists every box opened, ``started``
+    every box started for the warm pool and ``discarded`` every box given back to
+    ``discard``. A test may hold starts or discards at a gate (an unset ``asyncio.Event``)
+    and make starts fail (``start_error``, raised once a start is through its gate)."""
 
     def __init__(self, program: Program) -> None:
         self.program = program
         self.boxes: list[FakeBox] = []
+        self.started: list[FakeBox] = []
+        self.discarded: list[FakeBox] = []
+        self.start_gate: asyncio.Event | None = None
+        self.discard_gate: asyncio.Event | None = None
+        self.start_error: Exception | None = None
+        self.start_calls = 0  # every start asked for, failed or not
+        self.starting = 0  # starts under way
+        self.most_starting = 0  # the most starts ever under way at once
+        self._ids = itertools.count()
+
+    def _box(self, language: Language, memory_mb: int, processes: int) -> FakeBox:
+        return FakeBox(f"fake{next(self._ids)}", language, memory_mb, processes, self.program)
 
     def default_shape(self, language: Language) -> tuple[int, int]:
         return self.shape_memory_mb(language, 256), 64
@@ -142,9 +163,39 @@ class FakeSandboxes:
         scratch_mb: int | None = None,
         program_bytes: int = 0,
     ) -> AsyncIterator[FakeBox]:
-        box = FakeBox(f"fake{len(self.boxes)}", language, memory_mb, processes, self.program)
+        box = self._box(language, memory_mb, processes)
         self.boxes.append(box)
         try:
             yield box
         finally:
             box.closed = True
+
+    async def start(self, language: Language, memory_mb: int, processes: int) -> FakeBox:
+        self.start_calls += 1
+        self.starting += 1
+        self.most_starting = max(self.most_starting, self.starting)
+        try:
+            if self.start_gate is not None:
+                await self.start_gate.wait()
+            if self.start_error is not None:
+                raise self.start_error
+        finally:
+            self.starting -= 1
+        box = self._box(language, memory_mb, processes)
+        self.started.append(box)
+        return box
+
+    async def discard(self, box: FakeBox) -> None:
+        box.alive, box.closed = False, True
+        self.discarded.append(box)
+        if self.discard_gate is not None:  # the removal itself takes a while
+            await self.discard_gate.wait()
+
+    async def removals_done(self) -> None:
+        """Nothing is removed in the background here: a discard is done when it returns."""
+
+
+if TYPE_CHECKING:  # mypy holds the fake to both seams it stands in for
+
+    def _seams(fake: FakeSandboxes) -> tuple[Sandboxes, BoxStarter[FakeBox]]:
+        return fake, fake

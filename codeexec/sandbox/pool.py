@@ -8,42 +8,59 @@ background; the taken container
 serves exactly that submission (or one test in ``test`` isolation) and is then removed.
 Idle containers older than ``CODEEXEC_POOL_TTL_S`` are replaced, and the pool is
 drained at shutdown.
+
+The pool knows its boxes and their factory only through ``api.BoxStarter`` and
+``api.WarmBox`` (``SandboxFactory`` and ``Sandbox`` in the service, the in-memory fake in
+``tests/unit/test_pool.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, Generic
 
 from codeexec.model import Language
-from codeexec.sandbox.sandbox import Sandbox, SandboxFactory
+from codeexec.sandbox.api import BoxStarter, WarmBoxT
 
 log = logging.getLogger(__name__)
 
 
-class WarmPool:
+class WarmPool(Generic[WarmBoxT]):
     def __init__(
-        self, factory: SandboxFactory, size: int, ttl_s: float, parallel_starts: int
+        self,
+        factory: BoxStarter[WarmBoxT],
+        size: int,
+        ttl_s: float,
+        parallel_starts: int,
+        *,
+        retry_delay_s: float = 1.0,
     ) -> None:
         self._factory = factory
         self._size = size
         self._ttl_s = ttl_s
-        self._idle: dict[str, deque[Sandbox]] = {}
+        self._retry_delay_s = retry_delay_s  # after a failed start: no spinning on an engine
+        self._idle: dict[str, deque[WarmBoxT]] = {}
         self._starting: dict[str, int] = {}
         self._starts = asyncio.Semaphore(parallel_starts)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # starts and discards
+        self._adding: set[asyncio.Task[None]] = set()  # the starts, which close() cancels
         self._closed = False
         self.hits = 0
         self.misses = 0
 
-    def take(self, language: Language, processes: int) -> Sandbox | None:
+    def _stale(self, box: WarmBoxT, now: float) -> bool:
+        return not box.alive or now - box.started_at > self._ttl_s
+
+    def take(self, language: Language, processes: int) -> WarmBoxT | None:
         idle = self._idle.get(language.id)
         while idle:
             box = idle.popleft()
-            if not box.alive or time.monotonic() - box.started_at > self._ttl_s:
+            if self._stale(box, time.monotonic()):
                 self._spawn(self._factory.discard(box))
                 continue
             if box.processes == processes:
@@ -61,7 +78,15 @@ class WarmPool:
         have = len(self._idle.get(language.id, ())) + self._starting.get(language.id, 0)
         for _ in range(self._size - have):
             self._starting[language.id] = self._starting.get(language.id, 0) + 1
-            self._spawn(self._add(language))
+            task = self._spawn(self._add(language))
+            self._adding.add(task)
+            # Counted down when the task ends, however: a task cancelled before its
+            # first step never runs the coroutine (nor a ``finally`` in it).
+            task.add_done_callback(functools.partial(self._started, language_id=language.id))
+
+    def _started(self, task: asyncio.Task[None], language_id: str) -> None:
+        self._adding.discard(task)
+        self._starting[language_id] -= 1
 
     async def _add(self, language: Language) -> None:
         try:
@@ -76,27 +101,36 @@ class WarmPool:
             self._idle.setdefault(language.id, deque()).append(box)
         except Exception:
             log.exception("could not start a warm %s sandbox", language.id)
-            await asyncio.sleep(1)  # do not spin against a failing engine
-        finally:
-            self._starting[language.id] -= 1
+            await asyncio.sleep(self._retry_delay_s)  # do not spin against a failing engine
 
     async def recycle(self, languages: list[Language]) -> None:
         """Replace idle containers older than the TTL; runs until cancelled."""
         while not self._closed:
             await asyncio.sleep(max(1.0, self._ttl_s / 4))
-            now = time.monotonic()
-            for language in languages:
-                idle = self._idle.get(language.id, deque())
-                stale = [b for b in idle if not b.alive or now - b.started_at > self._ttl_s]
-                for box in stale:
-                    idle.remove(box)
-                    await self._factory.discard(box)
-                self.replenish(language)
+            try:
+                await self.recycle_once(languages)
+            except Exception:
+                log.exception("could not recycle warm sandboxes")
 
-    def _spawn(self, coro: Any) -> None:
+    async def recycle_once(self, languages: list[Language]) -> None:
+        """Discard idle containers that died or are older than the TTL, and refill."""
+        now = time.monotonic()
+        for language in languages:
+            idle = self._idle.get(language.id, deque())
+            stale = [b for b in idle if self._stale(b, now)]
+            # Out of the pool before the first await: meanwhile take() may pop (and
+            # discard) the very boxes this is about to discard.
+            for box in stale:
+                idle.remove(box)
+            for box in stale:
+                await self._factory.discard(box)
+            self.replenish(language)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -117,10 +151,14 @@ class WarmPool:
         return {b.container_id for boxes in self._idle.values() for b in boxes}
 
     async def close(self) -> None:
+        """Cancel the starts under way and discard every idle container; discards
+        already under way are finished, not cancelled (a cancelled one that had not begun
+        would never close its box)."""
         self._closed = True
-        for task in list(self._tasks):
+        for task in list(self._adding):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
         boxes = [b for boxes in self._idle.values() for b in boxes]
         self._idle.clear()
         await asyncio.gather(*(self._factory.discard(b) for b in boxes), return_exceptions=True)

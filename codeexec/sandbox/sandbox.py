@@ -256,7 +256,7 @@ class SandboxFactory:
         self._next_uid = 0
         self._live: set[str] = set()
         self._removals: set[asyncio.Task[None]] = set()
-        self.pool: WarmPool | None = None
+        self.pool: WarmPool[Sandbox] | None = None
         self.runner_cgroup: int | None = None  # the cgroup version runners report seeing
         self.runner_accounting: str | None = None  # "cgroup v1", "cgroup v2" or "gvisor"
 

@@ -1,0 +1,370 @@
+"""The warm pool's logic (``codeexec/sandbox/pool.py``) on in-memory sandboxes
+(``codeexec.sandbox.fake``): what it starts, hands out, keeps, throws away and recovers
+from, without Docker. ``tests/test_exec_api.py`` proves the pool against real containers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from codeexec.model import Language
+from codeexec.sandbox.api import SandboxError
+from codeexec.sandbox.fake import FakeBox, FakeSandboxes, outcome
+from codeexec.sandbox.languages import discover_languages
+from codeexec.sandbox.pool import WarmPool
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python", "c"))
+PY, C = LANGUAGES["python"], LANGUAGES["c"]
+TTL_S = 300.0
+
+Pools = Callable[..., tuple[WarmPool[FakeBox], FakeSandboxes]]
+
+
+@pytest.fixture
+async def pools() -> AsyncIterator[Pools]:
+    """Makes pools on fresh fakes (no retry delay unless asked); closes them all after."""
+    made: list[tuple[WarmPool[FakeBox], FakeSandboxes]] = []
+
+    def make(
+        size: int = 2,
+        parallel_starts: int = 2,
+        ttl_s: float = TTL_S,
+        retry_delay_s: float = 0.0,
+        fake: FakeSandboxes | None = None,
+    ) -> tuple[WarmPool[FakeBox], FakeSandboxes]:
+        fake = fake or FakeSandboxes(lambda run: outcome())
+        pool = WarmPool(fake, size, ttl_s, parallel_starts, retry_delay_s=retry_delay_s)
+        made.append((pool, fake))
+        return pool, fake
+
+    yield make
+    for pool, fake in made:
+        fake.discard_gate = None
+        if fake.start_gate is not None:
+            fake.start_gate.set()
+        await asyncio.wait_for(pool.close(), 5)
+
+
+async def filled(pool: WarmPool[FakeBox], language: Language = PY) -> None:
+    pool.replenish(language)
+    await pool.settled()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the other tasks run until ``condition`` holds (never sleeps)."""
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never happened")
+
+
+def default_processes(fake: FakeSandboxes, language: Language = PY) -> int:
+    return fake.default_shape(language)[1]
+
+
+async def test_a_take_on_an_empty_pool_misses(pools: Pools) -> None:
+    pool, fake = pools()
+    assert pool.take(PY, default_processes(fake)) is None
+    assert pool.stats()["misses"] == 1 and pool.stats()["hits"] == 0
+    assert fake.start_calls == 0  # a take does not start anything itself
+
+
+async def test_replenish_starts_what_is_missing_and_no_more_while_starts_are_in_flight(
+    pools: Pools,
+) -> None:
+    pool, fake = pools(size=3, parallel_starts=3)
+    fake.start_gate = asyncio.Event()
+    pool.replenish(PY)
+    pool.replenish(PY)
+    await until(lambda: fake.starting == 3)
+    pool.replenish(PY)  # three under way: nothing more to start
+    await asyncio.sleep(0)
+    assert fake.start_calls == 3
+    assert pool.stats()["starting"] == {"python": 3}
+    fake.start_gate.set()
+    await pool.settled()
+    assert pool.idle_ids() == {b.container_id for b in fake.started} and len(fake.started) == 3
+    assert pool.stats()["starting"] == {}
+    pool.replenish(PY)  # full
+    await pool.settled()
+    assert fake.start_calls == 3
+    # One taken: exactly one replacement, however often replenish is asked.
+    assert pool.take(PY, default_processes(fake)) is not None
+    fake.start_gate = asyncio.Event()
+    for _ in range(3):
+        pool.replenish(PY)
+    await until(lambda: fake.starting == 1)
+    assert fake.start_calls == 4 and pool.stats()["starting"] == {"python": 1}
+    fake.start_gate.set()
+    await pool.settled()
+    assert len(pool.idle_ids()) == 3 and fake.start_calls == 4
+
+
+async def test_at_most_parallel_starts_run_at_once(pools: Pools) -> None:
+    pool, fake = pools(size=5, parallel_starts=2)
+    fake.start_gate = asyncio.Event()
+    pool.replenish(PY)
+    await until(lambda: fake.starting == 2)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert fake.starting == 2 and pool.stats()["starting"] == {"python": 5}
+    fake.start_gate.set()
+    await pool.settled()
+    assert fake.most_starting == 2
+    assert len(pool.idle_ids()) == 5 and pool.stats()["starting"] == {}
+
+
+async def test_the_pool_starts_boxes_of_the_default_shape(pools: Pools) -> None:
+    pool, fake = pools(size=2)
+    await filled(pool)
+    memory_mb, processes = fake.default_shape(PY)
+    assert [(b.language, b.memory_mb, b.processes) for b in fake.started] == [
+        (PY, memory_mb, processes)
+    ] * 2
+
+
+async def test_a_take_with_the_default_shape_hits_and_leaves_the_pool(pools: Pools) -> None:
+    pool, fake = pools(size=2)
+    await filled(pool)
+    box = pool.take(PY, default_processes(fake))
+    assert box is fake.started[0]  # the oldest first
+    assert box.container_id not in pool.idle_ids() and len(pool.idle_ids()) == 1
+    assert pool.stats()["hits"] == 1 and pool.stats()["misses"] == 0
+    assert box.alive and fake.discarded == []
+    second = pool.take(PY, default_processes(fake))
+    assert second is fake.started[1] and pool.idle_ids() == set()
+    assert pool.take(PY, default_processes(fake)) is None  # empty until replenished
+    assert pool.stats()["hits"] == 2 and pool.stats()["misses"] == 1
+
+
+async def test_a_box_with_another_process_limit_is_kept_not_handed_out(pools: Pools) -> None:
+    pool, fake = pools(size=2)
+    await filled(pool)
+    idle = pool.idle_ids()
+    assert pool.take(PY, default_processes(fake) + 1) is None
+    assert pool.idle_ids() == idle and fake.discarded == []
+    assert pool.stats()["misses"] == 1 and pool.stats()["hits"] == 0
+    assert pool.take(PY, default_processes(fake)) is fake.started[0]  # still there
+
+
+async def test_a_take_for_another_language_misses(pools: Pools) -> None:
+    pool, fake = pools(size=1)
+    await filled(pool)
+    assert pool.take(C, default_processes(fake, C)) is None
+    assert len(pool.idle_ids()) == 1 and pool.stats()["misses"] == 1
+
+
+async def test_dead_and_expired_boxes_are_discarded_not_handed_out_and_replaced(
+    pools: Pools,
+) -> None:
+    pool, fake = pools(size=3, parallel_starts=3)
+    await filled(pool)
+    dead, old, fresh = fake.started
+    dead.alive = False
+    old.started_at = time.monotonic() - TTL_S - 1
+    assert pool.take(PY, default_processes(fake)) is fresh
+    await pool.settled()
+    assert fake.discarded == [dead, old] and dead.closed and old.closed
+    assert pool.idle_ids() == set()
+    pool.replenish(PY)  # what the factory does once the submission is done
+    await pool.settled()
+    assert len(fake.started) == 6 and pool.idle_ids() == {b.container_id for b in fake.started[3:]}
+
+
+async def test_a_take_of_only_stale_boxes_misses(pools: Pools) -> None:
+    pool, fake = pools(size=2)
+    await filled(pool)
+    for box in fake.started:
+        box.started_at -= TTL_S + 1
+    assert pool.take(PY, default_processes(fake)) is None
+    await pool.settled()
+    assert fake.discarded == fake.started and pool.idle_ids() == set()
+    assert pool.stats()["misses"] == 1 and pool.stats()["hits"] == 0
+
+
+async def test_recycle_replaces_stale_boxes_and_keeps_fresh_ones(pools: Pools) -> None:
+    pool, fake = pools(size=3, parallel_starts=3)
+    await filled(pool)
+    dead, old, fresh = fake.started
+    dead.alive = False
+    old.started_at = time.monotonic() - TTL_S - 1
+    await pool.recycle_once([PY])
+    assert fake.discarded == [dead, old]
+    await pool.settled()
+    assert len(fake.started) == 5
+    assert pool.idle_ids() == {fresh.container_id} | {b.container_id for b in fake.started[3:]}
+    assert pool.stats()["hits"] == pool.stats()["misses"] == 0  # recycling is not a take
+
+
+async def test_recycle_with_a_tiny_ttl_replaces_every_box(pools: Pools) -> None:
+    pool, fake = pools(size=2, ttl_s=1e-9)
+    await filled(pool)
+    first = list(fake.started)
+    await until(lambda: time.monotonic() - max(b.started_at for b in first) > 1e-9)
+    await pool.recycle_once([PY])
+    assert fake.discarded == first
+    await pool.settled()
+    assert len(fake.started) == 4 and pool.idle_ids() == {b.container_id for b in fake.started[2:]}
+
+
+async def test_recycle_survives_a_take_of_the_boxes_it_is_discarding(pools: Pools) -> None:
+    """A take while recycle waits for a removal pops (and discards) a stale box recycle
+    had listed; recycle must not trip over it (it raised ValueError, ending the
+    recycler for good)."""
+    pool, fake = pools(size=2)
+    await filled(pool)
+    first, second = fake.started
+    for box in fake.started:
+        box.started_at -= TTL_S + 1
+    fake.discard_gate = asyncio.Event()
+    recycling = asyncio.create_task(pool.recycle_once([PY]))
+    await until(lambda: fake.discarded == [first])  # recycle is removing the first
+    assert pool.take(PY, default_processes(fake)) is None
+    fake.discard_gate.set()
+    await recycling
+    await pool.settled()
+    assert fake.discarded == [first, second]  # each once
+    assert len(fake.started) == 4 and pool.idle_ids() == {b.container_id for b in fake.started[2:]}
+
+
+async def test_a_failing_start_is_logged_and_the_pool_recovers(
+    pools: Pools, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool, fake = pools(size=2)
+    fake.start_error = SandboxError("engine down")
+    with caplog.at_level(logging.ERROR, logger="codeexec.sandbox.pool"):
+        pool.replenish(PY)
+        await pool.settled()
+    failures = [r for r in caplog.records if "could not start a warm python sandbox" in r.message]
+    assert len(failures) == 2 and all(r.exc_info for r in failures)
+    assert pool.stats()["starting"] == {} and pool.idle_ids() == set()
+    assert fake.starting == 0 and fake.started == []
+    fake.start_error = None  # the engine is back
+    pool.replenish(PY)
+    await pool.settled()
+    assert len(pool.idle_ids()) == 2 and pool.stats()["starting"] == {}
+
+
+async def test_a_failed_start_backs_off_before_the_pool_tries_again(pools: Pools) -> None:
+    pool, fake = pools(size=1, retry_delay_s=3600)
+    fake.start_error = SandboxError("engine down")
+    pool.replenish(PY)
+    await until(lambda: fake.start_calls == 1 and fake.starting == 0)
+    for _ in range(3):  # during the backoff the failed start still counts as starting
+        pool.replenish(PY)
+        await asyncio.sleep(0)
+    assert fake.start_calls == 1 and pool.stats()["starting"] == {"python": 1}
+    await pool.close()  # a backoff does not hold up shutdown
+    assert pool.stats()["starting"] == {}
+
+
+async def test_close_discards_idle_boxes_and_cancels_starts_in_flight(pools: Pools) -> None:
+    pool, fake = pools(size=2)
+    await filled(pool)
+    taken = pool.take(PY, default_processes(fake))
+    idle = [b for b in fake.started if b is not taken]
+    fake.start_gate = asyncio.Event()
+    pool.replenish(PY)
+    await until(lambda: fake.starting == 1)
+    await pool.close()
+    assert fake.discarded == idle and pool.idle_ids() == set()
+    assert fake.starting == 0 and pool.stats()["starting"] == {}
+    assert taken is not None and taken not in fake.discarded  # its submission's to remove
+    fake.start_gate.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(fake.started) == 2  # the cancelled start never finished
+
+
+async def test_replenish_after_close_does_nothing(pools: Pools) -> None:
+    pool, fake = pools(size=2)
+    await pool.close()
+    pool.replenish(PY)
+    await pool.settled()
+    assert fake.start_calls == 0 and pool.stats()["starting"] == {} and pool.idle_ids() == set()
+    assert pool.take(PY, default_processes(fake)) is None
+
+
+async def test_starts_cancelled_before_they_began_do_not_stay_counted(pools: Pools) -> None:
+    """close() right after replenish cancels tasks that never ran a step; the starting
+    count was only counted down in the coroutine, so it stayed up for ever."""
+    pool, fake = pools(size=3)
+    pool.replenish(PY)
+    await pool.close()
+    assert fake.start_calls == 0
+    assert pool.stats()["starting"] == {}
+
+
+async def test_close_waits_for_waiting_starts_without_starting_them(pools: Pools) -> None:
+    pool, fake = pools(size=4, parallel_starts=1)
+    fake.start_gate = asyncio.Event()
+    pool.replenish(PY)
+    await until(lambda: fake.starting == 1)
+    await pool.close()
+    fake.start_gate.set()
+    await pool.settled()
+    assert fake.start_calls == 1 and fake.started == [] and pool.stats()["starting"] == {}
+
+
+class ShieldedStarts(FakeSandboxes):
+    """Starts that finish even when cancelled, as a container the engine goes on
+    creating in its thread would."""
+
+    async def start(self, language: Language, memory_mb: int, processes: int) -> FakeBox:
+        starting = asyncio.ensure_future(super().start(language, memory_mb, processes))
+        try:
+            return await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            return await starting
+
+
+async def test_a_start_that_finishes_after_close_is_discarded(pools: Pools) -> None:
+    pool, fake = pools(size=1, fake=ShieldedStarts(lambda run: outcome()))
+    fake.start_gate = asyncio.Event()
+    pool.replenish(PY)
+    await until(lambda: fake.starting == 1)
+    closing = asyncio.create_task(pool.close())
+    await until(lambda: pool.stats()["starting"] == {"python": 1} and fake.starting == 1)
+    assert not closing.done()
+    fake.start_gate.set()
+    await closing
+    assert len(fake.started) == 1 and fake.discarded == fake.started
+    assert pool.idle_ids() == set() and pool.stats()["starting"] == {}
+
+
+async def test_close_finishes_discards_already_under_way(pools: Pools) -> None:
+    """A take discards a dead box in a task; close() right after cancelled that task
+    before it ran, so the box was never closed nor removed."""
+    pool, fake = pools(size=2)
+    await filled(pool)
+    dead, fresh = fake.started
+    dead.alive = False
+    assert pool.take(PY, default_processes(fake)) is fresh
+    await pool.close()
+    assert fake.discarded == [dead] and dead.closed
+
+
+async def test_stats_report_hits_misses_and_idle(pools: Pools) -> None:
+    pool, fake = pools(size=2)
+    assert pool.stats() == {"size": 2, "idle": {}, "starting": {}, "hits": 0, "misses": 0}
+    await filled(pool)
+    await filled(pool, C)
+    assert pool.take(PY, default_processes(fake)) is not None
+    assert pool.take(PY, default_processes(fake) + 1) is None
+    assert pool.take(C, default_processes(fake, C)) is not None
+    assert pool.take(C, default_processes(fake, C)) is not None
+    assert pool.take(C, default_processes(fake, C)) is None
+    assert pool.stats() == {
+        "size": 2,
+        "idle": {"python": 1, "c": 0},
+        "starting": {},
+        "hits": 3,
+        "misses": 2,
+    }
