@@ -345,7 +345,7 @@ def main() -> int:
     selected = set(args.ways.split(",")) | {"floor"}
 
     settings = Settings()
-    images = {w.language: f"{settings.image_prefix}/{w.language}:latest" for w in WORKLOADS}
+    images = {w.language: f"{settings.sandbox.image_prefix}/{w.language}:latest" for w in WORKLOADS}
     client = docker.from_env()
     for image in images.values():
         client.images.get(image)  # built by `codeexec images build` or a first `make run`

@@ -224,10 +224,10 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     settings = Settings()
-    known = discover_languages(settings.languages_dir)
+    known = discover_languages(settings.sandbox.languages_dir)
     checks = screeners(known)
     policies = {lang_id: lang.disallowed for lang_id, lang in known.items()}
-    policies.update(settings.screening_defaults())
+    policies.update(settings.screening.screening_defaults())
     rows: list[dict[str, object]] = []
     spawn = multiprocessing.get_context("spawn")
     header = "| language | shape | " + " | ".join(_label(s) for s in sizes)

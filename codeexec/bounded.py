@@ -37,7 +37,7 @@ _NAMED = 5  # unknown fields reported
 
 def limits_context(settings: Settings) -> dict[str, int]:
     """The validation context that gives ``at_most`` its settings."""
-    return {"max_tests": settings.max_tests, "batch_max": settings.batch_max}
+    return {"max_tests": settings.http.max_tests, "batch_max": settings.jobs.batch_max}
 
 
 class Input(BaseModel):

@@ -40,15 +40,15 @@ def _setup_logging(level: str) -> None:
 def _serve(settings: Settings) -> int:
     logging.getLogger(__name__).info(
         "codeexec on http://%s:%d (database %s)",
-        settings.host,
-        settings.port,
-        settings.database_url.split("@")[-1],
+        settings.http.host,
+        settings.http.port,
+        settings.store.database_url.split("@")[-1],
     )
     web.run_app(
         make_app(settings),
-        host=settings.host,
-        port=settings.port,
-        shutdown_timeout=settings.drain_timeout_s,
+        host=settings.http.host,
+        port=settings.http.port,
+        shutdown_timeout=settings.http.drain_timeout_s,
         print=None,
         access_log=None,
     )
@@ -56,15 +56,15 @@ def _serve(settings: Settings) -> int:
 
 
 async def _build_images(settings: Settings, names: list[str], offline_base: bool) -> int:
-    languages = discover_languages(settings.languages_dir)
+    languages = discover_languages(settings.sandbox.languages_dir)
     unknown = sorted(set(names) - set(languages))
     if unknown:
         print(f"unknown language(s): {', '.join(unknown)}; known: {', '.join(languages)}")
         return 2
-    gateway = DockerGateway(settings.docker_threads)
+    gateway = DockerGateway(settings.sandbox.docker_threads)
     try:
         images = ImageManager(settings, gateway, progress=lambda line: print(line, flush=True))
-        if offline_base and not await gateway.image_exists(settings.offline_base_tag):
+        if offline_base and not await gateway.image_exists(settings.sandbox.offline_base_tag):
             await images.build_offline_base()
         for name in names or list(languages):
             await images.build(languages[name], offline_base=offline_base)
@@ -90,9 +90,9 @@ def _progress_line(prefix: str) -> Callable[[int, int], None]:
 @asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """The configured database, migrated, for a command that works on it directly."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.store.database_url)
     try:
-        await wait_until_reachable(engine, settings.database_connect_timeout_s)
+        await wait_until_reachable(engine, settings.store.database_connect_timeout_s)
         await migrate(engine)
         yield engine
     finally:
@@ -124,8 +124,8 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
 async def _import_problems(
     settings: Settings, paths: list[Path], problem_id: str | None, checker: CheckerSpec | None
 ) -> int:
-    languages = discover_languages(settings.languages_dir, settings.languages)
-    known = discover_languages(settings.languages_dir)  # a checker's language told apart
+    languages = discover_languages(settings.sandbox.languages_dir, settings.sandbox.languages)
+    known = discover_languages(settings.sandbox.languages_dir)  # a checker's language told apart
     limits = package_limits(settings)
     failed = 0
     async with _database(settings) as engine:

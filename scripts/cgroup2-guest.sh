@@ -409,11 +409,11 @@ from codeexec.config import Settings
 from codeexec.sandbox.images import DIGEST_LABEL
 from codeexec.sandbox.languages import discover_languages
 settings = Settings()
-languages = discover_languages(settings.languages_dir)
+languages = discover_languages(settings.sandbox.languages_dir)
 client = docker.from_env()
 for name in sys.argv[1:]:
     try:
-        labels = client.images.get(languages[name].image_tag(settings.image_prefix)).labels or {}
+        labels = client.images.get(languages[name].image_tag(settings.sandbox.image_prefix)).labels or {}
     except docker.errors.ImageNotFound:
         labels = {}
     if labels.get(DIGEST_LABEL) != languages[name].context_digest():

@@ -85,7 +85,7 @@ def current_image(language_id: str) -> str:
     date first: suites that copy it into another engine may run before any service has
     built it (a fresh machine), or after its folder changed."""
     settings = base_settings()
-    language = discover_languages(settings.languages_dir, (language_id,))[language_id]
+    language = discover_languages(settings.sandbox.languages_dir, (language_id,))[language_id]
     gateway = DockerGateway(threads=2)
     try:
         problems = asyncio.run(ImageManager(settings, gateway).ensure([language]))
@@ -93,7 +93,7 @@ def current_image(language_id: str) -> str:
         gateway.close()
     if problems.get(language_id):
         pytest.fail(f"could not build the {language_id} sandbox image: {problems[language_id]}")
-    return language.image_tag(settings.image_prefix)
+    return language.image_tag(settings.sandbox.image_prefix)
 
 
 @pytest.fixture

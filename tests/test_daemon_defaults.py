@@ -186,7 +186,7 @@ async def test_runner_refuses_to_run_under_an_init_process(
             return {**super().container_config(*args, **kwargs), "init": True}
 
     settings: Settings = base_settings(instance_name=f"init-{uuid.uuid4().hex[:8]}")
-    language = discover_languages(settings.languages_dir, ("python",))["python"]
+    language = discover_languages(settings.sandbox.languages_dir, ("python",))["python"]
     gateway = DockerGateway(2)
     factory = WithInit(settings, gateway)
     try:

@@ -127,22 +127,26 @@ class CheckerPrograms:
         files = tuple(SandboxFile.source(name, text) for name, text in spec.program.files)
         key = _digest(language, files)
         source_mb = sum(len(f.data) for f in files) // _MB
-        scratch_mb = s.sandbox_scratch_mb + source_mb + data_bytes // _MB + 1
+        scratch_mb = s.sandbox.sandbox_scratch_mb + source_mb + data_bytes // _MB + 1
         memory_mb = (
-            max(s.checker_memory_limit_mb, language.compile_limits.memory_mb)
+            max(s.checker.checker_memory_limit_mb, language.compile_limits.memory_mb)
             + (data_bytes + output_bytes) // _MB
             + 1
         )
         limits = RunLimits(
-            cpu_ms=s.checker_time_limit_ms,
-            wall_ms=2 * s.checker_time_limit_ms,
-            memory_mb=s.checker_memory_limit_mb,
+            cpu_ms=s.checker.checker_time_limit_ms,
+            wall_ms=2 * s.checker.checker_time_limit_ms,
+            memory_mb=s.checker.checker_memory_limit_mb,
             output_bytes=_FEEDBACK_LIMIT,
-            stderr_bytes=s.stderr_limit_kb * 1024,
+            stderr_bytes=s.limits.stderr_limit_kb * 1024,
             file_bytes=scratch_mb * _MB,
         )
         async with self._sandboxes.open(
-            language, memory_mb, s.default_process_limit, scratch_mb, program_bytes=data_bytes
+            language,
+            memory_mb,
+            s.limits.default_process_limit,
+            scratch_mb,
+            program_bytes=data_bytes,
         ) as box:
             artifact = self._compiled.get(key)
             if artifact is None:
@@ -164,7 +168,7 @@ class CheckerPrograms:
         ):
             message = (outcome.stderr + outcome.stdout).decode("utf-8", errors="replace")
             raise CheckerFailed(f"the checker does not compile:\n{message.strip()[:4000]}")
-        return await box.export_files(self._settings.sandbox_scratch_mb * _MB)
+        return await box.export_files(self._settings.sandbox.sandbox_scratch_mb * _MB)
 
     async def verify(self, spec: CheckerSpec) -> None:
         """Compile the checker now (raises CheckerFailed with the compiler's message)."""

@@ -91,21 +91,21 @@ _HTTP_LIMITS = {
 async def refuse_while_draining(request: web.Request, handler: Handler) -> web.StreamResponse:
     app = request.app
     if app[LIFECYCLE].draining and request.path not in _ALWAYS_OPEN:
-        retry = str(app[SETTINGS].retry_after_s)
+        retry = str(app[SETTINGS].admission.retry_after_s)
         raise ApiError(503, "Service is shutting down", headers={"Retry-After": retry})
     return await handler(request)
 
 
 async def _store(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.store.database_url)
     try:
-        await wait_until_reachable(engine, settings.database_connect_timeout_s)
-        store = ProblemStore(engine, settings.test_cache_bytes)
+        await wait_until_reachable(engine, settings.store.database_connect_timeout_s)
+        store = ProblemStore(engine, settings.store.test_cache_bytes)
         # Replicas starting together on one database set it up one after the other.
         async with exclusive(engine, "codeexec-setup"):
             await migrate(engine)
-            if settings.seed_demo_problems:
+            if settings.store.seed_demo_problems:
                 await seed_demo_problems(store)
         app[STORE] = store
         app[KEYS] = KeyStore(engine)
@@ -119,7 +119,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
             lambda: lifecycle.usable(languages),
             store,
             lambda: app[SCREENER],
-            settings.max_source_bytes,
+            settings.http.max_source_bytes,
         )
         yield
     finally:
@@ -128,13 +128,13 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
 
 async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    gateway = DockerGateway(settings.docker_threads)
+    gateway = DockerGateway(settings.sandbox.docker_threads)
     try:
         removed = await gateway.remove_strays(settings.instance_name)
         if removed:
             log.warning("removed %d sandbox container(s) left by an earlier run", removed)
         unavailable = app[LIFECYCLE].unavailable
-        engine = await inspect_engine(gateway, settings.runtime)
+        engine = await inspect_engine(gateway, settings.sandbox.runtime)
         app[LIFECYCLE].engine = engine
         log.info("sandbox engine: %s", engine.summary())
         if (problem := engine.problem()) is not None:
@@ -155,9 +155,12 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
         app[LIFECYCLE].versions.update(checks[1])
         usable = [lang for lang in built if lang.id not in unavailable]
         recycler: asyncio.Task[None] | None = None
-        if settings.pool_size:
+        if settings.sandbox.pool_size:
             pool = WarmPool(
-                factory, settings.pool_size, settings.pool_ttl_s, settings.pool_parallel_starts
+                factory,
+                settings.sandbox.pool_size,
+                settings.sandbox.pool_ttl_s,
+                settings.sandbox.pool_parallel_starts,
             )
             factory.pool = pool
             for language in usable:
@@ -223,7 +226,7 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await runner.stop(settings.drain_timeout_s)
+        await runner.stop(settings.http.drain_timeout_s)
         await webhooks.close()
 
 
@@ -237,16 +240,16 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     workers: the HTTP edge and the store only (tests and benchmarks of request handling;
     a request that gets as far as judging then fails)."""
     app = web.Application(
-        client_max_size=settings.max_body_bytes,
+        client_max_size=settings.http.max_body_bytes,
         middlewares=[json_errors, refuse_while_draining, authenticate, rate_limit],
         handler_args=_HTTP_LIMITS,
     )
     app[SETTINGS] = settings
     app[LIFECYCLE] = Lifecycle()
-    app[LANGUAGES] = discover_languages(settings.languages_dir, settings.languages)
-    app[ADMISSION] = Admission(settings.concurrency, settings.queue_size)
+    app[LANGUAGES] = discover_languages(settings.sandbox.languages_dir, settings.sandbox.languages)
+    app[ADMISSION] = Admission(settings.admission.concurrency, settings.admission.queue_size)
     app[NOTIFIER] = Notifier()
-    app[RATE_LIMITER] = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app[RATE_LIMITER] = RateLimiter(settings.auth.rate_limit_per_s, settings.auth.rate_limit_burst)
     app.cleanup_ctx.extend([_store, _screener, _sandboxes, _jobs] if judging else [_store])
     app.on_shutdown.append(_start_draining)
     app.router.add_post("/exec", exec_code)

@@ -41,7 +41,7 @@ def bearer_token(request: web.Request) -> str | None:
 
 
 async def _principal_for(app: web.Application, token: str) -> Principal | None:
-    configured = app[SETTINGS].admin_token
+    configured = app[SETTINGS].auth.admin_token
     if configured is not None and hmac.compare_digest(
         token.encode(), configured.get_secret_value().encode()
     ):
@@ -83,7 +83,7 @@ def require_admin(request: web.Request) -> None:
     if caller.is_admin:
         return
     if caller.role == "anonymous":
-        if request.app[SETTINGS].admin_token is None:
+        if request.app[SETTINGS].auth.admin_token is None:
             raise ApiError(
                 403,
                 "Problem management is disabled",

@@ -88,7 +88,7 @@ async def body_chunks(request: web.Request, max_bytes: int) -> AsyncIterator[byt
     too_large = ApiError(413, TOO_LARGE, f"at most {max_bytes} bytes")
     if (request.content_length or 0) > max_bytes:
         raise too_large
-    idle_s = request.app[SETTINGS].body_idle_timeout_s
+    idle_s = request.app[SETTINGS].http.body_idle_timeout_s
     size = 0
     while chunk := await within(idle_s, request.content.readany()):
         size += len(chunk)

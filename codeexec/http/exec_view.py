@@ -127,7 +127,7 @@ def intake_request(
 async def exec_code(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
-    limits = submission_limits(settings.max_body_bytes)
+    limits = submission_limits(settings.http.max_body_bytes)
     payload = _parse(await read_json(request, limits, BAD_REQUEST))
 
     request_in = intake_request(
@@ -136,7 +136,7 @@ async def exec_code(request: web.Request) -> web.Response:
     try:
         work = await app[INTAKE].accept(request_in)
     except Rejected as exc:
-        raise refused(exc, BAD_REQUEST, settings.retry_after_s) from None
+        raise refused(exc, BAD_REQUEST, settings.admission.retry_after_s) from None
     try:
         async with app[ADMISSION].slot():
             judgement = await judge_program(app[JUDGE], work)
@@ -144,7 +144,7 @@ async def exec_code(request: web.Request) -> web.Response:
         raise ApiError(
             503,
             "Server busy: too many submissions queued",
-            headers={"Retry-After": str(settings.retry_after_s)},
+            headers={"Retry-After": str(settings.admission.retry_after_s)},
         ) from exc
     except SandboxError:
         log.exception("sandbox failure judging problem %s", payload.id)

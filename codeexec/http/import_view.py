@@ -81,7 +81,7 @@ async def _read_upload(
 async def _read_form(
     request: web.Request, spool: IO[bytes], limit: int
 ) -> tuple[str, dict[str, str]]:
-    idle_s = request.app[SETTINGS].body_idle_timeout_s
+    idle_s = request.app[SETTINGS].http.body_idle_timeout_s
     fields: dict[str, str] = {}
     filename: str | None = None
     reader = await request.multipart()

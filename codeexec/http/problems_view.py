@@ -66,7 +66,7 @@ async def _payload(
     request: web.Request, model: type[Model], values: int, max_bytes: int | None = None
 ) -> Model:
     settings = request.app[SETTINGS]
-    limits = BodyLimits(max_bytes or settings.max_problem_body_mb << 20, values)
+    limits = BodyLimits(max_bytes or settings.http.max_problem_body_mb << 20, values)
     data = await read_json(request, limits)
     try:
         return model.model_validate(data, context=limits_context(settings))
@@ -75,7 +75,7 @@ async def _payload(
 
 
 def _tests_values(request: web.Request) -> int:
-    return _TEST_VALUES * request.app[SETTINGS].max_tests + 64
+    return _TEST_VALUES * request.app[SETTINGS].http.max_tests + 64
 
 
 def _unprocessable(message: str, detail: str) -> ApiError:
@@ -103,7 +103,7 @@ async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> C
             )
         except SubmissionError as exc:
             raise _unprocessable("Invalid checker", f"checker: {exc}") from exc
-        limit = app[SETTINGS].max_source_bytes
+        limit = app[SETTINGS].http.max_source_bytes
         if source_bytes(texts) > limit:
             raise ApiError(413, "Code too large", f"at most {limit} bytes")
         program = CheckerProgram(language.id, tuple(texts.items()))
@@ -325,7 +325,7 @@ async def add_tests(request: web.Request) -> web.Response:
     payload = await _payload(request, TestsIn, _tests_values(request))
     problem = await _problem(request)
     count = len(await _summaries(request, problem))
-    most = request.app[SETTINGS].max_tests
+    most = request.app[SETTINGS].http.max_tests
     if count + len(payload.tests) > most:
         raise _unprocessable("Too many tests", f"at most {most} tests per problem; it has {count}")
     at = count if payload.position is None else min(payload.position - 1, count)
@@ -343,7 +343,7 @@ async def replace_tests(request: web.Request) -> web.Response:
 
 async def reorder_tests(request: web.Request) -> web.Response:
     require_admin(request)
-    most = request.app[SETTINGS].max_tests
+    most = request.app[SETTINGS].http.max_tests
     payload = await _payload(request, OrderIn, most + 64, max(1 << 20, 16 * most))
     problem = await _problem(request)
     count = len(await _summaries(request, problem))

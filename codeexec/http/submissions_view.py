@@ -160,7 +160,7 @@ async def _accept(
     try:
         work = await app[INTAKE].accept(request_in)
     except Rejected as exc:
-        raise refused(exc, "Invalid submission", app[SETTINGS].retry_after_s) from None
+        raise refused(exc, "Invalid submission", app[SETTINGS].admission.retry_after_s) from None
     if payload.callback_url is not None:
         try:
             await app[WEBHOOKS].check(payload.callback_url)
@@ -180,12 +180,12 @@ async def _accept(
 
 async def _check_queue_room(request: web.Request, adding: int) -> None:
     settings = request.app[SETTINGS]
-    if await request.app[JOB_QUEUE].count_queued() + adding > settings.job_queue_size:
+    if await request.app[JOB_QUEUE].count_queued() + adding > settings.jobs.job_queue_size:
         raise ApiError(
             503,
             "Server busy: too many submissions queued",
-            f"at most {settings.job_queue_size} queued",
-            headers={"Retry-After": str(settings.retry_after_s)},
+            f"at most {settings.jobs.job_queue_size} queued",
+            headers={"Retry-After": str(settings.admission.retry_after_s)},
         )
 
 
@@ -199,7 +199,7 @@ async def _wait_done(request: web.Request, sid: str, within_s: float) -> Submiss
         left = deadline - time.monotonic()
         if left <= 0:
             return found
-        await app[NOTIFIER].wait(sid, min(left, app[SETTINGS].job_poll_s))
+        await app[NOTIFIER].wait(sid, min(left, app[SETTINGS].jobs.job_poll_s))
 
 
 def _wants_wait(request: web.Request) -> bool:
@@ -209,7 +209,7 @@ def _wants_wait(request: web.Request) -> bool:
 async def _answer_new(request: web.Request, created: Submission) -> web.Response:
     request.app[JOBS].wake()
     if _wants_wait(request):
-        finished = await _wait_done(request, created.id, request.app[SETTINGS].max_wait_s)
+        finished = await _wait_done(request, created.id, request.app[SETTINGS].jobs.max_wait_s)
         if finished is not None and finished.done:
             body = submission_out(finished, viewer_of(request))
             return json_response(body, 200, _location(created.id))
@@ -229,7 +229,7 @@ async def _payload(request: web.Request, model: type[BaseModel], limits: BodyLim
 
 
 async def create_submission(request: web.Request) -> web.Response:
-    limits = submission_limits(request.app[SETTINGS].max_body_bytes)
+    limits = submission_limits(request.app[SETTINGS].http.max_body_bytes)
     payload: SubmissionIn = await _payload(request, SubmissionIn, limits)
     await _check_queue_room(request, 1)
     return await _answer_new(request, await _accept(request, payload))
@@ -296,7 +296,7 @@ async def delete_submission(request: web.Request) -> web.Response:
         await app[JOB_QUEUE].request_cancel(found.id)
         # If another process runs it, its worker sees the request at its next renewal.
         app[JOBS].cancel_here(found.id)
-        await _wait_done(request, found.id, app[SETTINGS].job_lease_s)
+        await _wait_done(request, found.id, app[SETTINGS].jobs.job_lease_s)
     await app[SUBMISSIONS].delete(found.id)
     return web.Response(status=204)
 
@@ -362,7 +362,7 @@ async def _stream_events(request: web.Request, found: Submission, after: int) ->
         elif time.monotonic() - quiet_since > _SSE_KEEPALIVE_S:
             await response.write(b": keep-alive\n\n")
             quiet_since = time.monotonic()
-        await app[NOTIFIER].wait(found.id, app[SETTINGS].job_poll_s)
+        await app[NOTIFIER].wait(found.id, app[SETTINGS].jobs.job_poll_s)
 
 
 # -- many ------------------------------------------------------------------------------
@@ -418,7 +418,7 @@ async def list_submissions(request: web.Request) -> web.Response:
 async def create_batch(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     limits = BodyLimits(  # a batch may be larger than one submission, not 50 times
-        8 * settings.max_body_bytes, _BATCH_ITEM_VALUES * settings.batch_max + 16
+        8 * settings.http.max_body_bytes, _BATCH_ITEM_VALUES * settings.jobs.batch_max + 16
     )
     payload: BatchIn = await _payload(request, BatchIn, limits)
     await _check_queue_room(request, len(payload.submissions))
@@ -442,10 +442,10 @@ async def create_batch(request: web.Request) -> web.Response:
 async def get_batch(request: web.Request) -> web.Response:
     ids = [i for i in request.query.get("ids", "").split(",") if i]
     settings = request.app[SETTINGS]
-    if not ids or len(ids) > settings.batch_max or max(map(len, ids)) > _ID_CHARS:
+    if not ids or len(ids) > settings.jobs.batch_max or max(map(len, ids)) > _ID_CHARS:
         raise ApiError(
             400, "Invalid query parameter",
-            f"ids: 1 to {settings.batch_max} ids of at most {_ID_CHARS} characters",
+            f"ids: 1 to {settings.jobs.batch_max} ids of at most {_ID_CHARS} characters",
         )  # fmt: skip
     items, _ = await request.app[SUBMISSIONS].find(
         SubmissionFilter(ids=ids), "created_at", len(ids), 0

@@ -105,7 +105,7 @@ class JobRunner:
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._settings.job_poll_s)
+            await asyncio.wait_for(self._wake.wait(), self._settings.jobs.job_poll_s)
 
     async def _work(self) -> None:
         while not self._stopping:
@@ -117,14 +117,14 @@ class JobRunner:
                 raise
             except Exception:
                 log.exception("job worker error; continuing")
-                await asyncio.sleep(self._settings.job_poll_s)
+                await asyncio.sleep(self._settings.jobs.job_poll_s)
 
     async def _work_once(self) -> bool:
         """Take a slot, claim a job and judge it; False if there was none to claim."""
         async with self._admission.slot(bounded=False):
             if self._stopping:
                 return False
-            job = await self._queue.claim(self._instance, self._settings.job_lease_s)
+            job = await self._queue.claim(self._instance, self._settings.jobs.job_lease_s)
             if job is None:
                 return False
             task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
@@ -139,7 +139,7 @@ class JobRunner:
     async def _reap(self) -> None:
         """Queue again jobs whose worker (in any process) stopped renewing its lease."""
         while True:
-            await asyncio.sleep(self._settings.job_lease_s / 2)
+            await asyncio.sleep(self._settings.jobs.job_lease_s / 2)
             try:
                 requeued = await self._queue.requeue_abandoned()
             except Exception:
@@ -179,7 +179,7 @@ class JobRunner:
         self._notifier.notify(job.id)
 
     async def _heartbeat(self, sid: str, task: asyncio.Task[Any]) -> None:
-        lease = self._settings.job_lease_s
+        lease = self._settings.jobs.job_lease_s
         while True:
             await asyncio.sleep(lease / 3)
             try:

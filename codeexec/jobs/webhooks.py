@@ -170,7 +170,7 @@ class Webhooks:
         render: Callable[[Submission], dict[str, Any]],
         resolver: AbstractResolver | None = None,
     ) -> None:
-        self._settings = settings
+        self._jobs = settings.jobs
         self._submissions = submissions
         self._outbox = outbox
         self._keys = keys
@@ -179,9 +179,9 @@ class Webhooks:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def _resolve(self, url: str) -> Target:
-        allow_private = self._settings.webhook_allow_private
+        allow_private = self._jobs.webhook_allow_private
         try:
-            async with asyncio.timeout(self._settings.webhook_timeout_s):
+            async with asyncio.timeout(self._jobs.webhook_timeout_s):
                 return await resolve_target(url, allow_private, self._resolver)
         except TimeoutError as exc:
             raise WebhookRefused(f"cannot resolve the host of {url} in time") from exc
@@ -200,7 +200,7 @@ class Webhooks:
             key = await self._keys.get(submission.owner)
             if key is not None:
                 return key.webhook_secret
-        fallback = self._settings.webhook_secret
+        fallback = self._jobs.webhook_secret
         return fallback.get_secret_value() if fallback else None
 
     async def _deliver(self, sid: str) -> None:
@@ -217,7 +217,7 @@ class Webhooks:
         secret = await self._secret(submission)
         if secret:
             headers[SIGNATURE_HEADER] = sign(secret, body)
-        s = self._settings
+        s = self._jobs
         for attempt in range(1, s.webhook_attempts + 1):
             try:
                 async with asyncio.timeout(s.webhook_timeout_s):
@@ -242,7 +242,7 @@ class Webhooks:
     async def close(self) -> None:
         """Let deliveries in progress end within their timeout, then close."""
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=self._settings.webhook_timeout_s)
+            await asyncio.wait(list(self._tasks), timeout=self._jobs.webhook_timeout_s)
         for task in list(self._tasks):
             task.cancel()
         await self._resolver.close()

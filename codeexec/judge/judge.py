@@ -81,14 +81,14 @@ class Judge:
 
     def limits_for(self, problem: Problem) -> RunLimits:
         s = self._settings
-        time_ms = s.clamp_time_ms(problem.time_limit_ms)
+        time_ms = s.limits.clamp_time_ms(problem.time_limit_ms)
         return RunLimits(
             cpu_ms=time_ms,
-            wall_ms=s.wall_ms(problem.wall_time_limit_ms, time_ms),
-            memory_mb=s.clamp_memory_mb(problem.memory_limit_mb),
-            output_bytes=s.clamp_output_kb(problem.output_limit_kb) * 1024,
-            stderr_bytes=s.stderr_limit_kb * 1024,
-            file_bytes=s.sandbox_scratch_mb * 1024 * 1024,
+            wall_ms=s.limits.wall_ms(problem.wall_time_limit_ms, time_ms),
+            memory_mb=s.limits.clamp_memory_mb(problem.memory_limit_mb),
+            output_bytes=s.limits.clamp_output_kb(problem.output_limit_kb) * 1024,
+            stderr_bytes=s.limits.stderr_limit_kb * 1024,
+            file_bytes=s.sandbox.sandbox_scratch_mb * 1024 * 1024,
         )
 
     def compile_limits(self, language: Language) -> RunLimits:
@@ -99,7 +99,7 @@ class Judge:
             memory_mb=c.memory_mb,
             output_bytes=c.output_kb * 1024,
             stderr_bytes=c.output_kb * 1024,
-            file_bytes=self._settings.sandbox_scratch_mb * 1024 * 1024,
+            file_bytes=self._settings.sandbox.sandbox_scratch_mb * 1024 * 1024,
         )
 
     async def judge(
@@ -115,11 +115,11 @@ class Judge:
         plan = _Plan(
             language=language,
             limits=limits,
-            processes=self._settings.clamp_processes(problem.process_limit),
+            processes=self._settings.limits.clamp_processes(problem.process_limit),
             memory_mb=self._sandboxes.shape_memory_mb(language, limits.memory_mb),
             checker=problem.checker,
         )
-        isolation = problem.isolation or self._settings.default_isolation
+        isolation = problem.isolation or self._settings.limits.default_isolation
         async with AsyncExitStack() as stack:
             checker = None
             if problem.checker.mode == "custom" and tests:
@@ -185,7 +185,7 @@ class Judge:
                     # Kept so later tests can start from it in a fresh container; meanwhile
                     # this one is sized for the program instead of the compiler.
                     exported, fitted = await asyncio.gather(
-                        box.export_files(self._settings.sandbox_scratch_mb << 20),
+                        box.export_files(self._settings.sandbox.sandbox_scratch_mb << 20),
                         box.fit_memory(plan.limits.memory_mb, compiled.kept_bytes),
                         return_exceptions=True,
                     )
@@ -242,8 +242,8 @@ class Judge:
     async def _run_test(
         self, box: Box, plan: _Plan, test: TestCase, check: _Check
     ) -> TestResult | None:
-        keep = 0 if test.hidden else self._settings.shown_output_limit_kb << 10
-        with check.for_test(test, self._settings.checker_spool_kb << 10) as feed:
+        keep = 0 if test.hidden else self._settings.limits.shown_output_limit_kb << 10
+        with check.for_test(test, self._settings.checker.checker_spool_kb << 10) as feed:
             output = _Output(keep, feed)
             try:
                 outcome = await box.run(

@@ -38,9 +38,9 @@ def package_limits(settings: Settings) -> PackageLimits:
     bigger than ``CODEEXEC_MAX_PROBLEM_BODY_MB`` (the most the problems API takes at
     once, and what the database must hold in one test)."""
     return PackageLimits(
-        settings.max_package_mb << 20,
-        settings.max_package_files,
-        min(settings.max_problem_body_mb, settings.max_package_mb) << 20,
+        settings.http.max_package_mb << 20,
+        settings.http.max_package_files,
+        min(settings.http.max_problem_body_mb, settings.http.max_package_mb) << 20,
     )
 
 

@@ -37,14 +37,15 @@ class ImageManager:
     def __init__(
         self, settings: Settings, gateway: DockerGateway, progress: Progress = _log_progress
     ) -> None:
-        self._settings = settings
+        self._sandbox = settings.sandbox
         self._gateway = gateway
         self._progress = progress
 
     async def is_current(self, language: Language) -> bool:
         try:
             image = await self._gateway.call(
-                self._gateway.client.images.get, language.image_tag(self._settings.image_prefix)
+                self._gateway.client.images.get,
+                language.image_tag(self._sandbox.image_prefix),
             )
         except docker.errors.ImageNotFound:
             return False
@@ -57,9 +58,9 @@ class ImageManager:
         for language in languages:
             try:
                 if not await self.is_current(language):
-                    if not self._settings.build_images:
+                    if not self._sandbox.build_images:
                         raise ImageError(
-                            f"image {language.image_tag(self._settings.image_prefix)} is missing "
+                            f"image {language.image_tag(self._sandbox.image_prefix)} is missing "
                             "or outdated and CODEEXEC_BUILD_IMAGES is off"
                         )
                     await self.build(language)
@@ -71,7 +72,7 @@ class ImageManager:
 
     async def build(self, language: Language, offline_base: bool = False) -> None:
         base = await self.resolve_base(offline_base)
-        tag = language.image_tag(self._settings.image_prefix)
+        tag = language.image_tag(self._sandbox.image_prefix)
         self._progress(f"building {tag} from {base} ...")
         await self._gateway.call(self._build_sync, language, tag, base)
         self._progress(f"built {tag}")
@@ -102,7 +103,7 @@ class ImageManager:
     async def resolve_base(self, offline: bool = False) -> str:
         """The base image to build on: the configured one, pulled if needed, else the
         offline base made from Debian's packages."""
-        s = self._settings
+        s = self._sandbox
         if not offline:
             if await self._exists(s.sandbox_base):
                 return s.sandbox_base
@@ -118,7 +119,7 @@ class ImageManager:
         return s.offline_base_tag
 
     async def build_offline_base(self) -> None:
-        tag = self._settings.offline_base_tag
+        tag = self._sandbox.offline_base_tag
         if shutil.which("mmdebstrap") is None:
             raise ImageError(
                 "no base image can be pulled and mmdebstrap is not installed: "

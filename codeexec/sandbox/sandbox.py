@@ -263,8 +263,9 @@ class SandboxFactory:
     def default_shape(self, language: Language) -> tuple[int, int]:
         """(memory MB, processes) of a warm container: what a problem gets by default,
         or what its compile step needs if that is more."""
-        s = self._settings
-        return self.shape_memory_mb(language, s.default_memory_limit_mb), s.default_process_limit
+        limits = self._settings.limits
+        memory_mb = self.shape_memory_mb(language, limits.default_memory_limit_mb)
+        return memory_mb, limits.default_process_limit
 
     @staticmethod
     def shape_memory_mb(language: Language, run_memory_mb: int) -> int:
@@ -292,7 +293,8 @@ class SandboxFactory:
         (measured: 32 forked interpreters holding 42 MB took 102 MB on the host), so
         that much more is allowed there; the runner's samples still judge MLE at the
         limit (see ``Gvisor`` in runner/accounting.py)."""
-        hard = memory_mb + self._settings.sandbox_memory_overhead_mb + -(-program_bytes // _MB)
+        overhead_mb = self._settings.sandbox.sandbox_memory_overhead_mb
+        hard = memory_mb + overhead_mb + -(-program_bytes // _MB)
         if self.gvisor:
             hard += GVISOR_MB + GVISOR_MB_PER_PROCESS * processes
         return hard
@@ -306,7 +308,7 @@ class SandboxFactory:
         program_bytes: int = 0,
     ) -> dict[str, Any]:
         s = self._settings
-        scratch_mb = scratch_mb or s.sandbox_scratch_mb
+        scratch_mb = scratch_mb or s.sandbox.sandbox_scratch_mb
         user = self._user()
         uid, _, gid = user.partition(":")
         # Docker copies the image's own /tmp (contents, mode 1777) into the tmpfs; the
@@ -321,7 +323,7 @@ class SandboxFactory:
         if self.gvisor:  # the host counts the sentry's threads; gVisor counts processes
             pids = GVISOR_TASKS + GVISOR_TASKS_PER_PROCESS * pids  # (the runner's NPROC)
         return {
-            "image": language.image_tag(s.image_prefix),
+            "image": language.image_tag(s.sandbox.image_prefix),
             "command": ["python3", "-I", "-c", RUNNER_SOURCE],
             "user": user,
             "detach": True,
@@ -345,17 +347,17 @@ class SandboxFactory:
             "mem_limit": f"{hard_mb}m",
             "memswap_limit": f"{hard_mb}m",
             "mem_swappiness": 0,
-            "nano_cpus": int(s.sandbox_cpus * 1e9),
+            "nano_cpus": int(s.sandbox.sandbox_cpus * 1e9),
             "ulimits": sandbox_ulimits(scratch_mb),
             "log_config": LogConfig(type=LogConfig.types.NONE),
             "labels": {SANDBOX_LABEL: "1", INSTANCE_LABEL: s.instance_name},
-            "runtime": s.runtime,
+            "runtime": s.sandbox.runtime,
         }
 
     def _user(self) -> str:
         """The uid:gid of the next sandbox: the next of the pool (never the same as a
         live sandbox's while fewer than CODEEXEC_SANDBOX_UIDS are alive)."""
-        s = self._settings
+        s = self._settings.sandbox
         if not s.sandbox_uids:
             return s.sandbox_user
         gid = s.sandbox_user.partition(":")[2] or s.sandbox_user

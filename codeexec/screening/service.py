@@ -146,10 +146,11 @@ class Screener:
         # By default each language's own (``check_for``); tests add slow or crashing ones.
         checks: Mapping[str, Check] | None = None,
     ) -> None:
-        self._timeout = settings.screening_timeout_s
-        self._workers = settings.screening_workers
+        screening = settings.screening
+        self._timeout = screening.screening_timeout_s
+        self._workers = screening.screening_workers
         # At most this many programs in the pool at once (being screened or waiting).
-        self._capacity = settings.screening_workers + settings.screening_queue_size
+        self._capacity = screening.screening_workers + screening.screening_queue_size
         self._checks = screeners(languages) if checks is None else checks
         # Loaded by each worker as it starts.
         self._grammars = tuple(
@@ -165,7 +166,7 @@ class Screener:
         # Each language's default policy is in its language.toml; a setting can replace
         # it (CODEEXEC_SCREENING_PYTHON).
         self._defaults = {lang_id: lang.disallowed for lang_id, lang in languages.items()}
-        self._defaults.update(settings.screening_defaults())
+        self._defaults.update(screening.screening_defaults())
         self._pool: ProcessPool | None = None
         self._futures: set[Future[ScreeningResult]] = set()
 

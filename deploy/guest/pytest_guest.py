@@ -11,8 +11,8 @@ with ``-p pytest_guest``).
    guest cannot tell time it was not scheduled from time its program ran (no steal time
    under TCG); at 5 a Python memory bomb was TLE at 53 of its 64 MB (4.3 s of "CPU",
    10.3 s of wall). The scale applies where the service
-   turns a problem's limits into run limits (``Settings.clamp_time_ms`` and
-   ``Settings.wall_ms``), and to compile limits (``Judge.compile_limits``: a gcc run
+   turns a problem's limits into run limits (``LimitSettings.clamp_time_ms``
+   and ``LimitSettings.wall_ms``), and to compile limits (``Judge.compile_limits``: a gcc run
    costs ~20 s of emulated CPU, and under load on the host the 30 s wall limit of C's
    compile step was reached: CE); what is measured (cgroup CPU time, memory, OOM kills)
    and how verdicts are decided are untouched.
@@ -47,13 +47,13 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     import dataclasses
 
-    from codeexec.config import Settings
+    from codeexec.config import LimitSettings
     from codeexec.judge.judge import Judge
     from codeexec.sandbox.languages import Language
     from codeexec.sandbox.sandbox import RunLimits
 
-    clamp_time_ms = Settings.clamp_time_ms
-    wall_ms = Settings.wall_ms
+    clamp_time_ms = LimitSettings.clamp_time_ms
+    wall_ms = LimitSettings.wall_ms
     compile_limits = Judge.compile_limits
 
     def scaled_clamp_time_ms(self: Any, value: int | None) -> int:
@@ -68,8 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
             limits, cpu_ms=round(limits.cpu_ms * SCALE), wall_ms=round(limits.wall_ms * SCALE)
         )
 
-    Settings.clamp_time_ms = scaled_clamp_time_ms  # type: ignore[method-assign]
-    Settings.wall_ms = scaled_wall_ms  # type: ignore[method-assign]
+    LimitSettings.clamp_time_ms = scaled_clamp_time_ms  # type: ignore[method-assign]
+    LimitSettings.wall_ms = scaled_wall_ms  # type: ignore[method-assign]
     Judge.compile_limits = scaled_compile_limits  # type: ignore[method-assign]
 
 

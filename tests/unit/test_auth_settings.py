@@ -22,4 +22,4 @@ def test_auth_required(host: str, auth: str, required: bool) -> None:
 
 def test_empty_secrets_are_unset() -> None:
     settings = Settings(admin_token="", webhook_secret="")
-    assert settings.admin_token is None and settings.webhook_secret is None
+    assert settings.auth.admin_token is None and settings.jobs.webhook_secret is None

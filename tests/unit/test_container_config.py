@@ -16,7 +16,7 @@ from tests.conftest import base_settings
 def config(**settings: Any) -> tuple[SandboxFactory, dict[str, Any]]:
     s = base_settings(**settings)
     factory = SandboxFactory(s, None)  # type: ignore[arg-type]  # no engine calls here
-    language = discover_languages(s.languages_dir, ("python",))["python"]
+    language = discover_languages(s.sandbox.languages_dir, ("python",))["python"]
     return factory, factory.container_config(language, 256, 32)
 
 
@@ -41,7 +41,7 @@ def test_each_sandbox_gets_its_own_uid() -> None:
     """Per-uid kernel quotas (pending signals, pipe pages) are then per sandbox."""
     s = base_settings(sandbox_uids=3, sandbox_uid_base=300_000)
     factory = SandboxFactory(s, None)  # type: ignore[arg-type]
-    language = discover_languages(s.languages_dir, ("python",))["python"]
+    language = discover_languages(s.sandbox.languages_dir, ("python",))["python"]
     users = [factory.container_config(language, 64, 8)["user"] for _ in range(4)]
     assert users == ["300000:65534", "300001:65534", "300002:65534", "300000:65534"]
     scratch = factory.container_config(language, 64, 8)["tmpfs"]["/tmp"]
@@ -59,7 +59,7 @@ def test_scratch_options_the_engine_takes(product: str) -> None:
     engine = engine_info({"Runtimes": {"runc": {}}}, {"Components": components}, None)
     s = base_settings()
     factory = SandboxFactory(s, None, engine)  # type: ignore[arg-type]
-    language = discover_languages(s.languages_dir, ("python",))["python"]
+    language = discover_languages(s.sandbox.languages_dir, ("python",))["python"]
     scratch = factory.container_config(language, 64, 8)["tmpfs"]["/tmp"]
     assert "noexec" in scratch and "mode=0700" in scratch and "size=" in scratch
     if product == "Podman":  # its API refuses uid/gid/nr_inodes and owns by "U"
@@ -77,7 +77,7 @@ def test_a_gvisor_sandbox_gets_room_for_its_kernel() -> None:
     assert engine.gvisor and not engine_info({"Runtimes": runtimes}, {}, "runc").gvisor
     s = base_settings(sandbox_memory_overhead_mb=32)
     factory = SandboxFactory(s, None, engine)  # type: ignore[arg-type]
-    language = discover_languages(s.languages_dir, ("python",))["python"]
+    language = discover_languages(s.sandbox.languages_dir, ("python",))["python"]
     cfg = factory.container_config(language, 256, 32)
     assert cfg["pids_limit"] == 256 + 32 * 33
     assert cfg["mem_limit"] == f"{256 + 32 + 32 + 2 * 32}m"

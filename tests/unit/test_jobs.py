@@ -235,7 +235,7 @@ async def runner(
     finished (the webhook hook)."""
     values: dict[str, Any] = {"job_workers": 1, "job_poll_s": 0.05, "instance_name": W1}
     s = Settings(**(values | settings))
-    intake = Intake(lambda: LANGUAGES, stores.problems, not_screened_again, s.max_source_bytes)
+    intake = Intake(lambda: LANGUAGES, stores.problems, not_screened_again, s.http.max_source_bytes)
     judge = Judge(s, sandboxes, LANGUAGES)
     jobs = JobRunner(
         s, stores.queue, stores.events, intake, judge, Admission(1, 1), Notifier(), done.append

@@ -121,7 +121,7 @@ async def test_a_box_killed_for_memory_is_the_programs_mle() -> None:
     result = (await j.judge(PY, SOURCE, problem(t(b"", b"")), None)).results[0]
     assert (
         result.verdict == Verdict.MLE
-        and result.memory_kb == Settings().default_memory_limit_mb << 10
+        and result.memory_kb == Settings().limits.default_memory_limit_mb << 10
     )
 
 
@@ -164,7 +164,7 @@ async def test_a_compiled_program_is_carried_to_every_box() -> None:
     assert [r.verdict for r in judgement.results] == [Verdict.AC, Verdict.AC]
     first = sandboxes.boxes[0]
     assert first.runs[0].keep_files and first.runs[0].argv == C.compile
-    assert first.memory_mb == Settings().default_memory_limit_mb  # resized after compiling
+    assert first.memory_mb == Settings().limits.default_memory_limit_mb  # resized after compiling
     assert "main" in sandboxes.boxes[1].files
 
 

@@ -30,7 +30,7 @@ def add_language(root: Path, lang_id: str) -> Path:
 
 
 def test_the_repository_ships_python() -> None:
-    languages = discover_languages(Settings().languages_dir)
+    languages = discover_languages(Settings().sandbox.languages_dir)
     python = languages["python"]
     assert python.run == ("python3", "-B", "main.py")
     assert python.source_file == "main.py"
@@ -63,7 +63,7 @@ def test_only_enabled_languages_are_offered(tmp_path: Path) -> None:
 
 
 def test_the_repository_ships_eight_languages() -> None:
-    languages = discover_languages(Settings().languages_dir)
+    languages = discover_languages(Settings().sandbox.languages_dir)
     assert sorted(languages) == ["bash", "c", "cpp", "go", "java", "javascript", "python", "rust"]
 
 

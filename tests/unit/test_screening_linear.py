@@ -21,7 +21,8 @@ from codeexec.screening import python, syntax_tree
 from tests.shipped import DEFAULT_PYTHON_DISALLOWED, SCREENERS
 
 POLICIES = {
-    lang.id: lang.disallowed for lang in discover_languages(Settings().languages_dir).values()
+    lang.id: lang.disallowed
+    for lang in discover_languages(Settings().sandbox.languages_dir).values()
 } | {"python": DEFAULT_PYTHON_DISALLOWED}
 
 

@@ -7,7 +7,8 @@ from codeexec.sandbox.languages import discover_languages
 from codeexec.screening.syntax_tree import disallowed_names, normalise
 
 DEFAULTS = {
-    lang.id: lang.disallowed for lang in discover_languages(Settings().languages_dir).values()
+    lang.id: lang.disallowed
+    for lang in discover_languages(Settings().sandbox.languages_dir).values()
 }
 
 
