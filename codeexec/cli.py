@@ -55,22 +55,46 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
-async def _build_images(settings: Settings, names: list[str], offline_base: bool) -> int:
+async def _build_images(
+    settings: Settings, names: list[str], every: bool, offline_base: bool
+) -> int:
+    """Build the named images (``--all``: every language's; ``--offline-base`` alone:
+    only that base), ``CODEEXEC_IMAGE_BUILDS``
+    at a time; each is rebuilt from Docker's layer cache, so a current one is quick."""
     languages = discover_languages(settings.sandbox.languages_dir)
     unknown = sorted(set(names) - set(languages))
     if unknown:
         print(f"unknown language(s): {', '.join(unknown)}; known: {', '.join(languages)}")
         return 2
+    if names and every:
+        print("name the languages to build, or give --all, not both")
+        return 2
+    if not names and not every and not offline_base:
+        print("name the languages to build, or give --all")
+        return 2
     gateway = DockerGateway(settings.sandbox.docker_threads)
+    failed: list[str] = []
     try:
         images = ImageManager(settings, gateway, progress=lambda line: print(line, flush=True))
         if offline_base and not await gateway.image_exists(settings.sandbox.offline_base_tag):
             await images.build_offline_base()
-        for name in names or list(languages):
-            await images.build(languages[name], offline_base=offline_base)
+        slots = asyncio.Semaphore(settings.sandbox.image_builds)
+
+        async def build(name: str) -> None:
+            async with slots:
+                try:
+                    await images.build(languages[name], offline_base=offline_base)
+                except ImageError as exc:
+                    print(f"building the {name} image failed: {exc}", flush=True)
+                    failed.append(name)
+
+        chosen = list(languages) if every else names  # --offline-base alone: the base only
+        await asyncio.gather(*(build(name) for name in chosen))
     finally:
         gateway.close()
-    return 0
+    if failed:
+        print(f"failed: {', '.join(sorted(failed))}")
+    return 1 if failed else 0
 
 
 def _progress_line(prefix: str) -> Callable[[int, int], None]:
@@ -196,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     images = commands.add_parser("images", help="manage sandbox images")
     image_commands = images.add_subparsers(dest="images_command", required=True)
     build = image_commands.add_parser("build", help="build sandbox images")
-    build.add_argument("languages", nargs="*", metavar="LANG", help="default: every language")
+    build.add_argument("languages", nargs="*", metavar="LANG", help="the languages to build")
+    build.add_argument("--all", action="store_true", help="every language's image")
     build.add_argument(
         "--offline-base",
         action="store_true",
@@ -225,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             return _problems_import(settings, args)
         if args.command == "keys":
             return asyncio.run(_keys(settings, args))
-        return asyncio.run(_build_images(settings, args.languages, args.offline_base))
+        return asyncio.run(_build_images(settings, args.languages, args.all, args.offline_base))
     except (DockerUnavailable, ImageError) as exc:
         print(f"codeexec: {exc}", file=sys.stderr)
         return 1

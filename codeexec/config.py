@@ -98,6 +98,7 @@ class SandboxSettings(_Group):
     sandbox_base: str = "debian:bookworm-slim"
     offline_base_tag: str = "local/debian:bookworm-slim"
     build_images: bool = True
+    image_builds: int = Field(3, ge=1)  # images built at the same time
     docker_threads: int = Field(8, ge=1)
     pool_size: int = Field(2, ge=0)  # warm containers per language; 0 turns the pool off
     pool_ttl_s: float = Field(300.0, gt=0)

@@ -155,11 +155,12 @@ class CheckerPrograms:
             yield CheckerSession(box, artifact, language, limits, spec.args)
 
     async def _build(self, box: Box, language: Language, files: Files) -> Files:
-        if language.compile is None:
+        command = language.compile_command(f.name for f in files)
+        if command is None:
             return files
         await box.put_files(files)
         limits = self._compile_limits(language)
-        outcome = await box.run(language.compile, b"", limits, keep_files=True)
+        outcome = await box.run(command, b"", limits, keep_files=True)
         if (
             outcome.exit_code != 0
             or outcome.signal is not None

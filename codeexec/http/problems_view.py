@@ -39,7 +39,7 @@ from codeexec.http.problem_schema import (
 )
 from codeexec.http.source_schema import source_files
 from codeexec.http.visibility import Viewer, problem_for, problem_test_for, viewer_of
-from codeexec.intake import SubmissionError, program_files
+from codeexec.intake import SubmissionError, binary_files, program_files
 from codeexec.intake.program import source_bytes
 from codeexec.model import (
     PROBLEM_ID_PATTERN,
@@ -103,6 +103,8 @@ async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> C
             )
         except SubmissionError as exc:
             raise _unprocessable("Invalid checker", f"checker: {exc}") from exc
+        if binaries := binary_files(texts):
+            raise _unprocessable("Invalid checker", f"checker: {binaries} are not source files")
         limit = app[SETTINGS].http.max_source_bytes
         if source_bytes(texts) > limit:
             raise ApiError(413, "Code too large", f"at most {limit} bytes")

@@ -2,7 +2,13 @@
 Judge0 and Piston APIs, the grade CLI, the web page) turns its request into an
 ``intake.Request`` and gets ``Accepted`` work or a ``Rejected`` reason with its status."""
 
-from codeexec.intake.program import MAX_FILES, MAX_NAME_CHARS, SubmissionError, program_files
+from codeexec.intake.program import (
+    MAX_FILES,
+    MAX_NAME_CHARS,
+    SubmissionError,
+    binary_files,
+    program_files,
+)
 from codeexec.intake.service import Accepted, Intake, Rejected, Request
 
 __all__ = [
@@ -13,5 +19,6 @@ __all__ = [
     "Rejected",
     "Request",
     "SubmissionError",
+    "binary_files",
     "program_files",
 ]

@@ -42,9 +42,12 @@ def program_files(
     code: str | None,
     files: Sequence[SourceFile] | None,
     entry_point: str | None,
+    entry_names: tuple[str, ...] = ("main",),
 ) -> dict[str, str]:
-    """{name in the sandbox: content}. The entry file is stored under the language's
-    source file name, so compile and run commands never change."""
+    """{name in the sandbox: content}. Files of other formats (data, text) travel along.
+    For a language built from one entry file, that file is stored under the language's
+    source file name, so compile and run commands never change; without ``entry_point``
+    it is found (``find_entry``; ``entry_names``: the file stems that name it)."""
     if (code is None) == (files is None):
         raise SubmissionError("give either 'code' or 'files'")
     if code is not None:
@@ -60,9 +63,19 @@ def program_files(
         if name in named:
             raise SubmissionError(f"file {name!r} appears twice")
         named[name] = item.content
-    entry = check_name(entry_point) if entry_point is not None else language.source_file
-    if entry not in named:
-        raise SubmissionError(f"entry point {entry!r} is not among the files")
+    if entry_point is not None:
+        entry = check_name(entry_point)
+        if entry not in named:
+            raise SubmissionError(f"entry point {entry!r} is not among the files")
+    if binary_files(named):  # never built nor run: the caller judges it CE
+        return named
+    sources = sorted(name for name in named if language.is_source(name))
+    if language.entry == "all":  # every source is compiled: no file is the entry
+        if not sources:
+            raise SubmissionError(f"no {language.name} source among the files ({_kinds(language)})")
+        return named
+    if entry_point is None:
+        entry = find_entry(language, named, sources, entry_names)
     if entry != language.source_file and language.source_file in named:
         raise SubmissionError(
             f"{language.source_file!r} is where the entry point goes; rename that file"
@@ -70,6 +83,80 @@ def program_files(
     program = {name: content for name, content in named.items() if name != entry}
     program[language.source_file] = named[entry]
     return program
+
+
+def find_entry(
+    language: Language, named: dict[str, str], sources: list[str], entry_names: tuple[str, ...]
+) -> str:
+    """The file holding the entry point, as a judge finds it without being told: the
+    language's source file name; else the only source of the language; else the one
+    source its ``main_pattern`` matches; else the one named after an entry (``main.*``).
+    Refused, with the candidates, when that does not tell."""
+    if language.source_file in named:
+        return language.source_file
+    if len(sources) == 1:
+        return sources[0]
+    if not sources:
+        raise SubmissionError(f"no {language.name} source among the files ({_kinds(language)})")
+    if language.main_pattern is not None:
+        pattern = re.compile(language.main_pattern, re.MULTILINE)
+        holding = [name for name in sources if pattern.search(named[name])]
+        if len(holding) > 1:
+            raise SubmissionError(
+                f"several files hold an entry point: {holding}; name one in 'entry_point'"
+            )
+        if holding:
+            return holding[0]
+    for stem in entry_names:
+        named_so = [n for n in sources if PurePosixPath(n).stem.lower() == stem]
+        if len(named_so) == 1:
+            return named_so[0]
+    raise SubmissionError(
+        f"cannot tell which file is the program among {sources}; name it in 'entry_point'"
+    )
+
+
+def _kinds(language: Language) -> str:
+    return "files ending in " + ", ".join(language.extensions)
+
+
+# Compiled code instead of source: judged CE with a clear message, never run.
+BINARY_EXTENSIONS = (
+    ".o",
+    ".obj",
+    ".a",
+    ".so",
+    ".dylib",
+    ".dll",
+    ".exe",
+    ".lib",
+    ".class",
+    ".jar",
+    ".pyc",
+    ".wasm",
+    ".beam",
+    ".hi",
+)
+_BINARY_MAGIC = (
+    "\x7fELF",
+    "\xca\xfe\xba\xbe",
+    "!<arch>\n",
+    "\xcf\xfa\xed\xfe",
+    "\xce\xfa\xed\xfe",
+    "\x00asm",
+)
+
+
+def binary_files(named: dict[str, str]) -> list[str]:
+    """The files that are object code or executables, not text: by name, by the
+    magic number of ELF, Mach-O, Java class, ar and WebAssembly files, or NUL bytes."""
+    return sorted(
+        name
+        for name, content in named.items()
+        if name.endswith(BINARY_EXTENSIONS)
+        or content.startswith(_BINARY_MAGIC)
+        or "\x00" in content
+    )
 
 
 def source_bytes(texts: dict[str, str]) -> int:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Protocol
 
-from codeexec.intake.program import SubmissionError, program_files, source_bytes
+from codeexec.intake.program import SubmissionError, binary_files, program_files, source_bytes
 from codeexec.judge.admission import QueueFull
 from codeexec.model import Language, ProblemSnapshot, SourceFile, Submission
 from codeexec.screening.service import Screener, ScreeningResult
@@ -71,6 +70,9 @@ class Problems(Protocol):
     async def snapshot(self, problem_id: str) -> ProblemSnapshot | None: ...
 
 
+BINARY_MESSAGE = "object files and executables cannot be judged; submit the source files"
+
+
 def disallowed_message(names: Sequence[str]) -> str:
     return f"Found disallowed functions in code ({', '.join(names)})"
 
@@ -99,6 +101,9 @@ class Intake:
         if source_bytes(files) > self._max_source_bytes:
             raise Rejected(413, "Code too large", f"at most {self._max_source_bytes} bytes")
         snapshot = await self._snapshot(request.problem_id)
+        if binaries := binary_files(files):  # nothing to screen or build: judged CE
+            message = f"{', '.join(binaries)}: {BINARY_MESSAGE}"
+            return Accepted(language, files, snapshot, ScreeningResult((), message))
         try:
             screening = await self._screen(language, files, snapshot, bounded=True)
         except QueueFull as exc:
@@ -141,17 +146,17 @@ class Intake:
     async def _screen(
         self, language: Language, files: dict[str, str], snapshot: ProblemSnapshot, bounded: bool
     ) -> ScreeningResult:
-        """Every file in the language's own source format is screened (and syntax-checked,
-        where its parser does that: ``python-ast``); other files (headers, data) are not
-        programs of that language.
-        Raises ``QueueFull`` when screening is saturated, unless ``bounded`` is False."""
+        """Every file the compiler or interpreter reads as code is screened — sources in
+        any of the language's extensions and its headers (an inline function in a header
+        is code) — and syntax-checked where its parser does that (``python-ast``); other
+        files (data, text) are not programs. Raises ``QueueFull`` when screening is
+        saturated, unless ``bounded`` is False."""
         screener = self._screener()
         policy = screener.policy_for(language.id, snapshot.problem.screening)
-        suffix = PurePosixPath(language.source_file).suffix
         results = [
             await screener.screen(language.id, text, name, policy, bounded)
             for name, text in files.items()
-            if PurePosixPath(name).suffix == suffix
+            if language.is_program_text(name)
         ]
         disallowed = tuple(sorted({n for r in results for n in r.disallowed}))
         if disallowed:

@@ -167,7 +167,9 @@ class Judge:
                     climits = self.compile_limits(language)
                     failed: Judgement | None
                     try:
-                        compiled = await box.run(language.compile, b"", climits, keep_files=True)
+                        command = language.compile_command(f.name for f in program)
+                        assert command is not None
+                        compiled = await box.run(command, b"", climits, keep_files=True)
                     except SandboxError:
                         # The kernel killed the whole container for memory: under gVisor
                         # it is the only OOM kill there is (runc's kills the compiler alone).

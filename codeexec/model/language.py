@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,36 @@ class Language:
     # Extensions of the other files its programs read at compile time (headers): kept with
     # an output validator's sources.
     header_extensions: tuple[str, ...] = ()
+    # How a multi-file program is built: "file" — one entry file (named in the request,
+    # or found: the only source, the one ``main_pattern`` matches, or ``main.*``), stored
+    # as ``source_file``; "all" — every source is compiled together (``{sources}`` in
+    # ``compile``), no entry file needed.
+    entry: str = "file"
+    # A regular expression (multi-line) matched by the source file that holds the entry
+    # point, e.g. Java's ``public static void main``.
+    main_pattern: str | None = None
+    # Identifiers of this language in Judge0 CE and Piston (the compatibility APIs).
+    judge0_ids: tuple[int, ...] = ()
+    piston_names: tuple[str, ...] = ()
+
+    def is_source(self, name: str) -> bool:
+        """A file of this language's own source format (case matters: ``.C`` is C++)."""
+        return name.endswith(self.extensions)
+
+    def is_program_text(self, name: str) -> bool:
+        """Source or header: text the compiler reads, so screening reads it too."""
+        return name.endswith((*self.extensions, *self.header_extensions))
+
+    def compile_command(self, names: Iterable[str]) -> tuple[str, ...] | None:
+        """The compile step for a program of these files: ``{sources}`` stands for
+        every source file of the language among them, in name order."""
+        if self.compile is None:
+            return None
+        sources = sorted(n for n in names if self.is_source(n))
+        argv: list[str] = []
+        for arg in self.compile:
+            argv.extend(sources if arg == "{sources}" else [arg])
+        return tuple(argv)
 
     def image_tag(self, prefix: str) -> str:
         return f"{prefix}/{self.id}:latest"

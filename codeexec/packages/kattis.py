@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from codeexec.checker import CheckerArgsError, validate_spec
-from codeexec.intake import SubmissionError, program_files
+from codeexec.intake import SubmissionError, binary_files, program_files
 from codeexec.model import (
     PROBLEM_ID_PATTERN,
     CheckerProgram,
@@ -246,7 +246,7 @@ def _validator_files(files: PackageFiles) -> list[tuple[str, str]]:
 
 
 def _suffix(name: str) -> str:
-    return PurePosixPath(name).suffix.lower()
+    return PurePosixPath(name).suffix  # case matters: ".C" is C++
 
 
 def _validator_language(names: list[str], known: Mapping[str, Language]) -> str:
@@ -294,29 +294,13 @@ def _checker_program(
             texts.append(SourceFile(inner, files.read(path).decode("utf-8")))
         except UnicodeDecodeError as exc:
             raise PackageError(f"{path} is not UTF-8 text") from exc
-    entry = _entry_point(texts, language)
     try:
-        program = program_files(language, None, texts, entry)
+        program = program_files(language, None, texts, None, entry_names=_ENTRY_NAMES)
+        if binaries := binary_files(program):
+            raise SubmissionError(f"{binaries} are not source files")
     except SubmissionError as exc:
         raise PackageError(f"output validator: {exc}") from exc
     return CheckerProgram(language.id, tuple(program.items()))
-
-
-def _entry_point(texts: list[SourceFile], language: Language) -> str:
-    suffix = PurePosixPath(language.source_file).suffix
-    candidates = [t for t in texts if t.name.endswith(suffix)]
-    if len(candidates) == 1:
-        return candidates[0].name
-    for stem in _ENTRY_NAMES:
-        for t in candidates:
-            if PurePosixPath(t.name).stem == stem:
-                return t.name
-    with_main = [t.name for t in candidates if re.search(r"\bmain\s*\(", t.content)]
-    if len(with_main) == 1:
-        return with_main[0]
-    raise PackageError(
-        f"cannot tell which output validator file is the program: {[t.name for t in candidates]}"
-    )
 
 
 def read_kattis_package(

@@ -8,6 +8,7 @@ air-gapped judging site needs exactly that.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import subprocess
@@ -53,9 +54,11 @@ class ImageManager:
         return bool(labels.get(DIGEST_LABEL) == language.context_digest())
 
     async def ensure(self, languages: Iterable[Language]) -> dict[str, str | None]:
-        """Make each language's image current. Returns {language: None or the reason it failed}."""
-        problems: dict[str, str | None] = {}
-        for language in languages:
+        """Make each language's image current, ``CODEEXEC_IMAGE_BUILDS`` at a time.
+        Returns {language: None or the reason it failed}."""
+        slots = asyncio.Semaphore(self._sandbox.image_builds)
+
+        async def one(language: Language) -> str | None:
             try:
                 if not await self.is_current(language):
                     if not self._sandbox.build_images:
@@ -63,12 +66,16 @@ class ImageManager:
                             f"image {language.image_tag(self._sandbox.image_prefix)} is missing "
                             "or outdated and CODEEXEC_BUILD_IMAGES is off"
                         )
-                    await self.build(language)
-                problems[language.id] = None
+                    async with slots:
+                        await self.build(language)
+                return None
             except (ImageError, docker.errors.DockerException) as exc:
                 log.error("language %s unavailable: %s", language.id, exc)
-                problems[language.id] = str(exc)
-        return problems
+                return str(exc)
+
+        chosen = list(languages)
+        outcomes = await asyncio.gather(*(one(language) for language in chosen))
+        return {language.id: outcome for language, outcome in zip(chosen, outcomes, strict=True)}
 
     async def build(self, language: Language, offline_base: bool = False) -> None:
         base = await self.resolve_base(offline_base)
@@ -88,14 +95,14 @@ class ImageManager:
             decode=True,
         )
         for chunk in stream:
-            self._report(chunk)
+            self._report(language.id, chunk)
 
-    def _report(self, chunk: dict[str, Any]) -> None:
+    def _report(self, language_id: str, chunk: dict[str, Any]) -> None:
         if "error" in chunk:
             raise ImageError(str(chunk["error"]).strip())
         text = str(chunk.get("stream") or chunk.get("status") or "").rstrip()
         if text:
-            self._progress(f"  {text}")
+            self._progress(f"  [{language_id}] {text}")
 
     async def _exists(self, tag: str) -> bool:
         return await self._gateway.image_exists(tag)

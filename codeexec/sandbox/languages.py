@@ -7,6 +7,7 @@ no Python code changes.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
@@ -18,6 +19,9 @@ from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
 _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports", "bare_names"}
 )
+
+
+ENTRY_MODES = ("file", "all")
 
 
 class LanguageError(ValueError):
@@ -73,7 +77,33 @@ def _extensions(value: Any, what: str) -> tuple[str, ...]:
     for extension in extensions:
         if not extension.startswith(".") or len(extension) < 2 or "/" in extension:
             raise LanguageError(f"{what}: {extension!r} is not a file name extension like '.c'")
-    return tuple(e.lower() for e in extensions)
+    return extensions
+
+
+def _entry(value: Any, compile_argv: Any) -> str:
+    if value not in ENTRY_MODES:
+        raise LanguageError(f"entry must be one of {list(ENTRY_MODES)}, not {value!r}")
+    if value == "all" and (not isinstance(compile_argv, list) or "{sources}" not in compile_argv):
+        raise LanguageError('entry = "all" needs "{sources}" among the compile arguments')
+    return str(value)
+
+
+def _pattern(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise LanguageError("main_pattern must be a string")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise LanguageError(f"main_pattern is not a regular expression: {exc}") from exc
+    return value
+
+
+def _ints(value: Any, what: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(type(v) is int for v in value):
+        raise LanguageError(f"{what} must be a list of integers")
+    return tuple(value)
 
 
 def load_language(folder: Path) -> Language:
@@ -113,6 +143,10 @@ def load_language(folder: Path) -> Language:
                 data.get("extensions", [suffix] if suffix else []), "extensions"
             ),
             header_extensions=_extensions(data.get("header_extensions", []), "header_extensions"),
+            entry=_entry(data.get("entry", "file"), data.get("compile")),
+            main_pattern=_pattern(data.get("main_pattern")),
+            judge0_ids=_ints(data.get("judge0_ids", []), "judge0_ids"),
+            piston_names=_strings(data.get("piston_names", []), "piston_names"),
         )
     except (KeyError, TypeError) as exc:
         raise LanguageError(f"{path}: missing or malformed field {exc}") from exc

@@ -183,3 +183,24 @@ async def test_a_job_whose_language_or_problem_is_gone_fails_with_the_reason(
     with pytest.raises(Rejected) as caught:
         await intake(screener, Problems()).resume(job(work))
     assert caught.value.reason == "problem 'p' no longer exists"
+
+
+async def test_headers_are_screened_as_the_code_they_are(screener: CountingScreener) -> None:
+    snapshot = ProblemSnapshot(Problem("q", screening={"c": ["system"]}), SNAPSHOT.tests)
+    given = [
+        SourceFile("main.c", '#include "evil.h"\nint main(void) { return run(); }'),
+        SourceFile("evil.h", '#include <stdlib.h>\nstatic int run(void) { return system("ls"); }'),
+    ]
+    caught = await refusal(intake(screener, Problems(snapshot)), Request("q", "c", None, given))
+    assert (caught.status, caught.title) == (403, "Found disallowed functions in code (system)")
+
+
+async def test_object_files_are_accepted_to_be_judged_ce_unscreened(
+    screener: CountingScreener,
+) -> None:
+    given = [SourceFile("main.c", "int main(void) { return 0; }"), SourceFile("x.o", "\x7fELF")]
+    work = await intake(screener, Problems(SNAPSHOT)).accept(Request("p", "c", None, given))
+    assert work.screening.compile_error == (
+        "x.o: object files and executables cannot be judged; submit the source files"
+    )
+    assert screener.screened == 0

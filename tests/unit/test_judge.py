@@ -147,7 +147,7 @@ def compiler(result: RunOutcome | None = None) -> Any:
     """A C toolchain: compiling writes ``main``; running echoes."""
 
     def program(run: FakeRun) -> RunOutcome:
-        if run.argv == C.compile:
+        if run.argv == C.compile_command(["main.c"]):
             run.files["main"] = b"\x7fELF"
             return result or outcome()
         assert "main" in run.files  # every test runs the compiled program
@@ -163,7 +163,7 @@ async def test_a_compiled_program_is_carried_to_every_box() -> None:
     judgement = await j.judge(C, source, problem(*tests, isolation="test"))
     assert [r.verdict for r in judgement.results] == [Verdict.AC, Verdict.AC]
     first = sandboxes.boxes[0]
-    assert first.runs[0].keep_files and first.runs[0].argv == C.compile
+    assert first.runs[0].keep_files and first.runs[0].argv == C.compile_command(["main.c"])
     assert first.memory_mb == Settings().limits.default_memory_limit_mb  # resized after compiling
     assert "main" in sandboxes.boxes[1].files
 

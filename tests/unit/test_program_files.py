@@ -1,0 +1,182 @@
+"""How a multi-file submission becomes a program, for the shipped languages: which file
+is the entry (none, for languages that compile every source), what is compiled, what
+is screened, and what is refused or judged CE — the rules every door shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codeexec.intake import SubmissionError, binary_files, program_files
+from codeexec.model import Language, SourceFile
+from codeexec.sandbox.languages import LanguageError, load_language, shipped_languages
+
+LANGS = shipped_languages()
+
+
+def sent(language: str, *pairs: tuple[str, str], entry: str | None = None) -> dict[str, str]:
+    given = [SourceFile(name, text) for name, text in pairs]
+    return program_files(LANGS[language], None, given, entry)
+
+
+def refused(language: str, *pairs: tuple[str, str], entry: str | None = None) -> str:
+    with pytest.raises(SubmissionError) as caught:
+        sent(language, *pairs, entry=entry)
+    return str(caught.value)
+
+
+JAVA_MAIN = "public static void main(String[] args) {}"
+
+
+def test_c_compiles_every_source_whatever_its_name_and_keeps_other_files() -> None:
+    program = sent("c", ("test-hello.c", "int main(void){}"), ("notes.txt", "hi"))
+    assert program == {"test-hello.c": "int main(void){}", "notes.txt": "hi"}
+    command = LANGS["c"].compile_command(program)
+    assert command is not None and "test-hello.c" in command and "notes.txt" not in command
+
+
+def test_cpp_compiles_every_extension_it_accepts_and_no_header() -> None:
+    names = ["main.cc", "a.cpp", "b.cxx", "c.c++", "d.C", "e.hpp", "f.h", "g.hh", "h.hxx", "x.c"]
+    program = sent("cpp", *((n, "") for n in names))
+    assert sorted(program) == sorted(names)  # nothing renamed
+    command = LANGS["cpp"].compile_command(program)
+    assert command is not None
+    compiled = [arg for arg in command if arg in names]
+    assert compiled == ["a.cpp", "b.cxx", "c.c++", "d.C", "main.cc"]  # in name order
+
+
+def test_case_tells_cpp_from_c() -> None:
+    assert LANGS["cpp"].is_source("x.C") and not LANGS["c"].is_source("x.C")
+    assert LANGS["c"].is_source("x.c") and not LANGS["cpp"].is_source("x.c")
+
+
+def test_a_compiled_language_needs_a_source_of_its_own() -> None:
+    assert "no C (gcc, C17) source among the files (files ending in .c)" in refused(
+        "c", ("main.cpp", "int main(){}")
+    )
+
+
+def test_an_entry_point_named_must_be_there_even_where_none_is_needed() -> None:
+    assert "'b.c' is not among the files" in refused("c", ("a.c", ""), entry="b.c")
+
+
+def test_java_finds_the_file_with_main_and_stores_it_as_the_entry() -> None:
+    program = sent(
+        "java",
+        ("hello.java", f"public class hello {{ {JAVA_MAIN} }}"),
+        ("message.java", "class message {}"),
+    )
+    assert program["Main.java"].startswith("public class hello")
+    assert sorted(program) == ["Main.java", "message.java"]
+
+
+def test_java_with_several_mains_is_refused_with_each_named() -> None:
+    detail = refused(
+        "java",
+        ("A.java", f"class A {{ {JAVA_MAIN} }}"),
+        ("B.java", "class B { static public void main(String... a) {} }"),
+    )
+    assert "several files hold an entry point: ['A.java', 'B.java']" in detail
+    # Naming one settles it.
+    program = sent(
+        "java",
+        ("A.java", f"class A {{ {JAVA_MAIN} }}"),
+        ("B.java", f"class B {{ {JAVA_MAIN} }}"),
+        entry="B.java",
+    )
+    assert program["Main.java"].startswith("class B")
+
+
+def test_without_any_main_the_candidates_are_listed() -> None:
+    detail = refused("java", ("A.java", "class A {}"), ("B.java", "class B {}"))
+    assert "cannot tell which file is the program among ['A.java', 'B.java']" in detail
+
+
+def test_python_takes_the_single_script_or_main_or_the_named_file() -> None:
+    assert sent("python", ("solve.py", "print(1)"), ("data.txt", "1 2")) == {
+        "main.py": "print(1)",
+        "data.txt": "1 2",
+    }
+    script = 'import util\nif __name__ == "__main__":\n    util.go()'
+    program = sent("python", ("util.py", "def go(): pass"), ("run.py", script))
+    assert program == {"util.py": "def go(): pass", "main.py": script}
+    program = sent("python", ("main.py", "import a"), ("a.py", ""))
+    assert program == {"main.py": "import a", "a.py": ""}
+    detail = refused("python", ("a.py", ""), ("b.py", ""))
+    assert "among ['a.py', 'b.py']; name it in 'entry_point'" in detail
+
+
+def test_a_file_of_the_entry_name_other_than_the_entry_is_refused() -> None:
+    detail = refused("python", ("a.py", ""), ("main.py", ""), entry="a.py")
+    assert "'main.py' is where the entry point goes" in detail
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("helper.o", "anything"),
+        ("Main.class", "x"),
+        ("lib.so", ""),
+        ("a.out", "\x7fELF\x02\x01"),
+        ("prog", "\xca\xfe\xba\xbe\x00\x00"),
+        ("lib.a", "!<arch>\n"),
+        ("blob.bin", "text\x00with a NUL"),
+    ],
+)
+def test_object_files_and_executables_are_found(name: str, content: str) -> None:
+    program = sent("c", ("main.c", "int main(void){}"), (name, content))
+    assert binary_files(program) == [name]
+
+
+def test_text_is_not_mistaken_for_a_binary() -> None:
+    program = sent("c", ("main.c", "int main(void){}"), ("notes.txt", "ELF\nMZ\ncafebabe"))
+    assert binary_files(program) == []
+
+
+def test_every_shipped_extension_belongs_to_one_language() -> None:
+    owners: dict[str, list[str]] = {}
+    for language in LANGS.values():
+        for extension in language.extensions:
+            owners.setdefault(extension, []).append(language.id)
+    assert {e: ids for e, ids in owners.items() if len(ids) > 1} == {}
+
+
+def write_language(tmp_path: Path, extra: str) -> Path:
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    (folder / "language.toml").write_text(
+        f'id = "toy"\nsource_file = "main.toy"\nrun = ["./main"]\n{extra}\n'
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('entry = "all"\ncompile = ["cc", "main.toy"]', '"{sources}" among the compile arguments'),
+        ('entry = "some"', "entry must be one of ['file', 'all']"),
+        ("main_pattern = '(unclosed'", "main_pattern is not a regular expression"),
+        ("judge0_ids = ['50']", "judge0_ids must be a list of integers"),
+    ],
+)
+def test_bad_language_definitions_are_refused(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises(LanguageError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        load_language(write_language(tmp_path, extra))
+
+
+def test_sources_placeholder_expands_in_place(tmp_path: Path) -> None:
+    toy: Language = load_language(
+        write_language(
+            tmp_path, 'entry = "all"\ncompile = ["cc", "-o", "main", "{sources}", "-lm"]'
+        )
+    )
+    assert toy.compile_command(["b.toy", "notes", "a.toy"]) == (
+        "cc",
+        "-o",
+        "main",
+        "a.toy",
+        "b.toy",
+        "-lm",
+    )
