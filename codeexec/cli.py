@@ -56,11 +56,11 @@ def _serve(settings: Settings) -> int:
 
 
 async def _build_images(
-    settings: Settings, names: list[str], every: bool, offline_base: bool
+    settings: Settings, names: list[str], every: bool, offline_base: bool, force: bool
 ) -> int:
-    """Build the named images (``--all``: every language's; ``--offline-base`` alone:
-    only that base), ``CODEEXEC_IMAGE_BUILDS``
-    at a time; each is rebuilt from Docker's layer cache, so a current one is quick."""
+    """Build the named images that are missing or outdated (``--force``: all of them;
+    ``--all``: every language's; ``--offline-base`` alone: only that base),
+    ``CODEEXEC_IMAGE_BUILDS`` at a time, from Docker's layer cache where it can."""
     languages = discover_languages(settings.sandbox.languages_dir)
     unknown = sorted(set(names) - set(languages))
     if unknown:
@@ -79,10 +79,14 @@ async def _build_images(
         if offline_base and not await gateway.image_exists(settings.sandbox.offline_base_tag):
             await images.build_offline_base()
         slots = asyncio.Semaphore(settings.sandbox.image_builds)
+        prefix = settings.sandbox.image_prefix
 
         async def build(name: str) -> None:
             async with slots:
                 try:
+                    if not force and await images.is_current(languages[name]):
+                        print(f"{languages[name].image_tag(prefix)} is current", flush=True)
+                        return
                     await images.build(languages[name], offline_base=offline_base)
                 except ImageError as exc:
                     print(f"building the {name} image failed: {exc}", flush=True)
@@ -222,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     build = image_commands.add_parser("build", help="build sandbox images")
     build.add_argument("languages", nargs="*", metavar="LANG", help="the languages to build")
     build.add_argument("--all", action="store_true", help="every language's image")
+    build.add_argument("--force", action="store_true", help="rebuild images that are current too")
     build.add_argument(
         "--offline-base",
         action="store_true",
@@ -250,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
             return _problems_import(settings, args)
         if args.command == "keys":
             return asyncio.run(_keys(settings, args))
-        return asyncio.run(_build_images(settings, args.languages, args.all, args.offline_base))
+        return asyncio.run(
+            _build_images(settings, args.languages, args.all, args.offline_base, args.force)
+        )
     except (DockerUnavailable, ImageError) as exc:
         print(f"codeexec: {exc}", file=sys.stderr)
         return 1

@@ -58,8 +58,9 @@ async def client(
     engine: docker.DockerClient, instance: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[TestClient[Any, Any]]:
     database = tmp_path_factory.mktemp("hostile") / "store.sqlite3"
+    used = tuple(sorted({case.get("language", "python") for case in CASES}))
     settings = base_settings(
-        database_url=f"sqlite:///{database}", instance_name=instance, languages=()
+        database_url=f"sqlite:///{database}", instance_name=instance, languages=used
     )
     test_client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings)))
     await test_client.start_server()

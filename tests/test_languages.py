@@ -29,7 +29,9 @@ PROGRAMS: dict[str, dict[str, str]] = tomllib.loads(
 LANGUAGES = sorted(PROGRAMS)
 KATTIS = SHARED / "testdata" / "kattis"
 # What each program must get on `different` (one shown sample, two hidden secret tests).
-EXPECTED = {"ac": "AC", "wa": "WA", "re": "RE", "tle": "TLE", "ce": "CE"}
+EXPECTED = {"ac": "AC", "wa": "WA", "re": "RE", "tle": "TLE", "ce": "CE", "mle": "MLE"}
+# `plusone`: every line of a large input read, every line of a large output written.
+PLUS_ONE_N = 200_000
 
 
 def kattis_tests(problem: str) -> list[TestCase]:
@@ -70,6 +72,15 @@ async def client(
         Problem(id="different", time_limit_ms=2000, screening=anything), kattis_tests("different")
     )
     await store.save(Problem(id="screened"), kattis_tests("hello"))  # server default policies
+    numbers = [
+        (i * 7_919_423_117) % 2_000_000_000_001 - 1_000_000_000_000 for i in range(PLUS_ONE_N)
+    ]
+    given = f"{PLUS_ONE_N}\n" + "".join(f"{x}\n" for x in numbers)
+    wanted = "".join(f"{x + 1}\n" for x in numbers)
+    await store.save(
+        Problem(id="plusone", time_limit_ms=10_000, screening=anything),
+        [TestCase(given.encode(), wanted.encode(), True)],
+    )
     yield test_client
     await test_client.close()
     assert sandboxes_of(engine, instance) == []
@@ -117,6 +128,19 @@ async def test_different(client: TestClient[Any, Any], language: str, kind: str)
         assert str(REPO) not in body["error"] and "/work/" not in body["error"]
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_all_of_a_large_input_read_and_a_large_output_written(
+    client: TestClient[Any, Any], language: str
+) -> None:
+    payload = {"code": PROGRAMS[language]["echo"], "id": "plusone", "language": language}
+    response = await client.post("/exec", json=payload)
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["hiddenTests"] == {"failed": 0, "passed": 1}, body
+
+
+# A call each screened language's default policy refuses (the others are listed as
+# not screened: test_every_language_says_whether_it_is_screened).
 DISALLOWED = {
     "python": ("import os\nos.system('ls')", "os.system"),
     "c": ('#include <stdlib.h>\nint main(void) { return system("ls"); }', "system"),
@@ -133,7 +157,13 @@ DISALLOWED = {
 }
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+async def test_every_language_says_whether_it_is_screened(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/api/v1/languages")
+    listed = {item["id"]: item for item in (await response.json())["languages"]}
+    assert {lang for lang, item in listed.items() if item["screened"]} == set(DISALLOWED)
+
+
+@pytest.mark.parametrize("language", sorted(DISALLOWED))
 async def test_default_screening_refuses_disallowed_calls(
     client: TestClient[Any, Any], language: str
 ) -> None:
@@ -201,6 +231,51 @@ MULTI_FILE = {
         None,
     ),
 }
+
+
+AS_SENT = {
+    case["name"]: case
+    for case in tomllib.loads(
+        (Path(__file__).parent / "languages" / "multi_file.toml").read_text(encoding="utf-8")
+    )["case"]
+}
+
+
+@pytest.mark.parametrize("case", sorted(AS_SENT))
+async def test_multi_file_submissions_as_sent(client: TestClient[Any, Any], case: str) -> None:
+    files = [{"name": name, "content": text} for name, text in AS_SENT[case]["files"].items()]
+    payload = {"files": files, "id": "hello", "language": AS_SENT[case]["language"]}
+    if "entry_point" in AS_SENT[case]:
+        payload["entry_point"] = AS_SENT[case]["entry_point"]
+    response = await client.post("/exec", json=payload)
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["passed"] is True, body
+
+
+async def test_object_files_are_a_compile_error(client: TestClient[Any, Any]) -> None:
+    files = [
+        {"name": "main.c", "content": "int helper(void);\nint main(void) { return helper(); }"},
+        {"name": "helper.o", "content": "\x7fELF\x02\x01\x01"},
+    ]
+    payload = {"files": files, "id": "different", "language": "c"}
+    response = await client.post("/exec", json=payload)
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["passed"] is False and body["shownTests"][0]["verdict"] == "CE", body
+    assert "helper.o: object files and executables cannot be judged" in body["error"], body
+
+
+async def test_two_entry_points_are_refused_with_both_named(client: TestClient[Any, Any]) -> None:
+    main = "public static void main(String[] a) {}"
+    files = [
+        {"name": "A.java", "content": f"public class A {{ {main} }}"},
+        {"name": "B.java", "content": f"public class B {{ {main} }}"},
+    ]
+    response = await client.post("/exec", json={"files": files, "id": "hello", "language": "java"})
+    body = await response.json()
+    assert response.status == 400, body
+    assert "several files hold an entry point: ['A.java', 'B.java']" in body["detail"], body
 
 
 @pytest.mark.parametrize("language", sorted(MULTI_FILE))
