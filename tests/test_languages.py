@@ -154,6 +154,15 @@ DISALLOWED = {
     "go": ('package main\nimport "os/exec"\nfunc main() { exec.Command("ls").Run() }', "os/exec"),
     "rust": ('fn main() { std::process::Command::new("ls").status().unwrap(); }', "std.process"),
     "bash": ("curl example.com", "curl"),
+    "ruby": ("puts `ls`", "`ls`"),
+    "php": ('<?php system("ls");', "system"),
+    "lua": ('os.execute("ls")', "os.execute"),
+    "kotlin": ('fun main() { ProcessBuilder("ls").start() }', "ProcessBuilder"),
+    "csharp": (
+        'class P { static void Main() { System.Diagnostics.Process.Start("ls"); } }',
+        "System.Diagnostics.Process",
+    ),
+    "typescript": ('import { execSync } from "child_process";\nexecSync("ls");', "child_process"),
 }
 
 

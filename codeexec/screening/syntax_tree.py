@@ -62,9 +62,12 @@ def normalise(name: str) -> str:
 
 @functools.cache
 def parser(grammar: str) -> tree_sitter.Parser:
-    """A parser for the grammar a module provides (loaded once per process)."""
-    module = importlib.import_module(grammar)
-    return tree_sitter.Parser(tree_sitter.Language(module.language()))
+    """A parser for the grammar a module provides (loaded once per process):
+    ``module`` (its ``language()``) or ``module:function`` where a package holds
+    several grammars (``tree_sitter_php:language_php``)."""
+    module_name, _, function = grammar.partition(":")
+    module = importlib.import_module(module_name)
+    return tree_sitter.Parser(tree_sitter.Language(getattr(module, function or "language")()))
 
 
 def _walk(root: Node) -> Iterator[Node]:
@@ -229,8 +232,11 @@ def check_rules(screening: Screening) -> None:
     reader that does not exist."""
     if not screening.grammar:
         raise ValueError("tree-sitter screening needs a grammar (e.g. grammar = 'tree_sitter_c')")
-    if importlib.util.find_spec(screening.grammar) is None:
-        raise ValueError(f"no tree-sitter grammar module {screening.grammar!r} is installed")
+    module_name, _, function = screening.grammar.partition(":")
+    if importlib.util.find_spec(module_name) is None:
+        raise ValueError(f"no tree-sitter grammar module {module_name!r} is installed")
+    if function and not callable(getattr(importlib.import_module(module_name), function, None)):
+        raise ValueError(f"grammar module {module_name!r} has no function {function!r}")
     if screening.imports is not None and screening.imports not in IMPORTS:
         raise ValueError(
             f"unknown imports reader {screening.imports!r}; use one of {sorted(IMPORTS)}"

@@ -50,6 +50,31 @@ DEFAULTS = {
         ),
         ("rust", "fn main() { std::process::exit(1); }", ["std.process", "std.process.exit"]),
         ("bash", 'eval "$x"\n/usr/bin/curl example.com', ["curl", "eval"]),
+        ("ruby", 'IO.popen("ls")', ["popen"]),
+        ("ruby", "puts `ls`\nputs %x(ls)", ["%x", "`ls`"]),
+        ("ruby", 'require "open3"\nOpen3.capture2("ls")', ["Open3"]),
+        ("php", '<?php \\system("ls"); echo `ls`;', ["`ls`", "system"]),
+        ("lua", 'local p = io.popen("ls")\nos.execute("x")', ["io.popen", "os.execute"]),
+        (
+            "kotlin",
+            'fun main() { Runtime.getRuntime().exec("ls") }',
+            ["Runtime.getRuntime.exec"],
+        ),
+        (
+            "kotlin",
+            'fun main() { ProcessBuilder("ls").start() }',
+            ["ProcessBuilder", "ProcessBuilder.start"],
+        ),
+        (
+            "csharp",
+            'using System.Diagnostics;\nclass P { static void Main() { Process.Start("ls"); } }',
+            ["Process", "Process.Start"],
+        ),
+        (
+            "typescript",
+            'import { execSync as run } from "child_process";\nrun("ls");',
+            ["child_process", "child_process.execSync"],
+        ),
     ],
 )
 def test_disallowed_names_are_found(language: str, source: str, expected: list[str]) -> None:
@@ -66,6 +91,12 @@ def test_disallowed_names_are_found(language: str, source: str, expected: list[s
         ("go", 'package main\nimport "fmt"\n// os/exec\nfunc main() { fmt.Println("os/exec") }'),
         ("rust", '// std::process::Command\nfn main() { println!("std::process"); }'),
         ("bash", "echo 'eval curl'\n# eval\nprintf '%s\\n' curl"),
+        ("ruby", 'puts "system popen"  # IO.popen(`ls`)\nProcess.clock_gettime(0)'),
+        ("php", '<?php echo "system exec"; // shell_exec(`ls`)'),
+        ("lua", 'print("os.execute") -- io.popen'),
+        ("kotlin", 'fun main() { println("ProcessBuilder") } // Runtime.getRuntime().exec'),
+        ("csharp", 'class P { static void Main() { System.Console.WriteLine("Process"); } }'),
+        ("typescript", '// require("child_process")\nconsole.log("child_process eval");'),
     ],
 )
 def test_strings_and_comments_never_trigger(language: str, source: str) -> None:
@@ -73,7 +104,7 @@ def test_strings_and_comments_never_trigger(language: str, source: str) -> None:
 
 
 def test_every_tree_sitter_language_has_a_default_policy() -> None:
-    for language in ("c", "cpp", "java", "javascript", "go", "rust", "bash"):
+    for language in ("c", "cpp", "java", "javascript", "go", "rust", "bash", "ruby", "php"):
         assert DEFAULTS[language], language
 
 
