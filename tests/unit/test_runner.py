@@ -344,3 +344,22 @@ def test_the_bundle_is_the_modules_text_and_starts_the_runner(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True", str(PROTOCOL_VERSION)]
+
+
+def test_a_command_that_cannot_be_executed_is_the_programs_failure_not_the_runners() -> None:
+    """``start`` raises NotStarted (with every pipe closed) for a command that cannot
+    be executed, which the runner answers as exit 127 "cannot execute"; it changes the
+    caller's rlimits, so it runs in a process of its own."""
+    probe = """
+import os
+from codeexec.sandbox.runner.spawn import NotStarted, start
+limits = {"file_bytes": 1 << 20, "open_files": 64, "stack_bytes": 8 << 20, "cpu_ms": 1000}
+before = len(os.listdir("/proc/self/fd"))
+try:
+    start(["/no/such/program"], {}, limits, final=False, nproc=None, has_input=True)
+except NotStarted as exc:
+    print(exc.error.errno, len(os.listdir("/proc/self/fd")) - before)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2", "0"]  # ENOENT, no descriptor left open

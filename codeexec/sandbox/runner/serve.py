@@ -15,7 +15,7 @@ from .collect import collect, not_started
 from .files import WORKDIR, Files, TooBig, restore, snapshot
 from .kernel import Dirty, Kernel, ipc_ids
 from .measure import Meter
-from .spawn import start
+from .spawn import NotStarted, start
 from .watch import ExitWatch, Watch
 
 CHECK_EXPOSURE = True
@@ -133,8 +133,8 @@ class Runner:
         started = time.monotonic()
         try:
             process = start(argv, env, limits, final, nproc, has_input=watch.stdin_left > 0)
-        except OSError as exc:
-            return not_started(watch, argv[0], exc)
+        except NotStarted as exc:
+            return not_started(watch, argv[0], exc.error)
         credit = watch.watch(process, meter, started)
         return collect(watch, process, meter, started, credit)
 

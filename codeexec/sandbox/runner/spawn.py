@@ -75,6 +75,14 @@ def pin(pid: int, which: int, value: int) -> None:
         resource.prlimit(pid, which, (value, value))
 
 
+class NotStarted(Exception):
+    """The command could not be executed (no such file, not executable, ...)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror)
+        self.error = error
+
+
 @dataclass
 class Process:
     """A started program: its pid and the runner's (non-blocking) ends of its pipes."""
@@ -97,16 +105,17 @@ def start(
     has_input: bool,
 ) -> Process:
     """The command started with fresh pipes for its stdin, stdout and stderr; raises
-    OSError (its pipes closed) when it cannot be executed."""
+    NotStarted (its pipes closed) when it cannot be executed. Other errors (no pipes
+    left) are the runner's, not the program's, and propagate."""
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()
     stderr_r, stderr_w = os.pipe()
     try:
         pid = spawn(argv, env, limits, (stdin_r, stdout_w, stderr_w), final, nproc)
-    except OSError:
+    except OSError as exc:
         for fd in (stdin_r, stdin_w, stdout_r, stdout_w, stderr_r, stderr_w):
             os.close(fd)
-        raise
+        raise NotStarted(exc) from exc
     rss_floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for fd in (stdin_r, stdout_w, stderr_w):
         os.close(fd)
