@@ -149,7 +149,8 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
         judge = Judge(settings, factory, languages)
         built = [lang for lang in app[LANGUAGES].values() if lang.id not in unavailable]
         checks = await asyncio.gather(
-            run_self_tests(judge, built), installed_versions(judge, factory, built)
+            run_self_tests(judge, built, settings.admission.concurrency),
+            installed_versions(judge, factory, built, settings.admission.concurrency),
         )
         unavailable.update(checks[0])
         app[LIFECYCLE].versions.update(checks[1])
