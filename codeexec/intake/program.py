@@ -13,7 +13,8 @@ from codeexec.model import Language, SourceFile
 MAX_FILES = 64
 MAX_DEPTH = 4
 MAX_NAME_CHARS = 512  # longer than any name check_name accepts (4 parts of 100)
-_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}$")
+# Matched whole (``fullmatch``): ``$`` would also match before a final newline.
+_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
 
 
 class SubmissionError(ValueError):
@@ -29,7 +30,7 @@ def check_name(name: str) -> str:
             f"file name {name!r} must be a relative path of at most {MAX_DEPTH} parts"
         )
     for part in parts:
-        if part in (".", "..") or not _SEGMENT.match(part):
+        if part in (".", "..") or not _SEGMENT.fullmatch(part):
             raise SubmissionError(
                 f"file name {name!r}: each part must be letters, digits, '_', '.', '+' or '-'"
                 " and must not start with '.' or '-'"
@@ -67,6 +68,7 @@ def program_files(
         entry = check_name(entry_point)
         if entry not in named:
             raise SubmissionError(f"entry point {entry!r} is not among the files")
+    _check_no_file_is_a_folder(named)
     if binary_files(named):  # never built nor run: the caller judges it CE
         return named
     sources = sorted(name for name in named if language.is_source(name))
@@ -82,7 +84,16 @@ def program_files(
         )
     program = {name: content for name, content in named.items() if name != entry}
     program[language.source_file] = named[entry]
+    _check_no_file_is_a_folder(program)
     return program
+
+
+def _check_no_file_is_a_folder(named: dict[str, str]) -> None:
+    """A name cannot be both a file and a folder (``a.c`` and ``a.c/b.c``): the sandbox
+    could not hold both, and that is the submission's fault (400), not the sandbox's."""
+    folders = {str(parent) for name in named for parent in PurePosixPath(name).parents}
+    if clash := sorted(folders.intersection(named)):
+        raise SubmissionError(f"{clash[0]!r} is both a file and a folder")
 
 
 def find_entry(

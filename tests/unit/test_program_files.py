@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from codeexec.intake import SubmissionError, binary_files, program_files
+from codeexec.intake.program import check_name
 from codeexec.model import Language, SourceFile
 from codeexec.sandbox.languages import LanguageError, load_language, shipped_languages
 
@@ -180,3 +181,31 @@ def test_sources_placeholder_expands_in_place(tmp_path: Path) -> None:
         "b.toy",
         "-lm",
     )
+
+
+# -- attacks (red team, issue 15) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["evil.js\n", "a.c\n", "lib\n/x.java", "x.py\n"])
+def test_a_name_ending_in_a_newline_is_refused(name: str) -> None:
+    # `$` also matched before a final newline: `evil.js\n` passed check_name, ended in no
+    # extension (so it was not screened) and node's require("./evil.js\n") loads it.
+    with pytest.raises(SubmissionError, match="each part must be letters"):
+        check_name(name)
+
+
+@pytest.mark.parametrize(
+    ("language", "pairs"),
+    [
+        ("c", (("a.c", "int main(void){}"), ("a.c/b.c", ""))),
+        ("python", (("main.py", ""), ("main.py/x.py", ""))),
+        # The entry found (A.java) is stored as Main.java, where a folder already is.
+        ("java", (("A.java", f"class A {{ {JAVA_MAIN} }}"), ("Main.java/X.java", "class X {}"))),
+    ],
+)
+def test_a_name_that_is_both_a_file_and_a_folder_is_refused(
+    language: str, pairs: tuple[tuple[str, str], ...]
+) -> None:
+    # The runner could not write both: the sandbox failed (500 from /exec, a job failed
+    # as "sandbox failure (not caused by the submission)", a checker 500), not a 400.
+    assert "is both a file and a folder" in refused(language, *pairs)
