@@ -101,9 +101,6 @@ class Intake:
         if source_bytes(files) > self._max_source_bytes:
             raise Rejected(413, "Code too large", f"at most {self._max_source_bytes} bytes")
         snapshot = await self._snapshot(request.problem_id)
-        if binaries := binary_files(files):  # nothing to screen or build: judged CE
-            message = f"{', '.join(binaries)}: {BINARY_MESSAGE}"
-            return Accepted(language, files, snapshot, ScreeningResult((), message))
         try:
             screening = await self._screen(language, files, snapshot, bounded=True)
         except QueueFull as exc:
@@ -149,8 +146,12 @@ class Intake:
         """Every file the compiler or interpreter reads as code is screened — sources in
         any of the language's extensions and its headers (an inline function in a header
         is code) — and syntax-checked where its parser does that (``python-ast``); other
-        files (data, text) are not programs. Raises ``QueueFull`` when screening is
-        saturated, unless ``bounded`` is False."""
+        files (data, text) are not programs. Object files and executables are a compile
+        error at once, nothing screened (also when a job is screened again: its problem
+        changed while it waited). Raises ``QueueFull`` when screening is saturated,
+        unless ``bounded`` is False."""
+        if binaries := binary_files(files):  # nothing to screen or build: judged CE
+            return ScreeningResult((), f"{', '.join(binaries)}: {BINARY_MESSAGE}")
         screener = self._screener()
         policy = screener.policy_for(language.id, snapshot.problem.screening)
         results = [

@@ -204,3 +204,21 @@ async def test_object_files_are_accepted_to_be_judged_ce_unscreened(
         "x.o: object files and executables cannot be judged; submit the source files"
     )
     assert screener.screened == 0
+
+
+async def test_object_files_stay_ce_when_a_job_is_screened_again(
+    screener: CountingScreener,
+) -> None:
+    # Attack: submit a C program with an object file (accepted, to be judged CE), then
+    # the problem changes before a worker takes the job: it was screened again, which
+    # knew nothing of binaries, and the job was compiled and run with its object file.
+    problems = Problems(SNAPSHOT)
+    door = intake(screener, problems)
+    given = [SourceFile("main.c", "int main(void) { return 0; }"), SourceFile("x.o", "\x7fELF")]
+    work = await door.accept(Request("p", "c", None, given))
+    problems.snapshots["p"] = dataclasses.replace(
+        SNAPSHOT, problem=dataclasses.replace(SNAPSHOT.problem, version=4)
+    )
+    resumed = await door.resume(job(work))
+    error = resumed.screening.compile_error
+    assert error == work.screening.compile_error and error and error.startswith("x.o: object")
