@@ -75,8 +75,9 @@ class Language:
     # as ``source_file``; "all" — every source is compiled together (``{sources}`` in
     # ``compile``), no entry file needed.
     entry: str = "file"
-    # A regular expression (multi-line) matched by the source file that holds the entry
-    # point, e.g. Java's ``public static void main``.
+    # A regular expression matched by a line of the source file that holds the entry
+    # point, e.g. Java's ``public static void main`` (searched in the whole file in
+    # multi-line mode: it must not match a line break, which loading checks).
     main_pattern: str | None = None
     # Identifiers of this language in Judge0 CE and Piston (the compatibility APIs).
     judge0_ids: tuple[int, ...] = ()
