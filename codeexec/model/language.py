@@ -44,6 +44,10 @@ class Screening:
     # tree-sitter: a name's last part is a name too (``std::system`` is ``system``,
     # ``/bin/nc`` is ``nc``).
     bare_names: bool = False
+    # Every text file of a program is screened, whatever its name, not only sources and
+    # headers: the toolchain reads any file as code (C's ``#include "x.inc"``, Rust's
+    # ``include!``, Node.js's ``require("./x.txt")``, Bash's ``source``).
+    every_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,12 @@ class Language:
         return name.endswith(self.extensions)
 
     def is_program_text(self, name: str) -> bool:
-        """Source or header: text the compiler reads, so screening reads it too."""
-        return name.endswith((*self.extensions, *self.header_extensions))
+        """Text the compiler or interpreter may read as code, so screening reads it too:
+        a source or a header, or any file where the toolchain includes files by any
+        name (``[screening] every_file``)."""
+        return self.screening.every_file or name.endswith(
+            (*self.extensions, *self.header_extensions)
+        )
 
     def compile_command(self, names: Iterable[str]) -> tuple[str, ...] | None:
         """The compile step for a program of these files: ``{sources}`` stands for

@@ -18,7 +18,8 @@ from typing import Any
 from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
 
 _SCREENING_KEYS = frozenset(
-    {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports", "bare_names"}
+    {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
+    | {"bare_names", "every_file"}
 )
 
 
@@ -55,9 +56,13 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
     unknown = sorted(set(table) - _SCREENING_KEYS)
     if unknown:
         raise LanguageError(f"[screening] has unknown keys {unknown}")
-    bare_names = table.get("bare_names", False)
-    if not isinstance(bare_names, bool):
-        raise LanguageError("screening.bare_names must be true or false")
+    bare_names, every_file = (table.get(key, False) for key in ("bare_names", "every_file"))
+    for key, value in (("bare_names", bare_names), ("every_file", every_file)):
+        if not isinstance(value, bool):
+            raise LanguageError(f"screening.{key} must be true or false")
+    if every_file and table.get("parser") != "tree-sitter":
+        # Python's ast would judge a data file's text a syntax error (CE).
+        raise LanguageError("screening.every_file needs parser = 'tree-sitter'")
     rules = Screening(
         parser=_optional_text(table, "parser", "screening.parser"),
         grammar=_optional_text(table, "grammar", "screening.grammar"),
@@ -69,6 +74,7 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
         ),
         imports=_optional_text(table, "imports", "screening.imports"),
         bare_names=bare_names,
+        every_file=every_file,
     )
     return _strings(table.get("disallowed", []), "screening.disallowed"), rules
 

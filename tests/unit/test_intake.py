@@ -22,7 +22,7 @@ from codeexec.model import (
     Submission,
     TestCase,
 )
-from codeexec.sandbox.languages import discover_languages
+from codeexec.sandbox.languages import discover_languages, shipped_languages
 from codeexec.screening.service import Screener
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,3 +222,46 @@ async def test_object_files_stay_ce_when_a_job_is_screened_again(
     resumed = await door.resume(job(work))
     error = resumed.screening.compile_error
     assert error == work.screening.compile_error and error and error.startswith("x.o: object")
+
+
+# Files the toolchain reads as code whatever their names: screened too.
+ALL = shipped_languages()
+READ_AS_CODE = [
+    ("c", "system", ["main.c", '#include "run.inc"\nint main(void) { return run(); }'],
+     ["run.inc", '#include <stdlib.h>\nint run(void) { return system("ls"); }']),
+    ("cpp", "system", ["main.cpp", '#include "helper.c"\nint main() { return run(); }'],
+     ["helper.c", '#include <cstdlib>\nint run() { return system("ls"); }']),
+    ("cpp", "system", ["main.cpp", '#include "helper.Cpp"\nint main() { return run(); }'],
+     ["helper.Cpp", '#include <cstdlib>\nint run() { return system("ls"); }']),
+    ("rust", "std::process", ["main.rs", 'include!("run.txt");\nfn main() { run(); }'],
+     ["run.txt", 'fn run() { std::process::Command::new("ls").status().unwrap(); }']),
+    ("rust", "std::process", ["main.rs", '#[path = "run.txt"]\nmod run;\nfn main() { run::go(); }'],
+     ["run.txt", 'pub fn go() { std::process::Command::new("ls").status().unwrap(); }']),
+    ("javascript", "child_process", ["main.js", 'require("./run.txt");'],
+     ["run.txt", 'require("child_process").execSync("ls");']),
+    ("javascript", "child_process", ["main.js", 'require("./run");'],
+     ["run", 'require("child_process").execSync("ls");']),
+    ("bash", "curl", ["main.sh", "source ./run.txt\n"], ["run.txt", "curl http://example.com\n"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "name", "main", "other"), READ_AS_CODE)
+async def test_files_read_as_code_whatever_their_names_are_screened(
+    language: str, name: str, main: list[str], other: list[str]
+) -> None:
+    # Attack: screening read only the language's extensions and headers, but `#include
+    # "run.inc"` (C, C++: also a .c or .Cpp file beside C++), `include!`/`#[path]`
+    # (Rust), `require("./run.txt")` (Node.js loads any file as JavaScript) and `source`
+    # (Bash) read any file as code: the disallowed call passed in that file.
+    snapshot = ProblemSnapshot(Problem("q", screening={language: [name]}), SNAPSHOT.tests)
+    screener = Screener(Settings(screening_workers=1), ALL)
+    try:
+        door = Intake(lambda: dict(ALL), Problems(snapshot), lambda: screener, 10_000)
+        given = [SourceFile(*main), SourceFile(*other)]
+        caught = await refusal(door, Request("q", language, None, given))
+    finally:
+        screener.close()
+    assert caught.status == 403
+    assert (caught.title or "").startswith(
+        f"Found disallowed functions in code ({name.replace('::', '.')}"
+    )
