@@ -150,13 +150,15 @@ BINARY_EXTENSIONS = (
     ".beam",
     ".hi",
 )
+# Compared with a file's first bytes as it enters the sandbox (UTF-8), never with its
+# characters: "\xca\xfe\xba\xbe" as text is "Êþº¾", whose bytes are C3 8A C3 BE.
 _BINARY_MAGIC = (
-    "\x7fELF",
-    "\xca\xfe\xba\xbe",
-    "!<arch>\n",
-    "\xcf\xfa\xed\xfe",
-    "\xce\xfa\xed\xfe",
-    "\x00asm",
+    b"\x7fELF",
+    b"\xca\xfe\xba\xbe",
+    b"!<arch>\n",
+    b"\xcf\xfa\xed\xfe",
+    b"\xce\xfa\xed\xfe",
+    b"\x00asm",
 )
 
 
@@ -167,7 +169,7 @@ def binary_files(named: dict[str, str]) -> list[str]:
         name
         for name, content in named.items()
         if name.endswith(BINARY_EXTENSIONS)
-        or content.startswith(_BINARY_MAGIC)
+        or content[:8].encode("utf-8", errors="surrogatepass").startswith(_BINARY_MAGIC)
         or "\x00" in content
     )
 

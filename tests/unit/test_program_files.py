@@ -135,6 +135,14 @@ def test_text_is_not_mistaken_for_a_binary() -> None:
     assert binary_files(program) == []
 
 
+@pytest.mark.parametrize("text", ["Êþº¾ is how a class file starts", "Ïúíþ", "Îúíþ x"])
+def test_text_whose_characters_spell_a_magic_number_is_text(text: str) -> None:
+    # The magic numbers were compared with characters: "\xca\xfe\xba\xbe" is the text
+    # "Êþº¾" (bytes C3 8A C3 BE in the sandbox), refused as a Java class file, while
+    # no class file (not UTF-8) can arrive as text at all.
+    assert binary_files({"notes.txt": text}) == []
+
+
 def test_every_shipped_extension_belongs_to_one_language() -> None:
     owners: dict[str, list[str]] = {}
     for language in LANGS.values():
