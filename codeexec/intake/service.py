@@ -16,7 +16,7 @@ from typing import Protocol
 from codeexec.intake.program import SubmissionError, binary_files, program_files, source_bytes
 from codeexec.judge.admission import QueueFull
 from codeexec.model import Language, ProblemSnapshot, SourceFile, Submission
-from codeexec.screening.service import Screener, ScreeningResult
+from codeexec.screening.service import MAX_REPORTED, Screener, ScreeningResult
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,10 @@ BINARY_MESSAGE = "object files and executables cannot be judged; submit the sour
 
 
 def disallowed_message(names: Sequence[str]) -> str:
-    return f"Found disallowed functions in code ({', '.join(names)})"
+    """The first ``MAX_REPORTED`` names, sorted, then ``...`` when there are more."""
+    shown = ", ".join(sorted(names)[:MAX_REPORTED])
+    more = ", ..." if len(names) > MAX_REPORTED else ""
+    return f"Found disallowed functions in code ({shown}{more})"
 
 
 class Intake:

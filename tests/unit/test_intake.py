@@ -265,3 +265,19 @@ async def test_files_read_as_code_whatever_their_names_are_screened(
     assert (caught.title or "").startswith(
         f"Found disallowed functions in code ({name.replace('::', '.')}"
     )
+
+
+async def test_a_refusal_names_a_bounded_number_of_names(screener: CountingScreener) -> None:
+    # Attack: every distinct dotted name inside a disallowed one was listed, each up to
+    # 200 characters: 97 KB of `os.system.a1.b.b...` answered a 4.8 MB 403 (50 times
+    # the program; 1 MB of source: ~50 MB built in the service, sent, and stored as a
+    # job's error when a changed problem refused it later).
+    snapshot = ProblemSnapshot(Problem("q", screening={"python": ["os.system"]}), SNAPSHOT.tests)
+    chain = ".".join(["b"] * 90)
+    code = "import os\n" + "".join(f"os.system.a{i}.{chain}\n" for i in range(500))
+    door = Intake(lambda: LANGUAGES, Problems(snapshot), lambda: screener, 1 << 20)
+    caught = await refusal(door, Request("q", "python", code))
+    assert caught.status == 403
+    title = caught.title or ""
+    assert title.startswith("Found disallowed functions in code (os.system, os.system.a0,")
+    assert title.endswith(", ...)") and len(title) < 20 * 210
