@@ -59,9 +59,11 @@ Check = Callable[[str, str, tuple[str, ...]], ScreeningResult]
 
 
 def _screen_python(source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
-    """Parse once: the syntax check (Python's compile step) and the policy check."""
+    """Parse once: the syntax check (Python's compile step) and the policy check. What
+    is parsed is the file's bytes, as python3 reads them: decoded by its coding cookie
+    (as text, ``# coding: utf-7`` hid ``+AAo-import os`` in a comment)."""
     try:
-        tree = ast.parse(source, filename=filename)
+        tree = ast.parse(source.encode("utf-8", errors="surrogatepass"), filename=filename)
     except SyntaxError as exc:
         if "too many nested" in str(exc.msg):
             return ScreeningResult(compile_error=f"program too deeply nested: {exc.msg}")

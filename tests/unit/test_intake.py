@@ -281,3 +281,31 @@ async def test_a_refusal_names_a_bounded_number_of_names(screener: CountingScree
     title = caught.title or ""
     assert title.startswith("Found disallowed functions in code (os.system, os.system.a0,")
     assert title.endswith(", ...)") and len(title) < 20 * 210
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # Python decodes its file by the coding cookie: in UTF-7, `+AAo-` is a line
+        # break, so the second line runs `import os; os.system(...)`; as the text that
+        # was screened it is a comment.
+        '# -*- coding: utf-7 -*-\n# +AAo-import os+ADs- os.system("ls")\nprint(1)\n',
+        '# coding=utf_7\n# +AAo-eval("1")\n',
+    ],
+)
+async def test_python_is_screened_as_python_decodes_it(
+    screener: CountingScreener, code: str
+) -> None:
+    snapshot = ProblemSnapshot(
+        Problem("q", screening={"python": ["eval", "os.system"]}), SNAPSHOT.tests
+    )
+    caught = await refusal(intake(screener, Problems(snapshot)), Request("q", "python", code))
+    assert caught.status == 403
+
+
+async def test_python_that_python_cannot_decode_is_a_compile_error(
+    screener: CountingScreener,
+) -> None:
+    code = "# coding: ascii\nprint('é')\n"  # python3 refuses it: SyntaxError
+    work = await intake(screener, Problems(SNAPSHOT)).accept(Request("p", "python", code))
+    assert work.screening.compile_error and "SyntaxError" in work.screening.compile_error
