@@ -48,6 +48,9 @@ class Screening:
     # headers: the toolchain reads any file as code (C's ``#include "x.inc"``, Rust's
     # ``include!``, Node.js's ``require("./x.txt")``, Bash's ``source``).
     every_file: bool = False
+    # The compiler reads ``\uXXXX`` escapes anywhere before anything else (Java): they are
+    # translated before the program is parsed (``// \u000a`` ends a comment).
+    unicode_escapes: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
 
 _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
-    | {"bare_names", "every_file"}
+    | {"bare_names", "every_file", "unicode_escapes"}
 )
 
 
@@ -56,10 +56,13 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
     unknown = sorted(set(table) - _SCREENING_KEYS)
     if unknown:
         raise LanguageError(f"[screening] has unknown keys {unknown}")
-    bare_names, every_file = (table.get(key, False) for key in ("bare_names", "every_file"))
-    for key, value in (("bare_names", bare_names), ("every_file", every_file)):
+    switches = {
+        key: table.get(key, False) for key in ("bare_names", "every_file", "unicode_escapes")
+    }
+    for key, value in switches.items():
         if not isinstance(value, bool):
             raise LanguageError(f"screening.{key} must be true or false")
+    bare_names, every_file = switches["bare_names"], switches["every_file"]
     if every_file and table.get("parser") != "tree-sitter":
         # Python's ast would judge a data file's text a syntax error (CE).
         raise LanguageError("screening.every_file needs parser = 'tree-sitter'")
@@ -75,6 +78,7 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
         imports=_optional_text(table, "imports", "screening.imports"),
         bare_names=bare_names,
         every_file=every_file,
+        unicode_escapes=switches["unicode_escapes"],
     )
     return _strings(table.get("disallowed", []), "screening.disallowed"), rules
 

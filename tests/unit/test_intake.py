@@ -309,3 +309,28 @@ async def test_python_that_python_cannot_decode_is_a_compile_error(
     code = "# coding: ascii\nprint('é')\n"  # python3 refuses it: SyntaxError
     work = await intake(screener, Problems(SNAPSHOT)).accept(Request("p", "python", code))
     assert work.screening.compile_error and "SyntaxError" in work.screening.compile_error
+
+
+JAVA_ESCAPED = [
+    # javac translates \uXXXX before it reads anything: a line break ends the comment.
+    "class Main { public static void main(String[] a) throws Exception {\n"
+    '  // \\u000a Runtime.getRuntime().exec("ls");\n} }',
+    # ... and a name spelled with escapes is that name.
+    "class Main { public static void main(String[] a) throws Exception {\n"
+    '  new \\u0050rocessBuilder("ls").start(); } }',
+    "class Main { public static void main(String[] a) throws Exception {\n"
+    '  new \\uuu0050rocessBuilder("ls").start(); } }',  # any number of u
+]
+
+
+@pytest.mark.parametrize("code", JAVA_ESCAPED)
+async def test_java_is_screened_as_javac_reads_unicode_escapes(code: str) -> None:
+    policy = ["Runtime.getRuntime().exec", "ProcessBuilder"]
+    snapshot = ProblemSnapshot(Problem("q", screening={"java": policy}), SNAPSHOT.tests)
+    screener = Screener(Settings(screening_workers=1), ALL)
+    try:
+        door = Intake(lambda: dict(ALL), Problems(snapshot), lambda: screener, 10_000)
+        caught = await refusal(door, Request("q", "java", code))
+    finally:
+        screener.close()
+    assert caught.status == 403
