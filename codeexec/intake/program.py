@@ -13,7 +13,8 @@ from codeexec.model import Language, SourceFile
 MAX_FILES = 64
 MAX_DEPTH = 4
 MAX_NAME_CHARS = 512  # longer than any name check_name accepts (4 parts of 100)
-_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}$")
+# Matched whole (``fullmatch``): ``$`` would also match before a final newline.
+_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
 
 
 class SubmissionError(ValueError):
@@ -29,7 +30,7 @@ def check_name(name: str) -> str:
             f"file name {name!r} must be a relative path of at most {MAX_DEPTH} parts"
         )
     for part in parts:
-        if part in (".", "..") or not _SEGMENT.match(part):
+        if part in (".", "..") or not _SEGMENT.fullmatch(part):
             raise SubmissionError(
                 f"file name {name!r}: each part must be letters, digits, '_', '.', '+' or '-'"
                 " and must not start with '.' or '-'"
@@ -67,6 +68,7 @@ def program_files(
         entry = check_name(entry_point)
         if entry not in named:
             raise SubmissionError(f"entry point {entry!r} is not among the files")
+    _check_no_file_is_a_folder(named)
     if binary_files(named):  # never built nor run: the caller judges it CE
         return named
     sources = sorted(name for name in named if language.is_source(name))
@@ -82,7 +84,16 @@ def program_files(
         )
     program = {name: content for name, content in named.items() if name != entry}
     program[language.source_file] = named[entry]
+    _check_no_file_is_a_folder(program)
     return program
+
+
+def _check_no_file_is_a_folder(named: dict[str, str]) -> None:
+    """A name cannot be both a file and a folder (``a.c`` and ``a.c/b.c``): the sandbox
+    could not hold both, and that is the submission's fault (400), not the sandbox's."""
+    folders = {str(parent) for name in named for parent in PurePosixPath(name).parents}
+    if clash := sorted(folders.intersection(named)):
+        raise SubmissionError(f"{clash[0]!r} is both a file and a folder")
 
 
 def find_entry(
@@ -99,8 +110,10 @@ def find_entry(
     if not sources:
         raise SubmissionError(f"no {language.name} source among the files ({_kinds(language)})")
     if language.main_pattern is not None:
-        pattern = re.compile(language.main_pattern)
-        holding = [name for name in sources if _has_line(pattern, named[name])]
+        # One search per file: the pattern cannot match a line break (checked when the
+        # language is loaded), so a match is a line that matches, found at C speed.
+        pattern = re.compile(language.main_pattern, re.MULTILINE)
+        holding = [name for name in sources if pattern.search(named[name])]
         if len(holding) > 1:
             raise SubmissionError(
                 f"several files hold an entry point: {holding}; name one in 'entry_point'"
@@ -114,13 +127,6 @@ def find_entry(
     raise SubmissionError(
         f"cannot tell which file is the program among {sources}; name it in 'entry_point'"
     )
-
-
-def _has_line(pattern: re.Pattern[str], text: str) -> bool:
-    """Whether one line of ``text`` matches: an entry marker is on one line, and a
-    pattern that cannot span lines cannot take time quadratic in a file's lines
-    (``^\\s*x`` across a file of empty lines does)."""
-    return any(pattern.search(line) for line in text.splitlines())
 
 
 def _kinds(language: Language) -> str:
@@ -144,13 +150,15 @@ BINARY_EXTENSIONS = (
     ".beam",
     ".hi",
 )
+# Compared with a file's first bytes as it enters the sandbox (UTF-8), never with its
+# characters: "\xca\xfe\xba\xbe" as text is "Êþº¾", whose bytes are C3 8A C3 BE.
 _BINARY_MAGIC = (
-    "\x7fELF",
-    "\xca\xfe\xba\xbe",
-    "!<arch>\n",
-    "\xcf\xfa\xed\xfe",
-    "\xce\xfa\xed\xfe",
-    "\x00asm",
+    b"\x7fELF",
+    b"\xca\xfe\xba\xbe",
+    b"!<arch>\n",
+    b"\xcf\xfa\xed\xfe",
+    b"\xce\xfa\xed\xfe",
+    b"\x00asm",
 )
 
 
@@ -161,7 +169,7 @@ def binary_files(named: dict[str, str]) -> list[str]:
         name
         for name, content in named.items()
         if name.endswith(BINARY_EXTENSIONS)
-        or content.startswith(_BINARY_MAGIC)
+        or content[:8].encode("utf-8", errors="surrogatepass").startswith(_BINARY_MAGIC)
         or "\x00" in content
     )
 

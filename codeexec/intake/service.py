@@ -16,7 +16,7 @@ from typing import Protocol
 from codeexec.intake.program import SubmissionError, binary_files, program_files, source_bytes
 from codeexec.judge.admission import QueueFull
 from codeexec.model import Language, ProblemSnapshot, SourceFile, Submission
-from codeexec.screening.service import Screener, ScreeningResult
+from codeexec.screening.service import MAX_REPORTED, Screener, ScreeningResult
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,10 @@ BINARY_MESSAGE = "object files and executables cannot be judged; submit the sour
 
 
 def disallowed_message(names: Sequence[str]) -> str:
-    return f"Found disallowed functions in code ({', '.join(names)})"
+    """The first ``MAX_REPORTED`` names, sorted, then ``...`` when there are more."""
+    shown = ", ".join(sorted(names)[:MAX_REPORTED])
+    more = ", ..." if len(names) > MAX_REPORTED else ""
+    return f"Found disallowed functions in code ({shown}{more})"
 
 
 class Intake:
@@ -101,9 +104,6 @@ class Intake:
         if source_bytes(files) > self._max_source_bytes:
             raise Rejected(413, "Code too large", f"at most {self._max_source_bytes} bytes")
         snapshot = await self._snapshot(request.problem_id)
-        if binaries := binary_files(files):  # nothing to screen or build: judged CE
-            message = f"{', '.join(binaries)}: {BINARY_MESSAGE}"
-            return Accepted(language, files, snapshot, ScreeningResult((), message))
         try:
             screening = await self._screen(language, files, snapshot, bounded=True)
         except QueueFull as exc:
@@ -149,8 +149,12 @@ class Intake:
         """Every file the compiler or interpreter reads as code is screened — sources in
         any of the language's extensions and its headers (an inline function in a header
         is code) — and syntax-checked where its parser does that (``python-ast``); other
-        files (data, text) are not programs. Raises ``QueueFull`` when screening is
-        saturated, unless ``bounded`` is False."""
+        files (data, text) are not programs. Object files and executables are a compile
+        error at once, nothing screened (also when a job is screened again: its problem
+        changed while it waited). Raises ``QueueFull`` when screening is saturated,
+        unless ``bounded`` is False."""
+        if binaries := binary_files(files):  # nothing to screen or build: judged CE
+            return ScreeningResult((), f"{', '.join(binaries)}: {BINARY_MESSAGE}")
         screener = self._screener()
         policy = screener.policy_for(language.id, snapshot.problem.screening)
         results = [

@@ -44,6 +44,13 @@ class Screening:
     # tree-sitter: a name's last part is a name too (``std::system`` is ``system``,
     # ``/bin/nc`` is ``nc``).
     bare_names: bool = False
+    # Every text file of a program is screened, whatever its name, not only sources and
+    # headers: the toolchain reads any file as code (C's ``#include "x.inc"``, Rust's
+    # ``include!``, Node.js's ``require("./x.txt")``, Bash's ``source``).
+    every_file: bool = False
+    # The compiler reads ``\uXXXX`` escapes anywhere before anything else (Java): they are
+    # translated before the program is parsed (``// \u000a`` ends a comment).
+    unicode_escapes: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,9 @@ class Language:
     # as ``source_file``; "all" — every source is compiled together (``{sources}`` in
     # ``compile``), no entry file needed.
     entry: str = "file"
-    # A regular expression (multi-line) matched by the source file that holds the entry
-    # point, e.g. Java's ``public static void main``.
+    # A regular expression matched by a line of the source file that holds the entry
+    # point, e.g. Java's ``public static void main`` (searched in the whole file in
+    # multi-line mode: it must not match a line break, which loading checks).
     main_pattern: str | None = None
     # Identifiers of this language in Judge0 CE and Piston (the compatibility APIs).
     judge0_ids: tuple[int, ...] = ()
@@ -87,8 +95,12 @@ class Language:
         return name.endswith(self.extensions)
 
     def is_program_text(self, name: str) -> bool:
-        """Source or header: text the compiler reads, so screening reads it too."""
-        return name.endswith((*self.extensions, *self.header_extensions))
+        """Text the compiler or interpreter may read as code, so screening reads it too:
+        a source or a header, or any file where the toolchain includes files by any
+        name (``[screening] every_file``)."""
+        return self.screening.every_file or name.endswith(
+            (*self.extensions, *self.header_extensions)
+        )
 
     def compile_command(self, names: Iterable[str]) -> tuple[str, ...] | None:
         """The compile step for a program of these files: ``{sources}`` stands for

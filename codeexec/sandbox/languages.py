@@ -7,6 +7,7 @@ no Python code changes.
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -17,7 +18,8 @@ from typing import Any
 from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
 
 _SCREENING_KEYS = frozenset(
-    {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports", "bare_names"}
+    {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
+    | {"bare_names", "every_file", "unicode_escapes"}
 )
 
 
@@ -54,9 +56,16 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
     unknown = sorted(set(table) - _SCREENING_KEYS)
     if unknown:
         raise LanguageError(f"[screening] has unknown keys {unknown}")
-    bare_names = table.get("bare_names", False)
-    if not isinstance(bare_names, bool):
-        raise LanguageError("screening.bare_names must be true or false")
+    switches = {
+        key: table.get(key, False) for key in ("bare_names", "every_file", "unicode_escapes")
+    }
+    for key, value in switches.items():
+        if not isinstance(value, bool):
+            raise LanguageError(f"screening.{key} must be true or false")
+    bare_names, every_file = switches["bare_names"], switches["every_file"]
+    if every_file and table.get("parser") != "tree-sitter":
+        # Python's ast would judge a data file's text a syntax error (CE).
+        raise LanguageError("screening.every_file needs parser = 'tree-sitter'")
     rules = Screening(
         parser=_optional_text(table, "parser", "screening.parser"),
         grammar=_optional_text(table, "grammar", "screening.grammar"),
@@ -68,6 +77,8 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
         ),
         imports=_optional_text(table, "imports", "screening.imports"),
         bare_names=bare_names,
+        every_file=every_file,
+        unicode_escapes=switches["unicode_escapes"],
     )
     return _strings(table.get("disallowed", []), "screening.disallowed"), rules
 
@@ -89,6 +100,10 @@ def _entry(value: Any, compile_argv: Any) -> str:
 
 
 def _pattern(value: Any) -> str | None:
+    """A ``main_pattern``: it is searched in a whole file in one call (on the event
+    loop) and means "a line that matches", so it must not match a line break: then no
+    match spans lines and none costs more than its line (``^\\s*x`` across a file of
+    empty lines is quadratic)."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -97,7 +112,78 @@ def _pattern(value: Any) -> str | None:
         re.compile(value)
     except re.error as exc:
         raise LanguageError(f"main_pattern is not a regular expression: {exc}") from exc
+    parsed = _RE_PARSER.parse(value)
+    if _may_match_line_break(parsed, parsed.state.flags):
+        raise LanguageError(
+            f"main_pattern must not match a line break (it is matched within a line):"
+            f" {value!r}; use [ \\t] rather than \\s, [^x\\n] rather than [^x]"
+        )
     return value
+
+
+# The parser of ``re`` (private, but stable since 3.11): a pattern's parts, to tell whether
+# any of them can match a line break.
+_RE_PARSER: Any = importlib.import_module("re._parser")
+_BREAKING = frozenset(  # the categories that hold "\n"
+    {"CATEGORY_SPACE", "CATEGORY_UNI_SPACE", "CATEGORY_NOT_DIGIT", "CATEGORY_UNI_NOT_DIGIT"}
+    | {"CATEGORY_NOT_WORD", "CATEGORY_UNI_NOT_WORD", "CATEGORY_LOC_NOT_WORD"}
+    | {"CATEGORY_LINEBREAK", "CATEGORY_UNI_LINEBREAK"}
+)
+_NEWLINE = ord("\n")
+
+
+def _may_match_line_break(items: Any, flags: int) -> bool:
+    """Whether some part of a parsed pattern can match "\\n" (what it cannot read: yes)."""
+    for op, arg in items:
+        kind = str(op)
+        if kind == "LITERAL":
+            hit = arg == _NEWLINE
+        elif kind == "NOT_LITERAL":
+            hit = arg != _NEWLINE
+        elif kind == "ANY":
+            hit = bool(flags & re.DOTALL)
+        elif kind == "IN":
+            hit = _class_holds_line_break(arg)
+        elif kind == "CATEGORY":
+            hit = str(arg) in _BREAKING
+        elif kind in ("AT", "GROUPREF"):  # a group's text is checked in the group
+            hit = False
+        elif kind in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            hit = _may_match_line_break(arg[2], flags)
+        elif kind == "SUBPATTERN":
+            _, added, removed, inner = arg
+            hit = _may_match_line_break(inner, (flags | added) & ~removed)
+        elif kind == "BRANCH":
+            hit = any(_may_match_line_break(branch, flags) for branch in arg[1])
+        elif kind == "ATOMIC_GROUP":
+            hit = _may_match_line_break(arg, flags)
+        elif kind in ("ASSERT", "ASSERT_NOT"):
+            hit = _may_match_line_break(arg[1], flags)
+        elif kind == "GROUPREF_EXISTS":
+            hit = any(_may_match_line_break(b, flags) for b in arg[1:] if b is not None)
+        else:
+            hit = True
+        if hit:
+            return True
+    return False
+
+
+def _class_holds_line_break(items: Any) -> bool:
+    negated = False
+    holds = False
+    for op, arg in items:
+        kind = str(op)
+        if kind == "NEGATE":
+            negated = True
+        elif kind == "LITERAL":
+            holds = holds or arg == _NEWLINE
+        elif kind == "RANGE":
+            holds = holds or arg[0] <= _NEWLINE <= arg[1]
+        elif kind == "CATEGORY":
+            holds = holds or str(arg) in _BREAKING
+        else:
+            return True
+    return holds != negated
 
 
 def _ints(value: Any, what: str) -> tuple[int, ...]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import ast
 import asyncio
 import gc
+import heapq
 import logging
 import multiprocessing
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -34,6 +35,18 @@ from codeexec.screening.python import disallowed_in_tree
 log = logging.getLogger(__name__)
 
 
+# A refusal names at most this many disallowed names (the first, sorted): every name
+# inside a disallowed one (``os.system.a.b...``) is a match, and listing them all made a
+# 403 fifty times the size of the program.
+MAX_REPORTED = 20
+
+
+def reported(names: Iterable[str]) -> tuple[str, ...]:
+    """The names a result keeps: the first ``MAX_REPORTED`` sorted, plus one more when
+    there are more (so that the message can say so)."""
+    return tuple(heapq.nsmallest(MAX_REPORTED + 1, set(names)))
+
+
 @dataclass(frozen=True)
 class ScreeningResult:
     disallowed: tuple[str, ...] = ()
@@ -46,16 +59,18 @@ Check = Callable[[str, str, tuple[str, ...]], ScreeningResult]
 
 
 def _screen_python(source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
-    """Parse once: the syntax check (Python's compile step) and the policy check."""
+    """Parse once: the syntax check (Python's compile step) and the policy check. What
+    is parsed is the file's bytes, as python3 reads them: decoded by its coding cookie
+    (as text, ``# coding: utf-7`` hid ``+AAo-import os`` in a comment)."""
     try:
-        tree = ast.parse(source, filename=filename)
+        tree = ast.parse(source.encode("utf-8", errors="surrogatepass"), filename=filename)
     except SyntaxError as exc:
         if "too many nested" in str(exc.msg):
             return ScreeningResult(compile_error=f"program too deeply nested: {exc.msg}")
         return ScreeningResult(compile_error="".join(traceback.format_exception_only(exc)).strip())
     except (RecursionError, MemoryError) as exc:
         return ScreeningResult(compile_error=f"program too deeply nested ({type(exc).__name__})")
-    return ScreeningResult(tuple(disallowed_in_tree(tree, patterns)))
+    return ScreeningResult(reported(disallowed_in_tree(tree, patterns)))
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ class TreeSitterCheck:
     def __call__(self, source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
         try:
             return ScreeningResult(
-                tuple(syntax_tree.disallowed_names(self.rules, source.encode(), patterns))
+                reported(syntax_tree.disallowed_names(self.rules, source.encode(), patterns))
             )
         except (RecursionError, MemoryError) as exc:
             return ScreeningResult(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -266,9 +267,37 @@ def _screening_of(language: Screening | str) -> Screening:
     return shipped_languages()[language].screening
 
 
+# A Unicode escape as javac reads it (JLS 3.3): a backslash that is not itself escaped
+# (an odd run of them), one or more 'u', four hex digits. The lookbehind starts a match
+# only at the start of a run, so a long run of backslashes is read once.
+_UNICODE_ESCAPE = re.compile(r"(?<!\\)(\\+)u+([0-9A-Fa-f]{4})")
+
+
+def _unicode_escape(match: re.Match[str]) -> str:
+    backslashes = match.group(1)
+    if len(backslashes) % 2 == 0:
+        return match.group(0)
+    return backslashes[:-1] + chr(int(match.group(2), 16))
+
+
+def unicode_escapes_translated(source: str) -> str:
+    """``source`` as javac reads it before anything else: ``\\u000a`` in a comment
+    ends the comment, ``\\u0050rocessBuilder`` is ``ProcessBuilder``. One pass: what
+    an escape produces starts no other (``\\u005c\\u0041`` is a backslash and ``A``);
+    escaped UTF-16 surrogate pairs become their character."""
+    if "\\u" not in source:
+        return source
+    translated = _UNICODE_ESCAPE.sub(_unicode_escape, source)
+    return translated.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def referenced_names(language: Screening | str, source: bytes) -> set[str]:
     """Every name the program refers to, normalised, with imports and aliases resolved."""
-    rules = _rules(_screening_of(language))
+    screening = _screening_of(language)
+    if screening.unicode_escapes:
+        text = source.decode("utf-8", "surrogatepass")
+        source = unicode_escapes_translated(text).encode("utf-8", "surrogatepass")
+    rules = _rules(screening)
     program = _Program(rules, parser(rules.grammar).parse(source).root_node)
     aliases = program.aliases
     found = {normalise(name) for name in program.imported}

@@ -7,14 +7,23 @@ that regresses fails here instead of hanging the suite."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
+from types import SimpleNamespace
 
-from codeexec.sandbox.languages import shipped_languages
+import pytest
+
+from codeexec.intake import program
+from codeexec.intake.program import find_entry
+from codeexec.sandbox.languages import LanguageError, load_language, shipped_languages
 
 PROBE = """
 import json, sys, time
+from codeexec.intake import program
 from codeexec.intake.program import find_entry
 from codeexec.sandbox.languages import shipped_languages
 shapes = {
@@ -47,3 +56,63 @@ def test_entry_patterns_take_linear_time_on_hostile_text() -> None:
     times = json.loads(done.stdout)
     # Linear: each 400 KB search is milliseconds; quadratic would be minutes.
     assert {case: t for case, t in times.items() if t > 2.0} == {}
+
+
+class _CountingPattern:
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.searches = 0
+
+    def search(self, text: str) -> re.Match[str] | None:
+        self.searches += 1
+        return self.pattern.search(text)
+
+
+@pytest.mark.parametrize(
+    "language_id", [lang.id for lang in shipped_languages().values() if lang.main_pattern]
+)
+def test_entry_detection_is_one_search_per_file(
+    monkeypatch: pytest.MonkeyPatch, language_id: str
+) -> None:
+    # Linear was not enough: matched line by line (a Python call per line), 1 MB of
+    # short lines cost the event loop 0.1-0.3 s, a batch of 16 such submissions
+    # seconds (docs/api.md: a 1 MB body costs at most ~12 ms). One search per file,
+    # in C, now: 1 MB in 5-40 ms whatever its shape.
+    made: list[_CountingPattern] = []
+
+    def compile_counting(pattern: str, flags: int = 0) -> _CountingPattern:
+        made.append(_CountingPattern(re.compile(pattern, flags)))
+        return made[-1]
+
+    monkeypatch.setattr(program, "re", SimpleNamespace(compile=compile_counting, MULTILINE=re.M))
+    language = shipped_languages()[language_id]
+    names = ["a" + language.extensions[0], "b" + language.extensions[0]]
+    with contextlib.suppress(ValueError):
+        find_entry(language, dict.fromkeys(names, "x\n" * 100_000), names, ("main",))
+    assert [p.searches for p in made] == [2]
+
+
+def toy(tmp_path: Path, pattern: str) -> Path:
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    (folder / "language.toml").write_text(
+        f'id = "toy"\nsource_file = "main.toy"\nrun = ["./main"]\nmain_pattern = \'{pattern}\'\n'
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"^func\s+main", r"(?s)main.", r"[^x]main", r"\Dmain", r"main\W", r"(a|\n)", r"[\x00-\x7f]"],
+)
+def test_a_main_pattern_that_could_match_a_line_break_is_refused(
+    tmp_path: Path, pattern: str
+) -> None:
+    with pytest.raises(LanguageError, match="main_pattern must not match a line break"):
+        load_language(toy(tmp_path, pattern))
+
+
+@pytest.mark.parametrize("pattern", [r"^[ \t]*program[ \t]+\w+", r"[^\s]main", r"\bmain\b", "a.b"])
+def test_a_main_pattern_within_one_line_is_taken(tmp_path: Path, pattern: str) -> None:
+    assert load_language(toy(tmp_path, pattern)).main_pattern == pattern

@@ -22,7 +22,7 @@ from codeexec.model import (
     Submission,
     TestCase,
 )
-from codeexec.sandbox.languages import discover_languages
+from codeexec.sandbox.languages import discover_languages, shipped_languages
 from codeexec.screening.service import Screener
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,3 +204,133 @@ async def test_object_files_are_accepted_to_be_judged_ce_unscreened(
         "x.o: object files and executables cannot be judged; submit the source files"
     )
     assert screener.screened == 0
+
+
+async def test_object_files_stay_ce_when_a_job_is_screened_again(
+    screener: CountingScreener,
+) -> None:
+    # Attack: submit a C program with an object file (accepted, to be judged CE), then
+    # the problem changes before a worker takes the job: it was screened again, which
+    # knew nothing of binaries, and the job was compiled and run with its object file.
+    problems = Problems(SNAPSHOT)
+    door = intake(screener, problems)
+    given = [SourceFile("main.c", "int main(void) { return 0; }"), SourceFile("x.o", "\x7fELF")]
+    work = await door.accept(Request("p", "c", None, given))
+    problems.snapshots["p"] = dataclasses.replace(
+        SNAPSHOT, problem=dataclasses.replace(SNAPSHOT.problem, version=4)
+    )
+    resumed = await door.resume(job(work))
+    error = resumed.screening.compile_error
+    assert error == work.screening.compile_error and error and error.startswith("x.o: object")
+
+
+# Files the toolchain reads as code whatever their names: screened too.
+ALL = shipped_languages()
+READ_AS_CODE = [
+    ("c", "system", ["main.c", '#include "run.inc"\nint main(void) { return run(); }'],
+     ["run.inc", '#include <stdlib.h>\nint run(void) { return system("ls"); }']),
+    ("cpp", "system", ["main.cpp", '#include "helper.c"\nint main() { return run(); }'],
+     ["helper.c", '#include <cstdlib>\nint run() { return system("ls"); }']),
+    ("cpp", "system", ["main.cpp", '#include "helper.Cpp"\nint main() { return run(); }'],
+     ["helper.Cpp", '#include <cstdlib>\nint run() { return system("ls"); }']),
+    ("rust", "std::process", ["main.rs", 'include!("run.txt");\nfn main() { run(); }'],
+     ["run.txt", 'fn run() { std::process::Command::new("ls").status().unwrap(); }']),
+    ("rust", "std::process", ["main.rs", '#[path = "run.txt"]\nmod run;\nfn main() { run::go(); }'],
+     ["run.txt", 'pub fn go() { std::process::Command::new("ls").status().unwrap(); }']),
+    ("javascript", "child_process", ["main.js", 'require("./run.txt");'],
+     ["run.txt", 'require("child_process").execSync("ls");']),
+    ("javascript", "child_process", ["main.js", 'require("./run");'],
+     ["run", 'require("child_process").execSync("ls");']),
+    ("bash", "curl", ["main.sh", "source ./run.txt\n"], ["run.txt", "curl http://example.com\n"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "name", "main", "other"), READ_AS_CODE)
+async def test_files_read_as_code_whatever_their_names_are_screened(
+    language: str, name: str, main: list[str], other: list[str]
+) -> None:
+    # Attack: screening read only the language's extensions and headers, but `#include
+    # "run.inc"` (C, C++: also a .c or .Cpp file beside C++), `include!`/`#[path]`
+    # (Rust), `require("./run.txt")` (Node.js loads any file as JavaScript) and `source`
+    # (Bash) read any file as code: the disallowed call passed in that file.
+    snapshot = ProblemSnapshot(Problem("q", screening={language: [name]}), SNAPSHOT.tests)
+    screener = Screener(Settings(screening_workers=1), ALL)
+    try:
+        door = Intake(lambda: dict(ALL), Problems(snapshot), lambda: screener, 10_000)
+        given = [SourceFile(*main), SourceFile(*other)]
+        caught = await refusal(door, Request("q", language, None, given))
+    finally:
+        screener.close()
+    assert caught.status == 403
+    assert (caught.title or "").startswith(
+        f"Found disallowed functions in code ({name.replace('::', '.')}"
+    )
+
+
+async def test_a_refusal_names_a_bounded_number_of_names(screener: CountingScreener) -> None:
+    # Attack: every distinct dotted name inside a disallowed one was listed, each up to
+    # 200 characters: 97 KB of `os.system.a1.b.b...` answered a 4.8 MB 403 (50 times
+    # the program; 1 MB of source: ~50 MB built in the service, sent, and stored as a
+    # job's error when a changed problem refused it later).
+    snapshot = ProblemSnapshot(Problem("q", screening={"python": ["os.system"]}), SNAPSHOT.tests)
+    chain = ".".join(["b"] * 90)
+    code = "import os\n" + "".join(f"os.system.a{i}.{chain}\n" for i in range(500))
+    door = Intake(lambda: LANGUAGES, Problems(snapshot), lambda: screener, 1 << 20)
+    caught = await refusal(door, Request("q", "python", code))
+    assert caught.status == 403
+    title = caught.title or ""
+    assert title.startswith("Found disallowed functions in code (os.system, os.system.a0,")
+    assert title.endswith(", ...)") and len(title) < 20 * 210
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # Python decodes its file by the coding cookie: in UTF-7, `+AAo-` is a line
+        # break, so the second line runs `import os; os.system(...)`; as the text that
+        # was screened it is a comment.
+        '# -*- coding: utf-7 -*-\n# +AAo-import os+ADs- os.system("ls")\nprint(1)\n',
+        '# coding=utf_7\n# +AAo-eval("1")\n',
+    ],
+)
+async def test_python_is_screened_as_python_decodes_it(
+    screener: CountingScreener, code: str
+) -> None:
+    snapshot = ProblemSnapshot(
+        Problem("q", screening={"python": ["eval", "os.system"]}), SNAPSHOT.tests
+    )
+    caught = await refusal(intake(screener, Problems(snapshot)), Request("q", "python", code))
+    assert caught.status == 403
+
+
+async def test_python_that_python_cannot_decode_is_a_compile_error(
+    screener: CountingScreener,
+) -> None:
+    code = "# coding: ascii\nprint('é')\n"  # python3 refuses it: SyntaxError
+    work = await intake(screener, Problems(SNAPSHOT)).accept(Request("p", "python", code))
+    assert work.screening.compile_error and "SyntaxError" in work.screening.compile_error
+
+
+JAVA_ESCAPED = [
+    # javac translates \uXXXX before it reads anything: a line break ends the comment.
+    "class Main { public static void main(String[] a) throws Exception {\n"
+    '  // \\u000a Runtime.getRuntime().exec("ls");\n} }',
+    # ... and a name spelled with escapes is that name.
+    "class Main { public static void main(String[] a) throws Exception {\n"
+    '  new \\u0050rocessBuilder("ls").start(); } }',
+    "class Main { public static void main(String[] a) throws Exception {\n"
+    '  new \\uuu0050rocessBuilder("ls").start(); } }',  # any number of u
+]
+
+
+@pytest.mark.parametrize("code", JAVA_ESCAPED)
+async def test_java_is_screened_as_javac_reads_unicode_escapes(code: str) -> None:
+    policy = ["Runtime.getRuntime().exec", "ProcessBuilder"]
+    snapshot = ProblemSnapshot(Problem("q", screening={"java": policy}), SNAPSHOT.tests)
+    screener = Screener(Settings(screening_workers=1), ALL)
+    try:
+        door = Intake(lambda: dict(ALL), Problems(snapshot), lambda: screener, 10_000)
+        caught = await refusal(door, Request("q", "java", code))
+    finally:
+        screener.close()
+    assert caught.status == 403

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from codeexec.intake import SubmissionError, binary_files, program_files
+from codeexec.intake.program import check_name
 from codeexec.model import Language, SourceFile
 from codeexec.sandbox.languages import LanguageError, load_language, shipped_languages
 
@@ -134,6 +135,14 @@ def test_text_is_not_mistaken_for_a_binary() -> None:
     assert binary_files(program) == []
 
 
+@pytest.mark.parametrize("text", ["Êþº¾ is how a class file starts", "Ïúíþ", "Îúíþ x"])
+def test_text_whose_characters_spell_a_magic_number_is_text(text: str) -> None:
+    # The magic numbers were compared with characters: "\xca\xfe\xba\xbe" is the text
+    # "Êþº¾" (bytes C3 8A C3 BE in the sandbox), refused as a Java class file, while
+    # no class file (not UTF-8) can arrive as text at all.
+    assert binary_files({"notes.txt": text}) == []
+
+
 def test_every_shipped_extension_belongs_to_one_language() -> None:
     owners: dict[str, list[str]] = {}
     for language in LANGS.values():
@@ -159,6 +168,10 @@ def write_language(tmp_path: Path, extra: str) -> Path:
         ('entry = "some"', "entry must be one of ['file', 'all']"),
         ("main_pattern = '(unclosed'", "main_pattern is not a regular expression"),
         ("judge0_ids = ['50']", "judge0_ids must be a list of integers"),
+        (
+            '[screening]\nparser = "python-ast"\nevery_file = true',
+            "screening.every_file needs parser = 'tree-sitter'",
+        ),
     ],
 )
 def test_bad_language_definitions_are_refused(tmp_path: Path, extra: str, message: str) -> None:
@@ -180,3 +193,31 @@ def test_sources_placeholder_expands_in_place(tmp_path: Path) -> None:
         "b.toy",
         "-lm",
     )
+
+
+# -- attacks (red team, issue 15) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["evil.js\n", "a.c\n", "lib\n/x.java", "x.py\n"])
+def test_a_name_ending_in_a_newline_is_refused(name: str) -> None:
+    # `$` also matched before a final newline: `evil.js\n` passed check_name, ended in no
+    # extension (so it was not screened) and node's require("./evil.js\n") loads it.
+    with pytest.raises(SubmissionError, match="each part must be letters"):
+        check_name(name)
+
+
+@pytest.mark.parametrize(
+    ("language", "pairs"),
+    [
+        ("c", (("a.c", "int main(void){}"), ("a.c/b.c", ""))),
+        ("python", (("main.py", ""), ("main.py/x.py", ""))),
+        # The entry found (A.java) is stored as Main.java, where a folder already is.
+        ("java", (("A.java", f"class A {{ {JAVA_MAIN} }}"), ("Main.java/X.java", "class X {}"))),
+    ],
+)
+def test_a_name_that_is_both_a_file_and_a_folder_is_refused(
+    language: str, pairs: tuple[tuple[str, str], ...]
+) -> None:
+    # The runner could not write both: the sandbox failed (500 from /exec, a job failed
+    # as "sandbox failure (not caused by the submission)", a checker 500), not a 400.
+    assert "is both a file and a folder" in refused(language, *pairs)

@@ -1,9 +1,12 @@
 """Screening for the tree-sitter languages: names on the parse tree, never text."""
 
+import time
+
 import pytest
 
 from codeexec.config import Settings
 from codeexec.sandbox.languages import discover_languages
+from codeexec.screening import syntax_tree
 from codeexec.screening.syntax_tree import disallowed_names, normalise
 
 DEFAULTS = {
@@ -112,3 +115,26 @@ def test_names_are_compared_in_one_normal_form() -> None:
     assert normalise("std::system") == "std.system"
     assert normalise("Runtime.getRuntime().exec") == "Runtime.getRuntime.exec"
     assert normalise("a -> b") == "a.b"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("a\\u0041b", "aAb"),
+        ("a\\uuuu0041b", "aAb"),
+        ("a\\\\u0041b", "a\\\\u0041b"),  # an escaped backslash: no escape
+        ("a\\\\\\u0041b", "a\\\\Ab"),
+        ("\\u005c\\u0041", "\\A"),  # a translated backslash starts nothing
+        ("\\u00", "\\u00"),
+        ("\\ud83d\\ude00", "\U0001f600"),
+    ],
+)
+def test_java_unicode_escapes_are_translated_as_javac_does(source: str, expected: str) -> None:
+    assert syntax_tree.unicode_escapes_translated(source) == expected
+
+
+def test_translating_unicode_escapes_is_linear() -> None:
+    started = time.perf_counter()
+    for shape in ("\\" * 400_000, "\\u" * 200_000, "\\uuuu" * 80_000 + "x"):
+        assert syntax_tree.unicode_escapes_translated(shape) == shape
+    assert time.perf_counter() - started < 1.0  # quadratic: minutes
