@@ -20,6 +20,7 @@ import pytest
 from codeexec.intake import program
 from codeexec.intake.program import find_entry
 from codeexec.sandbox.languages import LanguageError, load_language, shipped_languages
+from tests.unit.test_program_files import write_language
 
 PROBE = """
 import json, sys, time
@@ -93,13 +94,7 @@ def test_entry_detection_is_one_search_per_file(
 
 
 def toy(tmp_path: Path, pattern: str) -> Path:
-    folder = tmp_path / "toy"
-    folder.mkdir()
-    (folder / "Dockerfile").write_text("FROM scratch\n")
-    (folder / "language.toml").write_text(
-        f'id = "toy"\nsource_file = "main.toy"\nrun = ["./main"]\nmain_pattern = \'{pattern}\'\n'
-    )
-    return folder
+    return write_language(tmp_path, f"main_pattern = '{pattern}'")
 
 
 @pytest.mark.parametrize(
