@@ -73,31 +73,19 @@ async def _build_images(
         print("name the languages to build, or give --all")
         return 2
     gateway = DockerGateway(settings.sandbox.docker_threads)
-    failed: list[str] = []
     try:
         images = ImageManager(settings, gateway, progress=lambda line: print(line, flush=True))
         if offline_base and not await gateway.image_exists(settings.sandbox.offline_base_tag):
             await images.build_offline_base()
-        slots = asyncio.Semaphore(settings.sandbox.image_builds)
-        prefix = settings.sandbox.image_prefix
-
-        async def build(name: str) -> None:
-            async with slots:
-                try:
-                    if not force and await images.is_current(languages[name]):
-                        print(f"{languages[name].image_tag(prefix)} is current", flush=True)
-                        return
-                    await images.build(languages[name], offline_base=offline_base)
-                except ImageError as exc:
-                    print(f"building the {name} image failed: {exc}", flush=True)
-                    failed.append(name)
-
         chosen = list(languages) if every else names  # --offline-base alone: the base only
-        await asyncio.gather(*(build(name) for name in chosen))
+        outcomes = await images.ensure(
+            (languages[n] for n in chosen), force, offline_base, asked=True
+        )
     finally:
         gateway.close()
-    if failed:
-        print(f"failed: {', '.join(sorted(failed))}")
+    failed = sorted(name for name, reason in outcomes.items() if reason)
+    for name in failed:
+        print(f"building the {name} image failed: {outcomes[name]}")
     return 1 if failed else 0
 
 

@@ -53,21 +53,31 @@ class ImageManager:
         labels = image.labels or {}
         return bool(labels.get(DIGEST_LABEL) == language.context_digest())
 
-    async def ensure(self, languages: Iterable[Language]) -> dict[str, str | None]:
-        """Make each language's image current, ``CODEEXEC_IMAGE_BUILDS`` at a time.
+    async def ensure(
+        self,
+        languages: Iterable[Language],
+        force: bool = False,
+        offline_base: bool = False,
+        asked: bool = False,
+    ) -> dict[str, str | None]:
+        """Make each language's image current (``force``: rebuild it anyway, from
+        Docker's layer cache), ``CODEEXEC_IMAGE_BUILDS`` at a time. ``asked``: an
+        explicit build (the CLI), which ``CODEEXEC_BUILD_IMAGES=false`` does not stop.
         Returns {language: None or the reason it failed}."""
         slots = asyncio.Semaphore(self._sandbox.image_builds)
 
         async def one(language: Language) -> str | None:
             try:
-                if not await self.is_current(language):
-                    if not self._sandbox.build_images:
+                if force or not await self.is_current(language):
+                    if not (asked or self._sandbox.build_images):
                         raise ImageError(
                             f"image {language.image_tag(self._sandbox.image_prefix)} is missing "
                             "or outdated and CODEEXEC_BUILD_IMAGES is off"
                         )
                     async with slots:
-                        await self.build(language)
+                        await self.build(language, offline_base)
+                else:
+                    self._progress(f"{language.image_tag(self._sandbox.image_prefix)} is current")
                 return None
             except (ImageError, docker.errors.DockerException) as exc:
                 log.error("language %s unavailable: %s", language.id, exc)
