@@ -74,7 +74,7 @@ def program_files(
     sources = sorted(name for name in named if language.is_source(name))
     if language.entry == "all":  # every source is compiled: no file is the entry
         if not sources:
-            raise SubmissionError(f"no {language.name} source among the files ({_kinds(language)})")
+            raise _no_source(language)
         return named
     if entry_point is None:
         entry = find_entry(language, named, sources, entry_names)
@@ -108,7 +108,7 @@ def find_entry(
     if len(sources) == 1:
         return sources[0]
     if not sources:
-        raise SubmissionError(f"no {language.name} source among the files ({_kinds(language)})")
+        raise _no_source(language)
     if language.main_pattern is not None:
         # One search per file: the pattern cannot match a line break (checked when the
         # language is loaded), so a match is a line that matches, found at C speed.
@@ -129,8 +129,9 @@ def find_entry(
     )
 
 
-def _kinds(language: Language) -> str:
-    return "files ending in " + ", ".join(language.extensions)
+def _no_source(language: Language) -> SubmissionError:
+    kinds = ", ".join(language.extensions)
+    return SubmissionError(f"no {language.name} source among the files (files ending in {kinds})")
 
 
 # Compiled code instead of source: judged CE with a clear message, never run.
