@@ -163,6 +163,16 @@ DISALLOWED = {
         "System.Diagnostics.Process",
     ),
     "typescript": ('import { execSync } from "child_process";\nexecSync("ls");', "child_process"),
+    "haskell": ('import System.Process\nmain = callCommand "ls"', "System.Process"),
+    "scala": ('import sys.process._\nobject Main extends App { "ls".! }', "sys.process"),
+    "ocaml": ('let () = exit (Sys.command "ls")', "Sys.command"),
+    "fortran": ("program main\n  call SYSTEM('ls')\nend program main", "system"),
+    "perl": ("print `ls`;", "qx"),
+    "pascal": ("program Main;\nuses Unix;\nbegin fpSystem('ls') end.", "fpsystem"),
+    "ada": (
+        "with GNAT.OS_Lib;\nprocedure Main is\nbegin\n   null;\nend Main;",
+        "gnat.os_lib",
+    ),
 }
 
 

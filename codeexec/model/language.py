@@ -51,6 +51,16 @@ class Screening:
     # The compiler reads ``\uXXXX`` escapes anywhere before anything else (Java): they are
     # translated before the program is parsed (``// \u000a`` ends a comment).
     unicode_escapes: bool = False
+    # tree-sitter: node types that are a construct, not a name, counted as the name given
+    # (Haskell's ``foreign import`` as ``foreign``, OCaml's ``external``, Perl's
+    # backticks as ``qx``): a keyword names them, so no identifier can collide.
+    constructs: tuple[tuple[str, str], ...] = ()
+    # tree-sitter: node types named by their first token (Perl's ``fork``,
+    # ``readpipe $command``).
+    keyword_nodes: tuple[str, ...] = ()
+    # Names are compared case-insensitively, as the language reads them (Fortran,
+    # Pascal, Ada): ``CALL SYSTEM`` is ``system``.
+    fold_case: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
 
 _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
-    | {"bare_names", "every_file", "unicode_escapes"}
+    | {"constructs", "keyword_nodes", "bare_names", "every_file", "unicode_escapes"}
+    | {"fold_case"}
 )
 
 
@@ -49,6 +50,16 @@ def _optional_text(table: dict[str, Any], key: str, what: str) -> str | None:
     return value
 
 
+def _constructs(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or not all(
+        isinstance(name, str) and name.strip() for name in value.values()
+    ):
+        raise LanguageError(
+            "screening.constructs must be a table of node type = name (external = 'external')"
+        )
+    return tuple(sorted(value.items()))
+
+
 def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
     """``[screening]``: the default policy, and how programs are parsed."""
     if not isinstance(table, dict):
@@ -57,7 +68,8 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
     if unknown:
         raise LanguageError(f"[screening] has unknown keys {unknown}")
     switches = {
-        key: table.get(key, False) for key in ("bare_names", "every_file", "unicode_escapes")
+        key: table.get(key, False)
+        for key in ("bare_names", "every_file", "unicode_escapes", "fold_case")
     }
     for key, value in switches.items():
         if not isinstance(value, bool):
@@ -76,9 +88,12 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
             table.get("method_call_nodes", []), "screening.method_call_nodes"
         ),
         imports=_optional_text(table, "imports", "screening.imports"),
+        constructs=_constructs(table.get("constructs", {})),
+        keyword_nodes=_strings(table.get("keyword_nodes", []), "screening.keyword_nodes"),
         bare_names=bare_names,
         every_file=every_file,
         unicode_escapes=switches["unicode_escapes"],
+        fold_case=switches["fold_case"],
     )
     return _strings(table.get("disallowed", []), "screening.disallowed"), rules
 

@@ -1,5 +1,6 @@
-"""Disallowed-name screening on a tree-sitter parse tree (C, C++, Java, JavaScript, Go,
-Rust and Bash today), never on the program's text.
+"""Disallowed-name screening on a tree-sitter parse tree (every shipped language with a
+grammar on PyPI: all but Python, which has its own, and R, Prolog and AWK), never on the
+program's text.
 
 What is read from a language's tree is data, from its ``language.toml`` (``[screening]``,
 ``codeexec.model.Screening``): the ``grammar`` module; ``name_nodes``, the node types
@@ -10,7 +11,10 @@ readers below follows imports and their aliases (``require("child_process")``, G
 import paths, Rust ``use`` paths, Java imports): ``const cp = require("child_process");
 cp.exec()`` refers to ``child_process.exec``; ``import e "os/exec"; e.Command()`` to
 ``os/exec.Command``; and ``bare_names``, whether a name's last part counts too
-(``std::system`` as ``system``, ``/bin/nc`` as ``nc``). Strings and comments are their
+(``std::system`` as ``system``, ``/bin/nc`` as ``nc``); ``constructs``, node types
+counted as a fixed name (Haskell's ``foreign import`` as ``foreign``); ``keyword_nodes``,
+named by their first token (Perl's ``fork``); ``fold_case``, names compared as the
+language reads them (Fortran ``CALL SYSTEM``). Strings and comments are their
 own nodes, so names in them never match. Names are compared in one normal form: ``::``
 and ``->`` become ``.``, call parentheses and whitespace are dropped (``std::system`` →
 ``std.system``, ``Runtime.getRuntime().exec`` → ``Runtime.getRuntime.exec``).
@@ -30,6 +34,7 @@ import functools
 import importlib
 import importlib.util
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -68,7 +73,12 @@ def parser(grammar: str) -> tree_sitter.Parser:
     several grammars (``tree_sitter_php:language_php``)."""
     module_name, _, function = grammar.partition(":")
     module = importlib.import_module(module_name)
-    return tree_sitter.Parser(tree_sitter.Language(getattr(module, function or "language")()))
+    with warnings.catch_warnings():
+        # Some grammar packages (tree-sitter-perl 2.0) still hand over the grammar as an
+        # address, which tree-sitter accepts with a DeprecationWarning.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        language = tree_sitter.Language(getattr(module, function or "language")())
+    return tree_sitter.Parser(language)
 
 
 def _walk(root: Node) -> Iterator[Node]:
@@ -107,11 +117,18 @@ class _Program:
         self.imported: set[str] = set()
         self.names: set[str] = set()
         names, calls, imports = rules.name_nodes, rules.method_call_nodes, rules.imports
+        constructs, keywords = rules.constructs, rules.keyword_nodes
         for node in _walk(root):
             kind = node.type
             if kind in names:
                 if _size(node) <= _MAX_NAME:
                     self.names.add(_text(node))
+            elif kind in constructs:
+                self.names.add(constructs[kind])
+            elif kind in keywords:  # Perl: `readpipe $x`, the keyword is the first token
+                keyword = node.child(0)
+                if keyword is not None and _size(keyword) <= _MAX_NAME:
+                    self.names.add(_text(keyword))
             elif kind in calls:  # Java: object.name(...)
                 self._method_invocation(node)
             elif imports is not None:
@@ -148,6 +165,28 @@ class _Program:
             path = path.removeprefix("static")
             self.imported.add(path)
             self.aliases[path.rsplit(".", 1)[-1]] = path
+
+    def _scala(self, node: Node, kind: str) -> None:
+        """``import a.b.c, d.e._`` and ``import a.b.{c, d => e}``: a path per comma."""
+        if kind != "import_declaration":
+            return
+        path: list[str] = []
+        for child in [*node.children, None]:
+            part = child.type if child is not None else ","  # the end closes a path too
+            if part == "identifier":
+                path.append(_text(child))
+            elif part == "namespace_selectors" and child is not None:
+                for selector in child.named_children:  # c, d => e, _
+                    names = [_text(n) for n in selector.named_children] or [_text(selector)]
+                    self._import(".".join([*path, names[0]]), names[-1])
+                path = []
+            elif part == "," and path:
+                self._import(".".join(path), path[-1])
+                path = []
+
+    def _import(self, path: str, local: str) -> None:
+        self.imported.add(path)
+        self.aliases[local] = path
 
     def _javascript(self, node: Node, kind: str) -> None:
         if kind == "call_expression":
@@ -214,6 +253,7 @@ IMPORTS: dict[str, Callable[[_Program, Node, str], None]] = {
     "go": _Program._go,
     "rust": _Program._rust,
     "java": _Program._java,
+    "scala": _Program._scala,
 }
 
 
@@ -225,6 +265,8 @@ class _Rules:
     name_nodes: frozenset[str]
     method_call_nodes: frozenset[str]
     imports: Callable[[_Program, Node, str], None] | None
+    constructs: dict[str, str]
+    keyword_nodes: frozenset[str]
     bare_names: bool
 
 
@@ -253,6 +295,8 @@ def _rules(screening: Screening) -> _Rules:
         frozenset(screening.name_nodes),
         frozenset(screening.method_call_nodes),
         IMPORTS[screening.imports] if screening.imports is not None else None,
+        dict(screening.constructs),
+        frozenset(screening.keyword_nodes),
         screening.bare_names,
     )
 
@@ -311,6 +355,8 @@ def referenced_names(language: Screening | str, source: bytes) -> set[str]:
             found.add(f"{aliases[head]}.{rest}" if rest else aliases[head])
         if rules.bare_names:
             found.add(name.rsplit(".", 1)[-1].rsplit("/", 1)[-1])  # std::system, /bin/nc
+    if screening.fold_case:
+        return {name.lower() for name in found}
     return found
 
 
@@ -318,7 +364,9 @@ def disallowed_names(
     language: Screening | str, source: bytes, patterns: Iterable[str]
 ) -> list[str]:
     """Sorted names in ``source`` that the policy disallows."""
-    policy = compiled(tuple(normalise(p) for p in patterns))
+    screening = _screening_of(language)
+    normal = [normalise(p) for p in patterns]
+    policy = compiled(tuple(p.lower() for p in normal) if screening.fold_case else tuple(normal))
     if not policy:
         return []
-    return sorted(n for n in referenced_names(language, source) if policy.matches(n))
+    return sorted(n for n in referenced_names(screening, source) if policy.matches(n))

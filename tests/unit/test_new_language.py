@@ -340,5 +340,5 @@ def test_no_python_file_names_a_language() -> None:
     assert found == {
         "http/exec_view.py": {"python"},  # DEFAULT_LANGUAGE
         "config.py": {"python"},  # CODEEXEC_SCREENING_PYTHON
-        "screening/syntax_tree.py": {"javascript", "go", "rust", "java"},  # IMPORTS
+        "screening/syntax_tree.py": {"javascript", "go", "rust", "java", "scala"},  # IMPORTS
     }

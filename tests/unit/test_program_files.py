@@ -172,6 +172,15 @@ def write_language(tmp_path: Path, extra: str) -> Path:
             '[screening]\nparser = "python-ast"\nevery_file = true',
             "screening.every_file needs parser = 'tree-sitter'",
         ),
+        (
+            '[screening]\nparser = "tree-sitter"\nconstructs = ["external"]',
+            "screening.constructs must be a table of node type = name",
+        ),
+        (
+            '[screening]\nparser = "tree-sitter"\nconstructs = { external = "" }',
+            "screening.constructs must be a table of node type = name",
+        ),
+        ('[screening]\nfold_case = "yes"', "screening.fold_case must be true or false"),
     ],
 )
 def test_bad_language_definitions_are_refused(tmp_path: Path, extra: str, message: str) -> None:

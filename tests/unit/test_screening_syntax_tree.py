@@ -78,6 +78,71 @@ DEFAULTS = {
             'import { execSync as run } from "child_process";\nrun("ls");',
             ["child_process", "child_process.execSync"],
         ),
+        (
+            "haskell",
+            'import qualified System.Process as P\nmain = P.callCommand "ls"',
+            ["System.Process", "callCommand"],
+        ),
+        (
+            "haskell",
+            'foreign import ccall "system" c :: CString -> IO CInt\nmain = return ()',
+            ["foreign"],
+        ),
+        (
+            "scala",
+            'import java.io.File, scala.sys.process._\nobject M { "ls".! }',
+            ["scala.sys.process"],
+        ),
+        (
+            "scala",
+            'import scala.sys.{process => p}\nobject M { p.Process("ls").run() }',
+            ["scala.sys.process", "scala.sys.process.Process", "scala.sys.process.Process.run"],
+        ),
+        (
+            "scala",
+            'object M { Runtime.getRuntime().exec("ls") }',
+            ["Runtime.getRuntime.exec"],
+        ),
+        ("ocaml", 'let () = ignore (Sys.command "ls")', ["Sys.command"]),
+        ("ocaml", "module U = Unix\nlet () = U.sleep 1", ["Unix"]),
+        ("ocaml", 'external run : string -> int = "caml_sys_system_command"', ["external"]),
+        ("fortran", 'program m\n  CALL SYSTEM("ls")\nend program', ["system"]),
+        (
+            "fortran",
+            "program m\n  call Execute_Command_Line('ls')\nend program",
+            ["execute_command_line"],
+        ),
+        (
+            "fortran",
+            "program m\ninterface\nfunction c(x) bind(C, name='system')\nend function\n"
+            "end interface\nend program",
+            ["bind"],
+        ),
+        ("perl", 'CORE::system("ls"); my @a = `ls`; print qx(ls);', ["qx", "system"]),
+        ("perl", "my $out = readpipe $cmd; fork;", ["fork", "readpipe"]),
+        ("perl", "use IPC::Open3;\nrequire IO::Socket::INET;", ["IO.Socket.INET", "IPC.Open3"]),
+        (
+            "pascal",
+            "program M;\nuses unix;\nbegin FPSYSTEM('ls'); SysUtils.ExecuteProcess('ls', '') end.",
+            ["executeprocess", "fpsystem", "unix"],
+        ),
+        (
+            "pascal",
+            "program M;\nfunction c(s: PChar): LongInt; cdecl; external 'c' name 'system';\n"
+            "begin end.",
+            ["external"],
+        ),
+        (
+            "ada",
+            'with GNAT.OS_Lib;\nprocedure Main is begin gnat.os_lib.Spawn ("/bin/ls"); end;',
+            ["gnat.os_lib", "gnat.os_lib.spawn", "spawn"],
+        ),
+        (
+            "ada",
+            "procedure Main is\n function S (C : String) return Integer;\n"
+            ' pragma Import (C, S, "system");\nbegin null; end Main;',
+            ["import"],
+        ),
     ],
 )
 def test_disallowed_names_are_found(language: str, source: str, expected: list[str]) -> None:
@@ -100,6 +165,13 @@ def test_disallowed_names_are_found(language: str, source: str, expected: list[s
         ("kotlin", 'fun main() { println("ProcessBuilder") } // Runtime.getRuntime().exec'),
         ("csharp", 'class P { static void Main() { System.Console.WriteLine("Process"); } }'),
         ("typescript", '// require("child_process")\nconsole.log("child_process eval");'),
+        ("haskell", '-- System.Process.system\nmain = putStrLn "callCommand system"'),
+        ("scala", 'object M { /* ProcessBuilder */ println("sys.process") }'),
+        ("ocaml", '(* Sys.command *) let () = print_string "Unix external"'),
+        ("fortran", "program m\n  ! call system('ls')\n  print *, 'system'\nend program"),
+        ("perl", 'my %h = (system => 1); print $h{exec}, "fork"; # qx(ls)'),
+        ("pascal", "program M;\n{ fpSystem }\nbegin writeln('ExecuteProcess') end."),
+        ("ada", 'procedure Main is begin Put_Line ("Spawn"); end; -- GNAT.OS_Lib'),
     ],
 )
 def test_strings_and_comments_never_trigger(language: str, source: str) -> None:
