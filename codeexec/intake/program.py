@@ -75,6 +75,10 @@ def program_files(
     if language.entry == "all":  # every source is compiled: no file is the entry
         if not sources:
             raise _no_source(language)
+        if len(holding := _holding_main(language, named, sources)) > 1:
+            raise SubmissionError(  # C#: one program, one Main
+                f"several files hold an entry point: {holding}; a {language.name} program has one"
+            )
         return named
     if entry_point is None:
         entry = find_entry(language, named, sources, entry_names)
@@ -109,17 +113,13 @@ def find_entry(
         return sources[0]
     if not sources:
         raise _no_source(language)
-    if language.main_pattern is not None:
-        # One search per file: the pattern cannot match a line break (checked when the
-        # language is loaded), so a match is a line that matches, found at C speed.
-        pattern = re.compile(language.main_pattern, re.MULTILINE)
-        holding = [name for name in sources if pattern.search(named[name])]
-        if len(holding) > 1:
-            raise SubmissionError(
-                f"several files hold an entry point: {holding}; name one in 'entry_point'"
-            )
-        if holding:
-            return holding[0]
+    holding = _holding_main(language, named, sources)
+    if len(holding) > 1:
+        raise SubmissionError(
+            f"several files hold an entry point: {holding}; name one in 'entry_point'"
+        )
+    if holding:
+        return holding[0]
     for stem in entry_names:
         named_so = [n for n in sources if PurePosixPath(n).stem.lower() == stem]
         if len(named_so) == 1:
@@ -127,6 +127,16 @@ def find_entry(
     raise SubmissionError(
         f"cannot tell which file is the program among {sources}; name it in 'entry_point'"
     )
+
+
+def _holding_main(language: Language, named: dict[str, str], sources: list[str]) -> list[str]:
+    """The sources the language's ``main_pattern`` matches (none without a pattern). One
+    search per file: the pattern cannot match a line break (checked when the language is
+    loaded), so a match is a line that matches, found at C speed."""
+    if language.main_pattern is None:
+        return []
+    pattern = re.compile(language.main_pattern, re.MULTILINE)
+    return [name for name in sources if pattern.search(named[name])]
 
 
 def _no_source(language: Language) -> SubmissionError:

@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The file in a language's folder that defines it (the rest is its image's build context).
+DEFINITION = "language.toml"
+
 
 @dataclass(frozen=True)
 class CompileLimits:
@@ -127,9 +130,12 @@ class Language:
         return f"{prefix}/{self.id}:latest"
 
     def context_digest(self) -> str:
-        """A digest of the image folder: a changed Dockerfile means a rebuild."""
+        """A digest of what the image is built from: a changed Dockerfile (or a file it
+        copies) means a rebuild. ``language.toml`` is the service's data, never copied
+        into the image, so changing how programs are screened or run rebuilds nothing."""
         digest = hashlib.sha256()
-        for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
+        built_from = (p for p in self.folder.rglob("*") if p.is_file())
+        for path in sorted(p for p in built_from if p != self.folder / DEFINITION):
             digest.update(path.relative_to(self.folder).as_posix().encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
         return digest.hexdigest()[:16]

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
+from codeexec.model.language import DEFINITION, CompileLimits, Language, Screening, SelfTest
 
 _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
@@ -208,7 +208,7 @@ def _ints(value: Any, what: str) -> tuple[int, ...]:
 
 
 def load_language(folder: Path) -> Language:
-    path = folder / "language.toml"
+    path = folder / DEFINITION
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -267,7 +267,7 @@ def discover_languages(root: Path, enabled: tuple[str, ...] = ()) -> dict[str, L
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         if enabled and folder.name not in enabled:
             continue
-        if (folder / "language.toml").is_file() and (folder / "Dockerfile").is_file():
+        if (folder / DEFINITION).is_file() and (folder / "Dockerfile").is_file():
             language = load_language(folder)
             languages[language.id] = language
     return languages

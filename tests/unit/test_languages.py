@@ -54,6 +54,20 @@ def test_the_image_digest_follows_the_folder(tmp_path: Path) -> None:
     assert discover_languages(tmp_path)["alpha"].context_digest() != before
 
 
+def test_editing_the_definition_rebuilds_no_image(tmp_path: Path) -> None:
+    folder = add_language(tmp_path, "alpha")
+    before = discover_languages(tmp_path)["alpha"].context_digest()
+    definition = folder / "language.toml"
+    definition.write_text(definition.read_text() + '\n[screening]\ndisallowed = ["x"]\n')
+    assert discover_languages(tmp_path)["alpha"].context_digest() == before
+
+
+def test_no_image_is_built_from_its_definition() -> None:
+    # What the digest leaves out must not reach an image.
+    for dockerfile in Path("sandbox-images").glob("*/Dockerfile"):
+        assert "language.toml" not in dockerfile.read_text(), dockerfile
+
+
 def test_only_enabled_languages_are_offered(tmp_path: Path) -> None:
     for lang_id in ("alpha", "beta"):
         add_language(tmp_path, lang_id)

@@ -89,6 +89,39 @@ def test_java_with_several_mains_is_refused_with_each_named() -> None:
     assert program["Main.java"].startswith("class B")
 
 
+@pytest.mark.parametrize(
+    ("language", "first", "second"),
+    [
+        ("kotlin", ("a.kt", "fun main() {}"), ("b.kt", "fun main(args: Array<String>) {}")),
+        (
+            "scala",
+            ("A.scala", "object A extends App {}"),
+            ("B.scala", "object B { def main(a: Array[String]) = () }"),
+        ),
+        ("go", ("a.go", "package main\nfunc main() {}"), ("b.go", "package main\nfunc  main() {}")),
+    ],
+)
+def test_other_languages_with_several_mains_are_refused_with_each_named(
+    language: str, first: tuple[str, str], second: tuple[str, str]
+) -> None:
+    detail = refused(language, first, second)
+    assert f"several files hold an entry point: {[first[0], second[0]]}" in detail
+    # Naming one settles it: it is stored as the language's entry file.
+    program = sent(language, first, second, entry=second[0])
+    assert program[LANGS[language].source_file] == second[1]
+
+
+def test_csharp_compiles_every_file_but_refuses_two_mains() -> None:
+    main = "class A { static void Main() {} }"
+    other = "class B { public static int Main(string[] a) { return 0; } }"
+    detail = refused("csharp", ("A.cs", main), ("B.cs", other))
+    assert "several files hold an entry point: ['A.cs', 'B.cs']; a C# (Mono 6.8)" in detail
+    assert sorted(sent("csharp", ("A.cs", main), ("Util.cs", "class U {}"))) == [
+        "A.cs",
+        "Util.cs",
+    ]
+
+
 def test_without_any_main_the_candidates_are_listed() -> None:
     detail = refused("java", ("A.java", "class A {}"), ("B.java", "class B {}"))
     assert "cannot tell which file is the program among ['A.java', 'B.java']" in detail
