@@ -78,9 +78,7 @@ async def _build_images(
         if offline_base and not await gateway.image_exists(settings.sandbox.offline_base_tag):
             await images.build_offline_base()
         chosen = list(languages) if every else names  # --offline-base alone: the base only
-        outcomes = await images.ensure(
-            (languages[n] for n in chosen), force, offline_base, asked=True
-        )
+        outcomes = await images.ensure((languages[n] for n in chosen), force, offline_base)
     finally:
         gateway.close()
     failed = sorted(name for name, reason in outcomes.items() if reason)

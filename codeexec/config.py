@@ -33,7 +33,20 @@ def _split_names(value: object) -> object:
     return value
 
 
+def _build_mode(value: object) -> object:
+    # Before the modes, this was a switch: on built missing images at start-up.
+    if isinstance(value, bool) or (
+        isinstance(value, str) and value.lower() in ("true", "false", "1", "0")
+    ):
+        return "startup" if str(value).lower() in ("true", "1") else "off"
+    return value
+
+
 _Secret = Annotated[SecretStr | None, BeforeValidator(_empty_is_unset)]
+# When missing or outdated images are built: "background" (behind the running service,
+# a requested language first), "on-demand" (when a request first asks for the
+# language), "startup" (before the service is ready), or "off" (never: unavailable).
+BuildMode = Literal["background", "on-demand", "startup", "off"]
 _Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_names)]
 
 
@@ -97,7 +110,7 @@ class SandboxSettings(_Group):
     image_prefix: str = "codeexec-sandbox"
     sandbox_base: str = "debian:bookworm-slim"
     offline_base_tag: str = "local/debian:bookworm-slim"
-    build_images: bool = True
+    build_images: Annotated[BuildMode, BeforeValidator(_build_mode)] = "background"
     image_builds: int = Field(3, ge=1)  # images built at the same time
     docker_threads: int = Field(8, ge=1)
     pool_size: int = Field(2, ge=0)  # warm containers per language; 0 turns the pool off

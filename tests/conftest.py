@@ -75,6 +75,9 @@ def base_settings(**overrides: Any) -> Settings:
         # Short-lived test services start quicker with two languages; the language and
         # hostile suites enable them all.
         "languages": ("python", "c"),
+        # A test service answers once every image it offers is built and self-tested
+        # (make test builds them all first); the on-demand path has its own tests.
+        "build_images": "startup",
     }
     values.update(overrides)
     return Settings(**values)

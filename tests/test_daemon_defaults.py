@@ -86,7 +86,7 @@ async def start_service(tmp: Path) -> TestClient[Any, Any]:
         database_url=f"sqlite:///{tmp / 'store.sqlite3'}",
         instance_name=f"daemon-{uuid.uuid4().hex[:8]}",
         languages=("python",),
-        build_images=False,
+        build_images="off",
         pool_size=1,
     )
     client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings)))

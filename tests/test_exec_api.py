@@ -362,7 +362,8 @@ async def test_a_language_failing_its_self_test_is_unavailable(
     definition = definition.replace('id = "python"', 'id = "brokenpy"')
     definition = definition.replace('expected = "hello\\n"', 'expected = "not hello\\n"')
     (broken / "language.toml").write_text(definition)
-    client = await service(languages_dir=languages, languages=())
+    # Built (from the layer cache) and self-tested before the service answers.
+    client = await service(languages_dir=languages, languages=(), build_images="startup")
     body = await (await client.get("/readyz")).json()
     assert body["languages"]["python"] == {"available": True}
     assert body["languages"]["brokenpy"]["available"] is False

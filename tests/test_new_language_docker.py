@@ -6,6 +6,7 @@ its own rules. No Python file names it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,8 +15,10 @@ from typing import Any
 
 import docker
 import pytest
+from aiohttp.test_utils import TestClient
 
 from codeexec.http.keys import STORE
+from codeexec.judge.preparation import NOT_STARTED
 from codeexec.model import Problem, TestCase
 from tests.unit.test_new_language import CISH, add_language
 
@@ -38,6 +41,50 @@ def prefix(docker_engine: docker.DockerClient) -> Iterator[str]:
         docker_engine.images.remove(f"{prefix}/cish:latest")
 
 
+async def listed_when_available(client: TestClient[Any, Any]) -> dict[str, Any]:
+    """The language as listed once it is available; meanwhile it must say where its
+    preparation stands. Its image comes from Docker's layer cache: seconds."""
+    async with asyncio.timeout(180):
+        while True:
+            (item,) = (await (await client.get("/api/v1/languages")).json())["languages"]
+            if item["available"]:
+                return dict(item)
+            assert item["preparing"], item  # never unavailable without a reason
+            await asyncio.sleep(0.2)
+
+
+async def test_a_language_without_its_image_is_built_on_first_use(
+    prefix: str, service: Callable[..., Any], tmp_path: Path
+) -> None:
+    root = tmp_path / "languages"
+    root.mkdir()
+    add_language(root, "cish", CISH, "c")
+    client = await service(
+        languages_dir=root, languages=(), image_prefix=prefix, build_images="on-demand"
+    )
+    (cish,) = (await (await client.get("/api/v1/languages")).json())["languages"]
+    assert cish["available"] is False
+    assert cish["preparing"] == NOT_STARTED
+    ready = await client.get("/readyz")
+    assert ready.status == 503  # nothing can be judged yet
+    assert (await ready.json())["languages"]["cish"] == {
+        "available": False,
+        "preparing": NOT_STARTED,
+    }
+    await client.app[STORE].save(Problem(id="sum"), (TestCase(b"2 3\n", b"5\n"),))
+    asked = {"id": "sum", "language": "cish", "code": SUM.replace('#include "sum.hish"', HEADER)}
+    first = await client.post("/exec", json=asked)
+    body = await first.json()
+    assert first.status == 503, body
+    assert first.headers["Retry-After"].isdigit()
+    assert body["error"] == "Language 'cish' is being prepared; retry shortly", body
+    assert body["detail"], body  # where its build stands
+    cish = await listed_when_available(client)
+    assert "gcc" in cish["version"]  # self-tested and versioned as at start-up
+    again = await client.post("/exec", json=asked)
+    assert again.status == 200 and (await again.json())["passed"] is True
+
+
 async def test_a_new_language_folder_is_judged_for_real(
     prefix: str, service: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -45,9 +92,8 @@ async def test_a_new_language_folder_is_judged_for_real(
     root.mkdir()
     add_language(root, "cish", CISH, "c")
     client = await service(languages_dir=root, languages=(), image_prefix=prefix)
-    listed = await (await client.get("/api/v1/languages")).json()
-    (cish,) = listed["languages"]
-    assert (cish["id"], cish["available"], cish["source_file"]) == ("cish", True, "prog.cish")
+    cish = await listed_when_available(client)
+    assert (cish["id"], cish["source_file"]) == ("cish", "prog.cish")
     assert "gcc" in cish["version"]
     await client.app[STORE].save(
         Problem(id="sum"), (TestCase(b"2 3\n", b"5\n"), TestCase(b"-1 1\n", b"0\n", True))

@@ -92,7 +92,7 @@ async def service(
         database_url=f"sqlite:///{tmp / 'store.sqlite3'}",
         instance_name=f"podman-{uuid.uuid4().hex[:8]}",
         languages=("python",),
-        build_images=False,
+        build_images="off",
         pool_size=1,
     )
     with pytest.MonkeyPatch.context() as patch:

@@ -96,7 +96,7 @@ async def start(tmp: Path, runtime: str | None) -> TestClient[Any, Any]:
         database_url=f"sqlite:///{tmp / 'store.sqlite3'}",
         instance_name=f"runtime-{uuid.uuid4().hex[:8]}",
         languages=("python",),
-        build_images=False,
+        build_images="off",
         pool_size=1,
         runtime=runtime,
     )

@@ -56,14 +56,15 @@ from codeexec.jobs.runner import JobRunner
 from codeexec.jobs.webhooks import Webhooks
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
+from codeexec.judge.preparation import Preparation, Progress
 from codeexec.judge.self_test import installed_versions, run_self_tests
-from codeexec.model import Submission
+from codeexec.model import Language, Submission
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.engine import inspect_engine
 from codeexec.sandbox.images import ImageManager
 from codeexec.sandbox.languages import discover_languages
 from codeexec.sandbox.pool import WarmPool
-from codeexec.sandbox.sandbox import SandboxFactory
+from codeexec.sandbox.sandbox import Sandbox, SandboxFactory
 from codeexec.screening.service import Screener
 from codeexec.store.demo import seed_demo_problems
 from codeexec.store.engine import create_engine, exclusive, migrate, wait_until_reachable
@@ -120,6 +121,8 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
             store,
             lambda: app[SCREENER],
             settings.http.max_source_bytes,
+            lifecycle.demand,
+            lifecycle.prepared,
         )
         yield
     finally:
@@ -133,28 +136,30 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
         removed = await gateway.remove_strays(settings.instance_name)
         if removed:
             log.warning("removed %d sandbox container(s) left by an earlier run", removed)
-        unavailable = app[LIFECYCLE].unavailable
+        lifecycle = app[LIFECYCLE]
+        unavailable = lifecycle.unavailable
         engine = await inspect_engine(gateway, settings.sandbox.runtime)
-        app[LIFECYCLE].engine = engine
+        lifecycle.engine = engine
         log.info("sandbox engine: %s", engine.summary())
         if (problem := engine.problem()) is not None:
             log.error("no language can be judged: %s", problem)
             unavailable.update({lang_id: problem for lang_id in app[LANGUAGES]})
-        failures = await ImageManager(settings, gateway).ensure(
-            lang for lang in app[LANGUAGES].values() if lang.id not in unavailable
-        )
-        unavailable.update({k: v for k, v in failures.items() if v})
         factory = SandboxFactory(settings, gateway, engine)
         languages = app[LANGUAGES]
         judge = Judge(settings, factory, languages)
-        built = [lang for lang in app[LANGUAGES].values() if lang.id not in unavailable]
+        images = ImageManager(settings, gateway)
+        wanted = [lang for lang in languages.values() if lang.id not in unavailable]
+        current = await asyncio.gather(*(images.is_current(lang) for lang in wanted))
+        built = [lang for lang, ok in zip(wanted, current, strict=True) if ok]
+        missing = [lang for lang, ok in zip(wanted, current, strict=True) if not ok]
         checks = await asyncio.gather(
             run_self_tests(judge, built, settings.admission.concurrency),
             installed_versions(judge, factory, built, settings.admission.concurrency),
         )
         unavailable.update(checks[0])
-        app[LIFECYCLE].versions.update(checks[1])
+        lifecycle.versions.update(checks[1])
         usable = [lang for lang in built if lang.id not in unavailable]
+        pool: WarmPool[Sandbox] | None = None
         recycler: asyncio.Task[None] | None = None
         if settings.sandbox.pool_size:
             pool = WarmPool(
@@ -166,19 +171,71 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
             factory.pool = pool
             for language in usable:
                 pool.replenish(language)
-            recycler = asyncio.create_task(pool.recycle(usable))
+            recycler = asyncio.create_task(pool.recycle(usable))  # reads the list each round
+        preparation = _preparation(settings, gateway, judge, factory, lifecycle, usable, pool)
+        mode = settings.sandbox.build_images
+        for language in missing:
+            if mode == "off":
+                tag = language.image_tag(settings.sandbox.image_prefix)
+                unavailable[language.id] = (
+                    f"image {tag} is missing or outdated and CODEEXEC_BUILD_IMAGES is off"
+                )
+            else:
+                preparation.add(language)
+        lifecycle.preparation = preparation
+        if mode == "startup":
+            await preparation.prepare_all()
+        elif mode == "background":
+            preparation.start_all()
         app[DOCKER] = gateway
         app[SANDBOXES] = factory
         app[JUDGE] = judge
         try:
             yield
         finally:
+            await preparation.close()
             if recycler is not None:
                 recycler.cancel()
             await factory.remove_all()
             await gateway.remove_strays(settings.instance_name)
     finally:
         gateway.close()
+
+
+def _preparation(
+    settings: Settings,
+    gateway: DockerGateway,
+    judge: Judge,
+    factory: SandboxFactory,
+    lifecycle: Lifecycle,
+    usable: list[Language],
+    pool: WarmPool[Sandbox] | None,
+) -> Preparation:
+    """Languages whose image is built while the service runs: built, self-tested and
+    versioned as those ready at start-up are, then judged and kept warm."""
+
+    async def prepare(language: Language, progress: Progress) -> str | None:
+        def report(line: str) -> None:
+            log.info("%s", line)
+            progress(line.strip())
+
+        await ImageManager(settings, gateway, report).build(language)
+        progress("running its self-test")
+        failures = await run_self_tests(judge, [language], 1)
+        if failures:
+            return failures[language.id]
+        lifecycle.versions.update(await installed_versions(judge, factory, [language], 1))
+        return None
+
+    def ready(language: Language) -> None:
+        usable.append(language)
+        if pool is not None:
+            pool.replenish(language)
+
+    def failed(language_id: str, reason: str) -> None:
+        lifecycle.unavailable[language_id] = reason
+
+    return Preparation(prepare, settings.sandbox.image_builds, ready, failed)
 
 
 async def _screener(app: web.Application) -> AsyncIterator[None]:

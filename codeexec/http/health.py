@@ -28,11 +28,7 @@ async def readyz(request: web.Request) -> web.Response:
     lifecycle = app[LIFECYCLE]
     database, docker_ok = await asyncio.gather(app[STORE].ping(), app[DOCKER].ping())
     queued = await app[JOB_QUEUE].count_queued() if database else None
-    languages = {
-        lang_id: {"available": lang_id not in lifecycle.unavailable}
-        | ({"reason": lifecycle.unavailable[lang_id]} if lang_id in lifecycle.unavailable else {})
-        for lang_id in app[LANGUAGES]
-    }
+    languages = {lang_id: lifecycle.availability(lang_id) for lang_id in app[LANGUAGES]}
     ready = (
         database
         and docker_ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -14,6 +15,7 @@ from codeexec.jobs.runner import JobRunner
 from codeexec.jobs.webhooks import Webhooks
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
+from codeexec.judge.preparation import Preparation
 from codeexec.model import Language
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.engine import EngineInfo
@@ -35,10 +37,38 @@ class Lifecycle:
     unavailable: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     engine: EngineInfo | None = None
+    # Languages whose image is built while the service runs (None: none are).
+    preparation: Preparation | None = None
+
+    def preparing(self) -> dict[str, str]:
+        """{language: where its preparation stands} for those not ready yet."""
+        return self.preparation.states() if self.preparation is not None else {}
 
     def usable(self, languages: dict[str, Language]) -> dict[str, Language]:
         """The languages that passed their image build and self-test."""
-        return {k: v for k, v in languages.items() if k not in self.unavailable}
+        preparing = self.preparing()
+        return {
+            k: v for k, v in languages.items() if k not in self.unavailable and k not in preparing
+        }
+
+    def availability(self, language_id: str) -> dict[str, Any]:
+        """How the API shows a language's state: ``available``, and why not
+        (``reason``) or where its preparation stands (``preparing``)."""
+        if language_id in self.unavailable:
+            return {"available": False, "reason": self.unavailable[language_id]}
+        if (progress := self.preparing().get(language_id)) is not None:
+            return {"available": False, "preparing": progress}
+        return {"available": True}
+
+    def demand(self, language_id: str) -> str | None:
+        """Where a language a request asks for stands, if it is being prepared (asking
+        puts it first); None otherwise."""
+        return self.preparation.demand(language_id) if self.preparation is not None else None
+
+    async def prepared(self, language_id: str) -> None:
+        """Until the language is ready or has failed, if it is being prepared."""
+        if self.preparation is not None:
+            await self.preparation.finished(language_id)
 
 
 SETTINGS = web.AppKey("settings", Settings)

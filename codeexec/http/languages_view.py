@@ -18,14 +18,11 @@ async def list_languages(request: web.Request) -> web.Response:
             "id": language.id,
             "name": language.name,
             "version": lifecycle.versions.get(language.id, ""),
-            "available": language.id not in lifecycle.unavailable,
             "compiled": language.compile is not None,
             "source_file": language.source_file,
             "extensions": list(language.extensions),
             # Whether programs are screened against a policy before they run.
             "screened": language.screening.parser is not None,
-        }
-        if language.id in lifecycle.unavailable:
-            item["reason"] = lifecycle.unavailable[language.id]
+        } | lifecycle.availability(language.id)
         items.append(item)
     return json_response({"languages": items})

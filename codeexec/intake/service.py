@@ -9,7 +9,7 @@ in between (the policy of the version it is judged on applies).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -87,11 +87,17 @@ class Intake:
         problems: Problems,
         screener: Callable[[], Screener],
         max_source_bytes: int,
+        demand: Callable[[str], str | None] = lambda _: None,
+        prepared: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._languages = languages
         self._problems = problems
         self._screener = screener
         self._max_source_bytes = max_source_bytes
+        # A language whose image is being built (codeexec.judge.preparation): where it
+        # stands (asking puts it first), and until it is ready.
+        self._demand = demand
+        self._prepared = prepared
 
     async def accept(self, request: Request) -> Accepted:
         """The work a request asks for (raises Rejected: 400 bad language or files,
@@ -114,6 +120,9 @@ class Intake:
         """A queued job's work, as accepted (Rejected when its language or problem has
         gone, or a changed problem's policy now forbids it)."""
         language = self._languages().get(job.language)
+        if language is None and self._prepared is not None and self._demand(job.language):
+            await self._prepared(job.language)  # a queued job waits for its language
+            language = self._languages().get(job.language)
         if language is None:
             raise Rejected(400, None, f"language {job.language!r} is not available")
         snapshot = await self._problems.snapshot(job.problem_id)
@@ -129,6 +138,13 @@ class Intake:
     def _language(self, language_id: str) -> Language:
         usable = self._languages()
         language = usable.get(language_id)
+        if language is None and (progress := self._demand(language_id)) is not None:
+            raise Rejected(
+                503,
+                f"Language {language_id!r} is being prepared; retry shortly",
+                progress,
+                busy=True,
+            )
         if language is None:
             raise Rejected(
                 400,

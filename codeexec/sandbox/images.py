@@ -1,4 +1,5 @@
-"""Sandbox images: present, current, or built on demand with visible progress.
+"""Sandbox images: present, current, or built with visible progress (when, at start-up,
+is ``codeexec.judge.preparation``'s and ``CODEEXEC_BUILD_IMAGES``'s to say).
 
 Each image carries a label with the digest of its ``sandbox-images/<id>/`` folder, so
 an edited Dockerfile is rebuilt automatically. Where no registry is reachable, the
@@ -54,33 +55,24 @@ class ImageManager:
         return bool(labels.get(DIGEST_LABEL) == language.context_digest())
 
     async def ensure(
-        self,
-        languages: Iterable[Language],
-        force: bool = False,
-        offline_base: bool = False,
-        asked: bool = False,
+        self, languages: Iterable[Language], force: bool = False, offline_base: bool = False
     ) -> dict[str, str | None]:
         """Make each language's image current (``force``: rebuild it anyway, from
-        Docker's layer cache), ``CODEEXEC_IMAGE_BUILDS`` at a time. ``asked``: an
-        explicit build (the CLI), which ``CODEEXEC_BUILD_IMAGES=false`` does not stop.
+        Docker's layer cache), ``CODEEXEC_IMAGE_BUILDS`` at a time: an explicit build
+        (``codeexec images build``), whatever ``CODEEXEC_BUILD_IMAGES`` says.
         Returns {language: None or the reason it failed}."""
         slots = asyncio.Semaphore(self._sandbox.image_builds)
 
         async def one(language: Language) -> str | None:
             try:
                 if force or not await self.is_current(language):
-                    if not (asked or self._sandbox.build_images):
-                        raise ImageError(
-                            f"image {language.image_tag(self._sandbox.image_prefix)} is missing "
-                            "or outdated and CODEEXEC_BUILD_IMAGES is off"
-                        )
                     async with slots:
                         await self.build(language, offline_base)
                 else:
                     self._progress(f"{language.image_tag(self._sandbox.image_prefix)} is current")
                 return None
             except (ImageError, docker.errors.DockerException) as exc:
-                log.error("language %s unavailable: %s", language.id, exc)
+                log.error("building the %s image failed: %s", language.id, exc)
                 return str(exc)
 
         chosen = list(languages)

@@ -3,6 +3,7 @@ judge gets it, and a queued job resumed without screening it twice."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -183,6 +184,62 @@ async def test_a_job_whose_language_or_problem_is_gone_fails_with_the_reason(
     with pytest.raises(Rejected) as caught:
         await intake(screener, Problems()).resume(job(work))
     assert caught.value.reason == "problem 'p' no longer exists"
+
+
+class Preparing:
+    """A language whose image is being built, as the lifecycle reports it."""
+
+    def __init__(self, language_id: str) -> None:
+        self.language_id = language_id
+        self.asked = 0
+        self.done = asyncio.Event()
+
+    def demand(self, language_id: str) -> str | None:
+        if language_id != self.language_id or self.done.is_set():
+            return None
+        self.asked += 1
+        return "Step 2/3 : RUN apt-get install gcc"
+
+    async def prepared(self, language_id: str) -> None:
+        await self.done.wait()
+
+
+async def test_a_language_being_prepared_is_refused_busy_with_its_progress(
+    screener: CountingScreener,
+) -> None:
+    preparing = Preparing("c")
+    usable = {"python": LANGUAGES["python"]}
+    door = Intake(lambda: usable, Problems(SNAPSHOT), lambda: screener, 1000, preparing.demand)
+    caught = await refusal(door, Request("p", "c", "int main(void) { return 0; }"))
+    assert (caught.status, caught.busy) == (503, True)  # worth retrying: Retry-After
+    assert caught.title == "Language 'c' is being prepared; retry shortly"
+    assert caught.detail == "Step 2/3 : RUN apt-get install gcc"
+    assert preparing.asked == 1  # the request asked for it: it goes first
+    # Neither ready nor being prepared: the plain 400.
+    caught = await refusal(door, Request("p", "cobol", "x"))
+    assert (caught.status, caught.busy) == (400, False)
+
+
+async def test_a_queued_job_waits_for_its_language_to_be_prepared(
+    screener: CountingScreener,
+) -> None:
+    work = await intake(screener, Problems(SNAPSHOT)).accept(Request("p", "c", "int x;"))
+    preparing = Preparing("c")
+    usable = {"python": LANGUAGES["python"]}
+    door = Intake(
+        lambda: usable,
+        Problems(SNAPSHOT),
+        lambda: screener,
+        1000,
+        preparing.demand,
+        preparing.prepared,
+    )
+    resuming = asyncio.create_task(door.resume(job(work)))
+    await asyncio.sleep(0.01)
+    assert not resuming.done()  # waiting, not failed
+    usable["c"] = LANGUAGES["c"]
+    preparing.done.set()
+    assert (await resuming).files == work.files
 
 
 async def test_headers_are_screened_as_the_code_they_are(screener: CountingScreener) -> None:

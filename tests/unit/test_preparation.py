@@ -1,0 +1,170 @@
+"""Languages prepared while the service runs (codeexec.judge.preparation): the order
+(asked-for first), the states the API shows, failures, and start-up mode, with a fake
+``prepare`` that the test releases step by step."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from codeexec.config import Settings
+from codeexec.judge.preparation import NOT_STARTED, QUEUED, Preparation, Progress
+from codeexec.model import Language
+from codeexec.sandbox.languages import shipped_languages
+
+PYTHON = shipped_languages()["python"]
+
+
+def lang(lang_id: str) -> Language:
+    return dataclasses.replace(PYTHON, id=lang_id, name=lang_id)
+
+
+class Steps:
+    """A ``prepare`` that records the order languages start in and waits to be released;
+    a language named ``bad*`` fails, ``boom*`` raises."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.release: dict[str, asyncio.Event] = {}
+        self.ready: list[str] = []
+        self.failed: dict[str, str] = {}
+
+    async def prepare(self, language: Language, progress: Progress) -> str | None:
+        self.started.append(language.id)
+        progress(f"building {language.id}: step 1/2")
+        await self.release.setdefault(language.id, asyncio.Event()).wait()
+        if language.id.startswith("boom"):
+            raise RuntimeError("the engine went away")
+        return "self-test failed with WA" if language.id.startswith("bad") else None
+
+    def let(self, *ids: str) -> None:
+        for lang_id in ids:
+            self.release.setdefault(lang_id, asyncio.Event()).set()
+
+    def preparation(self, workers: int = 1) -> Preparation:
+        return Preparation(
+            self.prepare,
+            workers,
+            lambda language: self.ready.append(language.id),
+            self.failed.__setitem__,
+        )
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_nothing_is_built_until_a_request_asks_and_then_only_that() -> None:
+    steps = Steps()
+    prep = steps.preparation()
+    for lang_id in ("go", "java", "rust"):
+        prep.add(lang(lang_id))
+    await settle()
+    assert steps.started == []
+    assert prep.states() == dict.fromkeys(("go", "java", "rust"), NOT_STARTED)
+    assert prep.demand("java") is not None
+    await settle()
+    assert steps.started == ["java"]
+    assert prep.states()["java"] == "building java: step 1/2"  # its progress, live
+    assert prep.demand("java") == "building java: step 1/2"
+    steps.let("java")
+    await prep.finished("java")
+    assert steps.ready == ["java"]
+    assert "java" not in prep.states() and prep.demand("java") is None
+    assert steps.started == ["java"]  # the others still wait for a request
+    await prep.close()
+
+
+async def test_in_the_background_a_requested_language_goes_first() -> None:
+    steps = Steps()
+    prep = steps.preparation(workers=1)
+    for lang_id in ("a", "b", "c", "d"):
+        prep.add(lang(lang_id))
+    prep.start_all()
+    await settle()
+    assert steps.started == ["a"]
+    assert prep.states()["c"] == QUEUED
+    prep.demand("d")  # a request for d: ahead of b and c
+    steps.let("a", "b", "c", "d")
+    for lang_id in ("a", "b", "c", "d"):
+        await prep.finished(lang_id)
+    assert steps.started == ["a", "d", "b", "c"]
+    assert steps.ready == ["a", "d", "b", "c"]
+    assert prep.states() == {}
+    await prep.close()
+
+
+async def test_builds_run_as_many_at_a_time_as_workers() -> None:
+    steps = Steps()
+    prep = steps.preparation(workers=2)
+    for lang_id in ("a", "b", "c"):
+        prep.add(lang(lang_id))
+    prep.start_all()
+    await settle()
+    assert steps.started == ["a", "b"]
+    steps.let("b")
+    await prep.finished("b")
+    await settle()
+    assert steps.started == ["a", "b", "c"]
+    steps.let("a", "c")
+    await prep.prepare_all()
+    await prep.close()
+
+
+async def test_a_failure_makes_only_that_language_unavailable() -> None:
+    steps = Steps()
+    prep = steps.preparation(workers=1)
+    for lang_id in ("bad", "boom", "ok"):
+        prep.add(lang(lang_id))
+    steps.let("bad", "boom", "ok")
+    await prep.prepare_all()  # start-up mode: returns when each has ended
+    assert steps.ready == ["ok"]
+    assert steps.failed == {
+        "bad": "self-test failed with WA",
+        "boom": "could not be prepared: the engine went away",
+    }
+    assert prep.states() == {}
+    assert prep.demand("bad") is None  # unavailable now, not preparing
+    await prep.close()
+
+
+async def test_a_language_not_being_prepared_is_not_waited_for() -> None:
+    prep = Steps().preparation()
+    assert prep.demand("python") is None
+    await asyncio.wait_for(prep.finished("python"), 1)
+
+
+async def test_closing_stops_a_build_in_progress() -> None:
+    steps = Steps()
+    prep = steps.preparation()
+    prep.add(lang("slow"))
+    prep.demand("slow")
+    await settle()
+    await asyncio.wait_for(prep.close(), 1)
+    assert steps.ready == [] and steps.failed == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [
+        ("true", "startup"),  # the switch it was: build at start-up
+        ("false", "off"),
+        ("on-demand", "on-demand"),
+        ("background", "background"),
+    ],
+)
+def test_build_mode_setting(monkeypatch: pytest.MonkeyPatch, value: str, mode: str) -> None:
+    monkeypatch.setenv("CODEEXEC_BUILD_IMAGES", value)
+    assert Settings().sandbox.build_images == mode
+
+
+def test_the_default_is_to_build_behind_the_running_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CODEEXEC_BUILD_IMAGES", raising=False)
+    assert Settings().sandbox.build_images == "background"
+    with pytest.raises(ValueError, match="build_images"):
+        Settings(build_images="sometimes")
