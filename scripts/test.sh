@@ -3,11 +3,12 @@
 #
 #   host  pytest here, on this machine's Docker engine (the whole suite);
 #   v2    scripts/cgroup2-guest.sh: the cgroup-sensitive selection on a cgroup v2 kernel
-#         in a QEMU guest (issue 13; docs/deploy.md, "Testing on cgroup v2 here"), after
-#         the host suite: run side by side at a low priority, an emulated guest starved
-#         for the whole of the host suite (CI, 2026-11-30: timed out at 1320 s).
-#         Its output goes to build/cgroup2-guest.log and is printed here (lines prefixed
-#         "[v2] ") as it comes.
+#         in a QEMU guest (issue 13; docs/deploy.md, "Testing on cgroup v2 here"), while
+#         the other sandbox images build and before the host suite: run side by side at
+#         a low priority, an emulated guest starved for the whole of the host suite
+#         (CI, 2026-11-30: timed out at 1320 s). Its output goes to
+#         build/cgroup2-guest.log and is printed here (lines prefixed "[v2] ") once the
+#         images are built, then as it comes.
 #
 # Exits non-zero when lint or either stage fails. The v2 stage needs root, Debian's apt
 # and a Docker engine here (the sandbox images come from it); where it cannot run it is
@@ -66,36 +67,20 @@ fi
 
 lint_status=0
 make --no-print-directory lint VENV="$VENV" || lint_status=$?
-
-# Every language's image, CODEEXEC_IMAGE_BUILDS at a time, before the suite starts
-# services that would otherwise build them one suite at a time (quick when current).
-if docker info >/dev/null 2>&1; then
-    T=$(date +%s)
-    mkdir -p build
-    if "$BIN/codeexec" images build --all >build/images.log 2>&1; then
-        say "sandbox images of every language current ($(since "$T"))"
-    else
-        tail -30 build/images.log
-        say "building some sandbox images failed (see above; their tests will fail)"
-    fi
-fi
-
 if [ "$lint_status" != 0 ]; then
     say "lint failed (exit $lint_status)"
     exit "$lint_status"
 fi
 
-T=$(date +%s)
-"$BIN/pytest" "$@"
-host_status=$?
-say "host suite: exit $host_status after $(since "$T")"
-
-if [ -z "$blocker" ]; then
+start_guest() {
     mkdir -p build "$(dirname "$GUEST_LOG")"
-    say "cgroup v2 stage (QEMU guest); log: $GUEST_LOG"
+    say "cgroup v2 stage (QEMU guest) started; log: $GUEST_LOG"
     timeout -k 60 "$GUEST_STAGE_TIMEOUT_S" bash scripts/cgroup2-guest.sh \
         >"$GUEST_LOG" 2>&1 </dev/null &
     guest_pid=$!
+}
+
+finish_guest() {
     tail -n +1 -f --pid="$guest_pid" "$GUEST_LOG" | sed -u 's/^/[v2] /'
     wait "$guest_pid"
     guest_status=$?
@@ -105,6 +90,39 @@ if [ -z "$blocker" ]; then
     124) say "cgroup v2 stage: FAILED, timed out (the guest's own timeout, or CODEEXEC_GUEST_STAGE_TIMEOUT_S=$GUEST_STAGE_TIMEOUT_S)" ;;
     *) say "cgroup v2 stage: FAILED (exit $guest_status; log: $GUEST_LOG)" ;;
     esac
+}
+
+build_images() {  # build_images NICENESS LOG ARGS...: codeexec images build, quiet unless it fails
+    local niceness=$1 log=$2 T
+    shift 2
+    T=$(date +%s)
+    mkdir -p build
+    if nice -n "$niceness" "$BIN/codeexec" images build "$@" >"$log" 2>&1; then
+        say "sandbox images current: $* ($(since "$T"))"
+    else
+        tail -30 "$log"
+        say "building some sandbox images failed (see above; their tests will fail)"
+    fi
+}
+
+# Every language's image, CODEEXEC_IMAGE_BUILDS at a time, before the suite starts
+# services that would otherwise build them one suite at a time (quick when current).
+# On a fresh machine that is ~10 minutes of downloads and unpacking, which the v2
+# stage overlaps: it needs only the python and c images, built first, and runs at
+# normal priority while the other images build at the lowest (the emulated guest is
+# the one that starves; a build only takes longer).
+if docker info >/dev/null 2>&1; then
+    build_images 0 build/images-guest.log python c
+    [ -z "$blocker" ] && start_guest
+    build_images 19 build/images.log --all
 fi
+if [ -n "$guest_pid" ]; then
+    finish_guest
+fi
+
+T=$(date +%s)
+"$BIN/pytest" "$@"
+host_status=$?
+say "host suite: exit $host_status after $(since "$T")"
 say "host suite exit $host_status, cgroup v2 stage exit $guest_status; $(since "$T0") in all"
 [ "$host_status" = 0 ] && [ "$guest_status" = 0 ]

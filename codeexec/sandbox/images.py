@@ -24,6 +24,13 @@ from codeexec.sandbox.docker_gateway import DockerGateway
 
 log = logging.getLogger(__name__)
 DIGEST_LABEL = "codeexec.context"
+# The offline base: Debian's minbase plus dpkg's force-unsafe-io, as Docker's own Debian
+# images have it (no fsync per unpacked file; a failed build layer is thrown away
+# whole). scripts/provision.sh makes it the same way: bump both recipes together.
+BASE_RECIPE_LABEL, BASE_RECIPE = "codeexec.base-recipe", "2"
+BASE_HOOKS = (
+    '--customize-hook=echo force-unsafe-io > "$1/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"',
+)
 Progress = Callable[[str], None]
 
 
@@ -142,12 +149,15 @@ class ImageManager:
     def _import_debian_sync(self, tag: str) -> None:
         repository, _, version = tag.partition(":")
         with subprocess.Popen(
-            ["mmdebstrap", "--variant=minbase", "--quiet", "bookworm", "-"],
+            ["mmdebstrap", "--variant=minbase", "--quiet", *BASE_HOOKS, "bookworm", "-"],
             stdout=subprocess.PIPE,
         ) as proc:
             assert proc.stdout is not None
             self._gateway.client.api.import_image_from_stream(
-                proc.stdout, repository=repository, tag=version or "latest"
+                proc.stdout,
+                repository=repository,
+                tag=version or "latest",
+                changes=[f"LABEL {BASE_RECIPE_LABEL}={BASE_RECIPE}"],
             )
         if proc.returncode != 0:
             raise ImageError(f"mmdebstrap failed with exit code {proc.returncode}")
