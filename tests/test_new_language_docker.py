@@ -53,12 +53,18 @@ async def listed_when_available(client: TestClient[Any, Any]) -> dict[str, Any]:
             await asyncio.sleep(0.2)
 
 
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A languages folder holding only ``cish``."""
+    folder = tmp_path / "languages"
+    folder.mkdir()
+    add_language(folder, "cish", CISH, "c")
+    return folder
+
+
 async def test_a_language_without_its_image_is_built_on_first_use(
-    prefix: str, service: Callable[..., Any], tmp_path: Path
+    prefix: str, service: Callable[..., Any], root: Path
 ) -> None:
-    root = tmp_path / "languages"
-    root.mkdir()
-    add_language(root, "cish", CISH, "c")
     client = await service(
         languages_dir=root, languages=(), image_prefix=prefix, build_images="on-demand"
     )
@@ -86,11 +92,8 @@ async def test_a_language_without_its_image_is_built_on_first_use(
 
 
 async def test_a_new_language_folder_is_judged_for_real(
-    prefix: str, service: Callable[..., Any], tmp_path: Path
+    prefix: str, service: Callable[..., Any], root: Path
 ) -> None:
-    root = tmp_path / "languages"
-    root.mkdir()
-    add_language(root, "cish", CISH, "c")
     client = await service(languages_dir=root, languages=(), image_prefix=prefix)
     cish = await listed_when_available(client)
     assert (cish["id"], cish["source_file"]) == ("cish", "prog.cish")
