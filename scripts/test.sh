@@ -121,7 +121,7 @@ if [ -n "$guest_pid" ]; then
 fi
 
 T=$(date +%s)
-"$BIN/pytest" "$@"
+"$BIN/pytest" --durations=30 "$@"  # the slowest, where CI time goes
 host_status=$?
 say "host suite: exit $host_status after $(since "$T")"
 say "host suite exit $host_status, cgroup v2 stage exit $guest_status; $(since "$T0") in all"
