@@ -3,12 +3,11 @@
 #
 #   host  pytest here, on this machine's Docker engine (the whole suite);
 #   v2    scripts/cgroup2-guest.sh: the cgroup-sensitive selection on a cgroup v2 kernel
-#         in a QEMU guest (issue 13; docs/deploy.md, "Testing on cgroup v2 here"), while
-#         the other sandbox images build and before the host suite: run side by side at
-#         a low priority, an emulated guest starved for the whole of the host suite
-#         (CI, 2026-11-30: timed out at 1320 s). Its output goes to
-#         build/cgroup2-guest.log and is printed here (lines prefixed "[v2] ") once the
-#         images are built, then as it comes.
+#         in a QEMU guest (issue 13; docs/deploy.md, "Testing on cgroup v2 here"), after
+#         the host suite: run side by side at a low priority, an emulated guest starved
+#         for the whole of the host suite (CI, 2026-11-30: timed out at 1320 s).
+#         Its output goes to build/cgroup2-guest.log and is printed here (lines prefixed
+#         "[v2] ") as it comes.
 #
 # Exits non-zero when lint or either stage fails. The v2 stage needs root, Debian's apt
 # and a Docker engine here (the sandbox images come from it); where it cannot run it is
@@ -92,12 +91,12 @@ finish_guest() {
     esac
 }
 
-build_images() {  # build_images NICENESS LOG ARGS...: codeexec images build, quiet unless it fails
-    local niceness=$1 log=$2 T
-    shift 2
+build_images() {  # build_images LOG ARGS...: codeexec images build, quiet unless it fails
+    local log=$1 T
+    shift
     T=$(date +%s)
     mkdir -p build
-    if nice -n "$niceness" "$BIN/codeexec" images build "$@" >"$log" 2>&1; then
+    if "$BIN/codeexec" images build "$@" >"$log" 2>&1; then
         say "sandbox images current: $* ($(since "$T"))"
     else
         tail -30 "$log"
@@ -107,22 +106,20 @@ build_images() {  # build_images NICENESS LOG ARGS...: codeexec images build, qu
 
 # Every language's image, CODEEXEC_IMAGE_BUILDS at a time, before the suite starts
 # services that would otherwise build them one suite at a time (quick when current).
-# On a fresh machine that is ~10 minutes of downloads and unpacking, which the v2
-# stage overlaps: it needs only the python and c images, built first, and runs at
-# normal priority while the other images build at the lowest (the emulated guest is
-# the one that starves; a build only takes longer).
+# Not beside the v2 stage: tried (CI, 2026-11-30), the images built at nice 19 still
+# slowed the emulated guest from ~8 to 19 minutes, more than the builds took alone.
 if docker info >/dev/null 2>&1; then
-    build_images 0 build/images-guest.log python c
-    [ -z "$blocker" ] && start_guest
-    build_images 19 build/images.log --all
-fi
-if [ -n "$guest_pid" ]; then
-    finish_guest
+    build_images build/images.log --all
 fi
 
 T=$(date +%s)
 "$BIN/pytest" --durations=30 "$@"  # the slowest, where CI time goes
 host_status=$?
 say "host suite: exit $host_status after $(since "$T")"
+
+if [ -z "$blocker" ]; then
+    start_guest
+    finish_guest
+fi
 say "host suite exit $host_status, cgroup v2 stage exit $guest_status; $(since "$T0") in all"
 [ "$host_status" = 0 ] && [ "$guest_status" = 0 ]

@@ -385,6 +385,22 @@ async def test_draining_service_refuses_new_work_with_503(service: Start) -> Non
     assert (await client.get("/readyz")).status == 503  # but it is not ready
 
 
+async def test_a_program_shorter_than_a_sampling_period_has_its_memory_measured(
+    service: Start,
+) -> None:
+    # The runner samples memory every 20 ms; a program's own peak RSS (ru_maxrss) is
+    # floored by the runner's, which spawned it. A Python program that ends within the
+    # first period was reported as using 0 kB (CI, 2026-11-30: the seed example).
+    client = await service()
+    tests = [TestCase(f"{i}\n".encode(), f"{i}\n".encode()) for i in range(10)]
+    await add_problem(client, Problem(id="quick", screening={"python": []}), tests)
+    status, body = await post_exec(client, {"code": "print(input())", "id": "quick"})
+    assert status == 200 and body["passed"] is True, body
+    # Python's interpreter alone holds megabytes (seen: 0, 16 and 84 kB before the fix).
+    measured = [t["memory_kb"] for t in body["shownTests"]]
+    assert all(kb > 2048 for kb in measured), measured
+
+
 async def test_test_isolation_gives_every_test_a_fresh_container(
     service: Start, docker_engine: Any, instance_name: str
 ) -> None:

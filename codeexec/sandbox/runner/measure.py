@@ -7,6 +7,10 @@ import resource
 from .accounting import Cgroup, Gvisor, peak_rss_kb, self_cpu_ns
 
 POLL_S = 0.02  # CPU and memory are sampled this often while a program runs
+# ... after a first sample this soon, the period doubling up to POLL_S: a program that
+# ends within the first period is sampled too (its ru_maxrss cannot tell, floored by
+# the runner's own, which spawned it: such a program showed 0 to 84 kB).
+FIRST_SAMPLE_S = 0.001
 CPU_GRACE_NS = 50_000_000  # CPU time over the limit before the runner stops a program
 
 

@@ -11,7 +11,7 @@ import time
 
 from .channel import CHUNK, COALESCE_S, MAX_CREDIT, Channel
 from .cleanup import DRAIN_S, collect_unix_garbage
-from .measure import POLL_S, Meter
+from .measure import FIRST_SAMPLE_S, POLL_S, Meter
 from .spawn import Process
 
 OUT_HIGH_WATER = 1 << 20  # stop reading a program's stdout while this much is unsent
@@ -108,7 +108,8 @@ class Watch:
         exit_watch = ExitWatch(process.pid)
         wall_s = limits["wall_ms"] / 1000.0
         credit = 0.0
-        next_sample = started + POLL_S
+        period = FIRST_SAMPLE_S
+        next_sample = started + period
         try:
             while True:
                 rlist = [exit_watch.fd, *(fd for fd in self.readers if fd != stdout_r)]
@@ -165,7 +166,8 @@ class Watch:
                 elif now >= started + wall_s + min(credit, MAX_CREDIT * wall_s):
                     self.killed_for = "wall"
                 elif now >= next_sample:
-                    next_sample = now + POLL_S
+                    period = min(POLL_S, period * 2)
+                    next_sample = now + period
                     self.killed_for = meter.sample(process.pid, limits)
                 if self.killed_for is not None:
                     return credit
