@@ -122,7 +122,6 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
             lambda: app[SCREENER],
             settings.http.max_source_bytes,
             lifecycle.demand,
-            lifecycle.prepared,
         )
         yield
     finally:
@@ -275,6 +274,7 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
         app[ADMISSION],
         app[NOTIFIER],
         finished,
+        app[LIFECYCLE].building,
     )
     app[WEBHOOKS] = webhooks
     app[JOBS] = runner

@@ -61,6 +61,11 @@ class Preparation:
         }
         return waiting | dict(self._progress)
 
+    def building(self) -> set[str]:
+        """The languages queued or being prepared now (not those still waiting for a
+        request to ask for them)."""
+        return set(self._queued) | set(self._progress)
+
     def demand(self, language_id: str) -> str | None:
         """A request wants the language: None when it is not being prepared (ready,
         unavailable or unknown); else where it stands, and it goes ahead of every
