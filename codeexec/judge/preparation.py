@@ -48,6 +48,7 @@ class Preparation:
         self._queue: asyncio.PriorityQueue[tuple[int, int, str]] = asyncio.PriorityQueue()
         self._order = itertools.count()  # first come first within a priority
         self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
 
     def add(self, language: Language) -> None:
         """A language to prepare later (its image is missing or outdated)."""
@@ -96,6 +97,7 @@ class Preparation:
         await asyncio.gather(*(self.finished(lang_id) for lang_id in list(self._finished)))
 
     async def close(self) -> None:
+        self._closed = True  # nothing starts any more
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -106,7 +108,7 @@ class Preparation:
             return  # already queued at least this early
         self._queued[language_id] = priority
         self._queue.put_nowait((priority, next(self._order), language_id))
-        if not self._tasks:
+        if not self._tasks and not self._closed:
             self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
 
     async def _work(self) -> None:
@@ -119,13 +121,19 @@ class Preparation:
             self._progress[language_id] = "preparing"
             reason = await self._run(language)
             del self._progress[language_id]
-            if reason is None:
-                log.info("language %s is ready", language_id)
-                self._ready(language)
-            else:
-                log.error("language %s unavailable: %s", language_id, reason)
-                self._failed(language_id, reason)
-            self._finished[language_id].set()
+            try:
+                if reason is None:
+                    try:
+                        self._ready(language)
+                        log.info("language %s is ready", language_id)
+                    except Exception as exc:  # the worker goes on to the next language
+                        log.exception("language %s could not be made ready", language_id)
+                        reason = f"could not be made ready: {exc}"
+                if reason is not None:
+                    log.error("language %s unavailable: %s", language_id, reason)
+                    self._failed(language_id, reason)
+            finally:
+                self._finished[language_id].set()
 
     async def _run(self, language: Language) -> str | None:
         def progress(line: str) -> None:
