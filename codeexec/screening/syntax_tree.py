@@ -15,7 +15,8 @@ cp.exec()`` refers to ``child_process.exec``; ``import e "os/exec"; e.Command()`
 counted as a fixed name (Haskell's ``foreign import`` as ``foreign``); ``keyword_nodes``,
 named by their first token (Perl's ``fork``); ``fold_case``, names compared as the
 language reads them (Fortran ``CALL SYSTEM``). Strings and comments are their
-own nodes, so names in them never match. Names are compared in one normal form: ``::``
+own nodes, so names in them never match; a comment inside a name is no part of it
+(``Sys.(* x *)command`` is ``Sys.command``). Names are compared in one normal form: ``::``
 and ``->`` become ``.``, call parentheses and whitespace are dropped (``std::system`` →
 ``std.system``, ``Runtime.getRuntime().exec`` → ``Runtime.getRuntime.exec``).
 
@@ -30,6 +31,7 @@ Like the Python screener this is a policy check, not the security boundary.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import importlib
 import importlib.util
@@ -104,25 +106,62 @@ def _text(node: Node | None) -> str:
     return node.text.decode("utf-8", errors="replace") if node is not None and node.text else ""
 
 
+def _code(node: Node | None) -> str:
+    """A node's text without the comments inside it (``java./**/net`` is ``java. net``).
+    For import declarations, which do not nest: their nodes are walked once more."""
+    if node is None:
+        return ""
+    comments = [n for n in _walk(node) if n.is_extra]
+    if not comments:
+        return _text(node)
+    source, at, kept = node.text or b"", node.start_byte, []
+    for comment in comments:
+        kept.append(source[at - node.start_byte : comment.start_byte - node.start_byte])
+        at = comment.end_byte
+    kept.append(source[at - node.start_byte :])
+    return b" ".join(kept).decode("utf-8", errors="replace")
+
+
 def _string_value(node: Node | None) -> str:
     return _text(node).strip("\"'`")
+
+
+class _Name:
+    """A name node being read: its text is taken once the walk has passed it, without
+    the comments found inside it (``Sys.(* x *)command`` is ``Sys.command``)."""
+
+    __slots__ = ("commented", "end", "node", "start", "suffix")
+
+    def __init__(self, node: Node, suffix: str = "") -> None:
+        self.start, self.end, self.node, self.suffix = node.start_byte, node.end_byte, node, suffix
+        self.commented = False
 
 
 class _Program:
     """What one walk of the tree finds: aliases (local name -> what it stands for), the
     modules and paths imported, and the distinct names referred to (raw text)."""
 
-    def __init__(self, rules: _Rules, root: Node) -> None:
+    def __init__(self, rules: _Rules, root: Node, source: bytes) -> None:
         self.aliases: dict[str, str] = {}
         self.imported: set[str] = set()
         self.names: set[str] = set()
+        self._source = source
+        # Names the walk is inside (each inside the one before) and the comments met in
+        # them, in document order: a name's text is read when the walk leaves it.
+        self._open: list[_Name] = []
+        self._comments: list[tuple[int, int]] = []
         names, calls, imports = rules.name_nodes, rules.method_call_nodes, rules.imports
         constructs, keywords = rules.constructs, rules.keyword_nodes
         for node in _walk(root):
+            if node.is_extra and self._open:  # a comment, here inside a name
+                self._leave(node.start_byte)
+                if self._open:
+                    self._open[-1].commented = True
+                    self._comments.append((node.start_byte, node.end_byte))
             kind = node.type
             if kind in names:
                 if _size(node) <= _MAX_NAME:
-                    self.names.add(_text(node))
+                    self._enter(_Name(node))
             elif kind in constructs:
                 self.names.add(constructs[kind])
             elif kind in keywords:  # Perl: `readpipe $x`, the keyword is the first token
@@ -133,12 +172,41 @@ class _Program:
                 self._method_invocation(node)
             elif imports is not None:
                 imports(self, node, kind)
+        self._leave(len(source) + 1)
+
+    def _enter(self, name: _Name) -> None:
+        self._leave(name.start)
+        self._open.append(name)
+
+    def _leave(self, position: int) -> None:
+        """Read the names that end at or before ``position``: the walk has left them."""
+        while self._open and self._open[-1].end <= position:
+            name = self._open.pop()
+            if name.commented and self._open:
+                self._open[-1].commented = True  # it holds the same comment
+            text = self._without_comments(name) if name.commented else _text(name.node)
+            self.names.add(text + name.suffix)
+
+    def _without_comments(self, name: _Name) -> str:
+        kept, at = [], name.start
+        first = bisect.bisect_left(self._comments, (name.start, -1))
+        for index in range(first, len(self._comments)):
+            start, end = self._comments[index]
+            if start >= name.end:
+                break
+            kept.append(self._source[at:start])
+            at = end
+        kept.append(self._source[at : name.end])
+        return b" ".join(kept).decode("utf-8", errors="replace")
 
     def _method_invocation(self, node: Node) -> None:
         obj, name = node.child_by_field_name("object"), node.child_by_field_name("name")
         if _size(name) > _MAX_NAME or _size(obj) > _MAX_NAME:
             return  # a long chain: its inner invocations are visited on their own
-        self.names.add(f"{_text(obj)}.{_text(name)}" if obj is not None else _text(name))
+        if obj is None:
+            self.names.add(_text(name))
+        else:
+            self._enter(_Name(obj, f".{_text(name)}"))
 
     def _go(self, node: Node, kind: str) -> None:
         if kind == "import_spec":
@@ -152,16 +220,16 @@ class _Program:
             return
         argument = node.child_by_field_name("argument")
         if argument is not None and argument.type == "use_as_clause":
-            path = normalise(_text(argument.child_by_field_name("path")))
+            path = normalise(_code(argument.child_by_field_name("path")))
             self.aliases[_text(argument.child_by_field_name("alias"))] = path
         else:
-            path = normalise(_text(argument))
+            path = normalise(_code(argument))
             self.aliases[path.rsplit(".", 1)[-1]] = path
         self.imported.add(path)
 
     def _java(self, node: Node, kind: str) -> None:
         if kind == "import_declaration":
-            path = normalise(_text(node).removeprefix("import").removesuffix(";"))
+            path = normalise(_code(node).removeprefix("import").removesuffix(";"))
             path = path.removeprefix("static")
             self.imported.add(path)
             self.aliases[path.rsplit(".", 1)[-1]] = path
@@ -342,7 +410,7 @@ def referenced_names(language: Screening | str, source: bytes) -> set[str]:
         text = source.decode("utf-8", "surrogatepass")
         source = unicode_escapes_translated(text).encode("utf-8", "surrogatepass")
     rules = _rules(screening)
-    program = _Program(rules, parser(rules.grammar).parse(source).root_node)
+    program = _Program(rules, parser(rules.grammar).parse(source).root_node, source)
     aliases = program.aliases
     found = {normalise(name) for name in program.imported}
     for raw in program.names:

@@ -210,3 +210,47 @@ def test_translating_unicode_escapes_is_linear() -> None:
     for shape in ("\\" * 400_000, "\\u" * 200_000, "\\uuuu" * 80_000 + "x"):
         assert syntax_tree.unicode_escapes_translated(shape) == shape
     assert time.perf_counter() - started < 1.0  # quadratic: minutes
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "expected"),
+    [
+        # Attack: a comment inside a qualified name was read as part of it
+        # (`Sys.(* ( *)command` was the name "Sys.(*command"), and the name passed.
+        ("ocaml", 'let () = ignore (Sys.(* ( *)command "ls")', ["Sys.command"]),
+        (
+            "scala",
+            'object M { scala.sys./**/process.Process("ls").! }',
+            ["scala.sys.process", "scala.sys.process.Process", "scala.sys.process.Process.!"],
+        ),
+        (
+            "ada",
+            "with GNAT.--x\nOS_Lib;\nprocedure Main is begin null; end Main;",
+            ["gnat.os_lib"],
+        ),
+        (
+            "java",
+            'class M { void f() throws Exception { Runtime./**/getRuntime().exec("ls"); } }',
+            ["Runtime.getRuntime.exec"],
+        ),
+        ("java", "import java./**/net.Socket;\nclass M {}", ["java.net", "java.net.Socket"]),
+        (
+            "rust",
+            'use std::/**/process::Command;\nfn main() { Command::new("ls"); }',
+            ["std.process", "std.process.Command", "std.process.Command.new"],
+        ),
+    ],
+)
+def test_a_comment_inside_a_name_hides_nothing(
+    language: str, source: str, expected: list[str]
+) -> None:
+    assert disallowed_names(language, source.encode(), DEFAULTS[language]) == expected
+
+
+def test_comments_inside_names_are_read_in_linear_time() -> None:
+    # Each link of `a./**/b./**/c...` is a name holding the comments before it.
+    source = ("class M { void f() { " + ("x" + "./**/y" * 20 + ";\n") * 3000 + " } }").encode()
+    started = time.perf_counter()
+    names = syntax_tree.referenced_names("java", source)
+    assert time.perf_counter() - started < 10  # ~1 s; a name's comments read per link: ~20 s
+    assert {"x.y.y", "x.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y"} <= names
