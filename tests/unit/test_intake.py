@@ -291,6 +291,13 @@ READ_AS_CODE = [
     ("javascript", "child_process", ["main.js", 'require("./run");'],
      ["run", 'require("child_process").execSync("ls");']),
     ("bash", "curl", ["main.sh", "source ./run.txt\n"], ["run.txt", "curl http://example.com\n"]),
+    # Perl `do FILE` / `require FILE`, Free Pascal `{$I FILE}`, Fortran `include 'FILE'`.
+    ("perl", "system", ["main.pl", 'do "./run.txt";\n'], ["run.txt", 'system("ls");\n']),
+    ("perl", "system", ["main.pl", 'require "./run";\n'], ["run", 'system("ls");\n1;\n']),
+    ("pascal", "fpsystem", ["main.pas", "program M;\n{$I run.txt}\nbegin run end.\n"],
+     ["run.txt", "procedure run; begin fpSystem('ls') end;\n"]),
+    ("fortran", "system", ["main.f90", "program m\ninclude 'run.txt'\nend program\n"],
+     ["run.txt", "call system('ls')\n"]),
 ]  # fmt: skip
 
 
@@ -300,8 +307,9 @@ async def test_files_read_as_code_whatever_their_names_are_screened(
 ) -> None:
     # Attack: screening read only the language's extensions and headers, but `#include
     # "run.inc"` (C, C++: also a .c or .Cpp file beside C++), `include!`/`#[path]`
-    # (Rust), `require("./run.txt")` (Node.js loads any file as JavaScript) and `source`
-    # (Bash) read any file as code: the disallowed call passed in that file.
+    # (Rust), `require("./run.txt")` (Node.js loads any file as JavaScript), `source`
+    # (Bash), `do`/`require` (Perl), `{$I}` (Free Pascal) and `include` (Fortran) read
+    # any file as code: the disallowed call passed in that file.
     snapshot = ProblemSnapshot(Problem("q", screening={language: [name]}), SNAPSHOT.tests)
     screener = Screener(Settings(screening_workers=1), ALL)
     try:
