@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import tree_sitter
 
 from codeexec.model import Screening
-from codeexec.screening.python import compiled
+from codeexec.screening.python import Policy, compiled
 
 _MAX_NAME = 200  # bytes; longer name nodes are not read (their parts are names too)
 Node = tree_sitter.Node
@@ -145,6 +145,13 @@ class _Program:
         self.aliases: dict[str, str] = {}
         self.imported: set[str] = set()
         self.names: set[str] = set()
+        # Modules whose members are named without them: opened (OCaml ``open Sys``,
+        # ``Sys.(...)``, Scala ``import scala.sys._``), and included in another module
+        # (OCaml ``module T = struct include Sys end``: ``T.command`` is Sys's).
+        self.opened: set[str] = set()
+        self.included: set[str] = set()
+        if rules.root is not None:  # Scala `_root_.scala.sys` is `scala.sys`
+            self.aliases[rules.root] = ""
         self._source = source
         # Names the walk is inside (each inside the one before) and the comments met in
         # them, in document order: a name's text is read when the walk leaves it.
@@ -243,14 +250,36 @@ class _Program:
             part = child.type if child is not None else ","  # the end closes a path too
             if part == "identifier":
                 path.append(_text(child))
+            elif part == "namespace_wildcard" and path:  # a.b._ (Scala 3: a.b.*)
+                self._import(".".join(path), path[-1])
+                self.opened.add(".".join(path))
+                path = []
             elif part == "namespace_selectors" and child is not None:
                 for selector in child.named_children:  # c, d => e, _
+                    if selector.type == "namespace_wildcard":
+                        self.opened.add(".".join(path))
+                        continue
                     names = [_text(n) for n in selector.named_children] or [_text(selector)]
                     self._import(".".join([*path, names[0]]), names[-1])
                 path = []
             elif part == "," and path:
                 self._import(".".join(path), path[-1])
                 path = []
+
+    def _ocaml(self, node: Node, kind: str) -> None:
+        """``open M`` (also in ``let open M in``), ``M.(...)``, ``module S = M`` (also
+        ``let module``) and ``include M``."""
+        if kind == "open_module":
+            self.opened.add(_code(node.child_by_field_name("module")))
+        elif kind == "local_open_expression" and node.named_child_count:
+            self.opened.add(_code(node.named_child(0)))
+        elif kind == "include_module":
+            self.included.add(_code(node.child_by_field_name("module")))
+        elif kind == "module_binding":
+            body = node.child_by_field_name("body")
+            name = node.named_child(0) if node.named_child_count else None
+            if body is not None and body.type == "module_path" and name is not None:
+                self.aliases[_text(name)] = normalise(_code(body))
 
     def _import(self, path: str, local: str) -> None:
         self.imported.add(path)
@@ -322,7 +351,10 @@ IMPORTS: dict[str, Callable[[_Program, Node, str], None]] = {
     "rust": _Program._rust,
     "java": _Program._java,
     "scala": _Program._scala,
+    "ocaml": _Program._ocaml,
 }
+# The name that starts a path from the root package, by import reader.
+ROOTS = {"scala": "_root_"}
 
 
 @dataclass(frozen=True)
@@ -336,6 +368,7 @@ class _Rules:
     constructs: dict[str, str]
     keyword_nodes: frozenset[str]
     bare_names: bool
+    root: str | None
 
 
 def check_rules(screening: Screening) -> None:
@@ -366,6 +399,7 @@ def _rules(screening: Screening) -> _Rules:
         dict(screening.constructs),
         frozenset(screening.keyword_nodes),
         screening.bare_names,
+        ROOTS.get(screening.imports or ""),
     )
 
 
@@ -403,8 +437,13 @@ def unicode_escapes_translated(source: str) -> str:
     return translated.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def referenced_names(language: Screening | str, source: bytes) -> set[str]:
-    """Every name the program refers to, normalised, with imports and aliases resolved."""
+def referenced_names(
+    language: Screening | str, source: bytes, policy: Policy | None = None
+) -> set[str]:
+    """Every name the program refers to, normalised, with imports and aliases resolved.
+    The members of a module opened or included are read as its own where ``policy`` can
+    reach inside it (every such module without a policy: for tools, not for the service,
+    as names times modules can grow large)."""
     screening = _screening_of(language)
     if screening.unicode_escapes:
         text = source.decode("utf-8", "surrogatepass")
@@ -412,17 +451,38 @@ def referenced_names(language: Screening | str, source: bytes) -> set[str]:
     rules = _rules(screening)
     program = _Program(rules, parser(rules.grammar).parse(source).root_node, source)
     aliases = program.aliases
+
+    def resolved(name: str) -> str | None:
+        head, _, rest = name.partition(".")
+        if head not in aliases:
+            return None
+        return f"{aliases[head]}.{rest}" if aliases[head] and rest else aliases[head] or rest
+
+    def reached(modules: set[str]) -> list[str]:
+        found = (resolved(n := normalise(m)) or n for m in modules)
+        fold = screening.fold_case
+        return [
+            m
+            for m in found
+            if m and (policy is None or policy.reaches_inside(m.lower() if fold else m))
+        ]
+
     found = {normalise(name) for name in program.imported}
+    written: list[str] = []
     for raw in program.names:
         name = normalise(raw)
         if not name:
             continue
+        written.append(name)
         found.add(name)
-        head, _, rest = name.partition(".")
-        if head in aliases:
-            found.add(f"{aliases[head]}.{rest}" if rest else aliases[head])
+        if (target := resolved(name)) is not None:
+            found.add(target)
         if rules.bare_names:
             found.add(name.rsplit(".", 1)[-1].rsplit("/", 1)[-1])  # std::system, /bin/nc
+    for module in reached(program.opened):  # open Sys: `command` is Sys.command
+        found.update(f"{module}.{name}" for name in written)
+    for module in reached(program.included):  # T includes Sys: `T.command` is Sys.command
+        found.update(f"{module}.{name.rsplit('.', 1)[-1]}" for name in written)
     if screening.fold_case:
         return {name.lower() for name in found}
     return found
@@ -437,4 +497,4 @@ def disallowed_names(
     policy = compiled(tuple(p.lower() for p in normal) if screening.fold_case else tuple(normal))
     if not policy:
         return []
-    return sorted(n for n in referenced_names(screening, source) if policy.matches(n))
+    return sorted(n for n in referenced_names(screening, source, policy) if policy.matches(n))

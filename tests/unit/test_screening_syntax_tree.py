@@ -104,7 +104,7 @@ DEFAULTS = {
             ["Runtime.getRuntime.exec"],
         ),
         ("ocaml", 'let () = ignore (Sys.command "ls")', ["Sys.command"]),
-        ("ocaml", "module U = Unix\nlet () = U.sleep 1", ["Unix"]),
+        ("ocaml", "module U = Unix\nlet () = U.sleep 1", ["Unix", "Unix.sleep"]),
         ("ocaml", 'external run : string -> int = "caml_sys_system_command"', ["external"]),
         ("fortran", 'program m\n  CALL SYSTEM("ls")\nend program', ["system"]),
         (
@@ -254,3 +254,75 @@ def test_comments_inside_names_are_read_in_linear_time() -> None:
     names = syntax_tree.referenced_names("java", source)
     assert time.perf_counter() - started < 10  # ~1 s; a name's comments read per link: ~20 s
     assert {"x.y.y", "x.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y.y"} <= names
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "expected"),
+    [
+        # Attack: a module opened (OCaml `open`, `let open`, `M.(...)`), aliased (`module S
+        # = Sys`) or included, or a package imported with a wildcard (Scala `._`, `.*`),
+        # made its members plain names, and `command` alone is no disallowed name.
+        ("ocaml", 'open Sys\nlet () = ignore (command "ls")', ["Sys.command"]),
+        ("ocaml", 'let () = let open Sys in ignore (command "ls")', ["Sys.command"]),
+        ("ocaml", 'let () = ignore (Sys.(command "ls"))', ["Sys.command"]),
+        ("ocaml", 'module S = Sys\nlet () = ignore (S.command "ls")', ["Sys.command"]),
+        ("ocaml", 'let () = let module S = Sys in ignore (S.command "ls")', ["Sys.command"]),
+        (
+            "ocaml",
+            'module T = struct include Sys end\nlet () = ignore (T.command "ls")',
+            ["Sys.command"],
+        ),
+        (
+            "ocaml",
+            'open Stdlib\nlet () = ignore (Sys.command "ls")',
+            ["Stdlib.Sys.command", "Sys.command"],
+        ),
+        ("ocaml", 'let () = ignore (Stdlib__Sys.command "ls")', ["Stdlib__Sys.command"]),
+        (
+            "scala",
+            'import scala.sys._\nobject M { process.Process("ls").! }',
+            ["scala.sys.process", "scala.sys.process.Process", "scala.sys.process.Process.!"],
+        ),
+        (
+            "scala",
+            'import java._\nobject M { new net.Socket("h", 1) }',
+            ["java.net", "java.net.Socket"],
+        ),
+        (
+            "scala",
+            'import java.{io, _}\nobject M { new net.Socket("h", 1) }',
+            ["java.net", "java.net.Socket"],
+        ),
+        (
+            "scala",
+            'object M { _root_.scala.sys.process.Process("ls").! }',
+            ["scala.sys.process", "scala.sys.process.Process", "scala.sys.process.Process.!"],
+        ),
+    ],
+)
+def test_opened_modules_and_aliases_are_followed(
+    language: str, source: str, expected: list[str]
+) -> None:
+    assert disallowed_names(language, source.encode(), DEFAULTS[language]) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "source"),
+    [
+        ("ocaml", 'open Printf\nlet command = read_line ()\nlet () = printf "%s" command'),
+        ("ocaml", "let command = 3\nlet () = print_int (Sys.time () |> int_of_float + command)"),
+        ("scala", "import scala.collection.mutable._\nobject M { val process = ArrayBuffer(1) }"),
+        ("scala", "import java.util._\nobject M { val q = new PriorityQueue[Int]() }"),
+    ],
+)
+def test_opened_modules_the_policy_cannot_reach_add_nothing(language: str, source: str) -> None:
+    assert disallowed_names(language, source.encode(), DEFAULTS[language]) == []
+
+
+def test_opened_modules_do_not_multiply_with_names() -> None:
+    opens = "".join(f"open M{i}\n" for i in range(3000))
+    names = "".join(f"let v{i} = f{i} ()\n" for i in range(3000))
+    source = (opens + "open Sys\n" + names + 'let () = ignore (command "ls")\n').encode()
+    started = time.perf_counter()
+    assert disallowed_names("ocaml", source, DEFAULTS["ocaml"]) == ["Sys.command"]
+    assert time.perf_counter() - started < 5  # 3000 x 3000 names: minutes
