@@ -64,6 +64,9 @@ class Screening:
     # Names are compared case-insensitively, as the language reads them (Fortran,
     # Pascal, Ada): ``CALL SYSTEM`` is ``system``.
     fold_case: bool = False
+    # tree-sitter: marks that quote an identifier without changing it, dropped from
+    # names (Scala and Kotlin backquotes, Free Pascal ``&``, C# ``@``, Rust ``r#``).
+    escapes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from codeexec.model.language import DEFINITION, CompileLimits, Language, Screeni
 _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
     | {"constructs", "keyword_nodes", "bare_names", "every_file", "unicode_escapes"}
-    | {"fold_case"}
+    | {"fold_case", "escapes"}
 )
 
 
@@ -60,6 +60,13 @@ def _constructs(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(value.items()))
 
 
+def _escapes(value: Any) -> tuple[str, ...]:
+    marks = _strings(value, "screening.escapes")
+    if any(not mark or "." in mark or mark.isspace() for mark in marks):
+        raise LanguageError("screening.escapes must be marks such as '`' or '&' (not '.')")
+    return marks
+
+
 def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
     """``[screening]``: the default policy, and how programs are parsed."""
     if not isinstance(table, dict):
@@ -94,6 +101,7 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
         every_file=every_file,
         unicode_escapes=switches["unicode_escapes"],
         fold_case=switches["fold_case"],
+        escapes=_escapes(table.get("escapes", [])),
     )
     return _strings(table.get("disallowed", []), "screening.disallowed"), rules
 

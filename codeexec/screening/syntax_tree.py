@@ -450,7 +450,15 @@ def referenced_names(
         source = unicode_escapes_translated(text).encode("utf-8", "surrogatepass")
     rules = _rules(screening)
     program = _Program(rules, parser(rules.grammar).parse(source).root_node, source)
-    aliases = program.aliases
+    escapes = screening.escapes
+
+    def plain(name: str) -> str:
+        name = normalise(name)
+        for mark in escapes:  # `sys`, &Unix, @Process, r#process: the name quoted
+            name = name.replace(mark, "")
+        return name
+
+    aliases = {plain(local): plain(target) for local, target in program.aliases.items()}
 
     def resolved(name: str) -> str | None:
         head, _, rest = name.partition(".")
@@ -459,7 +467,7 @@ def referenced_names(
         return f"{aliases[head]}.{rest}" if aliases[head] and rest else aliases[head] or rest
 
     def reached(modules: set[str]) -> list[str]:
-        found = (resolved(n := normalise(m)) or n for m in modules)
+        found = (resolved(n := plain(m)) or n for m in modules)
         fold = screening.fold_case
         return [
             m
@@ -467,10 +475,10 @@ def referenced_names(
             if m and (policy is None or policy.reaches_inside(m.lower() if fold else m))
         ]
 
-    found = {normalise(name) for name in program.imported}
+    found = {plain(name) for name in program.imported}
     written: list[str] = []
     for raw in program.names:
-        name = normalise(raw)
+        name = plain(raw)
         if not name:
             continue
         written.append(name)

@@ -340,5 +340,6 @@ def test_no_python_file_names_a_language() -> None:
     assert found == {
         "http/exec_view.py": {"python"},  # DEFAULT_LANGUAGE
         "config.py": {"python"},  # CODEEXEC_SCREENING_PYTHON
-        "screening/syntax_tree.py": {"javascript", "go", "rust", "java", "scala"},  # IMPORTS
+        # IMPORTS (and ROOTS)
+        "screening/syntax_tree.py": {"javascript", "go", "rust", "java", "scala", "ocaml"},
     }

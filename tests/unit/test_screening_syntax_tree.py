@@ -326,3 +326,39 @@ def test_opened_modules_do_not_multiply_with_names() -> None:
     started = time.perf_counter()
     assert disallowed_names("ocaml", source, DEFAULTS["ocaml"]) == ["Sys.command"]
     assert time.perf_counter() - started < 5  # 3000 x 3000 names: minutes
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "expected"),
+    [
+        # Attack: a name written with the language's quoting of identifiers (Scala and
+        # Kotlin backquotes, Free Pascal `&`, C# `@`, Rust `r#`) is the same name to the
+        # compiler, but was another text to the policy.
+        (
+            "scala",
+            'object M { `scala`.`sys`.`process`.Process("ls").! }',
+            ["scala.sys.process", "scala.sys.process.Process", "scala.sys.process.Process.!"],
+        ),
+        ("scala", 'import scala.sys.`process`._\nobject M { "ls".! }', ["scala.sys.process"]),
+        ("pascal", "program M;\nuses &Unix;\nbegin &fpSystem('ls') end.", ["fpsystem", "unix"]),
+        (
+            "kotlin",
+            'fun main() { `Runtime`.getRuntime().`exec`("ls") }',
+            ["Runtime.getRuntime.exec"],
+        ),
+        (
+            "csharp",
+            'class P { static void Main() { @System.Diagnostics.@Process.Start("ls"); } }',
+            ["Process", "System.Diagnostics.Process", "System.Diagnostics.Process.Start"],
+        ),
+        (
+            "rust",
+            'fn main() { std::r#process::Command::new("ls"); }',
+            ["std.process", "std.process.Command", "std.process.Command.new"],
+        ),
+    ],
+)
+def test_quoted_identifiers_are_the_names_they_quote(
+    language: str, source: str, expected: list[str]
+) -> None:
+    assert disallowed_names(language, source.encode(), DEFAULTS[language]) == expected
