@@ -362,3 +362,113 @@ def test_quoted_identifiers_are_the_names_they_quote(
     language: str, source: str, expected: list[str]
 ) -> None:
     assert disallowed_names(language, source.encode(), DEFAULTS[language]) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "expected"),
+    [
+        # Attack: modules and units that spawn processes, open sockets or run machine code
+        # that the default policies did not name.
+        (
+            "haskell",  # Cabal ships with GHC, exposed: rawSystemExitCode runs a program
+            'import Distribution.Simple.Utils\nmain = rawSystemExitCode minBound "sh" []',
+            ["Distribution.Simple.Utils"],
+        ),
+        (
+            "haskell",  # Template Haskell names any global (mkNameG_v) or writes a foreign import
+            "import Language.Haskell.TH.Syntax\nmain = return ()",
+            ["Language.Haskell.TH.Syntax"],
+        ),
+        ("pascal", "program M;\nuses Dos;\nbegin Exec('/bin/sh', '-c ls') end.", ["exec"]),
+        (
+            "pascal",
+            "program M;\nuses Process;\nvar s: string;\n"
+            "begin RunCommandInDir('/', 'ls', [], s) end.",
+            ["runcommandindir"],
+        ),
+        (
+            "pascal",
+            "program M;\nuses dl;\nbegin dlsym(dlopen('libc.so.6', 1), 'system') end.",
+            ["dlopen", "dlsym"],
+        ),
+        (
+            "pascal",
+            "program M;\nuses Syscall;\nbegin Do_SysCall(59, 0, 0, 0) end.",
+            ["do_syscall", "syscall"],
+        ),
+        ("pascal", "program M;\nbegin asm\n mov rax, 59\n syscall\n end; end.", ["asm", "syscall"]),
+        ("pascal", "program M;\nuses ssockets;\nbegin end.", ["ssockets"]),
+        (
+            "ada",  # the Ada 83 name of pragma Import, which GNAT still honours
+            "procedure Main is\n function S (C : String) return Integer;\n"
+            "pragma Interface (C, S);\nbegin null; end Main;",
+            ["interface"],
+        ),
+        (
+            "ada",  # inline machine code: a system call without any subprogram
+            "with System.Machine_Code;\n"
+            'procedure Main is begin System.Machine_Code.Asm ("syscall"); end;',
+            ["system.machine_code", "system.machine_code.asm"],
+        ),
+        ("perl", 'use IO::Pipe;\nIO::Pipe->new->reader("ls");', ["IO.Pipe"]),
+        ("perl", "use HTTP::Tiny;\nuse Net::FTP;", ["HTTP.Tiny", "Net.FTP"]),
+        (
+            "perl",
+            'use DynaLoader;\nDynaLoader::dl_load_file("libc.so.6");',
+            ["DynaLoader", "DynaLoader.dl_load_file"],
+        ),
+        (
+            "scala",
+            'object M { javax.net.SocketFactory.getDefault.createSocket("h", 1) }',
+            [
+                "javax.net",
+                "javax.net.SocketFactory",
+                "javax.net.SocketFactory.getDefault",
+                "javax.net.SocketFactory.getDefault.createSocket",
+            ],
+        ),
+        (
+            "scala",
+            'object M { java.lang.Runtime.getRuntime.exec("ls") }',
+            ["java.lang.Runtime.getRuntime.exec"],
+        ),
+    ],
+)
+def test_other_ways_out_are_disallowed_by_default(
+    language: str, source: str, expected: list[str]
+) -> None:
+    assert disallowed_names(language, source.encode(), DEFAULTS[language]) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "source"),
+    [
+        # Ordinary contest code: names the policies must leave alone.
+        (
+            "pascal",
+            "program M;\nuses SysUtils, Math;\nvar dl, dr, n: longint;\n"
+            "procedure process(i: longint); begin writeln(i) end;\n"
+            "begin readln(n); dl := 0; dr := n; process(dl + dr) end.",
+        ),
+        ("pascal", "program M;\nuses Dos;\nvar h, m, s, c: word;\nbegin GetTime(h, m, s, c) end."),
+        (
+            "haskell",
+            "import qualified Data.Map.Strict as M\nimport Data.IORef\nimport Control.Monad\n"
+            "main = interact $ show . M.size . M.fromList . map (\\w -> (w, ())) . words",
+        ),
+        ("perl", "use strict; use warnings;\nuse List::Util qw(sum max);\nprint sum(<STDIN>);"),
+        (
+            "ada",
+            "with Ada.Text_IO; use Ada.Text_IO;\nwith Interfaces; use Interfaces;\n"
+            "procedure Main is X : Unsigned_64 := 1; begin Put_Line (X'Image); end Main;",
+        ),
+        ("ocaml", 'let () = Printf.printf "%f\\n" (Sys.time ()); exit 0'),
+        (
+            "scala",
+            "import scala.io.StdIn\n"
+            "object M { def main(a: Array[String]) = println(StdIn.readLine()) }",
+        ),
+    ],
+)
+def test_ordinary_programs_pass_the_default_policy(language: str, source: str) -> None:
+    assert disallowed_names(language, source.encode(), DEFAULTS[language]) == []
