@@ -67,6 +67,9 @@ class Screening:
     # tree-sitter: marks that quote an identifier without changing it, dropped from
     # names (Scala and Kotlin backquotes, Free Pascal ``&``, C# ``@``, Rust ``r#``).
     escapes: tuple[str, ...] = ()
+    # tree-sitter: extensions of literate files (Haskell ``.lhs``), read as their
+    # compiler reads them: the code blocks and ``>`` lines only, the prose dropped.
+    literate: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

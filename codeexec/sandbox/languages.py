@@ -20,7 +20,7 @@ from codeexec.model.language import DEFINITION, CompileLimits, Language, Screeni
 _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
     | {"constructs", "keyword_nodes", "bare_names", "every_file", "unicode_escapes"}
-    | {"fold_case", "escapes"}
+    | {"fold_case", "escapes", "literate"}
 )
 
 
@@ -102,6 +102,7 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
         unicode_escapes=switches["unicode_escapes"],
         fold_case=switches["fold_case"],
         escapes=_escapes(table.get("escapes", [])),
+        literate=_extensions(table.get("literate", []), "screening.literate"),
     )
     return _strings(table.get("disallowed", []), "screening.disallowed"), rules
 

@@ -81,6 +81,8 @@ class TreeSitterCheck:
     rules: Screening
 
     def __call__(self, source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
+        if self.rules.literate and filename.endswith(self.rules.literate):
+            source = syntax_tree.unlit(source)  # Haskell .lhs: the code, as GHC reads it
         try:
             return ScreeningResult(
                 reported(syntax_tree.disallowed_names(self.rules, source.encode(), patterns))

@@ -437,6 +437,48 @@ def unicode_escapes_translated(source: str) -> str:
     return translated.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+_BEGIN_CODE, _END_CODE = b"\\begin{code}", b"\\end{code}"
+
+
+def unlit(source: str) -> str:
+    """A literate Haskell file as GHC's ``unlit`` leaves it for the compiler: lines
+    starting ``>`` (the ``>`` a space), ``#`` lines (a lone ``#`` takes the next line
+    with it, ``#!`` is dropped), and the lines between a ``\\begin{code}`` line (blanks
+    around it allowed) and one starting ``\\end{code}`` (read as ``fgets`` reads them,
+    999 bytes at a time); any other line, prose that could open a comment, is blank."""
+    data = source.encode("utf-8", "surrogatepass")
+    out, at, size = bytearray(), 0, len(data)
+
+    def line_at(start: int) -> tuple[bytes, int]:
+        newline = data.find(b"\n", start)
+        return (data[start:], size) if newline < 0 else (data[start:newline], newline + 1)
+
+    while at < size:
+        line, after = line_at(at)
+        if line.startswith(b"#!"):
+            at = after
+        elif line == b"#" and after < size:  # '#', then the next line, kept whole
+            following, at = line_at(after)
+            out += b"#\n" + following + b"\n"
+        elif line.startswith((b"#", b">")):
+            out += (line if line.startswith(b"#") else b" " + line[1:]).expandtabs(8) + b"\n"
+            at = after
+        else:
+            out += b"\n"
+            at = after
+            if line.expandtabs(8).lstrip(b" \r")[:99].rstrip() != _BEGIN_CODE:
+                continue
+            while at < size:  # the code block, by fgets's 999-byte pieces
+                newline = data.find(b"\n", at, at + 999)
+                piece_end = min(at + 999, size) if newline < 0 else newline + 1
+                piece, at = data[at:piece_end], piece_end
+                if piece.startswith(_END_CODE):
+                    out += b"\n"
+                    break
+                out += piece
+    return out.decode("utf-8", errors="replace")
+
+
 def referenced_names(
     language: Screening | str, source: bytes, policy: Policy | None = None
 ) -> set[str]:

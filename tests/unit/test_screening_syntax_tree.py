@@ -5,8 +5,9 @@ import time
 import pytest
 
 from codeexec.config import Settings
-from codeexec.sandbox.languages import discover_languages
+from codeexec.sandbox.languages import discover_languages, shipped_languages
 from codeexec.screening import syntax_tree
+from codeexec.screening.service import TreeSitterCheck
 from codeexec.screening.syntax_tree import disallowed_names, normalise
 
 DEFAULTS = {
@@ -472,3 +473,51 @@ def test_other_ways_out_are_disallowed_by_default(
 )
 def test_ordinary_programs_pass_the_default_policy(language: str, source: str) -> None:
     assert disallowed_names(language, source.encode(), DEFAULTS[language]) == []
+
+
+LITERATE = [
+    # GHC's unlit keeps only the code: `\begin{code}` blocks and `>` lines; the prose
+    # around them (here an unclosed `{-`) is dropped, never read as Haskell.
+    'Some prose {-\n\n\\begin{code}\nimport System.Process\nmain = callCommand "ls"\n'
+    "\\end{code}\n\nMore prose -}\n",
+    'Some prose {-\n\n> import System.Process\n> main = callCommand "ls"\n\nMore prose -}\n',
+    'Prose -- fine\n\n>import System.Process\n>main = callCommand "ls"\n',
+]
+
+
+@pytest.mark.parametrize("source", LITERATE)
+def test_literate_haskell_is_screened_as_ghc_reads_it(source: str) -> None:
+    # Attack: a .lhs file was parsed whole as Haskell: prose opening a block comment
+    # (`{-`) hid the code blocks after it, which GHC compiles.
+    check = TreeSitterCheck(shipped_languages()["haskell"].screening)
+    found = check(source, "Main.lhs", DEFAULTS["haskell"]).disallowed
+    assert found == ("System.Process", "callCommand")
+
+
+def test_literate_prose_is_not_code() -> None:
+    check = TreeSitterCheck(shipped_languages()["haskell"].screening)
+    prose = "We never call system here.\n\n> main = print 1\n"
+    assert check(prose, "Main.lhs", DEFAULTS["haskell"]).disallowed == ()
+    assert check(prose, "Main.hs", DEFAULTS["haskell"]).disallowed == ("system",)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("prose\n\n> main = f\n", "\n\n  main = f\n"),
+        ("  \\begin{code}  \nx = 1\n\\end{code} trailing\nprose\n", "\nx = 1\n\n\n"),
+        ("\\begin{code} not alone\nx = 1\n", "\n\n"),  # not a code block: prose
+        ("#!/usr/bin/env runghc\n#define X 1\n", "#define X 1\n"),
+        ("#\nprose {-\n> x\n", "#\nprose {-\n  x\n"),  # a lone # takes the next line
+        ("\\begin{code}\n" + "y" * 999 + "\\end{code}{-\n> z\n", "\n" + "y" * 999 + "\n  z\n"),
+        ("\\begin{code}\n\tx\n\\end{code}\n>\tq\n", "\n\tx\n\n        q\n"),
+    ],
+)
+def test_unlit_keeps_what_ghc_keeps(source: str, expected: str) -> None:
+    assert syntax_tree.unlit(source) == expected
+
+
+def test_unlit_is_linear() -> None:
+    started = time.perf_counter()
+    syntax_tree.unlit("\\begin{code}\n" + "x" * 2_000_000 + "\n\\end{code}\n" + "> a\n" * 200_000)
+    assert time.perf_counter() - started < 2
