@@ -64,6 +64,10 @@ class Screening:
     # Names are compared case-insensitively, as the language reads them (Fortran,
     # Pascal, Ada): ``CALL SYSTEM`` is ``system``.
     fold_case: bool = False
+    # tree-sitter: node types whose words each count as a name (Haskell pragmas:
+    # ``{-# LANGUAGE CPP #-}`` names ``CPP``; Free Pascal directives: ``{$define r :=
+    # fpSystem}`` names ``fpSystem``).
+    word_nodes: tuple[str, ...] = ()
     # tree-sitter: marks that quote an identifier without changing it, dropped from
     # names (Scala and Kotlin backquotes, Free Pascal ``&``, C# ``@``, Rust ``r#``).
     escapes: tuple[str, ...] = ()

@@ -46,6 +46,7 @@ from codeexec.model import Screening
 from codeexec.screening.python import Policy, compiled
 
 _MAX_NAME = 200  # bytes; longer name nodes are not read (their parts are names too)
+_WORD = re.compile(r"[-\w.]+")  # in a pragma or directive: LANGUAGE, CPP, -XCPP, fpSystem
 Node = tree_sitter.Node
 
 
@@ -158,7 +159,7 @@ class _Program:
         self._open: list[_Name] = []
         self._comments: list[tuple[int, int]] = []
         names, calls, imports = rules.name_nodes, rules.method_call_nodes, rules.imports
-        constructs, keywords = rules.constructs, rules.keyword_nodes
+        constructs, keywords, words = rules.constructs, rules.keyword_nodes, rules.word_nodes
         for node in _walk(root):
             if node.is_extra and self._open:  # a comment, here inside a name
                 self._leave(node.start_byte)
@@ -175,6 +176,8 @@ class _Program:
                 keyword = node.child(0)
                 if keyword is not None and _size(keyword) <= _MAX_NAME:
                     self.names.add(_text(keyword))
+            elif kind in words:  # {-# LANGUAGE CPP #-}, {$define run := fpSystem}
+                self.names.update(w for w in _WORD.findall(_text(node)) if len(w) <= _MAX_NAME)
             elif kind in calls:  # Java: object.name(...)
                 self._method_invocation(node)
             elif imports is not None:
@@ -367,6 +370,7 @@ class _Rules:
     imports: Callable[[_Program, Node, str], None] | None
     constructs: dict[str, str]
     keyword_nodes: frozenset[str]
+    word_nodes: frozenset[str]
     bare_names: bool
     root: str | None
 
@@ -398,6 +402,7 @@ def _rules(screening: Screening) -> _Rules:
         IMPORTS[screening.imports] if screening.imports is not None else None,
         dict(screening.constructs),
         frozenset(screening.keyword_nodes),
+        frozenset(screening.word_nodes),
         screening.bare_names,
         ROOTS.get(screening.imports or ""),
     )

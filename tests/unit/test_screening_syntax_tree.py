@@ -521,3 +521,48 @@ def test_unlit_is_linear() -> None:
     started = time.perf_counter()
     syntax_tree.unlit("\\begin{code}\n" + "x" * 2_000_000 + "\n\\end{code}\n" + "> a\n" * 200_000)
     assert time.perf_counter() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "expected"),
+    [
+        # Attack: a preprocessor makes any name out of pieces (traditional cpp pastes
+        # `for/**/eign`), or a macro holds the name in a directive that was no name.
+        (
+            "haskell",
+            "{-# LANGUAGE CPP #-}\n#define FI foreign import\n"
+            'FI ccall "system" c :: CString -> IO CInt\nmain = return ()',
+            ["CPP", "foreign"],
+        ),
+        ("haskell", "{-# OPTIONS_GHC -XCPP #-}\nmain = return ()", ["-XCPP"]),
+        ("haskell", "{-#OPTIONS_GHC -cpp#-}\nmain = return ()", ["-cpp"]),
+        (
+            "haskell",
+            "{-# LANGUAGE BangPatterns,TemplateHaskell #-}\nmain = return ()",
+            ["TemplateHaskell"],
+        ),
+        (
+            "haskell",  # a preprocessor of one's choice, run by the compiler
+            "{-# OPTIONS_GHC -F -pgmF=./run.sh #-}\nmain = return ()",
+            ["-F", "-pgmF"],
+        ),
+        ("pascal", "program M;\n{$MACRO ON}{$DEFINE u := unix}\nuses u;\nbegin end.", ["unix"]),
+        (
+            "pascal",
+            "program M;\n{$MACRO ON}{$define run:=fpSystem}\nuses u;\nbegin run('ls') end.",
+            ["fpsystem"],
+        ),
+    ],
+)
+def test_pragmas_and_directives_are_read(language: str, source: str, expected: list[str]) -> None:
+    assert disallowed_names(language, source.encode(), DEFAULTS[language]) == expected
+
+
+def test_ordinary_pragmas_and_directives_pass() -> None:
+    haskell = (
+        "{-# LANGUAGE BangPatterns, ScopedTypeVariables #-}\n{-# OPTIONS_GHC -O2 #-}\n"
+        "module Main where\n{-# INLINE f #-}\nf :: Int -> Int\nf !x = x\nmain = print (f 1)"
+    )
+    assert disallowed_names("haskell", haskell.encode(), DEFAULTS["haskell"]) == []
+    pascal = "{$mode objfpc}{$H+}{$R-}{$Q-}\nprogram M;\nuses SysUtils;\nbegin writeln(1) end."
+    assert disallowed_names("pascal", pascal.encode(), DEFAULTS["pascal"]) == []
