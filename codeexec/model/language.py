@@ -64,6 +64,9 @@ class Screening:
     # Names are compared case-insensitively, as the language reads them (Fortran,
     # Pascal, Ada): ``CALL SYSTEM`` is ``system``.
     fold_case: bool = False
+    # tree-sitter: how the text is made what the compiler reads before it is parsed
+    # ("fortran": free-form continued lines joined, ``sys&`` + ``&tem`` is ``system``).
+    prepare: str | None = None
     # tree-sitter: node types whose words each count as a name (Haskell pragmas:
     # ``{-# LANGUAGE CPP #-}`` names ``CPP``; Free Pascal directives: ``{$define r :=
     # fpSystem}`` names ``fpSystem``).

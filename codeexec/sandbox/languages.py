@@ -20,7 +20,7 @@ from codeexec.model.language import DEFINITION, CompileLimits, Language, Screeni
 _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
     | {"constructs", "keyword_nodes", "bare_names", "every_file", "unicode_escapes"}
-    | {"fold_case", "escapes", "literate", "word_nodes"}
+    | {"fold_case", "escapes", "literate", "word_nodes", "prepare"}
 )
 
 
@@ -95,6 +95,7 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
             table.get("method_call_nodes", []), "screening.method_call_nodes"
         ),
         imports=_optional_text(table, "imports", "screening.imports"),
+        prepare=_optional_text(table, "prepare", "screening.prepare"),
         constructs=_constructs(table.get("constructs", {})),
         keyword_nodes=_strings(table.get("keyword_nodes", []), "screening.keyword_nodes"),
         word_nodes=_strings(table.get("word_nodes", []), "screening.word_nodes"),

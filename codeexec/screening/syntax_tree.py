@@ -389,6 +389,8 @@ def check_rules(screening: Screening) -> None:
         raise ValueError(
             f"unknown imports reader {screening.imports!r}; use one of {sorted(IMPORTS)}"
         )
+    if screening.prepare is not None and screening.prepare not in PREPARE:
+        raise ValueError(f"unknown prepare {screening.prepare!r}; use one of {sorted(PREPARE)}")
 
 
 @functools.cache
@@ -440,6 +442,54 @@ def unicode_escapes_translated(source: str) -> str:
         return source
     translated = _UNICODE_ESCAPE.sub(_unicode_escape, source)
     return translated.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+_FORTRAN_SPECIAL = re.compile("['\"!]")
+
+
+def fortran_joined(source: str) -> str:
+    """Free-form Fortran as gfortran reads it: a line ending ``&`` goes on in the next
+    line that is not blank or a comment, after its leading ``&`` — within a token too
+    (``call sys&`` / ``&tem('ls')`` is ``call system('ls')``); comments dropped. Strings
+    are followed across lines (``'a & ! b'`` holds no comment). One pass over the text."""
+    out: list[list[str]] = []  # the pieces of each line as the compiler reads it
+    quote, continued = "", False
+    for line in source.split("\n"):
+        start = 0
+        if continued:
+            rest = line.lstrip(" \t")
+            if not quote and (not rest.strip() or rest.startswith("!")):
+                continue  # a blank or comment line between continued ones
+            if rest.startswith("&"):
+                start = len(line) - len(rest) + 1
+        end, index = len(line), start
+        while index < len(line):
+            if quote:  # to the closing quote (a doubled one closes and opens again)
+                close = line.find(quote, index)
+                index, quote = (len(line), quote) if close < 0 else (close + 1, "")
+            elif (special := _FORTRAN_SPECIAL.search(line, index)) is None:
+                break
+            elif special.group() == "!":
+                end = special.start()
+                break
+            else:
+                quote, index = special.group(), special.end()
+        code = line[start:end]
+        body = code.rstrip(" \t\r")
+        joined, continued = continued, body.endswith("&")
+        piece = body[:-1] if continued else code
+        if not continued:
+            quote = ""  # a string left open ends with its statement
+        if joined and out:
+            out[-1].append(piece)
+        else:
+            out.append([piece])
+    return "\n".join("".join(pieces) for pieces in out)
+
+
+# How a language's text is made what its compiler reads, before it is parsed
+# (``[screening] prepare``).
+PREPARE: dict[str, Callable[[str], str]] = {"fortran": fortran_joined}
 
 
 _BEGIN_CODE, _END_CODE = b"\\begin{code}", b"\\end{code}"
@@ -495,6 +545,9 @@ def referenced_names(
     if screening.unicode_escapes:
         text = source.decode("utf-8", "surrogatepass")
         source = unicode_escapes_translated(text).encode("utf-8", "surrogatepass")
+    if screening.prepare is not None:
+        text = source.decode("utf-8", "surrogatepass")
+        source = PREPARE[screening.prepare](text).encode("utf-8", "surrogatepass")
     rules = _rules(screening)
     program = _Program(rules, parser(rules.grammar).parse(source).root_node, source)
     escapes = screening.escapes

@@ -329,7 +329,7 @@ def test_two_folders_claiming_one_extension_make_a_validator_ambiguous(
 def test_no_python_file_names_a_language() -> None:
     """The promise kept: the only language ids in codeexec's code are the API's default
     language, the setting that replaces Python's policy, and the names of the import
-    readers a language.toml can pick."""
+    readers and text preparations a language.toml can pick."""
     ids = set(discover_languages(SHIPPED))
     found: dict[str, set[str]] = {}
     package_root = SHIPPED.parent / "codeexec"
@@ -340,6 +340,8 @@ def test_no_python_file_names_a_language() -> None:
     assert found == {
         "http/exec_view.py": {"python"},  # DEFAULT_LANGUAGE
         "config.py": {"python"},  # CODEEXEC_SCREENING_PYTHON
-        # IMPORTS (and ROOTS)
-        "screening/syntax_tree.py": {"javascript", "go", "rust", "java", "scala", "ocaml"},
+        # IMPORTS (and ROOTS), PREPARE
+        "screening/syntax_tree.py": {
+            *("javascript", "go", "rust", "java", "scala", "ocaml", "fortran"),
+        },
     }

@@ -566,3 +566,48 @@ def test_ordinary_pragmas_and_directives_pass() -> None:
     assert disallowed_names("haskell", haskell.encode(), DEFAULTS["haskell"]) == []
     pascal = "{$mode objfpc}{$H+}{$R-}{$Q-}\nprogram M;\nuses SysUtils;\nbegin writeln(1) end."
     assert disallowed_names("pascal", pascal.encode(), DEFAULTS["pascal"]) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # Attack: free-form Fortran splits a token across lines (`sys&` then `&tem`), and
+        # gfortran joins it back: `call system('ls')`, which the parser read as two names.
+        ("program m\n  call sys&\n  &tem('ls')\nend program", ["system"]),
+        ("program m\n  call execute_command_&\n ! a comment between\n\n     &line('ls')\n"
+         "end program", ["execute_command_line"]),
+        ("program m\n  call sys& ! why not\n  &tem('ls')\nend program", ["system"]),
+        ("program m\n  call foo('a&\n  &b'); call sys&\n  &tem('ls')\nend program", ["system"]),
+    ],
+)  # fmt: skip
+def test_fortran_tokens_split_across_lines_are_joined(source: str, expected: list[str]) -> None:
+    assert disallowed_names("fortran", source.encode(), DEFAULTS["fortran"]) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "program m\n  print *, 'system&'\n  ! call sys&\n  print *, 1\nend program",
+        "program m\n  print *, 'it''s ! no comment &\n  &sys'; x = 1 ! tem\nend program",
+        "program m\n  x = 1 + &\n      2\nend program",
+    ],
+)
+def test_fortran_strings_and_comments_stay_what_they_are(source: str) -> None:
+    assert disallowed_names("fortran", source.encode(), DEFAULTS["fortran"]) == []
+
+
+def test_joining_fortran_lines_is_linear() -> None:
+    started = time.perf_counter()
+    for shape in ("x&\n&" * 300_000, "'" + "a&\n&" * 300_000, "!&\n" * 300_000, "&\n!\n" * 300_000):
+        syntax_tree.fortran_joined(shape)
+    assert time.perf_counter() - started < 20  # ~2 s; joined by repeated copies: hours
+
+
+def test_fortran_is_compiled_in_the_form_it_is_screened() -> None:
+    # Attack: in fixed form (.f, .for) blanks mean nothing, so `CALL SYS TEM('ls')` calls
+    # system; the grammar reads free form only, where that is two names. Every source is
+    # compiled as free form, as it is screened (fixed-form code is then a compile error).
+    fixed = "      PROGRAM M\n      CALL SYS TEM('ls')\n      END\n"
+    assert disallowed_names("fortran", fixed.encode(), DEFAULTS["fortran"]) == []
+    command = shipped_languages()["fortran"].compile_command(["main.f", "util.for", "x.f90"])
+    assert command is not None and "-ffree-form" in command
