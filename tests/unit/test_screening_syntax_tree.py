@@ -433,6 +433,13 @@ def test_quoted_identifiers_are_the_names_they_quote(
             'object M { java.lang.Runtime.getRuntime.exec("ls") }',
             ["java.lang.Runtime.getRuntime.exec"],
         ),
+        # The plainest Scala of all: a type named alone, after `new`.
+        ("scala", 'object M { new ProcessBuilder("ls").start() }', ["ProcessBuilder"]),
+        (
+            "scala",  # scala.sys's runtime is Runtime.getRuntime
+            'object M { sys.runtime.exec("ls"); scala.sys.runtime.exec("ls") }',
+            ["scala.sys.runtime.exec", "sys.runtime.exec"],
+        ),
     ],
 )
 def test_other_ways_out_are_disallowed_by_default(
