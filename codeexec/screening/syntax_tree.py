@@ -123,6 +123,10 @@ def _code(node: Node | None) -> str:
     return b" ".join(kept).decode("utf-8", errors="replace")
 
 
+def _is_module_path(node: Node | None) -> bool:
+    return node is not None and node.type == "module_path" and _size(node) <= _MAX_NAME
+
+
 def _string_value(node: Node | None) -> str:
     return _text(node).strip("\"'`")
 
@@ -273,16 +277,22 @@ class _Program:
         """``open M`` (also in ``let open M in``), ``M.(...)``, ``module S = M`` (also
         ``let module``) and ``include M``."""
         if kind == "open_module":
-            self.opened.add(_code(node.child_by_field_name("module")))
+            self._module(self.opened, node.child_by_field_name("module"))
         elif kind == "local_open_expression" and node.named_child_count:
-            self.opened.add(_code(node.named_child(0)))
+            self._module(self.opened, node.named_child(0))
         elif kind == "include_module":
-            self.included.add(_code(node.child_by_field_name("module")))
+            self._module(self.included, node.child_by_field_name("module"))
         elif kind == "module_binding":
             body = node.child_by_field_name("body")
             name = node.named_child(0) if node.named_child_count else None
-            if body is not None and body.type == "module_path" and name is not None:
+            if _is_module_path(body) and name is not None:
                 self.aliases[_text(name)] = normalise(_code(body))
+
+    def _module(self, into: set[str], module: Node | None) -> None:
+        """A module named by its path; not ``struct ... end`` (which nests: reading it
+        whole at every level would read a program again per level)."""
+        if _is_module_path(module):
+            into.add(normalise(_code(module)))
 
     def _import(self, path: str, local: str) -> None:
         self.imported.add(path)
@@ -566,14 +576,15 @@ def referenced_names(
             return None
         return f"{aliases[head]}.{rest}" if aliases[head] and rest else aliases[head] or rest
 
-    def reached(modules: set[str]) -> list[str]:
-        found = (resolved(n := plain(m)) or n for m in modules)
+    def reached(modules: set[str]) -> set[str]:
+        """Each module once, however written, where the policy can reach inside it."""
+        found = {resolved(n := plain(m)) or n for m in modules}
         fold = screening.fold_case
-        return [
+        return {
             m
             for m in found
             if m and (policy is None or policy.reaches_inside(m.lower() if fold else m))
-        ]
+        }
 
     found = {plain(name) for name in program.imported}
     written: list[str] = []

@@ -618,3 +618,14 @@ def test_fortran_is_compiled_in_the_form_it_is_screened() -> None:
     assert disallowed_names("fortran", fixed.encode(), DEFAULTS["fortran"]) == []
     command = shipped_languages()["fortran"].compile_command(["main.f", "util.for", "x.f90"])
     assert command is not None and "-ffree-form" in command
+
+
+def test_nested_ocaml_opens_and_includes_are_read_once() -> None:
+    # `include struct ... end` nests: the module of each was read whole, again per level.
+    depth = 1500
+    source = "module M = struct " + "include struct let x = 1 " * depth + "end " * depth + "end"
+    started = time.perf_counter()
+    assert disallowed_names("ocaml", source.encode(), DEFAULTS["ocaml"]) == []
+    opened = "let () = " + "let open struct let y = 2 end in " * depth + "()"
+    assert disallowed_names("ocaml", opened.encode(), DEFAULTS["ocaml"]) == []
+    assert time.perf_counter() - started < 2  # ~0.1 s; read again per level: ~5 s
