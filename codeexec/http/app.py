@@ -234,7 +234,13 @@ def _preparation(
     def failed(language_id: str, reason: str) -> None:
         lifecycle.unavailable[language_id] = reason
 
-    return Preparation(prepare, settings.sandbox.image_builds, ready, failed)
+    return Preparation(
+        prepare,
+        settings.sandbox.image_builds,
+        ready,
+        failed,
+        settings.sandbox.image_build_timeout_s,
+    )
 
 
 async def _screener(app: web.Application) -> AsyncIterator[None]:

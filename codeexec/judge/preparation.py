@@ -36,8 +36,10 @@ class Preparation:
         workers: int,
         ready: Callable[[Language], None],
         failed: Callable[[str, str], None],
+        timeout_s: float | None = None,
     ) -> None:
         self._prepare = prepare
+        self._timeout_s = timeout_s  # a preparation still going then is stopped: failed
         self._workers = workers
         self._ready = ready
         self._failed = failed
@@ -140,7 +142,11 @@ class Preparation:
             self._progress[language.id] = line
 
         try:
-            return await self._prepare(language, progress)
+            async with asyncio.timeout(self._timeout_s):
+                return await self._prepare(language, progress)
+        except TimeoutError:
+            log.error("preparing language %s took over %s s", language.id, self._timeout_s)
+            return f"not ready after {self._timeout_s:g} s: its preparation was stopped"
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # one language's failure never stops the others

@@ -168,6 +168,24 @@ async def test_a_failing_ready_step_neither_stops_the_worker_nor_leaves_waiters(
     await prep.close()
 
 
+async def test_a_preparation_that_never_ends_fails_in_time() -> None:
+    # A build that hung (a mirror that never answers) kept its language "preparing"
+    # forever: 503 to every request, its jobs queued for good, and the languages queued
+    # behind it on that worker never built.
+    steps = Steps()
+    prep = Preparation(
+        steps.prepare, 1, lambda language: steps.ready.append(language.id),
+        steps.failed.__setitem__, timeout_s=0.05,
+    )  # fmt: skip
+    for lang_id in ("hung", "next"):
+        prep.add(lang(lang_id))
+    steps.let("next")
+    await asyncio.wait_for(prep.prepare_all(), 2)
+    assert steps.failed == {"hung": "not ready after 0.05 s: its preparation was stopped"}
+    assert steps.ready == ["next"]
+    await prep.close()
+
+
 async def test_nothing_starts_once_closed() -> None:
     # Shutting down: a request (or a job) asking for a language after close() started
     # new workers, and a build, that nobody would stop.
