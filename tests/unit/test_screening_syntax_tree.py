@@ -553,6 +553,16 @@ def test_unlit_is_linear() -> None:
             "{-# OPTIONS_GHC -F -pgmF=./run.sh #-}\nmain = return ()",
             ["-F", "-pgmF"],
         ),
+        (
+            "haskell",
+            "{-# OPTIONS_GHC -XTemplateHaskell #-}\nmain = return ()",
+            ["-XTemplateHaskell"],
+        ),
+        (
+            "haskell",  # gcc's -wrapper runs a program of one's choice around the linker
+            "{-# OPTIONS_GHC -optl-wrapper -optl./run.sh #-}\nmain = return ()",
+            ["-optl-wrapper", "-optl."],
+        ),
         ("pascal", "program M;\n{$MACRO ON}{$DEFINE u := unix}\nuses u;\nbegin end.", ["unix"]),
         (
             "pascal",
