@@ -411,6 +411,11 @@ def test_quoted_identifiers_are_the_names_they_quote(
             'procedure Main is begin System.Machine_Code.Asm ("syscall"); end;',
             ["system.machine_code", "system.machine_code.asm"],
         ),
+        (
+            "ada",  # options for the linker: gcc's -wrapper runs a program of one's choice
+            'procedure Main is\n pragma Linker_Options ("-wrapper");\nbegin null; end Main;',
+            ["linker_options"],
+        ),
         ("perl", 'use IO::Pipe;\nIO::Pipe->new->reader("ls");', ["IO.Pipe"]),
         ("perl", "use HTTP::Tiny;\nuse Net::FTP;", ["HTTP.Tiny", "Net.FTP"]),
         (
