@@ -454,42 +454,48 @@ def unicode_escapes_translated(source: str) -> str:
     return translated.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-_FORTRAN_SPECIAL = re.compile("['\"!]")
+_FORTRAN_SPECIAL = re.compile("['\"!&]")  # outside a string
+_FORTRAN_IN_STRING = {"'": re.compile("['&]"), '"': re.compile('["&]')}
+_FORTRAN_CONTINUES = re.compile(r"[ \t\r]*(?:!|$)")  # after `&`: a comment or nothing
 
 
 def fortran_joined(source: str) -> str:
-    """Free-form Fortran as gfortran reads it: a line ending ``&`` goes on in the next
-    line that is not blank or a comment, after its leading ``&`` — within a token too
-    (``call sys&`` / ``&tem('ls')`` is ``call system('ls')``); comments dropped. Strings
-    are followed across lines (``'a & ! b'`` holds no comment). One pass over the text."""
+    """Free-form Fortran as gfortran reads it: a line whose ``&`` is followed by nothing
+    but a comment goes on in the next line that is not blank or a comment, after its
+    leading ``&`` — within a token (``call sys&`` / ``&tem('ls')`` is ``call
+    system('ls')``) or a string (where ``'a& ! note`` continues too); comments dropped.
+    One pass over the text."""
     out: list[list[str]] = []  # the pieces of each line as the compiler reads it
     quote, continued = "", False
     for line in source.split("\n"):
         start = 0
         if continued:
             rest = line.lstrip(" \t")
-            if not quote and (not rest.strip() or rest.startswith("!")):
-                continue  # a blank or comment line between continued ones
+            if not rest.strip() or rest.startswith("!"):
+                continue  # blank and comment lines between are skipped, in a string too
             if rest.startswith("&"):
                 start = len(line) - len(rest) + 1
-        end, index = len(line), start
+        end, index, goes_on = len(line), start, False
         while index < len(line):
-            if quote:  # to the closing quote (a doubled one closes and opens again)
-                close = line.find(quote, index)
-                index, quote = (len(line), quote) if close < 0 else (close + 1, "")
-            elif (special := _FORTRAN_SPECIAL.search(line, index)) is None:
+            pattern = _FORTRAN_IN_STRING[quote] if quote else _FORTRAN_SPECIAL
+            if (special := pattern.search(line, index)) is None:
                 break
-            elif special.group() == "!":
+            char, index = special.group(), special.end()
+            if char == "&":
+                if _FORTRAN_CONTINUES.match(line, index):
+                    end, goes_on = special.start(), True
+                    break
+            elif quote:
+                quote = ""  # its closing quote (a doubled one closes and opens again)
+            elif char == "!":
                 end = special.start()
                 break
             else:
-                quote, index = special.group(), special.end()
-        code = line[start:end]
-        body = code.rstrip(" \t\r")
-        joined, continued = continued, body.endswith("&")
-        piece = body[:-1] if continued else code
+                quote = char
+        joined, continued = continued, goes_on
         if not continued:
             quote = ""  # a string left open ends with its statement
+        piece = line[start:end]
         if joined and out:
             out[-1].append(piece)
         else:
