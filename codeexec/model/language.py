@@ -42,7 +42,7 @@ class Screening:
     # tree-sitter: node types with ``object`` and ``name`` fields, read as ``object.name``.
     method_call_nodes: tuple[str, ...] = ()
     # tree-sitter: how imports and their aliases are read ("javascript", "go", "rust",
-    # "java"); None: not followed.
+    # "java", "scala", "ocaml"); None: not followed.
     imports: str | None = None
     # tree-sitter: a name's last part is a name too (``std::system`` is ``system``,
     # ``/bin/nc`` is ``nc``).
