@@ -456,15 +456,18 @@ def unicode_escapes_translated(source: str) -> str:
 
 _FORTRAN_SPECIAL = re.compile("['\"!&]")  # outside a string
 _FORTRAN_IN_STRING = {"'": re.compile("['&]"), '"': re.compile('["&]')}
-_FORTRAN_CONTINUES = re.compile(r"[ \t\r]*(?:!|$)")  # after `&`: a comment or nothing
+# What may follow a continuing `&`: outside a string a comment or nothing; in a string
+# nothing (`"a& !"` is text), as gfortran 12 reads them.
+_FORTRAN_CONTINUES = re.compile(r"[ \t\r]*(?:!|$)")
+_FORTRAN_CONTINUES_STRING = re.compile(r"[ \t\r]*$")
 
 
 def fortran_joined(source: str) -> str:
     """Free-form Fortran as gfortran reads it: a line whose ``&`` is followed by nothing
     but a comment goes on in the next line that is not blank or a comment, after its
     leading ``&`` — within a token (``call sys&`` / ``&tem('ls')`` is ``call
-    system('ls')``) or a string (where ``'a& ! note`` continues too); comments dropped.
-    One pass over the text."""
+    system('ls')``) or a string (where only a last ``&`` continues: ``'a& !'`` is text);
+    comment lines between are skipped, in a string too; comments dropped. One pass."""
     out: list[list[str]] = []  # the pieces of each line as the compiler reads it
     quote, continued = "", False
     for line in source.split("\n"):
@@ -482,7 +485,7 @@ def fortran_joined(source: str) -> str:
                 break
             char, index = special.group(), special.end()
             if char == "&":
-                if _FORTRAN_CONTINUES.match(line, index):
+                if (_FORTRAN_CONTINUES_STRING if quote else _FORTRAN_CONTINUES).match(line, index):
                     end, goes_on = special.start(), True
                     break
             elif quote:
