@@ -74,6 +74,10 @@ class Screening:
     # tree-sitter: marks that quote an identifier without changing it, dropped from
     # names (Scala and Kotlin backquotes, Free Pascal ``&``, C# ``@``, Rust ``r#``).
     escapes: tuple[str, ...] = ()
+    # tree-sitter: a ``'`` right after a word is a package separator (Perl before 5.42:
+    # ``CORE'system`` is ``CORE::system``) that the grammar reads as a string's start,
+    # hiding what follows: a program using it is a compile error (write ``::``).
+    quote_separator: bool = False
     # tree-sitter: extensions of literate files (Haskell ``.lhs``), read as their
     # compiler reads them: the code blocks and ``>`` lines only, the prose dropped.
     literate: tuple[str, ...] = ()

@@ -20,7 +20,7 @@ from codeexec.model.language import DEFINITION, CompileLimits, Language, Screeni
 _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
     | {"constructs", "keyword_nodes", "bare_names", "every_file", "unicode_escapes"}
-    | {"fold_case", "escapes", "literate", "word_nodes", "prepare"}
+    | {"fold_case", "escapes", "literate", "word_nodes", "prepare", "quote_separator"}
 )
 
 
@@ -76,7 +76,7 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
         raise LanguageError(f"[screening] has unknown keys {unknown}")
     switches = {
         key: table.get(key, False)
-        for key in ("bare_names", "every_file", "unicode_escapes", "fold_case")
+        for key in ("bare_names", "every_file", "unicode_escapes", "fold_case", "quote_separator")
     }
     for key, value in switches.items():
         if not isinstance(value, bool):
@@ -103,6 +103,7 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
         every_file=every_file,
         unicode_escapes=switches["unicode_escapes"],
         fold_case=switches["fold_case"],
+        quote_separator=switches["quote_separator"],
         escapes=_escapes(table.get("escapes", [])),
         literate=_extensions(table.get("literate", []), "screening.literate"),
     )

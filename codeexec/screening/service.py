@@ -87,6 +87,8 @@ class TreeSitterCheck:
             return ScreeningResult(
                 reported(syntax_tree.disallowed_names(self.rules, source.encode(), patterns))
             )
+        except syntax_tree.Misread as exc:  # the grammar reads it otherwise than the compiler
+            return ScreeningResult(compile_error=f"{filename}: {exc}")
         except (RecursionError, MemoryError) as exc:
             return ScreeningResult(
                 compile_error=f"program too deeply nested ({type(exc).__name__})"

@@ -131,6 +131,18 @@ def _string_value(node: Node | None) -> str:
     return _text(node).strip("\"'`")
 
 
+class Misread(ValueError):
+    """The grammar reads the program otherwise than its compiler (Perl's old package
+    separator): what it found cannot be trusted, and the program is a compile error."""
+
+
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_WORD_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+QUOTE_SEPARATOR = (
+    "the old package separator (') cannot be screened (it reads as the start of a string): write ::"
+)
+
+
 class _Name:
     """A name node being read: its text is taken once the walk has passed it, without
     the comments found inside it (``Sys.(* x *)command`` is ``Sys.command``)."""
@@ -164,7 +176,10 @@ class _Program:
         self._comments: list[tuple[int, int]] = []
         names, calls, imports = rules.name_nodes, rules.method_call_nodes, rules.imports
         constructs, keywords, words = rules.constructs, rules.keyword_nodes, rules.word_nodes
+        quote_separator = rules.quote_separator
         for node in _walk(root):
+            if quote_separator and self._quote_separates(node.start_byte):
+                raise Misread(QUOTE_SEPARATOR)
             if node.is_extra and self._open:  # a comment, here inside a name
                 self._leave(node.start_byte)
                 if self._open:
@@ -187,6 +202,18 @@ class _Program:
             elif imports is not None:
                 imports(self, node, kind)
         self._leave(len(source) + 1)
+
+    def _quote_separates(self, at: int) -> bool:
+        """A node starting with ``'`` right after a word, a word's start after it: Perl's
+        ``CORE'system`` (a real string never follows a word so: Perl would not read it
+        as one either)."""
+        source = self._source
+        return (
+            0 < at < len(source) - 1
+            and source[at] == 0x27  # '
+            and source[at - 1] in _WORD_BYTES
+            and source[at + 1] in _WORD_START
+        )
 
     def _enter(self, name: _Name) -> None:
         self._leave(name.start)
@@ -383,6 +410,7 @@ class _Rules:
     word_nodes: frozenset[str]
     bare_names: bool
     root: str | None
+    quote_separator: bool
 
 
 def check_rules(screening: Screening) -> None:
@@ -417,6 +445,7 @@ def _rules(screening: Screening) -> _Rules:
         frozenset(screening.word_nodes),
         screening.bare_names,
         ROOTS.get(screening.imports or ""),
+        screening.quote_separator,
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from codeexec.config import Settings
 from codeexec.sandbox.languages import discover_languages, shipped_languages
 from codeexec.screening import syntax_tree
-from codeexec.screening.service import TreeSitterCheck
+from codeexec.screening.service import ScreeningResult, TreeSitterCheck
 from codeexec.screening.syntax_tree import disallowed_names, normalise
 
 DEFAULTS = {
@@ -648,3 +648,31 @@ def test_nested_ocaml_opens_and_includes_are_read_once() -> None:
     opened = "let () = " + "let open struct let y = 2 end in " * depth + "()"
     assert disallowed_names("ocaml", opened.encode(), DEFAULTS["ocaml"]) == []
     assert time.perf_counter() - started < 2  # ~0.1 s; read again per level: ~5 s
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Attack: Perl 5.36 still reads `'` after a word as the old package separator
+        # (`CORE'system` is CORE::system); tree-sitter-perl reads it as the start of a
+        # string, so everything up to the next quote was hidden: `A'b; system(...); #'`.
+        "CORE'system('ls');",
+        "my $x = A'b; system('ls'); #'",
+        "my $v = $x'y; system('ls'); #'",
+        "use IO'Socket'INET;",
+    ],
+)
+def test_perl_old_package_separator_is_a_compile_error(source: str) -> None:
+    check = TreeSitterCheck(shipped_languages()["perl"].screening)
+    result = check(source, "main.pl", DEFAULTS["perl"])
+    assert result.compile_error is not None
+    assert "old package separator" in result.compile_error
+
+
+def test_perl_quotes_in_ordinary_code_are_no_separator() -> None:
+    check = TreeSitterCheck(shipped_languages()["perl"].screening)
+    source = (
+        "print join',', @a; print 'a' x 3; my %h = ('k' => 1); print \"don't $h{'k'}\";\n"
+        "my @w = qw'a b'; my $q = q'x'; # it's fine\nprint STDOUT 'done';\n"
+    )
+    assert check(source, "main.pl", DEFAULTS["perl"]) == ScreeningResult()
