@@ -74,6 +74,10 @@ class Screening:
     # tree-sitter: marks that quote an identifier without changing it, dropped from
     # names (Scala and Kotlin backquotes, Free Pascal ``&``, C# ``@``, Rust ``r#``).
     escapes: tuple[str, ...] = ()
+    # tree-sitter: code the grammar reads as a string, found and read as code too
+    # ("perl": a replacement under ``s///e``, ``(?{ })`` code blocks, ``@{[ ]}`` and
+    # ``${\ }`` in patterns and replacements, format lines).
+    embedded: str | None = None
     # tree-sitter: a ``'`` right after a word is a package separator (Perl before 5.42:
     # ``CORE'system`` is ``CORE::system``) that the grammar reads as a string's start,
     # hiding what follows: a program using it is a compile error (write ``::``).

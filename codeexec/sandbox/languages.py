@@ -21,6 +21,7 @@ _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
     | {"constructs", "keyword_nodes", "bare_names", "every_file", "unicode_escapes"}
     | {"fold_case", "escapes", "literate", "word_nodes", "prepare", "quote_separator"}
+    | {"embedded"}
 )
 
 
@@ -96,6 +97,7 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
         ),
         imports=_optional_text(table, "imports", "screening.imports"),
         prepare=_optional_text(table, "prepare", "screening.prepare"),
+        embedded=_optional_text(table, "embedded", "screening.embedded"),
         constructs=_constructs(table.get("constructs", {})),
         keyword_nodes=_strings(table.get("keyword_nodes", []), "screening.keyword_nodes"),
         word_nodes=_strings(table.get("word_nodes", []), "screening.word_nodes"),

@@ -167,6 +167,8 @@ class _Program:
         # (OCaml ``module T = struct include Sys end``: ``T.command`` is Sys's).
         self.opened: set[str] = set()
         self.included: set[str] = set()
+        # Byte ranges of code the grammar read as a string (``[screening] embedded``).
+        self.embedded: list[tuple[int, int]] = []
         if rules.root is not None:  # Scala `_root_.scala.sys` is `scala.sys`
             self.aliases[rules.root] = ""
         self._source = source
@@ -176,10 +178,12 @@ class _Program:
         self._comments: list[tuple[int, int]] = []
         names, calls, imports = rules.name_nodes, rules.method_call_nodes, rules.imports
         constructs, keywords, words = rules.constructs, rules.keyword_nodes, rules.word_nodes
-        quote_separator = rules.quote_separator
+        quote_separator, embedded = rules.quote_separator, rules.embedded
         for node in _walk(root):
             if quote_separator and self._quote_separates(node.start_byte):
                 raise Misread(QUOTE_SEPARATOR)
+            if embedded is not None:
+                self.embedded.extend(embedded(node, node.type))
             if node.is_extra and self._open:  # a comment, here inside a name
                 self._leave(node.start_byte)
                 if self._open:
@@ -383,6 +387,36 @@ def _required_module(call: Node) -> str | None:
     return _string_value(first) or None
 
 
+# Where Perl runs code inside a pattern or a replacement: a code block (`(?{`, `(??{`,
+# `(*{`) or an interpolated block (`@{[ ... ]}`, `${\ ...}`).
+_PERL_CODE_START = re.compile(rb"\(\?\??\{|\(\*\{|[$@]\{")
+
+
+def _perl_embedded(node: Node, kind: str) -> list[tuple[int, int]]:
+    """Code that tree-sitter-perl reads as a string: a replacement under ``/e`` (all of
+    it), each code or interpolated block in a pattern or a replacement (from its brace
+    to the end: where Perl ends the block is Perl's parse), a format's lines."""
+    if kind == "substitution_regexp":
+        modifiers = node.child_by_field_name("modifiers")
+        if modifiers is not None and b"e" in (modifiers.text or b""):
+            return [(c.start_byte, c.end_byte) for c in node.children if c.type == "replacement"]
+    elif kind in ("regexp_content", "replacement"):
+        text, start = node.text or b"", node.start_byte
+        return [(start + m.end(), node.end_byte) for m in _PERL_CODE_START.finditer(text)]
+    elif kind == "format_content":
+        return [(node.start_byte, node.end_byte)]
+    return []
+
+
+# Code read as a string, by the name a language.toml gives (``[screening] embedded``);
+# it is read as code too, within a budget (a block is read from its start to its
+# pattern's end: each block nested in another reads that text again).
+EMBEDDED: dict[str, Callable[[Node, str], list[tuple[int, int]]]] = {"perl": _perl_embedded}
+EMBEDDED_BUDGET = 4  # bytes read as embedded code, per byte of the program
+EMBEDDED_DEPTH = 8
+TOO_MUCH_EMBEDDED = "too much code in strings (patterns, replacements) to screen"
+
+
 # How imports and their aliases are read, by the name a language.toml gives
 # (``[screening] imports``): each is called with every node not read as a name.
 IMPORTS: dict[str, Callable[[_Program, Node, str], None]] = {
@@ -411,6 +445,7 @@ class _Rules:
     bare_names: bool
     root: str | None
     quote_separator: bool
+    embedded: Callable[[Node, str], list[tuple[int, int]]] | None
 
 
 def check_rules(screening: Screening) -> None:
@@ -427,6 +462,8 @@ def check_rules(screening: Screening) -> None:
         raise ValueError(
             f"unknown imports reader {screening.imports!r}; use one of {sorted(IMPORTS)}"
         )
+    if screening.embedded is not None and screening.embedded not in EMBEDDED:
+        raise ValueError(f"unknown embedded {screening.embedded!r}; use one of {sorted(EMBEDDED)}")
     if screening.prepare is not None and screening.prepare not in PREPARE:
         raise ValueError(f"unknown prepare {screening.prepare!r}; use one of {sorted(PREPARE)}")
 
@@ -446,6 +483,7 @@ def _rules(screening: Screening) -> _Rules:
         screening.bare_names,
         ROOTS.get(screening.imports or ""),
         screening.quote_separator,
+        EMBEDDED[screening.embedded] if screening.embedded is not None else None,
     )
 
 
@@ -543,6 +581,33 @@ PREPARE: dict[str, Callable[[str], str]] = {"fortran": fortran_joined}
 _BEGIN_CODE, _END_CODE = b"\\begin{code}", b"\\end{code}"
 
 
+def _read(rules: _Rules, source: bytes) -> _Program:
+    """The program's walk, with the code embedded in its strings (``[screening]
+    embedded``) read as code too and what it finds added."""
+    program = _Program(rules, parser(rules.grammar).parse(source).root_node, source)
+    budget = EMBEDDED_BUDGET * len(source)
+    pending: list[tuple[bytes, int]] = []
+
+    def found_in(text: bytes, inside: _Program, depth: int) -> None:
+        nonlocal budget
+        budget -= sum(end - start for start, end in inside.embedded)
+        if inside.embedded and (budget < 0 or depth > EMBEDDED_DEPTH):
+            raise Misread(TOO_MUCH_EMBEDDED)  # before any of it is parsed
+        pending.extend((text[start:end], depth) for start, end in inside.embedded)
+
+    found_in(source, program, 1)
+    while pending:
+        code, depth = pending.pop()
+        inner = _Program(rules, parser(rules.grammar).parse(code).root_node, code)
+        program.names |= inner.names
+        program.imported |= inner.imported
+        program.opened |= inner.opened
+        program.included |= inner.included
+        program.aliases.update(inner.aliases)
+        found_in(code, inner, depth + 1)
+    return program
+
+
 def unlit(source: str) -> str:
     """A literate Haskell file as GHC's ``unlit`` leaves it for the compiler: lines
     starting ``>`` (the ``>`` a space), ``#`` lines (a lone ``#`` takes the next line
@@ -597,7 +662,7 @@ def referenced_names(
         text = source.decode("utf-8", "surrogatepass")
         source = PREPARE[screening.prepare](text).encode("utf-8", "surrogatepass")
     rules = _rules(screening)
-    program = _Program(rules, parser(rules.grammar).parse(source).root_node, source)
+    program = _read(rules, source)
     escapes = screening.escapes
 
     def plain(name: str) -> str:

@@ -676,3 +676,45 @@ def test_perl_quotes_in_ordinary_code_are_no_separator() -> None:
         "my @w = qw'a b'; my $q = q'x'; # it's fine\nprint STDOUT 'done';\n"
     )
     assert check(source, "main.pl", DEFAULTS["perl"]) == ScreeningResult()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Attack: Perl runs code that tree-sitter-perl reads as a string: a substitution's
+        # replacement under /e, regular-expression code blocks, `@{[ ... ]}` and `${\ ...}`
+        # interpolated in a pattern or a replacement, and a format's argument lines.
+        '$_ = "x"; s/x/system("ls")/e;',
+        '$_ = "x"; s{x}{ system("ls") }ge;',
+        '"x" =~ /(?{ system("ls") })/;',
+        'my $r = qr{a(??{ system("ls") })b}x;',
+        '$_ = "x"; s/x/@{[ system("ls") ]}/;',
+        '"x" =~ m/${\\ system("ls")}/;',
+        '"x" =~ m/(?{ 1 })#(?{ system("ls") })/;',
+        '"x" =~ m/(?{ f(\'${\') ; system("ls") })/;',
+        'format STDOUT =\n@<<<\nsystem("ls")\n.\nwrite;',
+        '$_ = "x"; s/x/s{y}{system("ls")}er/e;',  # nested
+    ],
+)
+def test_perl_code_in_patterns_and_replacements_is_read(source: str) -> None:
+    assert disallowed_names("perl", source.encode(), DEFAULTS["perl"]) == ["system"]
+
+
+def test_perl_patterns_in_ordinary_code_pass() -> None:
+    source = (
+        '$s =~ s/(\\d+)/$1+1/ge; my @w = split /,/, $l; $t =~ s/\\s+//g; print "${x}y";\n'
+        "if ($l =~ /^${p}(\\d+)$/) { print @{$a}; } tr/a-z/A-Z/;\n"
+    )
+    assert disallowed_names("perl", source.encode(), DEFAULTS["perl"]) == []
+
+
+def test_perl_code_in_strings_is_read_within_a_budget() -> None:
+    # Every block is read from where it starts to the pattern's end: many blocks in one
+    # pattern would read it again per block; past a budget the program is a CE.
+    check = TreeSitterCheck(shipped_languages()["perl"].screening)
+    started = time.perf_counter()
+    result = check('"x" =~ m/' + "(?{1})" * 20_000 + "/;", "main.pl", DEFAULTS["perl"])
+    assert result.compile_error is not None and "code in strings" in result.compile_error
+    deep = "s{x}{" * 40 + "system(1)" + "}e" * 40 + ";"  # read again per level
+    assert check(deep, "main.pl", DEFAULTS["perl"]).compile_error is not None
+    assert time.perf_counter() - started < 5
