@@ -112,6 +112,9 @@ class SandboxSettings(_Group):
     offline_base_tag: str = "local/debian:bookworm-slim"
     build_images: Annotated[BuildMode, BeforeValidator(_build_mode)] = "background"
     image_builds: int = Field(3, ge=1)  # images built at the same time
+    # An image built while the service runs (build, self-test) that is not ready by then
+    # is stopped and its language unavailable: a hung build would keep it "preparing".
+    image_build_timeout_s: float = Field(1800.0, gt=0)
     docker_threads: int = Field(8, ge=1)
     pool_size: int = Field(2, ge=0)  # warm containers per language; 0 turns the pool off
     pool_ttl_s: float = Field(300.0, gt=0)

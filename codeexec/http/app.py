@@ -122,7 +122,6 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
             lambda: app[SCREENER],
             settings.http.max_source_bytes,
             lifecycle.demand,
-            lifecycle.prepared,
         )
         yield
     finally:
@@ -235,7 +234,13 @@ def _preparation(
     def failed(language_id: str, reason: str) -> None:
         lifecycle.unavailable[language_id] = reason
 
-    return Preparation(prepare, settings.sandbox.image_builds, ready, failed)
+    return Preparation(
+        prepare,
+        settings.sandbox.image_builds,
+        ready,
+        failed,
+        settings.sandbox.image_build_timeout_s,
+    )
 
 
 async def _screener(app: web.Application) -> AsyncIterator[None]:
@@ -275,6 +280,7 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
         app[ADMISSION],
         app[NOTIFIER],
         finished,
+        app[LIFECYCLE].building,
     )
     app[WEBHOOKS] = webhooks
     app[JOBS] = runner

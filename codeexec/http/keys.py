@@ -65,10 +65,9 @@ class Lifecycle:
         puts it first); None otherwise."""
         return self.preparation.demand(language_id) if self.preparation is not None else None
 
-    async def prepared(self, language_id: str) -> None:
-        """Until the language is ready or has failed, if it is being prepared."""
-        if self.preparation is not None:
-            await self.preparation.finished(language_id)
+    def building(self) -> set[str]:
+        """The languages queued or being prepared now: their jobs stay queued."""
+        return self.preparation.building() if self.preparation is not None else set()
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -9,13 +9,14 @@ from codeexec.intake.program import (
     binary_files,
     program_files,
 )
-from codeexec.intake.service import Accepted, Intake, Rejected, Request
+from codeexec.intake.service import Accepted, Intake, NotReady, Rejected, Request
 
 __all__ = [
     "MAX_FILES",
     "MAX_NAME_CHARS",
     "Accepted",
     "Intake",
+    "NotReady",
     "Rejected",
     "Request",
     "SubmissionError",

@@ -9,7 +9,7 @@ in between (the policy of the version it is judged on applies).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -66,6 +66,15 @@ class Rejected(Exception):
         return self.title or self.detail or ""
 
 
+class NotReady(Exception):
+    """A queued job's language is being prepared here (its image is being built): the
+    job goes back to the queue, and no worker waits for the build."""
+
+    def __init__(self, language_id: str, progress: str) -> None:
+        super().__init__(f"language {language_id!r} is being prepared: {progress}")
+        self.language_id = language_id
+
+
 class Problems(Protocol):
     async def snapshot(self, problem_id: str) -> ProblemSnapshot | None: ...
 
@@ -88,16 +97,14 @@ class Intake:
         screener: Callable[[], Screener],
         max_source_bytes: int,
         demand: Callable[[str], str | None] = lambda _: None,
-        prepared: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._languages = languages
         self._problems = problems
         self._screener = screener
         self._max_source_bytes = max_source_bytes
         # A language whose image is being built (codeexec.judge.preparation): where it
-        # stands (asking puts it first), and until it is ready.
+        # stands (asking puts it first); None when it is not being prepared.
         self._demand = demand
-        self._prepared = prepared
 
     async def accept(self, request: Request) -> Accepted:
         """The work a request asks for (raises Rejected: 400 bad language or files,
@@ -118,11 +125,11 @@ class Intake:
 
     async def resume(self, job: Submission) -> Accepted:
         """A queued job's work, as accepted (Rejected when its language or problem has
-        gone, or a changed problem's policy now forbids it)."""
+        gone, or a changed problem's policy now forbids it; NotReady while its language
+        is being prepared, which asking for it puts first)."""
         language = self._languages().get(job.language)
-        if language is None and self._prepared is not None and self._demand(job.language):
-            await self._prepared(job.language)  # a queued job waits for its language
-            language = self._languages().get(job.language)
+        if language is None and (progress := self._demand(job.language)) is not None:
+            raise NotReady(job.language, progress)
         if language is None:
             raise Rejected(400, None, f"language {job.language!r} is not available")
         snapshot = await self._problems.snapshot(job.problem_id)

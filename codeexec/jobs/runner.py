@@ -7,7 +7,9 @@ is seen at once when the job runs in this process, else at the next lease renewa
 job's sandbox is then removed like any other. At shutdown no new job is claimed, running
 ones get the drain timeout to finish, and those still running are put back in the queue.
 At start-up the jobs this instance held when it died, and any job whose lease ran out,
-are queued again: every job finishes exactly once.
+are queued again: every job finishes exactly once. A job whose language is being
+prepared here (its image being built) goes back to the queue, and jobs of the languages
+being prepared are not claimed until they are ready: no worker nor slot waits for a build.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from codeexec.config import Settings
-from codeexec.intake import Intake, Rejected
+from codeexec.intake import Intake, NotReady, Rejected
 from codeexec.jobs.notifier import Notifier
 from codeexec.jobs.outcome import failure, outcome_of
 from codeexec.judge.admission import Admission
@@ -44,6 +46,7 @@ class JobRunner:
         admission: Admission,
         notifier: Notifier,
         on_done: Callable[[Submission], None],
+        preparing: Callable[[], Collection[str]] = frozenset,
     ) -> None:
         self._settings = settings
         self._queue = queue
@@ -53,6 +56,7 @@ class JobRunner:
         self._admission = admission
         self._notifier = notifier
         self._on_done = on_done
+        self._preparing = preparing  # languages whose jobs are left queued for now
         self._instance = settings.instance_name
         self._wake = asyncio.Event()
         self._stopping = False
@@ -124,7 +128,9 @@ class JobRunner:
         async with self._admission.slot(bounded=False):
             if self._stopping:
                 return False
-            job = await self._queue.claim(self._instance, self._settings.jobs.job_lease_s)
+            job = await self._queue.claim(
+                self._instance, self._settings.jobs.job_lease_s, skip=self._preparing()
+            )
             if job is None:
                 return False
             task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
@@ -166,6 +172,14 @@ class JobRunner:
                 await asyncio.shield(
                     self._queue.release(job.id, self._instance, "service stopping")
                 )
+            self._notifier.notify(job.id)
+            return
+        except NotReady as exc:  # queued again; not claimed here until it is ready
+            heartbeat.cancel()
+            log.info("job %s given back: %s", job.id, exc)
+            await asyncio.shield(
+                self._queue.release(job.id, self._instance, "its language is being prepared")
+            )
             self._notifier.notify(job.id)
             return
         except Exception as exc:

@@ -36,8 +36,10 @@ class Preparation:
         workers: int,
         ready: Callable[[Language], None],
         failed: Callable[[str, str], None],
+        timeout_s: float | None = None,
     ) -> None:
         self._prepare = prepare
+        self._timeout_s = timeout_s  # a preparation still going then is stopped: failed
         self._workers = workers
         self._ready = ready
         self._failed = failed
@@ -48,6 +50,7 @@ class Preparation:
         self._queue: asyncio.PriorityQueue[tuple[int, int, str]] = asyncio.PriorityQueue()
         self._order = itertools.count()  # first come first within a priority
         self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
 
     def add(self, language: Language) -> None:
         """A language to prepare later (its image is missing or outdated)."""
@@ -60,6 +63,11 @@ class Preparation:
             lang_id: QUEUED if lang_id in self._queued else NOT_STARTED for lang_id in self._waiting
         }
         return waiting | dict(self._progress)
+
+    def building(self) -> set[str]:
+        """The languages queued or being prepared now (not those still waiting for a
+        request to ask for them)."""
+        return set(self._queued) | set(self._progress)
 
     def demand(self, language_id: str) -> str | None:
         """A request wants the language: None when it is not being prepared (ready,
@@ -91,6 +99,7 @@ class Preparation:
         await asyncio.gather(*(self.finished(lang_id) for lang_id in list(self._finished)))
 
     async def close(self) -> None:
+        self._closed = True  # nothing starts any more
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -101,7 +110,7 @@ class Preparation:
             return  # already queued at least this early
         self._queued[language_id] = priority
         self._queue.put_nowait((priority, next(self._order), language_id))
-        if not self._tasks:
+        if not self._tasks and not self._closed:
             self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
 
     async def _work(self) -> None:
@@ -114,20 +123,30 @@ class Preparation:
             self._progress[language_id] = "preparing"
             reason = await self._run(language)
             del self._progress[language_id]
-            if reason is None:
-                log.info("language %s is ready", language_id)
-                self._ready(language)
-            else:
-                log.error("language %s unavailable: %s", language_id, reason)
-                self._failed(language_id, reason)
-            self._finished[language_id].set()
+            try:
+                if reason is None:
+                    try:
+                        self._ready(language)
+                        log.info("language %s is ready", language_id)
+                    except Exception as exc:  # the worker goes on to the next language
+                        log.exception("language %s could not be made ready", language_id)
+                        reason = f"could not be made ready: {exc}"
+                if reason is not None:
+                    log.error("language %s unavailable: %s", language_id, reason)
+                    self._failed(language_id, reason)
+            finally:
+                self._finished[language_id].set()
 
     async def _run(self, language: Language) -> str | None:
         def progress(line: str) -> None:
             self._progress[language.id] = line
 
         try:
-            return await self._prepare(language, progress)
+            async with asyncio.timeout(self._timeout_s):
+                return await self._prepare(language, progress)
+        except TimeoutError:
+            log.error("preparing language %s took over %s s", language.id, self._timeout_s)
+            return f"not ready after {self._timeout_s:g} s: its preparation was stopped"
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # one language's failure never stops the others

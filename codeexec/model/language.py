@@ -42,7 +42,7 @@ class Screening:
     # tree-sitter: node types with ``object`` and ``name`` fields, read as ``object.name``.
     method_call_nodes: tuple[str, ...] = ()
     # tree-sitter: how imports and their aliases are read ("javascript", "go", "rust",
-    # "java"); None: not followed.
+    # "java", "scala", "ocaml"); None: not followed.
     imports: str | None = None
     # tree-sitter: a name's last part is a name too (``std::system`` is ``system``,
     # ``/bin/nc`` is ``nc``).
@@ -64,6 +64,27 @@ class Screening:
     # Names are compared case-insensitively, as the language reads them (Fortran,
     # Pascal, Ada): ``CALL SYSTEM`` is ``system``.
     fold_case: bool = False
+    # tree-sitter: how the text is made what the compiler reads before it is parsed
+    # ("fortran": free-form continued lines joined, ``sys&`` + ``&tem`` is ``system``).
+    prepare: str | None = None
+    # tree-sitter: node types whose words each count as a name (Haskell pragmas:
+    # ``{-# LANGUAGE CPP #-}`` names ``CPP``; Free Pascal directives: ``{$define r :=
+    # fpSystem}`` names ``fpSystem``).
+    word_nodes: tuple[str, ...] = ()
+    # tree-sitter: marks that quote an identifier without changing it, dropped from
+    # names (Scala and Kotlin backquotes, Free Pascal ``&``, C# ``@``, Rust ``r#``).
+    escapes: tuple[str, ...] = ()
+    # tree-sitter: code the grammar reads as a string, found and read as code too
+    # ("perl": a replacement under ``s///e``, ``(?{ })`` code blocks, ``@{[ ]}`` and
+    # ``${\ }`` in patterns and replacements, format lines).
+    embedded: str | None = None
+    # tree-sitter: a ``'`` right after a word is a package separator (Perl before 5.42:
+    # ``CORE'system`` is ``CORE::system``) that the grammar reads as a string's start,
+    # hiding what follows: a program using it is a compile error (write ``::``).
+    quote_separator: bool = False
+    # tree-sitter: extensions of literate files (Haskell ``.lhs``), read as their
+    # compiler reads them: the code blocks and ``>`` lines only, the prose dropped.
+    literate: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The Docker SDK, called from a bounded thread pool so the event loop never blocks.
 
-Lifecycle calls (create, start, remove, list, build) are short and go through the SDK
-in worker threads. The attach socket that carries the runner protocol is duplicated
-and handed to asyncio, so a running submission holds no thread at all.
+Lifecycle calls (create, start, remove, list) are short and go through the SDK in a
+bounded pool of worker threads. Long ones (an image build or pull, which stream for
+minutes) each get a thread of their own, so that they never hold that pool. The attach
+socket that carries the runner protocol is duplicated and handed to asyncio, so a
+running submission holds no thread at all.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import functools
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -43,6 +46,30 @@ class DockerGateway:
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    async def call_apart(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A long call (an image build or pull) on a daemon thread of its own: the pool
+        that every container call goes through is not held while it streams, and a call
+        still running does not hold up the process's exit."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def settle(outcome: Callable[[], None]) -> None:
+            if not future.done():  # the caller may have been cancelled
+                outcome()
+
+        def run() -> None:
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                deliver: Callable[[], None] = functools.partial(future.set_exception, exc)
+            else:
+                deliver = functools.partial(future.set_result, result)
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(settle, deliver)
+
+        threading.Thread(target=run, name="docker-long", daemon=True).start()
+        return await future
 
     async def ping(self) -> bool:
         try:

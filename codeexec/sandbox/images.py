@@ -13,6 +13,7 @@ import asyncio
 import logging
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -90,10 +91,15 @@ class ImageManager:
         base = await self.resolve_base(offline_base)
         tag = language.image_tag(self._sandbox.image_prefix)
         self._progress(f"building {tag} from {base} ...")
-        await self._gateway.call(self._build_sync, language, tag, base)
+        stop = threading.Event()
+        try:
+            await self._gateway.call_apart(self._build_sync, language, tag, base, stop)
+        except asyncio.CancelledError:
+            stop.set()  # its thread stops reading the stream, which ends the build
+            raise
         self._progress(f"built {tag}")
 
-    def _build_sync(self, language: Language, tag: str, base: str) -> None:
+    def _build_sync(self, language: Language, tag: str, base: str, stop: threading.Event) -> None:
         stream = self._gateway.client.api.build(
             path=str(language.folder),
             tag=tag,
@@ -103,8 +109,15 @@ class ImageManager:
             forcerm=True,
             decode=True,
         )
-        for chunk in stream:
-            self._report(language.id, chunk)
+        try:
+            for chunk in stream:
+                if stop.is_set():
+                    raise ImageError(f"the build of {tag} was stopped")
+                self._report(language.id, chunk)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
 
     def _report(self, language_id: str, chunk: dict[str, Any]) -> None:
         if "error" in chunk:
@@ -125,7 +138,7 @@ class ImageManager:
                 return s.sandbox_base
             try:
                 self._progress(f"pulling {s.sandbox_base} ...")
-                await self._gateway.call(self._gateway.client.images.pull, s.sandbox_base)
+                await self._gateway.call_apart(self._gateway.client.images.pull, s.sandbox_base)
                 return s.sandbox_base
             except docker.errors.DockerException as exc:
                 self._progress(f"cannot pull {s.sandbox_base} ({exc}); using an offline base")
@@ -143,7 +156,7 @@ class ImageManager:
                 "to an image this engine has"
             )
         self._progress(f"building the offline base {tag} from Debian packages (~20 s) ...")
-        await self._gateway.call(self._import_debian_sync, tag)
+        await self._gateway.call_apart(self._import_debian_sync, tag)
         self._progress(f"built {tag}")
 
     def _import_debian_sync(self, tag: str) -> None:

@@ -20,7 +20,8 @@ from codeexec.model.language import DEFINITION, CompileLimits, Language, Screeni
 _SCREENING_KEYS = frozenset(
     {"disallowed", "parser", "grammar", "name_nodes", "method_call_nodes", "imports"}
     | {"constructs", "keyword_nodes", "bare_names", "every_file", "unicode_escapes"}
-    | {"fold_case"}
+    | {"fold_case", "escapes", "literate", "word_nodes", "prepare", "quote_separator"}
+    | {"embedded"}
 )
 
 
@@ -60,6 +61,13 @@ def _constructs(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(value.items()))
 
 
+def _escapes(value: Any) -> tuple[str, ...]:
+    marks = _strings(value, "screening.escapes")
+    if any(not mark or "." in mark or mark.isspace() for mark in marks):
+        raise LanguageError("screening.escapes must be marks such as '`' or '&' (not '.')")
+    return marks
+
+
 def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
     """``[screening]``: the default policy, and how programs are parsed."""
     if not isinstance(table, dict):
@@ -69,7 +77,7 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
         raise LanguageError(f"[screening] has unknown keys {unknown}")
     switches = {
         key: table.get(key, False)
-        for key in ("bare_names", "every_file", "unicode_escapes", "fold_case")
+        for key in ("bare_names", "every_file", "unicode_escapes", "fold_case", "quote_separator")
     }
     for key, value in switches.items():
         if not isinstance(value, bool):
@@ -88,12 +96,18 @@ def _screening(table: Any) -> tuple[tuple[str, ...], Screening]:
             table.get("method_call_nodes", []), "screening.method_call_nodes"
         ),
         imports=_optional_text(table, "imports", "screening.imports"),
+        prepare=_optional_text(table, "prepare", "screening.prepare"),
+        embedded=_optional_text(table, "embedded", "screening.embedded"),
         constructs=_constructs(table.get("constructs", {})),
         keyword_nodes=_strings(table.get("keyword_nodes", []), "screening.keyword_nodes"),
+        word_nodes=_strings(table.get("word_nodes", []), "screening.word_nodes"),
         bare_names=bare_names,
         every_file=every_file,
         unicode_escapes=switches["unicode_escapes"],
         fold_case=switches["fold_case"],
+        quote_separator=switches["quote_separator"],
+        escapes=_escapes(table.get("escapes", [])),
+        literate=_extensions(table.get("literate", []), "screening.literate"),
     )
     return _strings(table.get("disallowed", []), "screening.disallowed"), rules
 

@@ -81,10 +81,14 @@ class TreeSitterCheck:
     rules: Screening
 
     def __call__(self, source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
+        if self.rules.literate and filename.endswith(self.rules.literate):
+            source = syntax_tree.unlit(source)  # Haskell .lhs: the code, as GHC reads it
         try:
             return ScreeningResult(
                 reported(syntax_tree.disallowed_names(self.rules, source.encode(), patterns))
             )
+        except syntax_tree.Misread as exc:  # the grammar reads it otherwise than the compiler
+            return ScreeningResult(compile_error=f"{filename}: {exc}")
         except (RecursionError, MemoryError) as exc:
             return ScreeningResult(
                 compile_error=f"program too deeply nested ({type(exc).__name__})"

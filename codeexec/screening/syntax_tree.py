@@ -15,7 +15,8 @@ cp.exec()`` refers to ``child_process.exec``; ``import e "os/exec"; e.Command()`
 counted as a fixed name (Haskell's ``foreign import`` as ``foreign``); ``keyword_nodes``,
 named by their first token (Perl's ``fork``); ``fold_case``, names compared as the
 language reads them (Fortran ``CALL SYSTEM``). Strings and comments are their
-own nodes, so names in them never match. Names are compared in one normal form: ``::``
+own nodes, so names in them never match; a comment inside a name is no part of it
+(``Sys.(* x *)command`` is ``Sys.command``). Names are compared in one normal form: ``::``
 and ``->`` become ``.``, call parentheses and whitespace are dropped (``std::system`` →
 ``std.system``, ``Runtime.getRuntime().exec`` → ``Runtime.getRuntime.exec``).
 
@@ -30,6 +31,7 @@ Like the Python screener this is a policy check, not the security boundary.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import importlib
 import importlib.util
@@ -41,9 +43,10 @@ from dataclasses import dataclass
 import tree_sitter
 
 from codeexec.model import Screening
-from codeexec.screening.python import compiled
+from codeexec.screening.python import Policy, compiled
 
 _MAX_NAME = 200  # bytes; longer name nodes are not read (their parts are names too)
+_WORD = re.compile(r"[-\w.]+")  # in a pragma or directive: LANGUAGE, CPP, -XCPP, fpSystem
 Node = tree_sitter.Node
 
 
@@ -104,41 +107,151 @@ def _text(node: Node | None) -> str:
     return node.text.decode("utf-8", errors="replace") if node is not None and node.text else ""
 
 
+def _code(node: Node | None) -> str:
+    """A node's text without the comments inside it (``java./**/net`` is ``java. net``).
+    For import declarations, which do not nest: their nodes are walked once more."""
+    if node is None:
+        return ""
+    comments = [n for n in _walk(node) if n.is_extra]
+    if not comments:
+        return _text(node)
+    source, at, kept = node.text or b"", node.start_byte, []
+    for comment in comments:
+        kept.append(source[at - node.start_byte : comment.start_byte - node.start_byte])
+        at = comment.end_byte
+    kept.append(source[at - node.start_byte :])
+    return b" ".join(kept).decode("utf-8", errors="replace")
+
+
+def _is_module_path(node: Node | None) -> bool:
+    return node is not None and node.type == "module_path" and _size(node) <= _MAX_NAME
+
+
 def _string_value(node: Node | None) -> str:
     return _text(node).strip("\"'`")
+
+
+class Misread(ValueError):
+    """The grammar reads the program otherwise than its compiler (Perl's old package
+    separator): what it found cannot be trusted, and the program is a compile error."""
+
+
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_WORD_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+QUOTE_SEPARATOR = (
+    "the old package separator (') cannot be screened (it reads as the start of a string): write ::"
+)
+
+
+class _Name:
+    """A name node being read: its text is taken once the walk has passed it, without
+    the comments found inside it (``Sys.(* x *)command`` is ``Sys.command``)."""
+
+    __slots__ = ("commented", "end", "node", "start", "suffix")
+
+    def __init__(self, node: Node, suffix: str = "") -> None:
+        self.start, self.end, self.node, self.suffix = node.start_byte, node.end_byte, node, suffix
+        self.commented = False
 
 
 class _Program:
     """What one walk of the tree finds: aliases (local name -> what it stands for), the
     modules and paths imported, and the distinct names referred to (raw text)."""
 
-    def __init__(self, rules: _Rules, root: Node) -> None:
+    def __init__(self, rules: _Rules, root: Node, source: bytes) -> None:
         self.aliases: dict[str, str] = {}
         self.imported: set[str] = set()
         self.names: set[str] = set()
+        # Modules whose members are named without them: opened (OCaml ``open Sys``,
+        # ``Sys.(...)``, Scala ``import scala.sys._``), and included in another module
+        # (OCaml ``module T = struct include Sys end``: ``T.command`` is Sys's).
+        self.opened: set[str] = set()
+        self.included: set[str] = set()
+        # Byte ranges of code the grammar read as a string (``[screening] embedded``).
+        self.embedded: list[tuple[int, int]] = []
+        if rules.root is not None:  # Scala `_root_.scala.sys` is `scala.sys`
+            self.aliases[rules.root] = ""
+        self._source = source
+        # Names the walk is inside (each inside the one before) and the comments met in
+        # them, in document order: a name's text is read when the walk leaves it.
+        self._open: list[_Name] = []
+        self._comments: list[tuple[int, int]] = []
         names, calls, imports = rules.name_nodes, rules.method_call_nodes, rules.imports
-        constructs, keywords = rules.constructs, rules.keyword_nodes
+        constructs, keywords, words = rules.constructs, rules.keyword_nodes, rules.word_nodes
+        quote_separator, embedded = rules.quote_separator, rules.embedded
         for node in _walk(root):
+            if quote_separator and self._quote_separates(node.start_byte):
+                raise Misread(QUOTE_SEPARATOR)
+            if embedded is not None:
+                self.embedded.extend(embedded(node, node.type))
+            if node.is_extra and self._open:  # a comment, here inside a name
+                self._leave(node.start_byte)
+                if self._open:
+                    self._open[-1].commented = True
+                    self._comments.append((node.start_byte, node.end_byte))
             kind = node.type
             if kind in names:
                 if _size(node) <= _MAX_NAME:
-                    self.names.add(_text(node))
+                    self._enter(_Name(node))
             elif kind in constructs:
                 self.names.add(constructs[kind])
             elif kind in keywords:  # Perl: `readpipe $x`, the keyword is the first token
                 keyword = node.child(0)
                 if keyword is not None and _size(keyword) <= _MAX_NAME:
                     self.names.add(_text(keyword))
+            elif kind in words:  # {-# LANGUAGE CPP #-}, {$define run := fpSystem}
+                self.names.update(w for w in _WORD.findall(_text(node)) if len(w) <= _MAX_NAME)
             elif kind in calls:  # Java: object.name(...)
                 self._method_invocation(node)
             elif imports is not None:
                 imports(self, node, kind)
+        self._leave(len(source) + 1)
+
+    def _quote_separates(self, at: int) -> bool:
+        """A node starting with ``'`` right after a word, a word's start after it: Perl's
+        ``CORE'system`` (a real string never follows a word so: Perl would not read it
+        as one either)."""
+        source = self._source
+        return (
+            0 < at < len(source) - 1
+            and source[at] == 0x27  # '
+            and source[at - 1] in _WORD_BYTES
+            and source[at + 1] in _WORD_START
+        )
+
+    def _enter(self, name: _Name) -> None:
+        self._leave(name.start)
+        self._open.append(name)
+
+    def _leave(self, position: int) -> None:
+        """Read the names that end at or before ``position``: the walk has left them."""
+        while self._open and self._open[-1].end <= position:
+            name = self._open.pop()
+            if name.commented and self._open:
+                self._open[-1].commented = True  # it holds the same comment
+            text = self._without_comments(name) if name.commented else _text(name.node)
+            self.names.add(text + name.suffix)
+
+    def _without_comments(self, name: _Name) -> str:
+        kept, at = [], name.start
+        first = bisect.bisect_left(self._comments, (name.start, -1))
+        for index in range(first, len(self._comments)):
+            start, end = self._comments[index]
+            if start >= name.end:
+                break
+            kept.append(self._source[at:start])
+            at = end
+        kept.append(self._source[at : name.end])
+        return b" ".join(kept).decode("utf-8", errors="replace")
 
     def _method_invocation(self, node: Node) -> None:
         obj, name = node.child_by_field_name("object"), node.child_by_field_name("name")
         if _size(name) > _MAX_NAME or _size(obj) > _MAX_NAME:
             return  # a long chain: its inner invocations are visited on their own
-        self.names.add(f"{_text(obj)}.{_text(name)}" if obj is not None else _text(name))
+        if obj is None:
+            self.names.add(_text(name))
+        else:
+            self._enter(_Name(obj, f".{_text(name)}"))
 
     def _go(self, node: Node, kind: str) -> None:
         if kind == "import_spec":
@@ -152,16 +265,16 @@ class _Program:
             return
         argument = node.child_by_field_name("argument")
         if argument is not None and argument.type == "use_as_clause":
-            path = normalise(_text(argument.child_by_field_name("path")))
+            path = normalise(_code(argument.child_by_field_name("path")))
             self.aliases[_text(argument.child_by_field_name("alias"))] = path
         else:
-            path = normalise(_text(argument))
+            path = normalise(_code(argument))
             self.aliases[path.rsplit(".", 1)[-1]] = path
         self.imported.add(path)
 
     def _java(self, node: Node, kind: str) -> None:
         if kind == "import_declaration":
-            path = normalise(_text(node).removeprefix("import").removesuffix(";"))
+            path = normalise(_code(node).removeprefix("import").removesuffix(";"))
             path = path.removeprefix("static")
             self.imported.add(path)
             self.aliases[path.rsplit(".", 1)[-1]] = path
@@ -175,14 +288,42 @@ class _Program:
             part = child.type if child is not None else ","  # the end closes a path too
             if part == "identifier":
                 path.append(_text(child))
+            elif part == "namespace_wildcard" and path:  # a.b._ (Scala 3: a.b.*)
+                self._import(".".join(path), path[-1])
+                self.opened.add(".".join(path))
+                path = []
             elif part == "namespace_selectors" and child is not None:
                 for selector in child.named_children:  # c, d => e, _
+                    if selector.type == "namespace_wildcard":
+                        self.opened.add(".".join(path))
+                        continue
                     names = [_text(n) for n in selector.named_children] or [_text(selector)]
                     self._import(".".join([*path, names[0]]), names[-1])
                 path = []
             elif part == "," and path:
                 self._import(".".join(path), path[-1])
                 path = []
+
+    def _ocaml(self, node: Node, kind: str) -> None:
+        """``open M`` (also in ``let open M in``), ``M.(...)``, ``module S = M`` (also
+        ``let module``) and ``include M``."""
+        if kind == "open_module":
+            self._module(self.opened, node.child_by_field_name("module"))
+        elif kind == "local_open_expression" and node.named_child_count:
+            self._module(self.opened, node.named_child(0))
+        elif kind == "include_module":
+            self._module(self.included, node.child_by_field_name("module"))
+        elif kind == "module_binding":
+            body = node.child_by_field_name("body")
+            name = node.named_child(0) if node.named_child_count else None
+            if _is_module_path(body) and name is not None:
+                self.aliases[_text(name)] = normalise(_code(body))
+
+    def _module(self, into: set[str], module: Node | None) -> None:
+        """A module named by its path; not ``struct ... end`` (which nests: reading it
+        whole at every level would read a program again per level)."""
+        if _is_module_path(module):
+            into.add(normalise(_code(module)))
 
     def _import(self, path: str, local: str) -> None:
         self.imported.add(path)
@@ -246,6 +387,36 @@ def _required_module(call: Node) -> str | None:
     return _string_value(first) or None
 
 
+# Where Perl runs code inside a pattern or a replacement: a code block (`(?{`, `(??{`,
+# `(*{`) or an interpolated block (`@{[ ... ]}`, `${\ ...}`).
+_PERL_CODE_START = re.compile(rb"\(\?\??\{|\(\*\{|[$@]\{")
+
+
+def _perl_embedded(node: Node, kind: str) -> list[tuple[int, int]]:
+    """Code that tree-sitter-perl reads as a string: a replacement under ``/e`` (all of
+    it), each code or interpolated block in a pattern or a replacement (from its brace
+    to the end: where Perl ends the block is Perl's parse), a format's lines."""
+    if kind == "substitution_regexp":
+        modifiers = node.child_by_field_name("modifiers")
+        if modifiers is not None and b"e" in (modifiers.text or b""):
+            return [(c.start_byte, c.end_byte) for c in node.children if c.type == "replacement"]
+    elif kind in ("regexp_content", "replacement"):
+        text, start = node.text or b"", node.start_byte
+        return [(start + m.end(), node.end_byte) for m in _PERL_CODE_START.finditer(text)]
+    elif kind == "format_content":
+        return [(node.start_byte, node.end_byte)]
+    return []
+
+
+# Code read as a string, by the name a language.toml gives (``[screening] embedded``);
+# it is read as code too, within a budget (a block is read from its start to its
+# pattern's end: each block nested in another reads that text again).
+EMBEDDED: dict[str, Callable[[Node, str], list[tuple[int, int]]]] = {"perl": _perl_embedded}
+EMBEDDED_BUDGET = 4  # bytes read as embedded code, per byte of the program
+EMBEDDED_DEPTH = 8
+TOO_MUCH_EMBEDDED = "too much code in strings (patterns, replacements) to screen"
+
+
 # How imports and their aliases are read, by the name a language.toml gives
 # (``[screening] imports``): each is called with every node not read as a name.
 IMPORTS: dict[str, Callable[[_Program, Node, str], None]] = {
@@ -254,7 +425,10 @@ IMPORTS: dict[str, Callable[[_Program, Node, str], None]] = {
     "rust": _Program._rust,
     "java": _Program._java,
     "scala": _Program._scala,
+    "ocaml": _Program._ocaml,
 }
+# The name that starts a path from the root package, by import reader.
+ROOTS = {"scala": "_root_"}
 
 
 @dataclass(frozen=True)
@@ -267,7 +441,11 @@ class _Rules:
     imports: Callable[[_Program, Node, str], None] | None
     constructs: dict[str, str]
     keyword_nodes: frozenset[str]
+    word_nodes: frozenset[str]
     bare_names: bool
+    root: str | None
+    quote_separator: bool
+    embedded: Callable[[Node, str], list[tuple[int, int]]] | None
 
 
 def check_rules(screening: Screening) -> None:
@@ -284,6 +462,10 @@ def check_rules(screening: Screening) -> None:
         raise ValueError(
             f"unknown imports reader {screening.imports!r}; use one of {sorted(IMPORTS)}"
         )
+    if screening.embedded is not None and screening.embedded not in EMBEDDED:
+        raise ValueError(f"unknown embedded {screening.embedded!r}; use one of {sorted(EMBEDDED)}")
+    if screening.prepare is not None and screening.prepare not in PREPARE:
+        raise ValueError(f"unknown prepare {screening.prepare!r}; use one of {sorted(PREPARE)}")
 
 
 @functools.cache
@@ -297,7 +479,11 @@ def _rules(screening: Screening) -> _Rules:
         IMPORTS[screening.imports] if screening.imports is not None else None,
         dict(screening.constructs),
         frozenset(screening.keyword_nodes),
+        frozenset(screening.word_nodes),
         screening.bare_names,
+        ROOTS.get(screening.imports or ""),
+        screening.quote_separator,
+        EMBEDDED[screening.embedded] if screening.embedded is not None else None,
     )
 
 
@@ -335,26 +521,190 @@ def unicode_escapes_translated(source: str) -> str:
     return translated.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def referenced_names(language: Screening | str, source: bytes) -> set[str]:
-    """Every name the program refers to, normalised, with imports and aliases resolved."""
+_FORTRAN_SPECIAL = re.compile("['\"!&]")  # outside a string
+_FORTRAN_IN_STRING = {"'": re.compile("['&]"), '"': re.compile('["&]')}
+# What may follow a continuing `&`: outside a string a comment or nothing; in a string
+# nothing (`"a& !"` is text), as gfortran 12 reads them.
+_FORTRAN_CONTINUES = re.compile(r"[ \t\r]*(?:!|$)")
+_FORTRAN_CONTINUES_STRING = re.compile(r"[ \t\r]*$")
+
+
+def fortran_joined(source: str) -> str:
+    """Free-form Fortran as gfortran reads it: a line whose ``&`` is followed by nothing
+    but a comment goes on in the next line that is not blank or a comment, after its
+    leading ``&`` — within a token (``call sys&`` / ``&tem('ls')`` is ``call
+    system('ls')``) or a string (where only a last ``&`` continues: ``'a& !'`` is text);
+    comment lines between are skipped, in a string too; comments dropped. One pass."""
+    out: list[list[str]] = []  # the pieces of each line as the compiler reads it
+    quote, continued = "", False
+    for line in source.split("\n"):
+        start = 0
+        if continued:
+            rest = line.lstrip(" \t")
+            if not rest.strip() or rest.startswith("!"):
+                continue  # blank and comment lines between are skipped, in a string too
+            if rest.startswith("&"):
+                start = len(line) - len(rest) + 1
+        end, index, goes_on = len(line), start, False
+        while index < len(line):
+            pattern = _FORTRAN_IN_STRING[quote] if quote else _FORTRAN_SPECIAL
+            if (special := pattern.search(line, index)) is None:
+                break
+            char, index = special.group(), special.end()
+            if char == "&":
+                if (_FORTRAN_CONTINUES_STRING if quote else _FORTRAN_CONTINUES).match(line, index):
+                    end, goes_on = special.start(), True
+                    break
+            elif quote:
+                quote = ""  # its closing quote (a doubled one closes and opens again)
+            elif char == "!":
+                end = special.start()
+                break
+            else:
+                quote = char
+        joined, continued = continued, goes_on
+        if not continued:
+            quote = ""  # a string left open ends with its statement
+        piece = line[start:end]
+        if joined and out:
+            out[-1].append(piece)
+        else:
+            out.append([piece])
+    return "\n".join("".join(pieces) for pieces in out)
+
+
+# How a language's text is made what its compiler reads, before it is parsed
+# (``[screening] prepare``).
+PREPARE: dict[str, Callable[[str], str]] = {"fortran": fortran_joined}
+
+
+_BEGIN_CODE, _END_CODE = b"\\begin{code}", b"\\end{code}"
+
+
+def _read(rules: _Rules, source: bytes) -> _Program:
+    """The program's walk, with the code embedded in its strings (``[screening]
+    embedded``) read as code too and what it finds added."""
+    program = _Program(rules, parser(rules.grammar).parse(source).root_node, source)
+    budget = EMBEDDED_BUDGET * len(source)
+    pending: list[tuple[bytes, int]] = []
+
+    def found_in(text: bytes, inside: _Program, depth: int) -> None:
+        nonlocal budget
+        budget -= sum(end - start for start, end in inside.embedded)
+        if inside.embedded and (budget < 0 or depth > EMBEDDED_DEPTH):
+            raise Misread(TOO_MUCH_EMBEDDED)  # before any of it is parsed
+        pending.extend((text[start:end], depth) for start, end in inside.embedded)
+
+    found_in(source, program, 1)
+    while pending:
+        code, depth = pending.pop()
+        inner = _Program(rules, parser(rules.grammar).parse(code).root_node, code)
+        program.names |= inner.names
+        program.imported |= inner.imported
+        program.opened |= inner.opened
+        program.included |= inner.included
+        program.aliases.update(inner.aliases)
+        found_in(code, inner, depth + 1)
+    return program
+
+
+def unlit(source: str) -> str:
+    """A literate Haskell file as GHC's ``unlit`` leaves it for the compiler: lines
+    starting ``>`` (the ``>`` a space), ``#`` lines (a lone ``#`` takes the next line
+    with it, ``#!`` is dropped), and the lines between a ``\\begin{code}`` line (blanks
+    around it allowed) and one starting ``\\end{code}`` (read as ``fgets`` reads them,
+    999 bytes at a time); any other line, prose that could open a comment, is blank."""
+    data = source.encode("utf-8", "surrogatepass")
+    out, at, size = bytearray(), 0, len(data)
+
+    def line_at(start: int) -> tuple[bytes, int]:
+        newline = data.find(b"\n", start)
+        return (data[start:], size) if newline < 0 else (data[start:newline], newline + 1)
+
+    while at < size:
+        line, after = line_at(at)
+        if line.startswith(b"#!"):
+            at = after
+        elif line == b"#" and after < size:  # '#', then the next line, kept whole
+            following, at = line_at(after)
+            out += b"#\n" + following + b"\n"
+        elif line.startswith((b"#", b">")):
+            out += (line if line.startswith(b"#") else b" " + line[1:]).expandtabs(8) + b"\n"
+            at = after
+        else:
+            out += b"\n"
+            at = after
+            if line.expandtabs(8).lstrip(b" \r")[:99].rstrip() != _BEGIN_CODE:
+                continue
+            while at < size:  # the code block, by fgets's 999-byte pieces
+                newline = data.find(b"\n", at, at + 999)
+                piece_end = min(at + 999, size) if newline < 0 else newline + 1
+                piece, at = data[at:piece_end], piece_end
+                if piece.startswith(_END_CODE):
+                    out += b"\n"
+                    break
+                out += piece
+    return out.decode("utf-8", errors="replace")
+
+
+def referenced_names(
+    language: Screening | str, source: bytes, policy: Policy | None = None
+) -> set[str]:
+    """Every name the program refers to, normalised, with imports and aliases resolved.
+    The members of a module opened or included are read as its own where ``policy`` can
+    reach inside it (every such module without a policy: for tools, not for the service,
+    as names times modules can grow large)."""
     screening = _screening_of(language)
     if screening.unicode_escapes:
         text = source.decode("utf-8", "surrogatepass")
         source = unicode_escapes_translated(text).encode("utf-8", "surrogatepass")
+    if screening.prepare is not None:
+        text = source.decode("utf-8", "surrogatepass")
+        source = PREPARE[screening.prepare](text).encode("utf-8", "surrogatepass")
     rules = _rules(screening)
-    program = _Program(rules, parser(rules.grammar).parse(source).root_node)
-    aliases = program.aliases
-    found = {normalise(name) for name in program.imported}
+    program = _read(rules, source)
+    escapes = screening.escapes
+
+    def plain(name: str) -> str:
+        name = normalise(name)
+        for mark in escapes:  # `sys`, &Unix, @Process, r#process: the name quoted
+            name = name.replace(mark, "")
+        return name
+
+    aliases = {plain(local): plain(target) for local, target in program.aliases.items()}
+
+    def resolved(name: str) -> str | None:
+        head, _, rest = name.partition(".")
+        if head not in aliases:
+            return None
+        return f"{aliases[head]}.{rest}" if aliases[head] and rest else aliases[head] or rest
+
+    def reached(modules: set[str]) -> set[str]:
+        """Each module once, however written, where the policy can reach inside it."""
+        found = {resolved(n := plain(m)) or n for m in modules}
+        fold = screening.fold_case
+        return {
+            m
+            for m in found
+            if m and (policy is None or policy.reaches_inside(m.lower() if fold else m))
+        }
+
+    found = {plain(name) for name in program.imported}
+    written: list[str] = []
     for raw in program.names:
-        name = normalise(raw)
+        name = plain(raw)
         if not name:
             continue
+        written.append(name)
         found.add(name)
-        head, _, rest = name.partition(".")
-        if head in aliases:
-            found.add(f"{aliases[head]}.{rest}" if rest else aliases[head])
+        if (target := resolved(name)) is not None:
+            found.add(target)
         if rules.bare_names:
             found.add(name.rsplit(".", 1)[-1].rsplit("/", 1)[-1])  # std::system, /bin/nc
+    for module in reached(program.opened):  # open Sys: `command` is Sys.command
+        found.update(f"{module}.{name}" for name in written)
+    for module in reached(program.included):  # T includes Sys: `T.command` is Sys.command
+        found.update(f"{module}.{name.rsplit('.', 1)[-1]}" for name in written)
     if screening.fold_case:
         return {name.lower() for name in found}
     return found
@@ -369,4 +719,4 @@ def disallowed_names(
     policy = compiled(tuple(p.lower() for p in normal) if screening.fold_case else tuple(normal))
     if not policy:
         return []
-    return sorted(n for n in referenced_names(screening, source) if policy.matches(n))
+    return sorted(n for n in referenced_names(screening, source, policy) if policy.matches(n))

@@ -12,6 +12,7 @@ process died) is queued again, as are the jobs a restarted instance held.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -65,23 +66,29 @@ class JobQueue:
 
     # -- the worker's side ------------------------------------------------------------
 
-    async def claim(self, worker: str, lease_s: float) -> Submission | None:
-        """The oldest queued job, now running under ``worker``'s lease (None if none)."""
+    async def claim(
+        self, worker: str, lease_s: float, skip: Collection[str] = ()
+    ) -> Submission | None:
+        """The oldest queued job, now running under ``worker``'s lease (None if none);
+        none of a language in ``skip``."""
         for attempt in range(RETRIES):
             try:
-                sid = await self._claim_once(worker, lease_s)
+                sid = await self._claim_once(worker, lease_s, skip)
             except OperationalError:  # SQLite: another writer won the race; try again
                 await asyncio.sleep(0.05 * (attempt + 1))
                 continue
             return await self._get(sid) if sid else None
         return None
 
-    async def _claim_once(self, worker: str, lease_s: float) -> str | None:
+    async def _claim_once(self, worker: str, lease_s: float, skip: Collection[str]) -> str | None:
         now = utcnow()
+        queued = submissions.c.status == Status.QUEUED
+        if skip:
+            queued = and_(queued, submissions.c.language.not_in(sorted(skip)))
         async with self._engine.begin() as conn:
             pick = (
                 select(submissions.c.id)
-                .where(submissions.c.status == Status.QUEUED)
+                .where(queued)
                 .order_by(submissions.c.created_at, submissions.c.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)

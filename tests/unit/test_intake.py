@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from codeexec.config import Settings
-from codeexec.intake import Accepted, Intake, Rejected, Request
+from codeexec.intake import Accepted, Intake, NotReady, Rejected, Request
 from codeexec.model import (
     Language,
     Problem,
@@ -200,9 +200,6 @@ class Preparing:
         self.asked += 1
         return "Step 2/3 : RUN apt-get install gcc"
 
-    async def prepared(self, language_id: str) -> None:
-        await self.done.wait()
-
 
 async def test_a_language_being_prepared_is_refused_busy_with_its_progress(
     screener: CountingScreener,
@@ -220,26 +217,21 @@ async def test_a_language_being_prepared_is_refused_busy_with_its_progress(
     assert (caught.status, caught.busy) == (400, False)
 
 
-async def test_a_queued_job_waits_for_its_language_to_be_prepared(
+async def test_a_queued_job_of_a_language_being_prepared_is_given_back(
     screener: CountingScreener,
 ) -> None:
+    # A worker never waits for a build (it held its admission slot meanwhile): the job
+    # asks for its language (which puts it first) and goes back to the queue.
     work = await intake(screener, Problems(SNAPSHOT)).accept(Request("p", "c", "int x;"))
     preparing = Preparing("c")
     usable = {"python": LANGUAGES["python"]}
-    door = Intake(
-        lambda: usable,
-        Problems(SNAPSHOT),
-        lambda: screener,
-        1000,
-        preparing.demand,
-        preparing.prepared,
-    )
-    resuming = asyncio.create_task(door.resume(job(work)))
-    await asyncio.sleep(0.01)
-    assert not resuming.done()  # waiting, not failed
+    door = Intake(lambda: usable, Problems(SNAPSHOT), lambda: screener, 1000, preparing.demand)
+    with pytest.raises(NotReady) as caught:
+        await door.resume(job(work))
+    assert caught.value.language_id == "c" and preparing.asked == 1
     usable["c"] = LANGUAGES["c"]
     preparing.done.set()
-    assert (await resuming).files == work.files
+    assert (await door.resume(job(work))).files == work.files
 
 
 async def test_headers_are_screened_as_the_code_they_are(screener: CountingScreener) -> None:
@@ -299,6 +291,13 @@ READ_AS_CODE = [
     ("javascript", "child_process", ["main.js", 'require("./run");'],
      ["run", 'require("child_process").execSync("ls");']),
     ("bash", "curl", ["main.sh", "source ./run.txt\n"], ["run.txt", "curl http://example.com\n"]),
+    # Perl `do FILE` / `require FILE`, Free Pascal `{$I FILE}`, Fortran `include 'FILE'`.
+    ("perl", "system", ["main.pl", 'do "./run.txt";\n'], ["run.txt", 'system("ls");\n']),
+    ("perl", "system", ["main.pl", 'require "./run";\n'], ["run", 'system("ls");\n1;\n']),
+    ("pascal", "fpsystem", ["main.pas", "program M;\n{$I run.txt}\nbegin run end.\n"],
+     ["run.txt", "procedure run; begin fpSystem('ls') end;\n"]),
+    ("fortran", "system", ["main.f90", "program m\ninclude 'run.txt'\nend program\n"],
+     ["run.txt", "call system('ls')\n"]),
 ]  # fmt: skip
 
 
@@ -308,8 +307,9 @@ async def test_files_read_as_code_whatever_their_names_are_screened(
 ) -> None:
     # Attack: screening read only the language's extensions and headers, but `#include
     # "run.inc"` (C, C++: also a .c or .Cpp file beside C++), `include!`/`#[path]`
-    # (Rust), `require("./run.txt")` (Node.js loads any file as JavaScript) and `source`
-    # (Bash) read any file as code: the disallowed call passed in that file.
+    # (Rust), `require("./run.txt")` (Node.js loads any file as JavaScript), `source`
+    # (Bash), `do`/`require` (Perl), `{$I}` (Free Pascal) and `include` (Fortran) read
+    # any file as code: the disallowed call passed in that file.
     snapshot = ProblemSnapshot(Problem("q", screening={language: [name]}), SNAPSHOT.tests)
     screener = Screener(Settings(screening_workers=1), ALL)
     try:

@@ -6,6 +6,7 @@ with its events; cancelled, given back at shutdown, picked up again after a rest
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -357,3 +358,59 @@ async def test_a_restarted_instance_queues_again_what_it_held(stores: Stores) ->
     events = await stores.events.events(job.id)
     assert [e.kind for e in events][:4] == ["queued", "started", "requeued", "started"]
     assert events[2].data == {"reason": "worker lost"}
+
+
+async def test_a_job_waiting_for_its_language_holds_up_no_other_job(stores: Stores) -> None:
+    # Wedge: a queued job whose language's image was still being built here (an image
+    # outdated by an upgrade, or a replica that lacks it) held its worker and its
+    # admission slot until the build ended: minutes in which no other job, nor any
+    # /exec request, was judged.
+    building = dataclasses.replace(LANGUAGES["python"], id="python2")
+    usable = dict(LANGUAGES)
+    preparing = {"python2"}  # on demand: a job asking for it is what starts its build
+    asked: list[str] = []
+
+    def demand(language_id: str) -> str | None:
+        if language_id in usable:
+            return None
+        asked.append(language_id)
+        return "Step 2/3 : RUN apt-get install"
+
+    s = Settings(job_workers=1, job_poll_s=0.05, instance_name=W1)
+    intake = Intake(lambda: usable, stores.problems, not_screened_again, 1 << 20, demand)
+    admission = Admission(1, 1)
+    done: list[Submission] = []
+    jobs = JobRunner(
+        s,
+        stores.queue,
+        stores.events,
+        intake,
+        Judge(s, FakeSandboxes(echo), {**LANGUAGES, "python2": building}),
+        admission,
+        Notifier(),
+        done.append,
+        lambda: preparing if asked else set(),
+    )
+    files = (("main.py", "print(input())"),)
+    waiting = await stores.submissions.create(None, "p", "python2", files, accepted_version=1)
+    other = await submit(stores)
+    await jobs.start()
+    try:
+        finished = await asyncio.wait_for(until(stores, other.id, [Status.FINISHED]), 5)
+        assert finished.result is not None and finished.result.verdict == Verdict.AC
+        async with asyncio.timeout(5):
+            async with admission.slot():  # /exec is not held up either
+                pass
+        assert (await now(stores, waiting.id)).status == Status.QUEUED
+        assert asked == ["python2"]  # asked for once (its build goes first), then left queued
+        await asyncio.sleep(0.2)
+        assert (await now(stores, waiting.id)).attempts == 1
+        usable["python2"] = building
+        preparing.clear()
+        late = await asyncio.wait_for(until(stores, waiting.id, [Status.FINISHED]), 5)
+        assert late.result is not None and late.result.verdict == Verdict.AC
+    finally:
+        await jobs.stop(0)
+    assert await kinds(stores, waiting.id) == [
+        "queued", "started", "requeued", "started", "test", "test", "finished"
+    ]  # fmt: skip

@@ -329,7 +329,7 @@ def test_two_folders_claiming_one_extension_make_a_validator_ambiguous(
 def test_no_python_file_names_a_language() -> None:
     """The promise kept: the only language ids in codeexec's code are the API's default
     language, the setting that replaces Python's policy, and the names of the import
-    readers a language.toml can pick."""
+    readers, text preparations and embedded-code readers a language.toml can pick."""
     ids = set(discover_languages(SHIPPED))
     found: dict[str, set[str]] = {}
     package_root = SHIPPED.parent / "codeexec"
@@ -340,5 +340,8 @@ def test_no_python_file_names_a_language() -> None:
     assert found == {
         "http/exec_view.py": {"python"},  # DEFAULT_LANGUAGE
         "config.py": {"python"},  # CODEEXEC_SCREENING_PYTHON
-        "screening/syntax_tree.py": {"javascript", "go", "rust", "java", "scala"},  # IMPORTS
+        # IMPORTS (and ROOTS), PREPARE, EMBEDDED
+        "screening/syntax_tree.py": {
+            *("javascript", "go", "rust", "java", "scala", "ocaml", "fortran", "perl"),
+        },
     }

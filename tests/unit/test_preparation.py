@@ -147,6 +147,57 @@ async def test_closing_stops_a_build_in_progress() -> None:
     assert steps.ready == [] and steps.failed == {}
 
 
+async def test_a_failing_ready_step_neither_stops_the_worker_nor_leaves_waiters() -> None:
+    # A language made ready whose `ready` step raised (the warm pool, say) ended its
+    # worker: the languages queued behind it stayed "queued" forever and anything
+    # waiting for it never woke.
+    steps = Steps()
+
+    def ready(language: Language) -> None:
+        if language.id == "a":
+            raise RuntimeError("the pool could not start")
+        steps.ready.append(language.id)
+
+    prep = Preparation(steps.prepare, 1, ready, steps.failed.__setitem__)
+    for lang_id in ("a", "b"):
+        prep.add(lang(lang_id))
+    steps.let("a", "b")
+    await asyncio.wait_for(prep.prepare_all(), 1)
+    assert steps.ready == ["b"]
+    assert steps.failed == {"a": "could not be made ready: the pool could not start"}
+    await prep.close()
+
+
+async def test_a_preparation_that_never_ends_fails_in_time() -> None:
+    # A build that hung (a mirror that never answers) kept its language "preparing"
+    # forever: 503 to every request, its jobs queued for good, and the languages queued
+    # behind it on that worker never built.
+    steps = Steps()
+    prep = Preparation(
+        steps.prepare, 1, lambda language: steps.ready.append(language.id),
+        steps.failed.__setitem__, timeout_s=0.05,
+    )  # fmt: skip
+    for lang_id in ("hung", "next"):
+        prep.add(lang(lang_id))
+    steps.let("next")
+    await asyncio.wait_for(prep.prepare_all(), 2)
+    assert steps.failed == {"hung": "not ready after 0.05 s: its preparation was stopped"}
+    assert steps.ready == ["next"]
+    await prep.close()
+
+
+async def test_nothing_starts_once_closed() -> None:
+    # Shutting down: a request (or a job) asking for a language after close() started
+    # new workers, and a build, that nobody would stop.
+    steps = Steps()
+    prep = steps.preparation()
+    prep.add(lang("late"))
+    await prep.close()
+    assert prep.demand("late") is not None  # still not ready: 503, not 400
+    await settle()
+    assert steps.started == []
+
+
 @pytest.mark.parametrize(
     ("value", "mode"),
     [

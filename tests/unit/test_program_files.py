@@ -122,6 +122,18 @@ def test_csharp_compiles_every_file_but_refuses_two_mains() -> None:
     ]
 
 
+def test_a_csharp_main_in_a_comment_is_no_second_main() -> None:
+    # Ordinary code refused: a file keeping an old Main commented out (or a doc comment
+    # showing one) counted as a second entry point, a 400 that no entry_point settles,
+    # though the compiler sees one Main.
+    main = "class A {\n    static void Main() { B.Run(); }\n}"
+    helper = (
+        "class B {\n    // static void Main() { Run(); }\n    /* static void Main(string[] a) */\n"
+        "    /**\n     * static int Main() is not here\n     */\n    public static void Run() {}\n}"
+    )
+    assert sorted(sent("csharp", ("A.cs", main), ("B.cs", helper))) == ["A.cs", "B.cs"]
+
+
 def test_without_any_main_the_candidates_are_listed() -> None:
     detail = refused("java", ("A.java", "class A {}"), ("B.java", "class B {}"))
     assert "cannot tell which file is the program among ['A.java', 'B.java']" in detail
