@@ -29,7 +29,7 @@ from pebble import ProcessExpired, ProcessPool
 from codeexec.config import Settings
 from codeexec.judge.admission import QueueFull
 from codeexec.model import Language, Screening
-from codeexec.screening import syntax_tree
+from codeexec.screening import source_text, syntax_tree
 from codeexec.screening.python import disallowed_in_tree
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class TreeSitterCheck:
 
     def __call__(self, source: str, filename: str, patterns: tuple[str, ...]) -> ScreeningResult:
         if self.rules.literate and filename.endswith(self.rules.literate):
-            source = syntax_tree.unlit(source)  # Haskell .lhs: the code, as GHC reads it
+            source = source_text.unlit(source)  # Haskell .lhs: the code, as GHC reads it
         try:
             return ScreeningResult(
                 reported(syntax_tree.disallowed_names(self.rules, source.encode(), patterns))

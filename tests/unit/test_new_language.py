@@ -340,8 +340,9 @@ def test_no_python_file_names_a_language() -> None:
     assert found == {
         "http/exec_view.py": {"python"},  # DEFAULT_LANGUAGE
         "config.py": {"python"},  # CODEEXEC_SCREENING_PYTHON
-        # IMPORTS (and ROOTS), PREPARE, EMBEDDED
+        # IMPORTS (and ROOTS), EMBEDDED
         "screening/syntax_tree.py": {
-            *("javascript", "go", "rust", "java", "scala", "ocaml", "fortran", "perl"),
+            *("javascript", "go", "rust", "java", "scala", "ocaml", "perl"),
         },
+        "screening/source_text.py": {"fortran"},  # PREPARE
     }

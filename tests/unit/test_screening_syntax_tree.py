@@ -6,7 +6,7 @@ import pytest
 
 from codeexec.config import Settings
 from codeexec.sandbox.languages import discover_languages, shipped_languages
-from codeexec.screening import syntax_tree
+from codeexec.screening import source_text, syntax_tree
 from codeexec.screening.service import ScreeningResult, TreeSitterCheck
 from codeexec.screening.syntax_tree import disallowed_names, normalise
 
@@ -203,13 +203,13 @@ def test_names_are_compared_in_one_normal_form() -> None:
     ],
 )
 def test_java_unicode_escapes_are_translated_as_javac_does(source: str, expected: str) -> None:
-    assert syntax_tree.unicode_escapes_translated(source) == expected
+    assert source_text.unicode_escapes_translated(source) == expected
 
 
 def test_translating_unicode_escapes_is_linear() -> None:
     started = time.perf_counter()
     for shape in ("\\" * 400_000, "\\u" * 200_000, "\\uuuu" * 80_000 + "x"):
-        assert syntax_tree.unicode_escapes_translated(shape) == shape
+        assert source_text.unicode_escapes_translated(shape) == shape
     assert time.perf_counter() - started < 1.0  # quadratic: minutes
 
 
@@ -526,12 +526,12 @@ def test_literate_prose_is_not_code() -> None:
     ],
 )
 def test_unlit_keeps_what_ghc_keeps(source: str, expected: str) -> None:
-    assert syntax_tree.unlit(source) == expected
+    assert source_text.unlit(source) == expected
 
 
 def test_unlit_is_linear() -> None:
     started = time.perf_counter()
-    syntax_tree.unlit("\\begin{code}\n" + "x" * 2_000_000 + "\n\\end{code}\n" + "> a\n" * 200_000)
+    source_text.unlit("\\begin{code}\n" + "x" * 2_000_000 + "\n\\end{code}\n" + "> a\n" * 200_000)
     assert time.perf_counter() - started < 2
 
 
@@ -625,7 +625,7 @@ def test_fortran_strings_and_comments_stay_what_they_are(source: str) -> None:
 def test_joining_fortran_lines_is_linear() -> None:
     started = time.perf_counter()
     for shape in ("x&\n&" * 300_000, "'" + "a&\n&" * 300_000, "!&\n" * 300_000, "&\n!\n" * 300_000):
-        syntax_tree.fortran_joined(shape)
+        source_text.fortran_joined(shape)
     assert time.perf_counter() - started < 20  # ~2 s; joined by repeated copies: hours
 
 
