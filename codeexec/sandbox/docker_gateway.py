@@ -111,8 +111,18 @@ class DockerGateway:
         )
 
     async def remove(self, container_id: str) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
-            await self.call(self.client.api.remove_container, container_id, force=True, v=True)
+        for attempt in range(3):
+            try:
+                await self.call(self.client.api.remove_container, container_id, force=True, v=True)
+                return
+            except docker.errors.NotFound:
+                return
+            except docker.errors.APIError:
+                # Podman refuses a container that exits while it kills it ("could not
+                # be stopped: container state improper"); a moment later it is stopped.
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.2)
 
     async def inspect_state(self, container_id: str) -> dict[str, Any]:
         info = await self.call(self.client.api.inspect_container, container_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _START_TIMEOUT_S = 30.0
 _REPLY_GRACE_S = 10.0
+# How long a container whose runner hung up may take to be seen as exited.
+_EXIT_SETTLE_S = 2.0
 _MB = 1024 * 1024
 # Inodes per scratch tmpfs: bounds what the runner must delete between tests.
 SCRATCH_INODES = 16384
@@ -106,12 +109,26 @@ class Sandbox:
         self._stream.close()
 
     async def was_oom_killed(self) -> bool:
-        """Whether the kernel killed the whole container for memory (e.g. the runner)."""
-        try:
-            state = await self._gateway.inspect_state(self.container_id)
-        except Exception:
-            return False
-        return bool(state.get("OOMKilled"))
+        """Whether the kernel killed the whole container for memory (e.g. the runner,
+        when a program's tmpfs files left it no page to fault in).
+
+        The engine's OOMKilled flag is not enough: Podman on cgroup v1 leaves it false.
+        So a runner that died of SIGKILL counts too: it is PID 1 of its namespace, which
+        no process inside can signal, and codeexec kills a container only after it is
+        done with it, which leaves the kernel's OOM killer. The stream may close before
+        the engine has noticed the exit, so its state is read once it has stopped."""
+        deadline = time.monotonic() + _EXIT_SETTLE_S
+        while True:
+            try:
+                state = await self._gateway.inspect_state(self.container_id)
+            except Exception:
+                return False
+            if not state.get("Running") or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        if state.get("OOMKilled"):
+            return True
+        return not state.get("Running") and state.get("ExitCode") == 128 + signal.SIGKILL
 
     async def fit_memory(self, memory_mb: int, program_bytes: int = 0) -> None:
         """Size the container's memory cgroup for programs allowed ``memory_mb`` (e.g.
