@@ -5,6 +5,7 @@ stream, batches, webhooks, keys and roles, rate limits and the queue bound."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -395,3 +396,17 @@ async def test_keys_cli_makes_keys_the_service_accepts(
     keys_cli(database_url, "revoke", key_id)
     assert "revoked" in keys_cli(database_url, "list")
     assert (await client.get("/api/v1/submissions", headers=auth)).status == 401
+
+
+async def test_runs_are_stored_on_mysql(service: Callable[..., Any], mysql_url: str) -> None:
+    """An ad-hoc run's inline problem (stdin as bytes) is stored and read back, and a
+    rerun judges it again (runs are jobs: tests/test_runs_api.py tests the rest)."""
+    mysql_client: Client = await service(database_url=mysql_url, languages=("python",))
+    source = "import sys\nsys.stdout.buffer.write(sys.stdin.buffer.read().upper())"
+    stdin = base64.b64encode(b"\xffa\n").decode()
+    body = {"language": "python", "source": source, "stdin_b64": stdin}
+    response = await mysql_client.post("/api/v1/runs?wait=true", json=body)
+    answer = await response.json()
+    assert response.status == 200 and answer["stdout"] == "\ufffdA\n", answer
+    again = await mysql_client.post(f"/api/v1/submissions/{answer['id']}/rerun?wait=true")
+    assert (await again.json())["verdict"] == "AC"

@@ -11,7 +11,8 @@ from codeexec.checker.exact import ExactComparison
 from codeexec.checker.lines import LinesComparison
 from codeexec.checker.stream import ACCEPTED, CheckResult, Comparison
 from codeexec.checker.tokens import CheckerArgsError, TokenComparison, TokenOptions
-from codeexec.model import CHECKER_MODES, CheckerSpec
+from codeexec.checker.unchecked import UncheckedComparison
+from codeexec.model import CHECKER_MODES, UNCHECKED, CheckerSpec
 
 
 def validate_spec(spec: CheckerSpec) -> None:
@@ -34,6 +35,8 @@ def start_comparison(spec: CheckerSpec, answer: bytes) -> Comparison:
         return LinesComparison(answer)
     if spec.mode == "tokens":
         return TokenComparison(answer, TokenOptions.parse(spec.args))
+    if spec.mode == UNCHECKED:
+        return UncheckedComparison()
     raise ValueError(f"{spec.mode!r} is not a built-in comparison")
 
 

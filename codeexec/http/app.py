@@ -47,6 +47,7 @@ from codeexec.http.languages_view import list_languages
 from codeexec.http.limiter import RateLimiter
 from codeexec.http.problems_view import add_routes as add_problem_routes
 from codeexec.http.ratelimit import rate_limit
+from codeexec.http.runs_view import add_routes as add_run_routes
 from codeexec.http.submissions_view import add_routes as add_submission_routes
 from codeexec.http.submissions_view import submission_out
 from codeexec.http.visibility import CONTESTANT
@@ -322,5 +323,6 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     app.router.add_get("/api/v1/languages", list_languages)
     add_problem_routes(app.router)
     add_submission_routes(app.router)
+    add_run_routes(app.router)
     add_key_routes(app.router)
     return app

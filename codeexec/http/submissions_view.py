@@ -46,11 +46,11 @@ from codeexec.http.keys import (
     SUBMISSIONS,
     WEBHOOKS,
 )
-from codeexec.http.source_schema import FileName, SourceFileIn, SourceFiles
+from codeexec.http.source_schema import FileName, SourceFiles
 from codeexec.http.visibility import Viewer, event_for, test_for, viewer_of
-from codeexec.intake import Rejected
+from codeexec.intake import Rejected, Request
 from codeexec.jobs.webhooks import WebhookRefused
-from codeexec.model import Event, Status, Submission
+from codeexec.model import Event, SourceFile, Status, Submission
 from codeexec.store.submissions import SORTS, SubmissionFilter
 
 BASE = "/api/v1/submissions"
@@ -152,33 +152,48 @@ async def _visible(request: web.Request, sid: str) -> Submission:
 async def _accept(
     request: web.Request, payload: SubmissionIn, rerun_of: str | None = None
 ) -> Submission:
-    """Validate, screen and queue one submission (ApiError when it cannot be)."""
-    app = request.app
     request_in = intake_request(
         payload.problem_id, payload.language, payload.source, payload.files, payload.entry_point
     )
+    return await accept_job(request, request_in, payload.callback_url, rerun_of)
+
+
+async def accept_job(
+    request: web.Request,
+    request_in: Request,
+    callback_url: str | None = None,
+    rerun_of: str | None = None,
+    door: tuple[str, dict[str, Any]] | None = None,
+) -> Submission:
+    """Screen and queue one job, a submission or an ad-hoc run (ApiError when it cannot
+    be: intake's refusal, or a callback URL the webhook guard refuses); ``door``: the
+    door that answers for it in its own format, and what it keeps of the request."""
+    app = request.app
     try:
         work = await app[INTAKE].accept(request_in)
     except Rejected as exc:
         raise refused(exc, "Invalid submission", app[SETTINGS].admission.retry_after_s) from None
-    if payload.callback_url is not None:
+    if callback_url is not None:
         try:
-            await app[WEBHOOKS].check(payload.callback_url)
+            await app[WEBHOOKS].check(callback_url)
         except WebhookRefused as exc:
             raise ApiError(422, "Invalid callback_url", str(exc)) from exc
     return await app[SUBMISSIONS].create(
         principal(request).key_id,
-        payload.problem_id,
+        work.snapshot.problem.id,
         work.language.id,
         tuple(work.files.items()),
-        payload.callback_url,
+        callback_url,
         rerun_of,
         accepted_version=work.snapshot.problem.version,
         screening_error=work.screening.compile_error,
+        inline=request_in.inline,
+        door=door[0] if door is not None else None,
+        door_data=door[1] if door is not None else None,
     )
 
 
-async def _check_queue_room(request: web.Request, adding: int) -> None:
+async def check_queue_room(request: web.Request, adding: int) -> None:
     settings = request.app[SETTINGS]
     if await request.app[JOB_QUEUE].count_queued() + adding > settings.jobs.job_queue_size:
         raise ApiError(
@@ -189,7 +204,7 @@ async def _check_queue_room(request: web.Request, adding: int) -> None:
         )
 
 
-async def _wait_done(request: web.Request, sid: str, within_s: float) -> Submission | None:
+async def wait_done(request: web.Request, sid: str, within_s: float) -> Submission | None:
     app = request.app
     deadline = time.monotonic() + within_s
     while True:
@@ -209,7 +224,7 @@ def _wants_wait(request: web.Request) -> bool:
 async def _answer_new(request: web.Request, created: Submission) -> web.Response:
     request.app[JOBS].wake()
     if _wants_wait(request):
-        finished = await _wait_done(request, created.id, request.app[SETTINGS].jobs.max_wait_s)
+        finished = await wait_done(request, created.id, request.app[SETTINGS].jobs.max_wait_s)
         if finished is not None and finished.done:
             body = submission_out(finished, viewer_of(request))
             return json_response(body, 200, _location(created.id))
@@ -231,7 +246,7 @@ async def _payload(request: web.Request, model: type[BaseModel], limits: BodyLim
 async def create_submission(request: web.Request) -> web.Response:
     limits = submission_limits(request.app[SETTINGS].http.max_body_bytes)
     payload: SubmissionIn = await _payload(request, SubmissionIn, limits)
-    await _check_queue_room(request, 1)
+    await check_queue_room(request, 1)
     return await _answer_new(request, await _accept(request, payload))
 
 
@@ -267,7 +282,7 @@ async def cancel_submission(request: web.Request) -> web.Response:
     updated = await app[JOB_QUEUE].request_cancel(found.id)
     if updated is not None and updated.status == Status.RUNNING and app[JOBS].cancel_here(found.id):
         # Running here: its sandbox goes now; answer once the job says so.
-        updated = await _wait_done(request, found.id, 10.0)
+        updated = await wait_done(request, found.id, 10.0)
     if updated is None:
         raise ApiError(404, "Submission not found")
     return json_response(submission_out(updated, viewer_of(request)))
@@ -275,18 +290,14 @@ async def cancel_submission(request: web.Request) -> web.Response:
 
 async def rerun_submission(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
-    await _check_queue_room(request, 1)
-    files = [SourceFileIn(name=n, content=c) for n, c in found.files]
+    await check_queue_room(request, 1)
     language = request.app[LANGUAGES].get(found.language)
     entry = language.source_file if language is not None else None
-    payload = SubmissionIn(
-        problem_id=found.problem_id,
-        language=found.language,
-        files=files,
-        entry_point=entry,
-        callback_url=found.callback_url,
-    )
-    return await _answer_new(request, await _accept(request, payload, rerun_of=found.id))
+    files = [SourceFile(n, c) for n, c in found.files]
+    # An ad-hoc run is run again on the problem it carries.
+    again = Request(found.problem_id, found.language, None, files, entry, found.inline)
+    created = await accept_job(request, again, found.callback_url, rerun_of=found.id)
+    return await _answer_new(request, created)
 
 
 async def delete_submission(request: web.Request) -> web.Response:
@@ -296,7 +307,7 @@ async def delete_submission(request: web.Request) -> web.Response:
         await app[JOB_QUEUE].request_cancel(found.id)
         # If another process runs it, its worker sees the request at its next renewal.
         app[JOBS].cancel_here(found.id)
-        await _wait_done(request, found.id, app[SETTINGS].jobs.job_lease_s)
+        await wait_done(request, found.id, app[SETTINGS].jobs.job_lease_s)
     await app[SUBMISSIONS].delete(found.id)
     return web.Response(status=204)
 
@@ -421,7 +432,7 @@ async def create_batch(request: web.Request) -> web.Response:
         8 * settings.http.max_body_bytes, _BATCH_ITEM_VALUES * settings.jobs.batch_max + 16
     )
     payload: BatchIn = await _payload(request, BatchIn, limits)
-    await _check_queue_room(request, len(payload.submissions))
+    await check_queue_room(request, len(payload.submissions))
     created = []
     for index, item in enumerate(payload.submissions):
         try:

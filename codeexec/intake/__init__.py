@@ -2,6 +2,7 @@
 Judge0 and Piston APIs, the grade CLI, the web page) turns its request into an
 ``intake.Request`` and gets ``Accepted`` work or a ``Rejected`` reason with its status."""
 
+from codeexec.intake.ad_hoc import MAX_REPEAT, AdHocRun, args_problem
 from codeexec.intake.program import (
     MAX_FILES,
     MAX_NAME_CHARS,
@@ -14,12 +15,15 @@ from codeexec.intake.service import Accepted, Intake, NotReady, Rejected, Reques
 __all__ = [
     "MAX_FILES",
     "MAX_NAME_CHARS",
+    "MAX_REPEAT",
     "Accepted",
+    "AdHocRun",
     "Intake",
     "NotReady",
     "Rejected",
     "Request",
     "SubmissionError",
+    "args_problem",
     "binary_files",
     "program_files",
 ]

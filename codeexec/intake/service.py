@@ -28,6 +28,7 @@ class Request:
     code: str | None = None
     files: Sequence[SourceFile] | None = None
     entry_point: str | None = None
+    inline: ProblemSnapshot | None = None  # an ad-hoc run's problem (problem_id unused)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class Intake:
             raise Rejected(400, None, str(exc)) from exc
         if source_bytes(files) > self._max_source_bytes:
             raise Rejected(413, "Code too large", f"at most {self._max_source_bytes} bytes")
-        snapshot = await self._snapshot(request.problem_id)
+        snapshot = request.inline or await self._snapshot(request.problem_id)
         try:
             screening = await self._screen(language, files, snapshot, bounded=True)
         except QueueFull as exc:
@@ -132,11 +133,11 @@ class Intake:
             raise NotReady(job.language, progress)
         if language is None:
             raise Rejected(400, None, f"language {job.language!r} is not available")
-        snapshot = await self._problems.snapshot(job.problem_id)
+        snapshot = job.inline or await self._problems.snapshot(job.problem_id)
         if snapshot is None:
             raise Rejected(404, None, f"problem {job.problem_id!r} no longer exists")
         files = dict(job.files)
-        if job.accepted_version == snapshot.problem.version:
+        if job.inline is not None or job.accepted_version == snapshot.problem.version:
             screening = ScreeningResult((), job.screening_error)
         else:  # the problem changed since: its policy now applies (the queue is the db)
             screening = await self._screen(language, files, snapshot, bounded=False)

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
@@ -23,6 +23,7 @@ from codeexec.checker.program import CheckerFailed, CheckerPrograms, CheckerSess
 from codeexec.config import Settings
 from codeexec.judge.verdicts import limit_verdict
 from codeexec.model import (
+    AdHoc,
     CheckerSpec,
     Judgement,
     Language,
@@ -48,6 +49,7 @@ class _Plan:
     processes: int
     memory_mb: int  # what the container must hold: the larger of compile and run
     checker: CheckerSpec
+    ad_hoc: AdHoc | None = None
 
 
 # Told of progress while judging: ("compiled", {...}) and ("test", {...}) per test.
@@ -118,6 +120,7 @@ class Judge:
             processes=self._settings.limits.clamp_processes(problem.process_limit),
             memory_mb=self._sandboxes.shape_memory_mb(language, limits.memory_mb),
             checker=problem.checker,
+            ad_hoc=problem.ad_hoc,
         )
         isolation = problem.isolation or self._settings.limits.default_isolation
         async with AsyncExitStack() as stack:
@@ -245,11 +248,15 @@ class Judge:
         self, box: Box, plan: _Plan, test: TestCase, check: _Check
     ) -> TestResult | None:
         keep = 0 if test.hidden else self._settings.limits.shown_output_limit_kb << 10
+        argv, merge = plan.language.run, False
+        if plan.ad_hoc is not None:  # the caller gets the whole output back
+            keep = plan.limits.output_bytes
+            argv, merge = argv + plan.ad_hoc.args, plan.ad_hoc.merge_stderr
         with check.for_test(test, self._settings.checker.checker_spool_kb << 10) as feed:
             output = _Output(keep, feed)
             try:
                 outcome = await box.run(
-                    plan.language.run, test.input, plan.limits, stdout_to=output
+                    argv, test.input, plan.limits, stdout_to=output, merge_stderr=merge
                 )
             except SandboxDirty as exc:
                 log.warning("sandbox %s retired before a test: %s", box.container_id[:12], exc)
@@ -274,7 +281,10 @@ class Judge:
                 else:
                     verdict = Verdict.AC if checked.accepted else Verdict.WA
                     feedback = "" if test.hidden else checked.message
-        return _result(verdict, test.hidden, outcome, output, feedback)
+        result = _result(verdict, test.hidden, outcome, output, feedback)
+        if len(outcome.stderr) >= plan.limits.stderr_bytes:
+            result = replace(result, stderr_truncated=not test.hidden)
+        return result
 
 
 class _Check:

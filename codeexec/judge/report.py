@@ -4,12 +4,27 @@ tests' data and output as text; every view renders that and computes nothing mor
 from __future__ import annotations
 
 from codeexec.judge.verdicts import shown_text
-from codeexec.model import Judgement, ProblemSnapshot, Result, Shown, TestReport
+from codeexec.model import (
+    Judgement,
+    Output,
+    ProblemSnapshot,
+    Result,
+    Shown,
+    TestReport,
+    TestResult,
+)
 
 STDERR_SHOWN = 8192  # the end of a shown test's stderr that is kept
 
 
+def _output(result: TestResult) -> Output:
+    return Output(result.stdout, result.stderr, result.stdout_truncated, result.stderr_truncated)
+
+
 def report(snapshot: ProblemSnapshot, judgement: Judgement) -> Result:
+    """An ad-hoc run's tests carry the program's output whole (``Output``) instead of a
+    shown test's text."""
+    ad_hoc = snapshot.problem.ad_hoc is not None
     tests = tuple(
         TestReport(
             position=position,
@@ -21,8 +36,9 @@ def report(snapshot: ProblemSnapshot, judgement: Judgement) -> Result:
             memory_kb=result.memory_kb,
             exit_code=result.exit_code,
             signal=result.signal,
+            output=_output(result) if ad_hoc else None,
             shown=None
-            if test.hidden
+            if test.hidden or ad_hoc
             else Shown(
                 input=shown_text(test.input),
                 expected=shown_text(test.expected_output),

@@ -3,25 +3,30 @@ verdict and a result are. Nothing here imports anything else of codeexec, so any
 (doors, intake, judge, sandbox, stores, views) can use them without pulling in another.
 """
 
-from codeexec.model.checker import CHECKER_MODES, CheckerProgram, CheckerSpec
+from codeexec.model.checker import CHECKER_MODES, UNCHECKED, CheckerProgram, CheckerSpec
 from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
 from codeexec.model.problem import (
+    AD_HOC_ID,
     PROBLEM_ID_PATTERN,
+    AdHoc,
     Problem,
     ProblemSnapshot,
     ProblemSummary,
     TestCase,
     TestSummary,
 )
-from codeexec.model.result import Judgement, Result, Shown, TestReport, TestResult
+from codeexec.model.result import Judgement, Output, Result, Shown, TestReport, TestResult
 from codeexec.model.run import RunLimits, RunOutcome
 from codeexec.model.source import SourceFile
 from codeexec.model.submission import Event, Outcome, Status, Submission
 from codeexec.model.verdict import Verdict
 
 __all__ = [
+    "AD_HOC_ID",
     "CHECKER_MODES",
     "PROBLEM_ID_PATTERN",
+    "UNCHECKED",
+    "AdHoc",
     "CheckerProgram",
     "CheckerSpec",
     "CompileLimits",
@@ -29,6 +34,7 @@ __all__ = [
     "Judgement",
     "Language",
     "Outcome",
+    "Output",
     "Problem",
     "ProblemSnapshot",
     "ProblemSummary",

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CHECKER_MODES = ("exact", "lines", "tokens", "custom")
+# Not a problem's mode: an ad-hoc run given no expected output is accepted whatever it
+# prints, when it ends well (Judge0's rule).
+UNCHECKED = "none"
 
 
 @dataclass(frozen=True)

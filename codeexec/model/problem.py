@@ -22,6 +22,20 @@ class TestCase:
 
 
 @dataclass(frozen=True)
+class AdHoc:
+    """What makes a problem an ad-hoc run's (``/api/v1/runs`` and the Judge0 and Piston
+    doors): the caller's stdin is its only test, and the caller gets the program's
+    output back whole (up to the limits), not a judge's view of it."""
+
+    args: tuple[str, ...] = ()  # command-line arguments after the program
+    merge_stderr: bool = False  # stderr goes into stdout (Judge0's option)
+
+
+# The problem id every ad-hoc run's job carries: no stored problem can have it.
+AD_HOC_ID = ":run"
+
+
+@dataclass(frozen=True)
 class Problem:
     id: str
     title: str = ""
@@ -35,6 +49,7 @@ class Problem:
     checker: CheckerSpec = field(default_factory=CheckerSpec)
     screening: dict[str, list[str]] | None = None
     statement: str | None = None
+    ad_hoc: AdHoc | None = None  # never stored as a problem: carried by its job
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ class TestResult:
     stdout: bytes = b""  # at most the shown-output limit; empty for hidden tests
     stdout_truncated: bool = False
     stderr: bytes = b""
+    stderr_truncated: bool = False
     feedback: str = ""  # the checker's message (shown tests only)
 
     __test__ = False  # not a pytest test class
@@ -59,6 +61,34 @@ _SHOWN_FIELDS = ("input", "expected", "got", "got_truncated", "stderr", "feedbac
 
 
 @dataclass(frozen=True)
+class Output:
+    """An ad-hoc run's output as the program wrote it (bytes: it need not be text), whole
+    up to the run's output and stderr limits."""
+
+    stdout: bytes
+    stderr: bytes
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stdout_b64": base64.b64encode(self.stdout).decode(),
+            "stderr_b64": base64.b64encode(self.stderr).decode(),
+            "stdout_truncated": self.stdout_truncated,
+            "stderr_truncated": self.stderr_truncated,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Output:
+        return cls(
+            base64.b64decode(d["stdout_b64"]),
+            base64.b64decode(d["stderr_b64"]),
+            bool(d["stdout_truncated"]),
+            bool(d["stderr_truncated"]),
+        )
+
+
+@dataclass(frozen=True)
 class TestReport:
     """One test's result as every view renders it (``shown`` None for a hidden test:
     its data and output are never kept)."""
@@ -73,6 +103,7 @@ class TestReport:
     exit_code: int | None
     signal: int | None
     shown: Shown | None
+    output: Output | None = None  # ad-hoc runs only
 
     __test__ = False  # not a pytest test class
 
@@ -91,6 +122,8 @@ class TestReport:
         }
         if self.shown is not None:
             out |= {k: getattr(self.shown, k) for k in _SHOWN_FIELDS}
+        if self.output is not None:
+            out["output"] = self.output.as_json()
         return out
 
     @classmethod
@@ -107,6 +140,7 @@ class TestReport:
             exit_code=d.get("exit_code"),
             signal=d.get("signal"),
             shown=shown,
+            output=Output.from_json(d["output"]) if "output" in d else None,
         )
 
 

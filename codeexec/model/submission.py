@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from codeexec.model.problem import ProblemSnapshot
 from codeexec.model.result import Result
 
 
@@ -45,6 +46,11 @@ class Submission:
     # screener found (judged CE), so a worker need not screen again.
     accepted_version: int | None = None
     screening_error: str | None = None
+    inline: ProblemSnapshot | None = None  # an ad-hoc run's problem, carried by the job
+    # The door it came in by, when that door answers in its own format (e.g. "judge0"),
+    # and what it keeps of the request to do so.
+    door: str | None = None
+    door_data: dict[str, Any] | None = None
 
     @property
     def done(self) -> bool:

@@ -64,8 +64,10 @@ class Box(Protocol):
         *,
         keep_files: bool = False,
         stdout_to: Callable[[bytes], None] | None = None,
+        merge_stderr: bool = False,
     ) -> RunOutcome:
-        """Run ``argv`` as a fresh process (raises SandboxError if the sandbox fails)."""
+        """Run ``argv`` as a fresh process (raises SandboxError if the sandbox fails);
+        ``merge_stderr``: its stderr is its stdout (one pipe, in the order written)."""
 
     async def was_oom_killed(self) -> bool:
         """Whether the sandbox as a whole was killed for memory."""

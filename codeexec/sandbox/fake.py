@@ -28,6 +28,7 @@ class FakeRun:
     limits: RunLimits
     files: dict[str, bytes]
     keep_files: bool
+    merge_stderr: bool = False
 
 
 class KilledForMemory(Exception):
@@ -96,10 +97,11 @@ class FakeBox:
         *,
         keep_files: bool = False,
         stdout_to: Callable[[bytes], None] | None = None,
+        merge_stderr: bool = False,
     ) -> RunOutcome:
         self._usable()
         data = stdin if isinstance(stdin, bytes) else stdin.read()
-        run = FakeRun(self, argv, data, limits, dict(self.files), keep_files)
+        run = FakeRun(self, argv, data, limits, dict(self.files), keep_files, merge_stderr)
         self.runs.append(run)
         try:
             result = self.program(run)

@@ -112,11 +112,13 @@ class Sandbox:
         """Whether the kernel killed the whole container for memory (e.g. the runner,
         when a program's tmpfs files left it no page to fault in).
 
-        The engine's OOMKilled flag is not enough: Podman on cgroup v1 leaves it false.
-        So a runner that died of SIGKILL counts too: it is PID 1 of its namespace, which
-        no process inside can signal, and codeexec kills a container only after it is
-        done with it, which leaves the kernel's OOM killer. The stream may close before
-        the engine has noticed the exit, so its state is read once it has stopped."""
+        The engine's OOMKilled flag says so, read once the container has stopped (the
+        stream may close before the engine has noticed the exit). Podman on cgroup v1
+        never sets it, so there a runner that died of SIGKILL counts too: it is PID 1 of
+        its namespace, which no process inside can signal, and codeexec kills a
+        container only after it is done with it, which leaves the kernel's OOM killer
+        (or an administrator's ``podman kill`` during a run, then judged MLE instead of
+        IE; Docker reports that one as the IE it is)."""
         deadline = time.monotonic() + _EXIT_SETTLE_S
         while True:
             try:
@@ -128,7 +130,8 @@ class Sandbox:
             await asyncio.sleep(0.05)
         if state.get("OOMKilled"):
             return True
-        return not state.get("Running") and state.get("ExitCode") == 128 + signal.SIGKILL
+        killed = not state.get("Running") and state.get("ExitCode") == 128 + signal.SIGKILL
+        return killed and self._factory.podman
 
     async def fit_memory(self, memory_mb: int, program_bytes: int = 0) -> None:
         """Size the container's memory cgroup for programs allowed ``memory_mb`` (e.g.
@@ -176,13 +179,16 @@ class Sandbox:
         *,
         keep_files: bool = False,
         stdout_to: Callable[[bytes], None] | None = None,
+        merge_stderr: bool = False,
     ) -> RunOutcome:
         """Run ``argv`` with ``stdin`` as a fresh process. The input is sent while the
         output arrives; with ``stdout_to`` the output is handed over chunk by chunk
         instead of being kept (``RunOutcome.stdout`` is then empty)."""
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
         wire = dict(limits_wire(limits), processes=self.processes)  # gVisor: runner's NPROC
-        request = {"op": "run", "argv": list(argv), "env": env, "limits": wire}
+        request: dict[str, Any] = {"op": "run", "argv": list(argv), "env": env, "limits": wire}
+        if merge_stderr:
+            request["merge_stderr"] = True
         self._stream.send_header(dict(request, keep_files=keep_files), stdin)
         feeding = asyncio.create_task(self._stream.send_body(stdin))
         kept: list[bytes] = []
@@ -268,7 +274,7 @@ class SandboxFactory:
     ) -> None:
         self._settings = settings
         self.gateway = gateway
-        self._podman = engine is not None and engine.product == "Podman"
+        self.podman = engine is not None and engine.product == "Podman"
         self.gvisor = engine is not None and engine.gvisor
         self._next_uid = 0
         self._live: set[str] = set()
@@ -330,7 +336,7 @@ class SandboxFactory:
         uid, _, gid = user.partition(":")
         # Docker copies the image's own /tmp (contents, mode 1777) into the tmpfs; the
         # runner wipes and resets both scratch directories before the first run.
-        if self._podman:  # its API takes "U" (owned by the user) and no nr_inodes/uid/gid
+        if self.podman:  # its API takes "U" (owned by the user) and no nr_inodes/uid/gid
             scratch = f"size={scratch_mb}m,mode=0700,U,notmpcopyup"
         else:
             scratch = f"size={scratch_mb}m,uid={uid},gid={gid or uid},mode=0700"

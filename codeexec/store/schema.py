@@ -124,6 +124,9 @@ submissions = Table(
     Column("cancel_requested", Boolean, nullable=False, server_default="0"),
     Column("accepted_version", Integer, nullable=True),  # the version intake screened on
     Column("screening_error", LongText, nullable=True),  # a syntax error found then (CE)
+    Column("inline_problem", LongText, nullable=True),  # an ad-hoc run's (store/inline.py)
+    Column("door", String(16), nullable=True),  # e.g. "judge0": answers in its own format
+    Column("door_data", LongText, nullable=True),  # JSON: what that door keeps of the request
     Index("ix_submissions_status_created", "status", "created_at"),
     Index("ix_submissions_owner_created", "owner", "created_at"),
     Index("ix_submissions_problem", "problem_id"),

@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from codeexec.model import ProblemSnapshot
 from codeexec.model.submission import Status, Submission
 from codeexec.store.events import erase_events, write_event
+from codeexec.store.inline import inline_json, inline_of
 from codeexec.store.keys import utcnow
 from codeexec.store.results import result_of
 from codeexec.store.schema import submissions
@@ -42,6 +44,7 @@ class SubmissionFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     ids: Sequence[str] | None = None
+    door: str | None = None
 
 
 def submission_of(row: Any) -> Submission:
@@ -67,6 +70,9 @@ def submission_of(row: Any) -> Submission:
         claimed_by=row.claimed_by,
         accepted_version=row.accepted_version,
         screening_error=row.screening_error,
+        inline=inline_of(row.inline_problem) if row.inline_problem else None,
+        door=row.door,
+        door_data=json.loads(row.door_data) if row.door_data else None,
     )
 
 
@@ -90,8 +96,12 @@ class SubmissionStore:
         rerun_of: str | None = None,
         accepted_version: int | None = None,
         screening_error: str | None = None,
+        inline: ProblemSnapshot | None = None,
+        door: str | None = None,
+        door_data: dict[str, Any] | None = None,
     ) -> Submission:
-        """Store an accepted job, queued, with its ``queued`` event."""
+        """Store an accepted job, queued, with its ``queued`` event (an ad-hoc run's
+        with its ``inline`` problem)."""
         now = utcnow()
         sid = uuid.uuid4().hex
         async with self._engine.begin() as conn:
@@ -109,6 +119,9 @@ class SubmissionStore:
                     created_at=now,
                     accepted_version=accepted_version,
                     screening_error=screening_error,
+                    inline_problem=inline_json(inline) if inline is not None else None,
+                    door=door,
+                    door_data=json.dumps(door_data) if door_data is not None else None,
                 )
             )
             data = {"rerun_of": rerun_of} if rerun_of else {}
@@ -133,6 +146,7 @@ class SubmissionStore:
             (where.language, c.language),
             (where.owner, c.owner),
             (where.verdict, c.verdict),
+            (where.door, c.door),
         ):
             if value is not None:
                 conditions.append(col == value)

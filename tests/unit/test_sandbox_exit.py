@@ -27,8 +27,8 @@ class Engine:
         return self.states.pop(0) if len(self.states) > 1 else self.states[0]
 
 
-def box(engine: Engine) -> Sandbox:
-    factory = cast(SandboxFactory, SimpleNamespace(gateway=engine))
+def box(engine: Engine, podman: bool = True) -> Sandbox:
+    factory = cast(SandboxFactory, SimpleNamespace(gateway=engine, podman=podman))
     return Sandbox("c0ffee", cast(Any, None), cast(Any, None), factory, memory_mb=64, processes=1)
 
 
@@ -48,6 +48,13 @@ async def test_state_is_read_once_the_container_has_stopped(
     engine = Engine(RUNNING, RUNNING, exited)
     assert await box(engine).was_oom_killed() is killed
     assert engine.asked == 3
+
+
+async def test_on_docker_only_its_flag_counts() -> None:
+    """Docker reports OOM kills; a runner SIGKILLed from outside (``docker kill``) is
+    not the submission's doing (tests/test_exec_api.py has it for real)."""
+    engine = Engine({"Running": False, "OOMKilled": False, "ExitCode": 137})
+    assert await box(engine, podman=False).was_oom_killed() is False
 
 
 async def test_a_runner_still_running_is_not_called_killed(

@@ -97,7 +97,9 @@ class Runner:
             env = {str(k): str(v) for k, v in request["env"].items()}
             # After a compile step (keep_files) every run has the same limits.
             final = not request.get("keep_files")
-            result = self.execute(watch, [str(a) for a in request["argv"]], env, final, memory_base)
+            argv = [str(a) for a in request["argv"]]
+            merge = bool(request.get("merge_stderr"))
+            result = self.execute(watch, argv, env, final, memory_base, merge)
             if request.get("keep_files"):
                 try:
                     self.baseline = snapshot(WORKDIR)
@@ -121,7 +123,13 @@ class Runner:
         self.clean_up()
 
     def execute(
-        self, watch: Watch, argv: list[str], env: dict[str, str], final: bool, memory_base: int
+        self,
+        watch: Watch,
+        argv: list[str],
+        env: dict[str, str],
+        final: bool,
+        memory_base: int,
+        merge_stderr: bool = False,
     ) -> dict[str, Any]:
         """One run's steps: spawn, watch (measuring as it goes), collect."""
         limits = watch.limits
@@ -132,7 +140,8 @@ class Runner:
         nproc = limits["processes"] + 1 if self.kernel.gvisor else None
         started = time.monotonic()
         try:
-            process = start(argv, env, limits, final, nproc, has_input=watch.stdin_left > 0)
+            has_input = watch.stdin_left > 0
+            process = start(argv, env, limits, final, nproc, has_input, merge_stderr)
         except NotStarted as exc:
             return not_started(watch, argv[0], exc.error)
         credit = watch.watch(process, meter, started)

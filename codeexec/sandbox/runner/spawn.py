@@ -103,15 +103,18 @@ def start(
     final: bool,
     nproc: int | None,
     has_input: bool,
+    merge_stderr: bool = False,
 ) -> Process:
-    """The command started with fresh pipes for its stdin, stdout and stderr; raises
-    NotStarted (its pipes closed) when it cannot be executed. Other errors (no pipes
-    left) are the runner's, not the program's, and propagate."""
+    """The command started with fresh pipes for its stdin, stdout and stderr (with
+    ``merge_stderr`` its stderr is its stdout pipe, and the stderr pipe only ends);
+    raises NotStarted (its pipes closed) when it cannot be executed. Other errors (no
+    pipes left) are the runner's, not the program's, and propagate."""
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()
     stderr_r, stderr_w = os.pipe()
+    program_err = stdout_w if merge_stderr else stderr_w
     try:
-        pid = spawn(argv, env, limits, (stdin_r, stdout_w, stderr_w), final, nproc)
+        pid = spawn(argv, env, limits, (stdin_r, stdout_w, program_err), final, nproc)
     except OSError as exc:
         for fd in (stdin_r, stdin_w, stdout_r, stdout_w, stderr_r, stderr_w):
             os.close(fd)
