@@ -17,6 +17,7 @@ from aiohttp import web
 
 from codeexec.config import Settings
 from codeexec.http.auth import authenticate
+from codeexec.http.compat.judge0 import add_routes as add_judge0_routes
 from codeexec.http.errors import ApiError, Handler, json_errors
 from codeexec.http.exec_view import exec_code
 from codeexec.http.health import healthz, readyz
@@ -324,5 +325,6 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     add_problem_routes(app.router)
     add_submission_routes(app.router)
     add_run_routes(app.router)
+    add_judge0_routes(app.router, settings.http.judge0_prefix)
     add_key_routes(app.router)
     return app

@@ -36,8 +36,17 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="codeexec"'}
 
 
 def bearer_token(request: web.Request) -> str | None:
+    """The caller's token: ``Authorization: Bearer``, or on the Judge0 API the headers
+    its clients send (``X-Auth-User``, Judge0's admin token, else ``X-Auth-Token``)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    prefix = request.app[SETTINGS].http.judge0_prefix
+    if request.path.startswith(prefix + "/"):
+        for header in ("X-Auth-User", "X-Auth-Token"):
+            if value := request.headers.get(header, "").strip():
+                return value
+    return None
 
 
 async def _principal_for(app: web.Application, token: str) -> Principal | None:

@@ -111,12 +111,15 @@ def _run_of(payload: RunIn, settings: LimitSettings) -> AdHocRun:
 
 
 async def submit_run(
-    request: web.Request, run: AdHocRun, callback_url: str | None = None
+    request: web.Request,
+    run: AdHocRun,
+    callback_url: str | None = None,
+    door: tuple[str, dict[str, Any]] | None = None,
 ) -> Submission:
     """Queue an ad-hoc run as a job (ApiError when it cannot be: queue full, intake's
-    refusal, a refused callback URL)."""
+    refusal, a refused callback URL); ``door``: see ``accept_job``."""
     await check_queue_room(request, 1)
-    created = await accept_job(request, run.request(), callback_url)
+    created = await accept_job(request, run.request(), callback_url, door=door)
     request.app[JOBS].wake()
     return created
 

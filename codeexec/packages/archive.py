@@ -332,9 +332,13 @@ def _refuse_overlaps(entries: list[_Entry], directory_offset: int) -> None:
 
 class ZipPackage:
     """A zip whose problem sits at its top or in one top-level folder. Its short name
-    is the archive's name (without .zip/.kpp) when known, else that folder's."""
+    is the archive's name (without .zip/.kpp) when known, else that folder's. With
+    ``problem=False`` it is any zip of files (e.g. Judge0's additional files), read
+    with the same care, every file by its path from the top."""
 
-    def __init__(self, archive: IO[bytes], name: str, limits: PackageLimits) -> None:
+    def __init__(
+        self, archive: IO[bytes], name: str, limits: PackageLimits, problem: bool = True
+    ) -> None:
         try:
             scanned = _scan(archive, limits)
             archive.seek(0)
@@ -359,7 +363,7 @@ class ZipPackage:
             if clean in files:
                 raise PackageError(f"{clean!r} appears twice in the archive")
             files[clean] = info
-        self._prefix, self.name = self._root(files, name)
+        self._prefix, self.name = self._root(files, name) if problem else ("", name)
         self._files = {
             n[len(self._prefix) :]: i for n, i in files.items() if n.startswith(self._prefix)
         }
