@@ -16,6 +16,7 @@ from typing import Any
 import judge0
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from codeexec.http.app import make_app
@@ -46,7 +47,9 @@ async def _serve(tmp: Path, **overrides: Any) -> Client:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def open_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     """No authentication (the embedded default on 127.0.0.1)."""
-    service = await _serve(tmp_path_factory.mktemp("judge0"), languages=("python", "c"))
+    service = await _serve(
+        tmp_path_factory.mktemp("judge0"), languages=("python", "c"), webhook_allow_private=True
+    )
     yield service
     await service.close()
 
@@ -317,6 +320,34 @@ async def test_batches_tokens_and_lookups(open_service: Client) -> None:
     assert (await open_service.get(f"/judge0/submissions/{uuid.uuid4()}")).status == 404
     empty = await open_service.post("/judge0/submissions/batch", json={"submissions": []})
     assert empty.status == 400
+
+
+async def test_callbacks_are_judge0s_put(open_service: Client) -> None:
+    received: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    async def hook(request: web.Request) -> web.Response:
+        await received.put((request.method, await request.json()))
+        return web.Response(status=204)
+
+    receiver = web.Application()
+    receiver.router.add_route("*", "/hook", hook)
+    server = TestServer(receiver, host="127.0.0.1")
+    await server.start_server()
+    try:
+        url = f"http://127.0.0.1:{server.port}/hook"
+        body = {"source_code": ECHO, "language_id": 71, "stdin": "cb", "callback_url": url}
+        answer = await ok(open_service, body, "")
+        method, body = await asyncio.wait_for(received.get(), 30)
+    finally:
+        await server.close()
+    assert method == "PUT" and body["token"] == answer["token"]
+    assert base64.b64decode(body["stdout"]) == b"CB\n" and body["status"]["id"] == 3
+    assert set(body) == {
+        "token", "time", "memory", "stdout", "stderr", "compile_output", "message", "status"
+    }  # fmt: skip
+    refused = {"source_code": ECHO, "language_id": 71, "callback_url": "ftp://example.com/x"}
+    status, errors = await post(open_service, refused, "")
+    assert status == 422 and list(errors) == ["callback_url"]
 
 
 async def test_info_routes(open_service: Client) -> None:

@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any
 
 from aiohttp import web
 
 from codeexec.config import Settings
 from codeexec.http.auth import authenticate
+from codeexec.http.compat.judge0 import DOOR as JUDGE0_DOOR
 from codeexec.http.compat.judge0 import add_routes as add_judge0_routes
+from codeexec.http.compat.judge0 import callback as judge0_callback
 from codeexec.http.errors import ApiError, Handler, json_errors
 from codeexec.http.exec_view import exec_code
 from codeexec.http.health import healthz, readyz
@@ -49,6 +53,7 @@ from codeexec.http.limiter import RateLimiter
 from codeexec.http.problems_view import add_routes as add_problem_routes
 from codeexec.http.ratelimit import rate_limit
 from codeexec.http.runs_view import add_routes as add_run_routes
+from codeexec.http.runs_view import run_out
 from codeexec.http.submissions_view import add_routes as add_submission_routes
 from codeexec.http.submissions_view import submission_out
 from codeexec.http.visibility import CONTESTANT
@@ -60,7 +65,7 @@ from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.preparation import Preparation, Progress
 from codeexec.judge.self_test import installed_versions, run_self_tests
-from codeexec.model import Language, Submission
+from codeexec.model import AD_HOC_ID, Language, Submission
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.engine import inspect_engine
 from codeexec.sandbox.images import ImageManager
@@ -255,19 +260,24 @@ async def _screener(app: web.Application) -> AsyncIterator[None]:
         screener.close()
 
 
+def callback(app: web.Application, s: Submission) -> tuple[str, dict[str, Any]]:
+    """A finished job's callback, as the door it came in by sends it (method, body). A
+    callback leaves the service for a URL the submitter chose: it always carries the
+    contestant's view, whoever submitted (an admin reads the rest over the API)."""
+    if s.door == JUDGE0_DOOR:
+        return judge0_callback(app, s)
+    if s.problem_id == AD_HOC_ID:
+        return "POST", run_out(s)
+    return "POST", submission_out(s, CONTESTANT)
+
+
 async def _jobs(app: web.Application) -> AsyncIterator[None]:
     """Job workers and webhook delivery, once sandboxes are ready; at shutdown running
     jobs get the drain timeout, then go back to the queue."""
     settings = app[SETTINGS]
     # A callback leaves the service for a URL the submitter chose: it always carries
     # the contestant's view, whoever submitted (an admin reads the rest over the API).
-    webhooks = Webhooks(
-        settings,
-        app[SUBMISSIONS],
-        app[OUTBOX],
-        app[KEYS],
-        lambda s: submission_out(s, CONTESTANT),
-    )
+    webhooks = Webhooks(settings, app[SUBMISSIONS], app[OUTBOX], app[KEYS], partial(callback, app))
 
     def finished(done: Submission) -> None:
         if done.callback_url:

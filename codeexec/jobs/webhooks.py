@@ -1,4 +1,5 @@
-"""Callbacks: a finished job's resource POSTed to its ``callback_url``.
+"""Callbacks: a finished job's resource POSTed to its ``callback_url`` (or sent as the
+door it came in by sends it: Judge0's is a PUT of its own fields).
 
 Signed with HMAC-SHA256 of the exact body (``X-Codeexec-Signature: sha256=<hex>``) with
 the submitting key's webhook secret (``CODEEXEC_WEBHOOK_SECRET`` for jobs submitted
@@ -143,8 +144,10 @@ class _Pinned(AbstractResolver):
         return None
 
 
-async def post(target: Target, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
-    """POST ``body`` to the checked addresses only and return the status; the response
+async def send(
+    target: Target, body: bytes, headers: dict[str, str], timeout_s: float, method: str = "POST"
+) -> int:
+    """Send ``body`` to the checked addresses only and return the status; the response
     body is never read (the connection is closed instead)."""
     connector = aiohttp.TCPConnector(
         resolver=_Pinned(target), use_dns_cache=False, force_close=True
@@ -155,7 +158,9 @@ async def post(target: Target, body: bytes, headers: dict[str, str], timeout_s: 
             trust_env=False,  # no proxy from the environment: it would dial for us
             timeout=aiohttp.ClientTimeout(total=timeout_s),
         ) as session,
-        session.post(target.url, data=body, headers=headers, allow_redirects=False) as response,
+        session.request(
+            method, target.url, data=body, headers=headers, allow_redirects=False
+        ) as response,
     ):
         return response.status
 
@@ -167,7 +172,7 @@ class Webhooks:
         submissions: SubmissionStore,
         outbox: WebhookOutbox,
         keys: KeyStore,
-        render: Callable[[Submission], dict[str, Any]],
+        render: Callable[[Submission], tuple[str, dict[str, Any]]],  # method and body
         resolver: AbstractResolver | None = None,
     ) -> None:
         self._jobs = settings.jobs
@@ -208,7 +213,8 @@ class Webhooks:
         if submission is None or not submission.callback_url:
             return
         url = submission.callback_url
-        body = json.dumps(self._render(submission), ensure_ascii=False).encode()
+        method, rendered = self._render(submission)
+        body = json.dumps(rendered, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json",
             "X-Codeexec-Event": f"submission.{submission.status}",
@@ -225,7 +231,7 @@ class Webhooks:
                     # then dialled exactly as checked.
                     target = await resolve_target(url, s.webhook_allow_private, self._resolver)
                     attempt_headers = headers | {"X-Codeexec-Attempt": str(attempt)}
-                    status = await post(target, body, attempt_headers, s.webhook_timeout_s)
+                    status = await send(target, body, attempt_headers, s.webhook_timeout_s, method)
                 if 200 <= status < 300:
                     await self._outbox.set_webhook_state(sid, "delivered")
                     return

@@ -146,7 +146,7 @@ async def deliver(url: str, **settings: Any) -> list[str]:
         submissions,  # type: ignore[arg-type]
         submissions,  # type: ignore[arg-type]
         NoKeys(),  # type: ignore[arg-type]
-        lambda s: {"id": s.id, "verdict": "AC"},
+        lambda s: ("POST", {"id": s.id, "verdict": "AC"}),
     )
     hooks.deliver("s1")
     await asyncio.sleep(0)
@@ -161,7 +161,7 @@ async def check(url: str, allow_private: bool = False) -> None:
         submissions,  # type: ignore[arg-type]
         submissions,  # type: ignore[arg-type]
         NoKeys(),  # type: ignore[arg-type]
-        lambda s: {},
+        lambda s: ("POST", {}),
     )
     try:
         await hooks.check(url)

@@ -78,7 +78,6 @@ DEFAULT_FIELDS = (
     "token", "time", "memory", "stdout", "stderr", "compile_output", "message", "status",
 )  # fmt: skip
 _ENCODED = frozenset({"source_code", "stdin", "expected_output", "stdout", "stderr"})
-_ENCODED_OUT = _ENCODED | {"compile_output", "message"}
 _BATCH_VALUES = 64  # JSON values of one submission in a batch
 _ARGS_CHARS = 512  # Judge0's limit on command_line_arguments and compiler_options
 _ARGS_STRIPPED = re.compile(r"[$&;<>|`]")  # what Judge0 removes before its shell sees them
@@ -119,7 +118,7 @@ class Config:
             "allowed_languages_for_compile_options": [],
             "enable_command_line_arguments": True,
             "enable_submission_delete": True,
-            "enable_callbacks": False,
+            "enable_callbacks": True,
             "callbacks_max_tries": jobs.webhook_attempts,
             "callbacks_timeout": jobs.webhook_timeout_s,
             "enable_additional_files": True,
@@ -164,9 +163,8 @@ def _version_number(line: str) -> str | None:
     return found.group(0) if found else None
 
 
-def _listed(request: web.Request) -> list[tuple[int, Language]]:
+def _listed(app: web.Application) -> list[tuple[int, Language]]:
     """(Judge0 id, language) for every language usable or being prepared, by id."""
-    app = request.app
     lifecycle = app[LIFECYCLE]
     known = {**lifecycle.usable(app[LANGUAGES])}
     for language_id in lifecycle.preparing():
@@ -175,38 +173,38 @@ def _listed(request: web.Request) -> list[tuple[int, Language]]:
     return sorted((i, lang) for lang in known.values() for i in lang.judge0_ids)
 
 
-def _name(request: web.Request, language: Language) -> str:
-    number = _version_number(request.app[LIFECYCLE].versions.get(language.id, ""))
+def _name(app: web.Application, language: Language) -> str:
+    number = _version_number(app[LIFECYCLE].versions.get(language.id, ""))
     return f"{language.name} ({number})" if number else language.name
 
 
-def _language_of(request: web.Request, judge0_id: int) -> Language | None:
-    return next((lang for i, lang in _listed(request) if i == judge0_id), None)
+def _language_of(app: web.Application, judge0_id: int) -> Language | None:
+    return next((lang for i, lang in _listed(app) if i == judge0_id), None)
 
 
 async def list_languages(request: web.Request) -> web.Response:
-    items = [{"id": i, "name": _name(request, lang)} for i, lang in _listed(request)]
+    items = [{"id": i, "name": _name(request.app, lang)} for i, lang in _listed(request.app)]
     return json_response(sorted(items, key=lambda item: (item["name"], item["id"])))
 
 
 async def all_languages(request: web.Request) -> web.Response:
     items = [
-        {"id": i, "name": _name(request, lang), "is_archived": False}
-        for i, lang in _listed(request)
+        {"id": i, "name": _name(request.app, lang), "is_archived": False}
+        for i, lang in _listed(request.app)
     ]
     return json_response(sorted(items, key=lambda item: (item["name"], item["id"])))
 
 
 async def get_language(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
-    language = _language_of(request, int(raw)) if raw.isascii() and raw.isdigit() else None
+    language = _language_of(request.app, int(raw)) if raw.isascii() and raw.isdigit() else None
     if language is None:
         return _error(404, f"Couldn't find Language with 'id'={raw[:20]}")
     compile_cmd = " ".join(language.compile_command([language.source_file]) or ()) or None
     return json_response(
         {
             "id": int(raw),
-            "name": _name(request, language),
+            "name": _name(request.app, language),
             "is_archived": False,
             "source_file": language.source_file,
             "compile_cmd": compile_cmd,
@@ -369,6 +367,7 @@ def _text_field(body: dict[str, Any], field: str, errors: dict[str, list[str]]) 
 class Judge0Request:
     run: AdHocRun
     echo: dict[str, Any]  # what the job keeps to answer with Judge0's fields
+    callback_url: str | None = None
 
 
 def parse_submission(request: web.Request, body: Any, base64_encoded: bool) -> Judge0Request:
@@ -394,7 +393,7 @@ def parse_submission(request: web.Request, body: Any, base64_encoded: bool) -> J
     else:
         as_int = _number(body, "language_id", errors, -(2**31), 2**31)
         if as_int is not None and as_int.is_integer():
-            language = _language_of(request, int(as_int))
+            language = _language_of(request.app, int(as_int))
         if language is None and "language_id" not in errors:
             errors["language_id"] = [f"language with id {language_id} doesn't exist"]
     source = data["source_code"]
@@ -419,8 +418,7 @@ def parse_submission(request: web.Request, body: Any, base64_encoded: bool) -> J
         errors["enable_network"] = ["enabling network is not allowed"]
     if (body.get("compiler_options") or "") != "":
         errors["compiler_options"] = ["setting compiler options is not allowed"]
-    if (body.get("callback_url") or "") != "":
-        errors["callback_url"] = ["setting callback is not allowed"]
+    callback_url = _text_field(body, "callback_url", errors) or None
     arguments = _text_field(body, "command_line_arguments", errors) or ""
     args: tuple[str, ...] = ()
     if len(arguments) > _ARGS_CHARS:
@@ -483,7 +481,7 @@ def parse_submission(request: web.Request, body: Any, base64_encoded: bool) -> J
         "additional_files": "".join(zipped.split()) if zipped else None,
         "expected_output_given": data["expected_output"] is not None,
     }
-    return Judge0Request(run, echo)
+    return Judge0Request(run, echo, callback_url)
 
 
 def _additional_files(
@@ -584,12 +582,12 @@ class NotText(Exception):
 
 
 def submission_fields(
-    request: web.Request, s: Submission, fields: tuple[str, ...], encoded: bool
+    app: web.Application, s: Submission, fields: tuple[str, ...], encoded: bool
 ) -> dict[str, Any]:
     """The job as Judge0 renders a submission (raises NotText)."""
     echo = s.door_data or {}
     files = dict(s.files)
-    language = request.app[LANGUAGES].get(s.language)
+    language = app[LANGUAGES].get(s.language)
     source = files.get(language.source_file if language else "", "")
     test = s.inline.tests[0] if s.inline is not None and s.inline.tests else None
     status_id, message = _status(s)
@@ -625,7 +623,7 @@ def submission_fields(
                 "exit_signal": summary.shown.signal,
             }
     judge0_id = int(echo.get("language_id", 0))
-    name = _name(request, language) if language is not None else s.language
+    name = _name(app, language) if language is not None else s.language
     values |= {
         "language_id": judge0_id,
         "status_id": status_id,
@@ -647,7 +645,7 @@ def submission_fields(
         "compiler_options": None,
         "command_line_arguments": echo.get("command_line_arguments"),
         "redirect_stderr_to_stdout": echo.get("redirect_stderr_to_stdout", False),
-        "callback_url": None,
+        "callback_url": s.callback_url,
         "additional_files": _encode64(base64.b64decode(echo["additional_files"]))
         if echo.get("additional_files")
         else None,
@@ -671,6 +669,14 @@ def submission_fields(
         else:
             out[field] = values[field]
     return out
+
+
+def callback(app: web.Application, s: Submission) -> tuple[str, dict[str, Any]]:
+    """Judge0's callback: a PUT of the default fields, base64-encoded."""
+    try:
+        return "PUT", submission_fields(app, s, DEFAULT_FIELDS, encoded=True)
+    except NotText:  # unreachable: encoded fields are always text
+        return "PUT", {"token": _token(s.id)}
 
 
 def _fields(request: web.Request) -> tuple[str, ...]:
@@ -701,7 +707,7 @@ def _limits(settings: Settings, batch: bool) -> BodyLimits:
 async def _create(request: web.Request, body: Any) -> Submission:
     """Queue one Judge0 submission (Unprocessable, or ApiError from the job path)."""
     parsed = parse_submission(request, body, _base64_encoded(request))
-    return await submit_run(request, parsed.run, door=(DOOR, parsed.echo))
+    return await submit_run(request, parsed.run, parsed.callback_url, door=(DOOR, parsed.echo))
 
 
 def _refusal(exc: ApiError) -> web.Response:
@@ -728,7 +734,7 @@ async def create_submission(request: web.Request) -> web.Response:
         return json_response({"token": _token(created.id)}, 201)
     finished = await wait_done(request, created.id, request.app[SETTINGS].jobs.max_wait_s)
     try:
-        out = submission_fields(request, finished or created, fields, _base64_encoded(request))
+        out = submission_fields(request.app, finished or created, fields, _base64_encoded(request))
     except NotText:
         return json_response({"error": NOT_UTF8, "token": _token(created.id)}, 201)
     return json_response(out, 201)
@@ -750,7 +756,9 @@ async def get_submission(request: web.Request) -> web.Response:
     if found is None:
         return _error(404, "Not Found")
     try:
-        return json_response(submission_fields(request, found, fields, _base64_encoded(request)))
+        return json_response(
+            submission_fields(request.app, found, fields, _base64_encoded(request))
+        )
     except NotText:
         return _error(400, NOT_UTF8)
 
@@ -769,7 +777,7 @@ async def delete_submission(request: web.Request) -> web.Response:
             f"submission cannot be deleted because its status is {status_id}"
             f" ({STATUSES[status_id]})",
         )
-    out = submission_fields(request, found, fields, True)
+    out = submission_fields(request.app, found, fields, True)
     await request.app[SUBMISSIONS].delete(found.id)
     return json_response(out)
 
@@ -785,7 +793,9 @@ async def list_submissions(request: web.Request) -> web.Response:
         SubmissionFilter(door=DOOR), "-created_at", per_page, (page - 1) * per_page
     )
     try:
-        listed = [submission_fields(request, s, fields, _base64_encoded(request)) for s in items]
+        listed = [
+            submission_fields(request.app, s, fields, _base64_encoded(request)) for s in items
+        ]
     except NotText:
         return _error(
             400,
@@ -870,7 +880,7 @@ async def get_batch(request: web.Request) -> web.Response:
         found = await _found(request, token)
         try:
             out.append(
-                submission_fields(request, found, fields, _base64_encoded(request))
+                submission_fields(request.app, found, fields, _base64_encoded(request))
                 if found is not None
                 else None
             )
