@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from codeexec.http.compat.judge0 import _decimal, _encode64, _status, _when
+from codeexec.http.compat.judge0.render import decimal, encode64, status_of, when
 from codeexec.model import Output, Result, Status, Submission, TestReport, Verdict
 
 
@@ -41,18 +41,18 @@ def job(verdict: Verdict, exit_code: int | None = 0, signal: int | None = None) 
 def test_verdicts_map_to_judge0_statuses(
     verdict: Verdict, exit_code: int | None, signal: int | None, status: int
 ) -> None:
-    assert _status(job(verdict, exit_code, signal))[0] == status
+    assert status_of(job(verdict, exit_code, signal))[0] == status
 
 
 def test_jobs_not_finished_are_queued_processing_or_internal_errors() -> None:
     queued = Submission("0" * 32, None, ":run", "c", (), Status.QUEUED, datetime(2026, 1, 1))
-    assert _status(queued) == (1, None)
-    assert _status(replace(queued, status=Status.RUNNING))[0] == 2
-    assert _status(replace(queued, status=Status.FAILED, error="boom")) == (13, "boom")
+    assert status_of(queued) == (1, None)
+    assert status_of(replace(queued, status=Status.RUNNING))[0] == 2
+    assert status_of(replace(queued, status=Status.FAILED, error="boom")) == (13, "boom")
 
 
 def test_rails_formats() -> None:
-    assert [_decimal(x) for x in (0.0, 0.012, 5, 2.5)] == ["0.0", "0.012", "5.0", "2.5"]
-    assert _when(datetime(2024, 1, 1, 12, 0, 0, 123456)) == "2024-01-01T12:00:00.123Z"
-    wrapped = _encode64(b"x" * 100)
+    assert [decimal(x) for x in (0.0, 0.012, 5, 2.5)] == ["0.0", "0.012", "5.0", "2.5"]
+    assert when(datetime(2024, 1, 1, 12, 0, 0, 123456)) == "2024-01-01T12:00:00.123Z"
+    wrapped = encode64(b"x" * 100)
     assert wrapped.count("\n") == 3 and all(len(line) <= 60 for line in wrapped.splitlines())

@@ -1,0 +1,267 @@
+"""Judge0's submission routes: create (wait or not), show, delete, list, batches; and
+where every Judge0 route is mounted."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from aiohttp import web
+
+from codeexec.config import Settings
+from codeexec.http.auth import is_admin, principal, sees_everything
+from codeexec.http.body import BodyLimits, read_json
+from codeexec.http.compat.judge0.info import (
+    STATUSES,
+    about,
+    all_languages,
+    config_info,
+    error,
+    get_language,
+    isolate,
+    license_text,
+    list_languages,
+    list_statuses,
+    system_info,
+    version,
+    workers,
+)
+from codeexec.http.compat.judge0.render import (
+    DOOR,
+    NOT_UTF8,
+    NotText,
+    base64_requested,
+    requested_fields,
+    sid_of,
+    submission_fields,
+    token_of,
+)
+from codeexec.http.compat.judge0.request import Unprocessable, parse_submission
+from codeexec.http.errors import ApiError, json_response
+from codeexec.http.keys import SETTINGS, SUBMISSIONS
+from codeexec.http.runs_view import submit_run
+from codeexec.http.submissions_view import wait_done
+from codeexec.model import Status, Submission
+from codeexec.store.submissions import SubmissionFilter
+
+_BATCH_VALUES = 64  # JSON values of one submission in a batch
+
+
+# -- routes ------------------------------------------------------------------------------
+
+
+def _limits(settings: Settings, batch: bool) -> BodyLimits:
+    values = _BATCH_VALUES * settings.jobs.batch_max + 16 if batch else _BATCH_VALUES
+    # A submission's body carries base64 (4/3) of the source and additional files.
+    size = 2 * settings.http.max_body_bytes
+    return BodyLimits(8 * size if batch else size, values)
+
+
+async def _create(request: web.Request, body: Any) -> Submission:
+    """Queue one Judge0 submission (Unprocessable, or ApiError from the job path)."""
+    parsed = parse_submission(request, body, base64_requested(request))
+    return await submit_run(request, parsed.run, parsed.callback_url, door=(DOOR, parsed.echo))
+
+
+def _refusal(exc: ApiError) -> web.Response:
+    """codeexec's refusal of a valid Judge0 request in Judge0's terms."""
+    if exc.status == 503:
+        return error(503, "queue is full" if "queued" in exc.message else exc.message,
+                      exc.headers)  # fmt: skip
+    field = "callback_url" if "callback" in exc.message else "source_code"
+    detail = f"{exc.message}: {exc.detail}" if exc.detail else exc.message
+    return json_response({field: [detail]}, 422)
+
+
+async def create_submission(request: web.Request) -> web.Response:
+    fields = requested_fields(request)
+    wait = request.query.get("wait") == "true"
+    body = await read_json(request, _limits(request.app[SETTINGS], batch=False))
+    try:
+        created = await _create(request, body)
+    except Unprocessable as exc:
+        return json_response(exc.errors, 422)
+    except ApiError as exc:
+        return _refusal(exc)
+    if not wait:
+        return json_response({"token": token_of(created.id)}, 201)
+    finished = await wait_done(request, created.id, request.app[SETTINGS].jobs.max_wait_s)
+    try:
+        out = submission_fields(request.app, finished or created, fields, base64_requested(request))
+    except NotText:
+        return json_response({"error": NOT_UTF8, "token": token_of(created.id)}, 201)
+    return json_response(out, 201)
+
+
+async def _found(request: web.Request, token: str) -> Submission | None:
+    sid = sid_of(token)
+    found = await request.app[SUBMISSIONS].get(sid) if sid is not None else None
+    if found is None or found.door != DOOR:
+        return None
+    if not (sees_everything(request) or found.owner == principal(request).key_id):
+        return None
+    return found
+
+
+async def get_submission(request: web.Request) -> web.Response:
+    fields = requested_fields(request)
+    found = await _found(request, request.match_info["token"])
+    if found is None:
+        return error(404, "Not Found")
+    try:
+        return json_response(
+            submission_fields(request.app, found, fields, base64_requested(request))
+        )
+    except NotText:
+        return error(400, NOT_UTF8)
+
+
+async def delete_submission(request: web.Request) -> web.Response:
+    if not is_admin(request):
+        return web.Response(status=403)
+    fields = requested_fields(request)
+    found = await _found(request, request.match_info["token"])
+    if found is None:
+        return error(404, "Not Found")
+    if found.status in (Status.QUEUED, Status.RUNNING):
+        status_id = 1 if found.status == Status.QUEUED else 2
+        return error(
+            400,
+            f"submission cannot be deleted because its status is {status_id}"
+            f" ({STATUSES[status_id]})",
+        )
+    out = submission_fields(request.app, found, fields, True)
+    await request.app[SUBMISSIONS].delete(found.id)
+    return json_response(out)
+
+
+async def list_submissions(request: web.Request) -> web.Response:
+    if not is_admin(request):
+        return web.Response(status=403)
+    fields = requested_fields(request)
+    page = _page(request.query.get("page", "1"), "page", 1)
+    per_page = _page(request.query.get("per_page", "20"), "per_page", 0)
+    per_page = min(per_page, 200)
+    items, total = await request.app[SUBMISSIONS].find(
+        SubmissionFilter(door=DOOR), "-created_at", per_page, (page - 1) * per_page
+    )
+    try:
+        listed = [
+            submission_fields(request.app, s, fields, base64_requested(request)) for s in items
+        ]
+    except NotText:
+        return error(
+            400,
+            "some attributes for one or more submissions cannot be converted to UTF-8,"
+            " use base64_encoded=true query parameter",
+        )
+    pages = max(1, math.ceil(total / per_page)) if per_page else 1
+    return json_response(
+        {
+            "submissions": listed,
+            "meta": {
+                "current_page": page,
+                "next_page": page + 1 if page < pages else None,
+                "prev_page": page - 1 if page > 1 else None,
+                "total_pages": pages,
+                "total_count": total,
+            },
+        }
+    )
+
+
+def _page(raw: str, name: str, low: int) -> int:
+    try:
+        value = int(raw) if len(raw) < 10 else -1
+    except ValueError:
+        value = -1
+    if value < low:
+        raise ApiError(400, f"invalid {name}: {raw[:20]}")
+    return value
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    body = await read_json(request, _limits(settings, batch=True))
+    items = body.get("submissions") if isinstance(body, dict) else None
+    count = len(items) if isinstance(items, list) else 0
+    if count > settings.jobs.batch_max:
+        return error(
+            400,
+            "number of submissions in a batch should be less than or equal to"
+            f" {settings.jobs.batch_max}",
+        )
+    if not isinstance(items, list) or count == 0:
+        return error(400, "there should be at least one submission in a batch")
+    answers: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            created = await _create(request, item)
+        except Unprocessable as exc:
+            answers.append(dict(exc.errors))
+            continue
+        except ApiError as exc:
+            if exc.status == 503:
+                return _refusal(exc)
+            answers.append(_refusal_errors(exc))
+            continue
+        answers.append({"token": token_of(created.id)})
+    ok = any("token" in a for a in answers)
+    return json_response(answers, 201 if ok else 422)
+
+
+def _refusal_errors(exc: ApiError) -> dict[str, list[str]]:
+    detail = f"{exc.message}: {exc.detail}" if exc.detail else exc.message
+    return {"source_code": [detail]}
+
+
+async def get_batch(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    fields = requested_fields(request)
+    raw = request.headers.get("tokens") or request.query.get("tokens", "")
+    tokens = [t for t in raw.strip().split(",") if t]
+    if len(tokens) > settings.jobs.batch_max:
+        return error(
+            400,
+            "number of submissions in a batch should be less than or equal to"
+            f" {settings.jobs.batch_max}",
+        )
+    if not tokens:
+        return error(400, "there should be at least one submission in a batch")
+    out: list[dict[str, Any] | None] = []
+    for token in tokens:
+        found = await _found(request, token)
+        try:
+            out.append(
+                submission_fields(request.app, found, fields, base64_requested(request))
+                if found is not None
+                else None
+            )
+        except NotText:
+            return error(
+                400,
+                "some attributes for one or more submissions cannot be converted to UTF-8,"
+                " use base64_encoded=true query parameter",
+            )
+    return json_response({"submissions": out})
+
+
+def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
+    p = prefix.rstrip("/")
+    router.add_post(p + "/submissions", create_submission)
+    router.add_get(p + "/submissions", list_submissions)
+    router.add_post(p + "/submissions/batch", create_batch)
+    router.add_get(p + "/submissions/batch", get_batch)
+    router.add_get(p + "/submissions/{token}", get_submission)
+    router.add_delete(p + "/submissions/{token}", delete_submission)
+    router.add_get(p + "/languages", list_languages)
+    router.add_get(p + "/languages/all", all_languages)
+    router.add_get(p + "/languages/{id}", get_language)
+    router.add_get(p + "/statuses", list_statuses)
+    router.add_get(p + "/about", about)
+    router.add_get(p + "/version", version)
+    router.add_get(p + "/config_info", config_info)
+    router.add_get(p + "/isolate", isolate)
+    router.add_get(p + "/license", license_text)
+    router.add_get(p + "/system_info", system_info)
+    router.add_get(p + "/workers", workers)
