@@ -152,6 +152,12 @@ async def test_the_sdk_with_auth_headers(locked_service: Client) -> None:
     body = await listed.json()
     assert listed.status == 200 and {"stdout": "KEY\n"} in body["submissions"]
     assert body["meta"]["total_count"] >= 1 and body["meta"]["current_page"] == 1
+    # Deleting is Judge0's admin route too; the answer is the submission, base64-encoded.
+    mine = f"/judge0/submissions/{result.token}?fields=stdout"
+    assert (await locked_service.delete(mine, headers={"X-Auth-Token": token})).status == 403
+    deleted = await locked_service.delete(mine, headers={"X-Auth-User": ADMIN_TOKEN})
+    assert deleted.status == 200 and (await deleted.json()) == {"stdout": "S0VZCg==\n"}
+    assert (await locked_service.get(mine, headers={"X-Auth-Token": token})).status == 404
 
 
 # -- raw HTTP: formats, options, errors ---------------------------------------------------
@@ -238,6 +244,48 @@ async def test_options_map_onto_the_run(open_service: Client) -> None:
         "?wait=true&fields=stdout,number_of_runs",
     )
     assert answer == {"stdout": "R\n", "number_of_runs": 3}
+
+
+async def test_limits_map_onto_codeexecs_verdicts(open_service: Client) -> None:
+    hog = "x = bytearray(200 * 1024 * 1024)\nprint(len(x))"
+    answer = await ok(open_service, {"source_code": hog, "language_id": 71, "memory_limit": 65536})
+    assert answer["status"] == {"id": 12, "description": "Runtime Error (Other)"}
+    assert answer["message"] == "Memory limit exceeded"
+    chatty = "print('x' * 100000)"
+    answer = await ok(open_service, {"source_code": chatty, "language_id": 71, "max_file_size": 8})
+    assert answer["status"]["id"] == 8 and answer["message"] == "Output limit exceeded"
+    threads = (
+        "import threading, time\n"
+        "ts = [threading.Thread(target=time.sleep, args=(0.5,)) for _ in range(8)]\n"
+        "for t in ts:\n    t.start()\nprint('done')"
+    )
+    answer = await ok(
+        open_service,
+        {"source_code": threads, "language_id": 71, "max_processes_and_or_threads": 2},
+        "?wait=true&fields=status,max_processes_and_or_threads",
+    )
+    assert answer == {
+        "status": {"id": 11, "description": "Runtime Error (NZEC)"},
+        "max_processes_and_or_threads": 2,
+    }
+    # Screening applies (the server's default policy): refused before it runs.
+    forks = "import os\nos.fork()"
+    status, errors = await post(open_service, {"source_code": forks, "language_id": 71})
+    assert (status, errors) == (
+        422,
+        {"source_code": ["Found disallowed functions in code (os.fork)"]},
+    )
+    sleeper = "import time\ntime.sleep(5)"
+    answer = await ok(
+        open_service,
+        {"source_code": sleeper, "language_id": 71, "wall_time_limit": 1, "cpu_extra_time": 0.5,
+         "stack_limit": 1000},
+        "?wait=true&fields=status,wall_time_limit,cpu_extra_time,stack_limit",
+    )  # fmt: skip
+    assert answer == {
+        "status": {"id": 5, "description": "Time Limit Exceeded"},
+        "wall_time_limit": "1.0", "cpu_extra_time": "0.5", "stack_limit": 1000,
+    }  # fmt: skip
 
 
 async def test_additional_files_travel_with_the_source(open_service: Client) -> None:
@@ -348,6 +396,21 @@ async def test_callbacks_are_judge0s_put(open_service: Client) -> None:
     refused = {"source_code": ECHO, "language_id": 71, "callback_url": "ftp://example.com/x"}
     status, errors = await post(open_service, refused, "")
     assert status == 422 and list(errors) == ["callback_url"]
+
+
+async def test_a_full_queue_is_judge0s_503(tmp_path: Path) -> None:
+    """The HTTP edge alone (no sandboxes): the queue bound is checked before anything."""
+    settings = base_settings(
+        database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}", job_queue_size=0,
+        languages=("python",),
+    )  # fmt: skip
+    edge: Client = TestClient(TestServer(make_app(settings, judging=False)))
+    await edge.start_server()
+    try:
+        status, answer = await post(edge, {"source_code": ECHO, "language_id": 71}, "")
+    finally:
+        await edge.close()
+    assert (status, answer) == (503, {"error": "queue is full"})
 
 
 async def test_info_routes(open_service: Client) -> None:
