@@ -149,6 +149,9 @@ class LimitSettings(_Group):
     stderr_limit_kb: int = Field(64, ge=1)
     # How much of a shown test's output responses carry (`got`); checking uses all of it.
     shown_output_limit_kb: int = Field(64, ge=1)
+    # How much of an ad-hoc run's stdout (and stderr) is kept and answered; the rest is
+    # counted against its output limit and marked truncated.
+    run_output_kept_kb: int = Field(1024, ge=1)
 
     def clamp_time_ms(self, value: int | None) -> int:
         return min(value or self.default_time_limit_ms, self.max_time_limit_ms)

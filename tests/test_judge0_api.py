@@ -318,6 +318,10 @@ async def test_additional_files_travel_with_the_source(open_service: Client) -> 
          {"memory_limit": ["must be greater than or equal to 2048"]}),
         ({"source_code": "x", "language_id": 71, "number_of_runs": 0},
          {"number_of_runs": ["must be greater than 0"]}),
+        # An integer column: 0.5 is cast to 0 first, as Rails does (was a 500).
+        ({"source_code": "x", "language_id": 71, "number_of_runs": 0.5},
+         {"number_of_runs": ["must be greater than 0"]}),
+        ({"source_code": "x", "language_id": 71.0}, None),  # (was a 500)
         ({"source_code": "x", "language_id": 71, "wall_time_limit": "soon"},
          {"wall_time_limit": ["is not a number"]}),
         ({"source_code": "x", "language_id": 71, "enable_network": True},
@@ -340,10 +344,20 @@ async def test_bad_submissions_get_judge0s_422(
         assert (status, answer) == (422, errors)
 
 
-async def test_additional_files_that_are_not_a_zip(open_service: Client) -> None:
-    body = {"source_code": "x", "language_id": 71, "additional_files": "UEsDBA=="}
+# A zip whose one entry is named "" (the red team's: zipfile's is_dir() failed on it).
+UNNAMED_ENTRY = (
+    "UEsDBBQAAAAIAAAAIQBDvrfoAwAAAAEAAAAAAAAASwQAUEsBAhQDFAAAAAgAAAAhAEO+t+gDAAAAAQAAAAAAAAAA"
+    "AAAAAAAAAIABAAAAAFBLBQYAAAAAAQABAC4AAAAhAAAAAAA="
+)
+
+
+@pytest.mark.parametrize("archive", ["UEsDBA==", UNNAMED_ENTRY])
+async def test_additional_files_that_are_not_a_usable_zip(
+    open_service: Client, archive: str
+) -> None:
+    body = {"source_code": "x", "language_id": 71, "additional_files": archive}
     status, answer = await post(open_service, body, "")
-    assert status == 422 and list(answer) == ["additional_files"]
+    assert status == 422 and list(answer) == ["additional_files"], answer
     assert answer["additional_files"][0].startswith("is not a usable zip")
 
 
@@ -413,6 +427,39 @@ async def test_a_full_queue_is_judge0s_503(tmp_path: Path) -> None:
     assert (status, answer) == (503, {"error": "queue is full"})
 
 
+async def test_batch_items_are_bounded_each(open_service: Client) -> None:
+    huge = "x" * (2 * 2 * 1024 * 1024 + 1)  # more than a submission sent alone may carry
+    response = await open_service.post(
+        "/judge0/submissions/batch",
+        json={"submissions": [{"source_code": ECHO, "language_id": 71, "stdin": huge}]},
+    )
+    answer = await response.json()
+    assert response.status == 422 and "too large" in answer[0]["submission"][0]
+
+
+async def test_anonymous_callers_may_list_where_auth_is_off(open_service: Client) -> None:
+    """As on codeexec's own API, where authentication is off the caller sees all."""
+    listed = await open_service.get("/judge0/submissions?per_page=1")
+    assert listed.status == 200 and len((await listed.json())["submissions"]) == 1
+
+
+async def test_judge0_headers_count_on_judge0_routes_only(tmp_path: Path) -> None:
+    """Mounted at the root, Judge0's auth headers still mean nothing elsewhere."""
+    settings = base_settings(
+        database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}", judge0_prefix="",
+        auth="on", admin_token=ADMIN_TOKEN, languages=("python",),
+    )  # fmt: skip
+    edge: Client = TestClient(TestServer(make_app(settings, judging=False)))
+    await edge.start_server()
+    try:
+        judge0_route = await edge.get("/languages", headers={"X-Auth-User": ADMIN_TOKEN})
+        own_route = await edge.get("/api/v1/keys", headers={"X-Auth-User": ADMIN_TOKEN})
+        bearer = await edge.get("/api/v1/keys", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    finally:
+        await edge.close()
+    assert (judge0_route.status, own_route.status, bearer.status) == (200, 401, 200)
+
+
 async def test_info_routes(open_service: Client) -> None:
     about = await (await open_service.get("/judge0/about")).json()
     assert about["version"] == "1.13.1" and about["codeexec_version"]
@@ -425,6 +472,7 @@ async def test_info_routes(open_service: Client) -> None:
     one = await (await open_service.get("/judge0/languages/50")).json()
     assert one["source_file"] == "main.c" and one["compile_cmd"] and one["run_cmd"]
     assert (await open_service.get("/judge0/languages/54")).status == 404
+    assert (await open_service.get("/judge0/languages/" + "9" * 5000)).status == 404
     workers = await (await open_service.get("/judge0/workers")).json()
     assert workers[0]["available"] >= 1
     for route in ("/judge0/config_info", "/judge0/system_info", "/judge0/isolate",

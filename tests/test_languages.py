@@ -311,3 +311,22 @@ async def test_multi_file_submissions(client: TestClient[Any, Any], language: st
     body = await response.json()
     assert response.status == 200, body
     assert body["passed"] is True, body
+
+
+# Where a language starts its program through a shell (the JVM ones read their main
+# class from a file), an ad-hoc run's arguments must still reach the program.
+ARGS_PROGRAMS = {
+    "java": "public class Main { public static void main(String[] a) {"
+    ' System.out.println(String.join("|", a)); } }',
+    "python": "import sys\nprint('|'.join(sys.argv[1:]))",
+}
+
+
+@pytest.mark.parametrize("language", sorted(ARGS_PROGRAMS))
+async def test_a_runs_arguments_reach_the_program(
+    client: TestClient[Any, Any], language: str
+) -> None:
+    body = {"language": language, "source": ARGS_PROGRAMS[language], "args": ["a b", "$HOME", ""]}
+    response = await client.post("/api/v1/runs?wait=true", json=body)
+    answer = await response.json()
+    assert response.status == 200 and answer["stdout"] == "a b|$HOME|\n", answer

@@ -32,6 +32,7 @@ ANONYMOUS = Principal(None, "anonymous")
 BOOTSTRAP_ADMIN = Principal("admin-token", "admin")
 _PRINCIPAL = web.RequestKey("principal", Principal)
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+JUDGE0_ROUTES = "judge0"  # the names of Judge0's routes start so (compat/judge0/routes.py)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="codeexec"'}
 
 
@@ -41,8 +42,8 @@ def bearer_token(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    prefix = request.app[SETTINGS].http.judge0_prefix
-    if request.path.startswith(prefix + "/"):
+    route = request.match_info.route.name or ""
+    if route.startswith(JUDGE0_ROUTES + "."):  # only there, whatever its prefix
         for header in ("X-Auth-User", "X-Auth-Token"):
             if value := request.headers.get(header, "").strip():
                 return value

@@ -49,6 +49,8 @@ class AdHocRun:
     process_limit: int | None = None
 
     def request(self) -> Request:
+        if not 1 <= self.repeat <= MAX_REPEAT:
+            raise ValueError(f"repeat must be 1..{MAX_REPEAT}, not {self.repeat}")
         checked = self.expected_output is not None
         problem = Problem(
             id=AD_HOC_ID,

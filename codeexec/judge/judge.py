@@ -147,8 +147,14 @@ class Judge:
         language = plan.language
         check = _Check(plan.checker, checker)
         results: list[TestResult] = []
+        stopped = False
 
-        async def record(result: TestResult) -> None:
+        async def record(result: TestResult) -> bool:
+            """Keep a test's result; whether to go on. An ad-hoc run's repeats stop at
+            the first that is not accepted (Judge0's rule), and only the latest keeps
+            its output: a job never holds more than one run's."""
+            if plan.ad_hoc is not None and results:
+                results[-1] = replace(results[-1], stdout=b"", stderr=b"")
             results.append(result)
             if progress is not None:
                 await progress(
@@ -160,6 +166,9 @@ class Judge:
                         "hidden": result.hidden,
                     },
                 )
+            nonlocal stopped
+            stopped = plan.ad_hoc is not None and result.verdict != Verdict.AC
+            return not stopped
 
         # An interpreted program in "test" isolation needs no first container: every
         # test gets a fresh one below.
@@ -207,7 +216,7 @@ class Judge:
         # The tests still to run (every one in "test" isolation; after a sandbox died or
         # a shown test follows a hidden one), each segment in a fresh container.
         size = sum(len(f.data) for f in program)
-        while len(results) < len(tests):
+        while len(results) < len(tests) and not stopped:
             segment = _segment(tests[len(results) :], isolation)
             async with self._open(plan, plan.limits.memory_mb, size) as box:
                 await box.put_files(program)
@@ -220,10 +229,11 @@ class Judge:
         plan: _Plan,
         tests: tuple[TestCase, ...],
         check: _Check,
-        record: Callable[[TestResult], Awaitable[None]],
+        record: Callable[[TestResult], Awaitable[bool]],
         fresh: bool,
     ) -> None:
-        """Run ``tests`` in ``box`` until one cannot be; ``fresh``: nothing ran in it."""
+        """Run ``tests`` in ``box`` until one cannot be, or ``record`` says to stop;
+        ``fresh``: nothing ran in it."""
         for position, test in enumerate(tests):
             result = await self._run_test(box, plan, test, check)
             if result is None and (position or not fresh):
@@ -231,8 +241,7 @@ class Judge:
             if result is None:  # a fresh container that cannot run anything: ours
                 log.error("fresh sandbox %s refused its first run", box.container_id[:12])
                 result = TestResult(Verdict.IE, test.hidden)
-            await record(result)
-            if not box.alive:
+            if not await record(result) or not box.alive:
                 return
 
     @asynccontextmanager
@@ -249,8 +258,8 @@ class Judge:
     ) -> TestResult | None:
         keep = 0 if test.hidden else self._settings.limits.shown_output_limit_kb << 10
         argv, merge = plan.language.run, False
-        if plan.ad_hoc is not None:  # the caller gets the whole output back
-            keep = plan.limits.output_bytes
+        if plan.ad_hoc is not None:  # the caller gets the output back, up to a bound
+            keep = min(plan.limits.output_bytes, self._settings.limits.run_output_kept_kb << 10)
             argv, merge = argv + plan.ad_hoc.args, plan.ad_hoc.merge_stderr
         with check.for_test(test, self._settings.checker.checker_spool_kb << 10) as feed:
             output = _Output(keep, feed)

@@ -48,8 +48,9 @@ def report(snapshot: ProblemSnapshot, judgement: Judgement) -> Result:
                 feedback=result.feedback,
             ),
         )
+        # An ad-hoc run's repeats may stop early: fewer results than tests.
         for position, (test, result) in enumerate(
-            zip(snapshot.tests, judgement.results, strict=True), 1
+            zip(snapshot.tests, judgement.results, strict=not ad_hoc), 1
         )
     )
     return Result(

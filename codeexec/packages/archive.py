@@ -352,6 +352,8 @@ class ZipPackage:
             raise PackageError("not a zip archive: an inconsistent central directory")
         files: dict[str, zipfile.ZipInfo] = {}
         for info in entries:
+            if not info.filename:  # zipfile's is_dir() fails on it (a name of only NUL)
+                raise PackageError("refusing an entry without a name in the archive")
             clean = _safe_name(info.filename.rstrip("/") if info.is_dir() else info.filename)
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):

@@ -26,14 +26,15 @@ def inline_json(snapshot: ProblemSnapshot) -> str:
         "checker": problem.checker.mode,
         "args": list(problem.ad_hoc.args),
         "merge_stderr": problem.ad_hoc.merge_stderr,
-        "tests": [
-            {
-                "input": base64.b64encode(t.input).decode(),
-                "expected_output": base64.b64encode(t.expected_output).decode(),
-            }
-            for t in snapshot.tests
-        ],
     }
+    # A run's tests are its one test repeated: stored once.
+    test = snapshot.tests[0]
+    assert all(t == test for t in snapshot.tests), "an ad-hoc run has one test, repeated"
+    data["test"] = {
+        "input": base64.b64encode(test.input).decode(),
+        "expected_output": base64.b64encode(test.expected_output).decode(),
+    }
+    data["repeat"] = len(snapshot.tests)
     return json.dumps(data)
 
 
@@ -45,8 +46,6 @@ def inline_of(text: str) -> ProblemSnapshot:
         ad_hoc=AdHoc(tuple(str(a) for a in data["args"]), bool(data["merge_stderr"])),
         **{name: data[name] for name in _LIMITS},
     )
-    tests = tuple(
-        TestCase(base64.b64decode(t["input"]), base64.b64decode(t["expected_output"]))
-        for t in data["tests"]
-    )
-    return ProblemSnapshot(problem, tests)
+    test = data["test"]
+    once = TestCase(base64.b64decode(test["input"]), base64.b64decode(test["expected_output"]))
+    return ProblemSnapshot(problem, (once,) * int(data["repeat"]))

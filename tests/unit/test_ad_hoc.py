@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from codeexec.config import Settings
 from codeexec.intake import AdHocRun, args_problem
 from codeexec.judge.judge import Judge
@@ -87,3 +89,37 @@ async def test_a_problems_tests_keep_only_what_may_be_shown() -> None:
     plain = replace(snapshot, problem=replace(snapshot.problem, ad_hoc=None, id="p"))
     (test,) = report(plain, await judge.judge(PY, SOURCE, plain)).tests
     assert test.output is None and test.shown is not None and test.shown.got_truncated
+
+
+async def test_repeats_stop_at_the_first_failure_and_only_the_last_keeps_output() -> None:
+    verdicts = iter([0, 0, 3, 0, 0])  # the third run exits 3
+
+    def program(run: FakeRun) -> RunOutcome:
+        return outcome(b"o" * 1000, stderr=b"e", exit_code=next(verdicts))
+
+    sandboxes = FakeSandboxes(program)
+    judge = Judge(Settings(), sandboxes, LANGUAGES)
+    snapshot = AdHocRun("python", repeat=5).request().inline
+    assert snapshot is not None
+    judgement = await judge.judge(PY, SOURCE, snapshot)
+    assert [r.verdict for r in judgement.results] == [Verdict.AC, Verdict.AC, Verdict.RE]
+    assert [len(r.stdout) for r in judgement.results] == [0, 0, 1000]
+    assert [r.stderr for r in judgement.results] == [b"", b"", b"e"]
+    tests = report(snapshot, judgement).tests
+    assert len(tests) == 3 and tests[-1].output is not None
+
+
+async def test_a_runs_kept_output_is_bounded() -> None:
+    sandboxes = FakeSandboxes(lambda run: outcome(b"y" * 5000))
+    judge = Judge(Settings(run_output_kept_kb=2), sandboxes, LANGUAGES)
+    snapshot = AdHocRun("python").request().inline
+    assert snapshot is not None
+    (result,) = (await judge.judge(PY, SOURCE, snapshot)).results
+    assert result.verdict == Verdict.AC  # the whole output was counted, not kept
+    assert len(result.stdout) == 2048 and result.stdout_truncated
+
+
+def test_a_run_is_repeated_1_to_20_times() -> None:
+    for repeat in (0, 21):
+        with pytest.raises(ValueError, match="repeat"):
+            AdHocRun("python", repeat=repeat).request()

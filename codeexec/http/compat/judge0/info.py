@@ -141,7 +141,8 @@ async def all_languages(request: web.Request) -> web.Response:
 
 async def get_language(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
-    language = language_of(request.app, int(raw)) if raw.isascii() and raw.isdigit() else None
+    number = raw.isascii() and raw.isdigit() and len(raw) <= 10
+    language = language_of(request.app, int(raw)) if number else None
     if language is None:
         return error(404, f"Couldn't find Language with 'id'={raw[:20]}")
     compile_cmd = " ".join(language.compile_command([language.source_file]) or ()) or None

@@ -56,9 +56,12 @@ def _number(
     high: float,
     *,
     above: bool = False,
+    integer: bool = False,
 ) -> float | None:
     """A numeric field checked as Rails' ``numericality`` does (numbers or numeric
-    strings), None when absent."""
+    strings), None when absent. ``integer``: an integer column's, cast (truncated) as
+    Rails casts it before validating (``number_of_runs: 0.5`` is 0: "must be greater
+    than 0")."""
     value = body.get(field)
     if value is None or value == "":
         return None
@@ -73,6 +76,8 @@ def _number(
     if not math.isfinite(number):
         errors.setdefault(field, []).append("is not a number")
         return None
+    if integer:
+        number = float(math.trunc(number))
     if above and number <= low:
         errors[field] = [f"must be greater than {_rails_number(low)}"]
     elif not above and number < low:
@@ -133,29 +138,29 @@ def parse_submission(request: web.Request, body: Any, base64_encoded: bool) -> J
         else:
             data[field] = text.encode()
     language_id = body.get("language_id")
-    language = None
+    language, as_int = None, None
     if language_id is None or language_id == "":
         errors.setdefault("language_id", []).append("can't be blank")
     else:
-        as_int = _number(body, "language_id", errors, -(2**31), 2**31)
-        if as_int is not None and as_int.is_integer():
+        as_int = _number(body, "language_id", errors, -(2**31), 2**31, integer=True)
+        if as_int is not None:
             language = language_of(request.app, int(as_int))
         if language is None and "language_id" not in errors:
             errors["language_id"] = [f"language with id {language_id} doesn't exist"]
     source = data["source_code"]
     if not source and "source_code" not in errors:
         errors["source_code"] = ["can't be blank"]
-    runs = _number(body, "number_of_runs", errors, 0, MAX_REPEAT, above=True)
+    runs = _number(body, "number_of_runs", errors, 0, MAX_REPEAT, above=True, integer=True)
     cpu = _number(body, "cpu_time_limit", errors, 0, config["max_cpu_time_limit"])
     extra_time = _number(body, "cpu_extra_time", errors, 0, config["max_cpu_extra_time"])
     wall = _number(body, "wall_time_limit", errors, 1, config["max_wall_time_limit"])
-    memory = _number(body, "memory_limit", errors, 2048, config["max_memory_limit"])
-    stack = _number(body, "stack_limit", errors, 0, config["max_stack_limit"])
+    memory = _number(body, "memory_limit", errors, 2048, config["max_memory_limit"], integer=True)
+    stack = _number(body, "stack_limit", errors, 0, config["max_stack_limit"], integer=True)
     processes = _number(
         body, "max_processes_and_or_threads", errors, 0,
-        config["max_max_processes_and_or_threads"], above=True,
+        config["max_max_processes_and_or_threads"], above=True, integer=True,
     )  # fmt: skip
-    file_size = _number(body, "max_file_size", errors, 0, config["max_max_file_size"])
+    file_size = _number(body, "max_file_size", errors, 0, config["max_max_file_size"], integer=True)
     for option in ("time", "memory"):
         field = f"enable_per_process_and_thread_{option}_limit"
         if _flag(body, field):
@@ -190,7 +195,7 @@ def parse_submission(request: web.Request, body: Any, base64_encoded: bool) -> J
             errors.setdefault("source_code", []).append("must be UTF-8 text")
     if errors:
         raise Unprocessable(errors)
-    assert language is not None and code is not None and isinstance(language_id, int | str)
+    assert language is not None and code is not None and as_int is not None
     files = None
     if extra:
         files = [SourceFile(language.source_file, code), *extra]
@@ -211,7 +216,7 @@ def parse_submission(request: web.Request, body: Any, base64_encoded: bool) -> J
         process_limit=int(processes) if processes else None,
     )
     echo = {
-        "language_id": int(float(language_id)),
+        "language_id": int(as_int),
         "number_of_runs": run.repeat,
         "cpu_time_limit": cpu if cpu is not None else config["cpu_time_limit"],
         "cpu_extra_time": extra_time if extra_time is not None else config["cpu_extra_time"],
