@@ -8,6 +8,7 @@ delivery state in ``store/outbox.py``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Sequence
@@ -76,10 +77,26 @@ def submission_of(row: Any) -> Submission:
     )
 
 
+# Rows whose JSON (results, an ad-hoc run's inline problem) is larger than this are
+# decoded in a thread: a run's stdin and kept output reach megabytes.
+_DECODE_INLINE_BYTES = 256 * 1024
+
+
+def _weight(row: Any) -> int:
+    return len(row.results or "") + len(row.inline_problem or "") + len(row.files or "")
+
+
+async def submissions_of(rows: Sequence[Any]) -> list[Submission]:
+    """Rows as ``Submission``s, decoded off the event loop when they are large."""
+    if sum(_weight(r) for r in rows) > _DECODE_INLINE_BYTES:
+        return await asyncio.to_thread(lambda: [submission_of(r) for r in rows])
+    return [submission_of(r) for r in rows]
+
+
 async def read_submission(conn: AsyncConnection, sid: str) -> Submission | None:
     """The submission ``sid`` as ``conn`` sees it (in its transaction, if any)."""
     row = (await conn.execute(select(submissions).where(submissions.c.id == sid))).first()
-    return submission_of(row) if row is not None else None
+    return (await submissions_of([row]))[0] if row is not None else None
 
 
 class SubmissionStore:
@@ -167,7 +184,7 @@ class SubmissionStore:
         async with self._engine.connect() as conn:
             total = int((await conn.execute(count)).scalar_one())
             rows = (await conn.execute(query)).all()
-        return [submission_of(r) for r in rows], total
+        return await submissions_of(rows), total
 
     async def delete(self, sid: str) -> bool:
         """Remove the job and its event log."""
