@@ -81,6 +81,8 @@ class HttpSettings(_Group):
     max_problem_body_mb: int = Field(256, ge=1)  # JSON create/replace bodies
     max_package_mb: int = Field(512, ge=1)  # Kattis package uploads and imports
     max_package_files: int = Field(20_000, ge=1)
+    # Where the Piston v2 API is served: {prefix}/api/v2/...; "" serves it at the root.
+    piston_prefix: str = Field("/piston", pattern=r"^(/[A-Za-z0-9._~-]+)*$")
 
 
 class StoreSettings(_Group):

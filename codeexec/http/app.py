@@ -17,6 +17,7 @@ from aiohttp import web
 
 from codeexec.config import Settings
 from codeexec.http.auth import authenticate
+from codeexec.http.compat.piston import add_routes as add_piston_routes
 from codeexec.http.errors import ApiError, Handler, json_errors
 from codeexec.http.exec_view import exec_code
 from codeexec.http.health import healthz, readyz
@@ -325,4 +326,5 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     add_submission_routes(app.router)
     add_run_routes(app.router)
     add_key_routes(app.router)
+    add_piston_routes(app, settings.http.piston_prefix)
     return app
