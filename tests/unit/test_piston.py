@@ -229,6 +229,15 @@ def test_limits_map_to_the_run_in_codeexecs_units() -> None:
     )
 
 
+def test_clients_default_compile_timeout_is_accepted_for_every_language() -> None:
+    assert LANGUAGES["bash"].compile_limits.time_ms == 5000
+    bash = execute(language="bash", files=[{"content": "echo hi"}], compile_timeout=10_000)
+    assert bash.run.language == "bash"
+    assert refused(language="bash", files=[{"content": "x"}], compile_cpu_time=10_001).startswith(
+        "compile_cpu_time cannot exceed the configured limit of 10000"
+    )
+
+
 def test_the_configured_limits_are_the_servers_maxima_and_the_compile_limits() -> None:
     configured = configured_limits(LANGUAGES["c"], LIMITS)
     assert configured == {

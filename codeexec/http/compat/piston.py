@@ -41,6 +41,9 @@ UNKNOWN_VERSION = "0.0.0"  # a language whose version command printed no version
 ENCODINGS = ("utf8", "base64", "hex")
 MIB = 1024 * 1024
 MIN_MEMORY_MB = 8  # the least a run may ask for (RunLimitsIn's bound)
+# Piston's default compile_timeout and compile_cpu_time, which its clients send as their
+# own default: always accepted, whatever the language's compile time limit.
+PISTON_COMPILE_MS = 10_000
 # nodesemver logs every range it cannot parse, with a traceback, at INFO.
 logging.getLogger("nodesemver").setLevel(logging.WARNING)
 
@@ -171,14 +174,16 @@ _RUN_LIMITS = {"timeout": "wall_time_ms", "cpu_time": "time_ms", "memory_limit":
 def configured_limits(language: Language, limits: LimitSettings) -> dict[str, int]:
     """Piston's "configured limit" of each constraint, in Piston's units (ms, bytes): a
     run's are the server's maxima; a compile's, the language's compile limits (which
-    always apply: a compile stage gets no other)."""
+    always apply: a compile stage gets no other), its times at least Piston's default
+    (``PISTON_COMPILE_MS``), which clients send unasked."""
     huge = 2**62
     maxima = dict(over_maximum(limits, dict.fromkeys(_RUN_LIMITS.values(), huge)))
     compiling = language.compile_limits
+    compile_ms = max(compiling.time_ms, PISTON_COMPILE_MS)
     return {
         "compile_memory_limit": compiling.memory_mb * MIB,
-        "compile_timeout": compiling.time_ms,
-        "compile_cpu_time": compiling.time_ms,
+        "compile_timeout": compile_ms,
+        "compile_cpu_time": compile_ms,
         "run_memory_limit": maxima["memory_mb"] * MIB,
         "run_timeout": maxima["wall_time_ms"],
         "run_cpu_time": maxima["time_ms"],
