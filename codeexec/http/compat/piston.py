@@ -339,12 +339,6 @@ _SIGNALS = (
     *("USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN"),
     *("TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"),
 )
-# Piston names of languages that codeexec checks or builds before running (``bash -n``,
-# ``node --check``, ``go build``) but whose Piston package runs without a compile stage:
-# Piston reports their errors in the run stage, and so does this door.
-RUN_ONLY = frozenset(
-    {"awk", "bash", "go", "java", "javascript", "lua", "perl", "php", "prolog", "r", "ruby"}
-)
 _COMPILE_TIMEOUT = "Compilation exceeded its time limit"
 _COMPILE_MEMORY = "Compilation exceeded its memory limit"
 
@@ -420,8 +414,10 @@ def run_stage(summary: RunSummary) -> dict[str, Any]:
 
 def has_compile_stage(runtime: Runtime) -> bool:
     """Whether Piston shows a compile stage for the language: codeexec compiles it, and
-    Piston's own package does too (``RUN_ONLY``)."""
-    return runtime.language.compile is not None and runtime.name not in RUN_ONLY
+    Piston's own package does too (``piston_compile_stage`` in its language.toml: false
+    for those codeexec only checks or builds first, as ``bash -n`` and ``go build``)."""
+    language = runtime.language
+    return language.compile is not None and language.piston_compile_stage
 
 
 def response_of(runtime: Runtime, summary: RunSummary) -> dict[str, Any]:
