@@ -207,6 +207,16 @@ async def audit(client: Client, headers: dict[str, str], receiver: Receiver) -> 
     await call("GET", "/api/v1/languages")
     await call("GET", "/healthz")
     await call("GET", "/readyz")
+    # Ad-hoc runs carry no problem: nothing of one can show, but every route is audited.
+    run = {"language": "python", "source": PROGRAM, "stdin": "x"}
+    text = await call("POST", "/api/v1/runs", "/api/v1/runs?wait=true", json=run)
+    await call("GET", "/api/v1/runs/{rid}", f"/api/v1/runs/{json.loads(text)['id']}")
+    piston, program = "/piston/api/v2", [{"name": "main.py", "content": PROGRAM}]
+    await call("GET", piston + "/runtimes")
+    await call("GET", piston + "/runtimes/")
+    execute = {"language": "python", "version": "*", "files": program, "stdin": "x"}
+    await call("POST", piston + "/execute", json=execute)
+    await call("POST", piston + "/execute/", json={"language": PROBLEM, "version": "*"})
 
     await call("POST", "/exec", json={"id": PROBLEM, "code": PROGRAM})
     job = {"problem_id": PROBLEM, "language": "python", "source": PROGRAM}
