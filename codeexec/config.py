@@ -83,6 +83,8 @@ class HttpSettings(_Group):
     max_package_files: int = Field(20_000, ge=1)
     # Where Judge0 CE 1.13.1's API is served ("" mounts it at the root).
     judge0_prefix: str = Field("/judge0", pattern=r"^(/[A-Za-z0-9._-]+)*$")
+    # Where the Piston v2 API is served: {prefix}/api/v2/...; "" serves it at the root.
+    piston_prefix: str = Field("/piston", pattern=r"^(/[A-Za-z0-9._~-]+)*$")
 
 
 class StoreSettings(_Group):

@@ -207,6 +207,30 @@ async def audit(client: Client, headers: dict[str, str], receiver: Receiver) -> 
     await call("GET", "/api/v1/languages")
     await call("GET", "/healthz")
     await call("GET", "/readyz")
+    # Ad-hoc runs carry no problem: nothing of one can show, but every route is audited.
+    run = {"language": "python", "source": PROGRAM, "stdin": "x"}
+    text = await call("POST", "/api/v1/runs", "/api/v1/runs?wait=true", json=run)
+    await call("GET", "/api/v1/runs/{rid}", f"/api/v1/runs/{json.loads(text)['id']}")
+    piston, program = "/piston/api/v2", [{"name": "main.py", "content": PROGRAM}]
+    await call("GET", piston + "/runtimes")
+    await call("GET", piston + "/runtimes/")
+    execute = {"language": "python", "version": "*", "files": program, "stdin": "x"}
+    await call("POST", piston + "/execute", json=execute)
+    await call("POST", piston + "/execute/", json={"language": PROBLEM, "version": "*"})
+
+    j0, source = "/judge0", {"source_code": PROGRAM, "language_id": 71, "stdin": "x"}
+    everything = "?wait=true&fields=*"
+    text = await call("POST", j0 + "/submissions", j0 + "/submissions" + everything, json=source)
+    token = json.loads(text)["token"]
+    await call("GET", j0 + "/submissions/{token}", f"{j0}/submissions/{token}?fields=*")
+    await call("POST", j0 + "/submissions/batch", json={"submissions": [source]})
+    await call("GET", j0 + "/submissions/batch", f"{j0}/submissions/batch?tokens={token}&fields=*")
+    await call("GET", j0 + "/submissions", j0 + "/submissions?fields=*")
+    await call("DELETE", j0 + "/submissions/{token}", f"{j0}/submissions/{token}")
+    await call("GET", j0 + "/languages/{id}", j0 + "/languages/71")
+    for route in ("/languages", "/languages/all", "/statuses", "/about", "/version",
+                  "/config_info", "/isolate", "/license", "/system_info", "/workers"):  # fmt: skip
+        await call("GET", j0 + route)
 
     await call("POST", "/exec", json={"id": PROBLEM, "code": PROGRAM})
     job = {"problem_id": PROBLEM, "language": "python", "source": PROGRAM}

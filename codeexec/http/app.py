@@ -22,6 +22,7 @@ from codeexec.http.auth import authenticate
 from codeexec.http.compat.judge0 import DOOR as JUDGE0_DOOR
 from codeexec.http.compat.judge0 import add_routes as add_judge0_routes
 from codeexec.http.compat.judge0 import callback as judge0_callback
+from codeexec.http.compat.piston import add_routes as add_piston_routes
 from codeexec.http.errors import ApiError, Handler, json_errors
 from codeexec.http.exec_view import exec_code
 from codeexec.http.health import healthz, readyz
@@ -337,4 +338,5 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     add_run_routes(app.router)
     add_judge0_routes(app.router, settings.http.judge0_prefix)
     add_key_routes(app.router)
+    add_piston_routes(app, settings.http.piston_prefix)
     return app

@@ -97,9 +97,19 @@ async def body_chunks(request: web.Request, max_bytes: int) -> AsyncIterator[byt
         yield chunk
 
 
-async def read_json(request: web.Request, limits: BodyLimits, malformed: str = MALFORMED) -> Any:
-    """The body as JSON within ``limits`` (415, 413, 408, 400 with ``malformed``)."""
-    check_json_type(request)
+async def read_json(
+    request: web.Request,
+    limits: BodyLimits,
+    malformed: str = MALFORMED,
+    *,
+    any_type: bool = False,
+) -> Any:
+    """The body as JSON within ``limits`` (415, 413, 408, 400 with ``malformed``).
+    ``any_type``: read as JSON whatever ``Content-Type`` says (a door for clients that
+    send JSON as ``text/plain`` or with no type, as some Piston clients do); a
+    compressed body is refused all the same."""
+    if not any_type:
+        check_json_type(request)
     body = bytearray()
     async for chunk in body_chunks(request, limits.max_bytes):
         body += chunk

@@ -3,6 +3,10 @@
 Handlers raise ``ApiError``; aiohttp's own HTTP errors (unknown route, wrong method,
 body too large) and unexpected exceptions are turned into the same shape here. A
 crash answers 500 with no traceback in the body; the traceback goes to the log.
+
+A door that speaks another service's API (``codeexec.http.compat``) words every error
+under its paths in that API's shape, middlewares' (401, 429, 503) included: it registers
+its shape for its path prefix in ``ERROR_SHAPES``.
 """
 
 from __future__ import annotations
@@ -64,6 +68,18 @@ def error_response(error: ApiError) -> web.Response:
     return json_response(body, status=error.status, headers=error.headers)
 
 
+ErrorShape = Callable[[ApiError], web.Response]
+# {path prefix: how an error looks under it}: a compatibility door's own error format.
+ERROR_SHAPES = web.AppKey("error_shapes", dict[str, ErrorShape])
+
+
+def _shape_for(request: web.Request) -> ErrorShape:
+    for prefix, shape in request.app.get(ERROR_SHAPES, {}).items():
+        if request.path.startswith(prefix + "/"):
+            return shape
+    return error_response
+
+
 _HTTP_MESSAGES = {
     404: "Not found",
     405: "Method not allowed",
@@ -120,13 +136,13 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc)
+        return _shape_for(request)(exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         message = _HTTP_MESSAGES.get(exc.status, exc.reason)
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
-        return error_response(ApiError(exc.status, message, headers=headers))
+        return _shape_for(request)(ApiError(exc.status, message, headers=headers))
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(ApiError(500, "Internal server error"))
+        return _shape_for(request)(ApiError(500, "Internal server error"))

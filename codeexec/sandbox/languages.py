@@ -215,6 +215,12 @@ def _class_holds_line_break(items: Any) -> bool:
     return holds != negated
 
 
+def _switch(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise LanguageError(f"{what} must be true or false")
+    return value
+
+
 def _ints(value: Any, what: str) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(type(v) is int for v in value):
         raise LanguageError(f"{what} must be a list of integers")
@@ -262,6 +268,9 @@ def load_language(folder: Path) -> Language:
             main_pattern=_pattern(data.get("main_pattern")),
             judge0_ids=_ints(data.get("judge0_ids", []), "judge0_ids"),
             piston_names=_strings(data.get("piston_names", []), "piston_names"),
+            piston_compile_stage=_switch(
+                data.get("piston_compile_stage", True), "piston_compile_stage"
+            ),
         )
     except (KeyError, TypeError) as exc:
         raise LanguageError(f"{path}: missing or malformed field {exc}") from exc

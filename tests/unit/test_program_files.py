@@ -213,6 +213,7 @@ def write_language(tmp_path: Path, extra: str) -> Path:
         ('entry = "some"', "entry must be one of ['file', 'all']"),
         ("main_pattern = '(unclosed'", "main_pattern is not a regular expression"),
         ("judge0_ids = ['50']", "judge0_ids must be a list of integers"),
+        ('piston_compile_stage = "no"', "piston_compile_stage must be true or false"),
         (
             '[screening]\nparser = "python-ast"\nevery_file = true',
             "screening.every_file needs parser = 'tree-sitter'",
