@@ -1,4 +1,5 @@
-"""The ``codeexec`` command: ``serve``, ``problems import``, ``keys`` and ``images build``."""
+"""The ``codeexec`` command: ``serve``, ``grade``, ``problems import``, ``keys`` and
+``images build``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from codeexec.checker import CheckerArgsError, validate_spec
 from codeexec.config import Settings
+from codeexec.grade import command as grade_command
 from codeexec.http.app import make_app
 from codeexec.model import CheckerSpec
 from codeexec.packages.archive import PackageError
@@ -184,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    grade_command.add_parser(commands)
     problems = commands.add_parser("problems", help="manage problems")
     problem_commands = problems.add_subparsers(dest="problems_command", required=True)
     importer = problem_commands.add_parser(
@@ -233,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"invalid configuration:\n{exc}", file=sys.stderr)
         return 2
+    if args.command == "grade":  # its own output; the service it may start logs warnings
+        _setup_logging("WARNING")
+        return grade_command.run(args)
     _setup_logging(settings.log_level)
     try:
         if args.command == "serve":

@@ -1,0 +1,130 @@
+"""``codeexec grade``'s way to a codeexec server: its HTTP API, the same for a remote
+server (``--server``) and the one started for a local package (``grade/local.py``).
+Every source is a job (``/api/v1/submissions``), followed through its live event
+stream, then read back whole."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+import aiohttp
+
+from codeexec.grade.graded import Graded
+
+# Told of a source's progress: (source, tests done, tests in all; 0 until known).
+Progress = Callable[[str, int, int], None]
+
+
+class Unreachable(Exception):
+    """The server cannot be reached or answered with something other than its API."""
+
+
+class Refused(Exception):
+    """The server refused a request (bad language, unknown problem, bad token...)."""
+
+
+@dataclass(frozen=True)
+class ServerLanguage:
+    id: str
+    extensions: tuple[str, ...]
+    available: bool
+
+
+class GradeClient:
+    def __init__(self, base_url: str, token: str | None, timeout_s: float = 3600) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url
+        self._session = aiohttp.ClientSession(
+            base_url.rstrip("/") + "/",
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=timeout_s, sock_connect=10),
+        )
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            async with self._session.request(method, path, **kwargs) as response:
+                text = await response.text()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise Unreachable(f"{self.base_url}: {exc or type(exc).__name__}") from exc
+        try:
+            body = json.loads(text)
+        except ValueError:
+            raise Unreachable(f"{path}: answered {status} without JSON") from None
+        if status >= 400:
+            message = body.get("error", "") if isinstance(body, dict) else ""
+            detail = body.get("detail") if isinstance(body, dict) else None
+            raise Refused(f"{message}: {detail}" if detail else message or f"HTTP {status}")
+        return body
+
+    async def languages(self) -> dict[str, ServerLanguage]:
+        body = await self._json("GET", "api/v1/languages")
+        return {
+            item["id"]: ServerLanguage(
+                item["id"], tuple(item.get("extensions", ())), bool(item.get("available"))
+            )
+            for item in body["languages"]
+        }
+
+    async def problem_exists(self, problem_id: str) -> bool:
+        try:
+            await self._json("GET", f"api/v1/problems/{problem_id}")
+        except Refused:
+            return False
+        return True
+
+    async def grade(
+        self, source: str, files: Mapping[str, str], problem: str, language: str,
+        progress: Progress,
+    ) -> Graded:  # fmt: skip
+        """Submit ``files`` as one program and wait for its result (Refused and
+        Unreachable are the caller's)."""
+        started = time.monotonic()
+        body = {
+            "problem_id": problem,
+            "language": language,
+            "files": [{"name": name, "content": text} for name, text in files.items()],
+        }
+        created = await self._json("POST", "api/v1/submissions", json=body)
+        sid = created["id"]
+        async for kind, data in self._events(sid):
+            if kind == "test":
+                progress(source, int(data.get("position", 0)), int(data.get("total", 0)))
+        job = await self._json("GET", f"api/v1/submissions/{sid}")
+        error = job.get("error") if job.get("status") != "finished" else None
+        return Graded(source, problem, language, job, error, time.monotonic() - started)
+
+    async def _events(self, sid: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """The job's events as they happen, until it ends (Server-Sent Events)."""
+        path = f"api/v1/submissions/{sid}/events"
+        try:
+            async with self._session.get(path, headers={"Accept": "text/event-stream"}) as response:
+                if response.status != 200:
+                    raise Refused(f"events of {sid}: HTTP {response.status}")
+                kind = ""
+                async for raw in response.content:
+                    line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                    if line.startswith("event: "):
+                        kind = line[7:]
+                    elif line.startswith("data: "):
+                        event = json.loads(line[6:])
+                        yield kind, event.get("data") or {}
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise Unreachable(f"events of {sid}: {exc or type(exc).__name__}") from exc
+
+
+def language_of_file(name: str, languages: Mapping[str, ServerLanguage]) -> str | None:
+    """The language whose extensions end ``name`` (case-sensitive: ``.C`` is C++)."""
+    suffixes = PurePath(name).suffixes
+    for lang in languages.values():
+        if any(name.endswith(ext) for ext in lang.extensions) and suffixes:
+            return lang.id
+    return None

@@ -1,0 +1,162 @@
+"""``codeexec grade`` as a CI job runs it: the real command in a subprocess, real Docker,
+real Kattis packages (../shared/testdata/kattis), and ``--server`` against a real
+service. The report formats' details are tests/unit/test_grade_formats.py's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SHARED
+
+pytestmark = pytest.mark.docker
+
+KATTIS = SHARED / "testdata" / "kattis"
+CODEEXEC = [sys.executable, "-m", "codeexec"]
+SOURCES = {
+    "hello.py": 'print("Hello World!")\n',
+    "wrong.py": 'print("Hello")\n',
+    "broken.c": "int main(void) { return x; }\n",
+    "slow.py": "while True:\n    pass\n",
+}
+
+
+def grade(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CODEEXEC, "grade", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | (env or {}),
+    )
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> dict[str, Path]:
+    made = {}
+    for name, text in SOURCES.items():
+        (tmp_path / name).write_text(text)
+        made[name] = tmp_path / name
+    return made
+
+
+def test_a_correct_source_exits_0(sources: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "github_output"
+    done = grade(
+        KATTIS / "hello", sources["hello.py"], "--junit", tmp_path / "r.xml",
+        "--json", tmp_path / "r.json", "--classroom", env={"GITHUB_OUTPUT": str(out)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "hello.py: AC, 1/1 tests passed" in done.stdout
+    assert "1/1 sources passed every test" in done.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["passed"] is True and report["graded"][0]["job"]["verdict"] == "AC"
+    assert b"<testsuite" in (tmp_path / "r.xml").read_bytes()
+    assert out.read_text().startswith("result=")
+
+
+def test_failures_are_graded_and_exit_1(sources: dict[str, Path], tmp_path: Path) -> None:
+    done = grade(
+        KATTIS / "hello", sources["hello.py"], sources["wrong.py"], sources["broken.c"],
+        sources["slow.py"], "--json", tmp_path / "r.json", "--jobs", "4",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    verdicts = {
+        Path(g["source"]).name: g["job"]["verdict"]
+        for g in json.loads((tmp_path / "r.json").read_text())["graded"]
+    }
+    assert verdicts == {"hello.py": "AC", "wrong.py": "WA", "broken.c": "CE", "slow.py": "TLE"}
+    assert "undeclared" in done.stdout  # the compiler's message, shown
+    assert "secret/hello" in done.stdout  # a row per test
+    assert "1/4 sources passed every test" in done.stdout
+
+
+def test_a_folder_of_sources_is_graded_whole(sources: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for name in ("hello.py", "wrong.py"):
+        (folder / name).write_text(SOURCES[name])
+    done = grade(KATTIS / "hello", folder, "--quiet")
+    assert done.returncode == 1 and done.stdout.strip() == "1/2 sources passed every test"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope.py"], "nope.py: no such file or folder"),
+        (["notes.txt"], "no language has this extension; give --language"),
+        (["hello.py", "--language", "cobol"], "unknown language 'cobol'"),
+    ],
+)
+def test_usage_errors_exit_2(
+    sources: dict[str, Path], tmp_path: Path, args: list[str], message: str
+) -> None:
+    (tmp_path / "notes.txt").write_text("hello\n")
+    done = grade(
+        KATTIS / "hello", *[str(tmp_path / a) if a.endswith((".py", ".txt")) else a for a in args]
+    )
+    assert done.returncode == 2 and message in done.stderr, (done.stdout, done.stderr)
+
+
+def test_a_missing_or_broken_package_exits_2(sources: dict[str, Path], tmp_path: Path) -> None:
+    done = grade(tmp_path / "no-package", sources["hello.py"])
+    assert done.returncode == 2 and "no such package" in done.stderr
+    (tmp_path / "broken").mkdir()
+    done = grade(tmp_path / "broken", sources["hello.py"])
+    assert done.returncode == 2 and "problem.yaml" in done.stderr, done.stderr
+
+
+def test_no_docker_engine_exits_3(sources: dict[str, Path], tmp_path: Path) -> None:
+    done = grade(
+        KATTIS / "hello", sources["hello.py"], env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
+    )
+    assert done.returncode == 3 and "codeexec grade:" in done.stderr, (done.stdout, done.stderr)
+
+
+def test_an_unreachable_server_exits_3(sources: dict[str, Path]) -> None:
+    done = grade("HQ000000000000000001", sources["hello.py"], "--server", "http://127.0.0.1:9")
+    assert done.returncode == 3 and "127.0.0.1:9" in done.stderr, done.stderr
+
+
+async def test_grading_on_a_server_keeps_hidden_tests_hidden(
+    service: Callable[..., Any], tmp_path: Path
+) -> None:
+    client = await service(admin_token="grade-admin", host="127.0.0.1")
+    made = await client.post(
+        "/api/v1/keys", json={"name": "ci", "role": "submitter"},
+        headers={"Authorization": "Bearer grade-admin"},
+    )  # fmt: skip
+    token = (await made.json())["token"]
+    source = tmp_path / "sum.py"
+    source.write_text("a, b = map(int, input().split())\nprint(a + b)\n")
+    url = f"http://127.0.0.1:{client.server.port}"
+    # The service runs on this test's event loop: the command runs in a thread beside it.
+    import asyncio
+
+    done = await asyncio.to_thread(
+        grade, "HQ000000000000000001", source, "--server", url, "--token", token,
+        "--json", tmp_path / "r.json",
+    )  # fmt: skip
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    results = json.loads((tmp_path / "r.json").read_text())["graded"][0]["job"]["results"]
+    hidden = [r for r in results if r["hidden"]]
+    assert len(hidden) == 2 and all(set(r) <= {"position", "hidden", "verdict"} for r in hidden)
+    unknown = await asyncio.to_thread(
+        grade, "no-such-problem", source, "--server", url, "--token", token
+    )
+    assert unknown.returncode == 2 and "no problem 'no-such-problem'" in unknown.stderr
+
+
+def test_wrong_answers_are_expected_to_fail(sources: dict[str, Path]) -> None:
+    """A package's submissions/wrong_answer: every one must fail a test."""
+    done = grade(KATTIS / "hello", sources["wrong.py"], sources["slow.py"], "--expect", "fail")
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    done = grade(KATTIS / "hello", sources["wrong.py"], sources["hello.py"], "--expect", "fail")
+    assert done.returncode == 1, (done.stdout, done.stderr)
