@@ -4,6 +4,7 @@ service. The report formats' details are tests/unit/test_grade_formats.py's."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -13,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import xmlschema
+from junitparser import JUnitXml
 
 from tests.conftest import SHARED
 
 pytestmark = pytest.mark.docker
 
 KATTIS = SHARED / "testdata" / "kattis"
+JUNIT_XSD = str(Path(__file__).parent / "data" / "junit" / "junit-10.xsd")
 CODEEXEC = [sys.executable, "-m", "codeexec"]
 SOURCES = {
     "hello.py": 'print("Hello World!")\n',
@@ -59,15 +63,28 @@ def test_a_correct_source_exits_0(sources: dict[str, Path], tmp_path: Path) -> N
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["passed"] is True and report["graded"][0]["job"]["verdict"] == "AC"
     assert b"<testsuite" in (tmp_path / "r.xml").read_bytes()
-    assert out.read_text().startswith("result=")
+    line = out.read_text().strip()
+    classroom = json.loads(base64.b64decode(line.removeprefix("result=")))
+    assert classroom["version"] == 1 and classroom["status"] == "pass"
+    assert classroom["max_score"] == 1 and classroom["tests"][0]["status"] == "pass"
 
 
 def test_failures_are_graded_and_exit_1(sources: dict[str, Path], tmp_path: Path) -> None:
     done = grade(
         KATTIS / "hello", sources["hello.py"], sources["wrong.py"], sources["broken.c"],
         sources["slow.py"], "--json", tmp_path / "r.json", "--jobs", "4",
+        "--junit", tmp_path / "r.xml",
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
+    # The JUnit report validates against Jenkins' schema and reads back with a reader.
+    xmlschema.XMLSchema(JUNIT_XSD).validate(str(tmp_path / "r.xml"))
+    suites = {suite.name: suite for suite in JUnitXml.fromfile(str(tmp_path / "r.xml"))}
+    kinds = {
+        name.rsplit("/", 1)[-1]: [type(r).__name__ for case in suite for r in case.result]
+        for name, suite in suites.items()
+    }
+    assert kinds == {"hello.py": [], "wrong.py": ["Failure"], "broken.c": ["Error"],
+                     "slow.py": ["Failure"]}, kinds  # fmt: skip
     verdicts = {
         Path(g["source"]).name: g["job"]["verdict"]
         for g in json.loads((tmp_path / "r.json").read_text())["graded"]

@@ -23,14 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from codeexec.grade.classroom import classroom_output, classroom_result
-from codeexec.grade.json_report import json_report
-from codeexec.grade.junit import junit_xml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from codeexec.config import Settings
+from codeexec.grade.classroom import classroom_output, classroom_result
 from codeexec.grade.client import (
     GradeClient,
     Refused,
@@ -39,6 +37,8 @@ from codeexec.grade.client import (
     language_of_file,
 )
 from codeexec.grade.graded import Graded
+from codeexec.grade.json_report import json_report
+from codeexec.grade.junit import junit_xml
 from codeexec.grade.local import local_server
 from codeexec.packages.archive import PackageError
 from codeexec.sandbox.docker_gateway import DockerUnavailable
@@ -302,9 +302,9 @@ def _write_reports(args: argparse.Namespace, graded: list[Graded], display: Disp
         target = os.environ.get("GITHUB_OUTPUT")
         if target:
             with open(target, "a", encoding="utf-8") as out:
-                out.write(line + "\n")
+                out.write(line if line.endswith("\n") else line + "\n")
         else:
-            display.note(line)
+            display.note(line.rstrip("\n"))
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
