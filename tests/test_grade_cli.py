@@ -177,3 +177,31 @@ def test_wrong_answers_are_expected_to_fail(sources: dict[str, Path]) -> None:
     assert done.returncode == 0, (done.stdout, done.stderr)
     done = grade(KATTIS / "hello", sources["wrong.py"], sources["hello.py"], "--expect", "fail")
     assert done.returncode == 1, (done.stdout, done.stderr)
+
+
+def test_a_terminal_gets_a_table(sources: dict[str, Path]) -> None:
+    """On a terminal (a pty here) the per-test results are a table with its header."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    try:
+        done = subprocess.run(
+            [*CODEEXEC, "grade", str(KATTIS / "hello"), str(sources["wrong.py"])],
+            stdout=secondary, stderr=subprocess.PIPE, text=True, timeout=600,
+            env=os.environ | {"COLUMNS": "100", "TERM": "xterm"},
+        )  # fmt: skip
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the pty's other end is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(primary)
+    text = shown.decode(errors="replace")
+    assert done.returncode == 1, done.stderr
+    assert "verdict" in text and "memory" in text and "secret/hello" in text, text
