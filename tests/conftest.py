@@ -17,7 +17,7 @@ from typing import Any
 import docker
 import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
 from codeexec.config import Settings
@@ -99,6 +99,19 @@ def current_image(language_id: str) -> str:
     if problems.get(language_id):
         pytest.fail(f"could not build the {language_id} sandbox image: {problems[language_id]}")
     return language.image_tag(settings.sandbox.image_prefix)
+
+
+async def started_service(tmp: Path, name: str, **overrides: Any) -> TestClient[Any, Any]:
+    """A real service for a module's tests (its own SQLite store in ``tmp``, an instance
+    name of its own); the caller closes it."""
+    settings = base_settings(
+        database_url=f"sqlite:///{tmp / 'store.sqlite3'}",
+        instance_name=f"{name}-{uuid.uuid4().hex[:8]}",
+        **overrides,
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings)))
+    await client.start_server()
+    return client
 
 
 @pytest.fixture

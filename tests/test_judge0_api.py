@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from codeexec.http.app import make_app
 from codeexec.http.compat.judge0 import FIELDS
-from tests.conftest import base_settings
+from tests.conftest import base_settings, started_service
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -32,16 +32,7 @@ EMPTY_ZIP = "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="
 
 
 async def _serve(tmp: Path, **overrides: Any) -> Client:
-    settings = base_settings(
-        database_url=f"sqlite:///{tmp / 'store.sqlite3'}",
-        instance_name=f"judge0-{uuid.uuid4().hex[:8]}",
-        job_poll_s=0.05,
-        rate_limit_per_s=0,
-        **overrides,
-    )
-    service: Client = TestClient(TestServer(make_app(settings)))
-    await service.start_server()
-    return service
+    return await started_service(tmp, "judge0", job_poll_s=0.05, rate_limit_per_s=0, **overrides)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

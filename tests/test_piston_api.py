@@ -18,7 +18,7 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
 from codeexec.http.app import make_app
-from tests.conftest import base_settings
+from tests.conftest import base_settings, started_service
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -30,16 +30,10 @@ ABORT = "#include <stdlib.h>\nint main(void) { abort(); }"
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
-    tmp: Path = tmp_path_factory.mktemp("piston")
-    settings = base_settings(
-        database_url=f"sqlite:///{tmp / 'store.sqlite3'}",
-        instance_name=f"piston-{uuid.uuid4().hex[:8]}",
-        languages=("python", "c"),
-        job_poll_s=0.05,
-        max_time_limit_ms=5000,
-    )
-    service: Client = TestClient(TestServer(make_app(settings)))
-    await service.start_server()
+    service = await started_service(
+        tmp_path_factory.mktemp("piston"), "piston", languages=("python", "c"),
+        job_poll_s=0.05, max_time_limit_ms=5000,
+    )  # fmt: skip
     yield service
     await service.close()
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from codeexec.http.app import make_app
-from tests.conftest import base_settings
+from tests.conftest import started_service
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -25,16 +22,10 @@ ECHO = "print(input().upper())"
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
-    tmp: Path = tmp_path_factory.mktemp("runs")
-    settings = base_settings(
-        database_url=f"sqlite:///{tmp / 'store.sqlite3'}",
-        instance_name=f"runs-{uuid.uuid4().hex[:8]}",
-        languages=("python", "c"),
-        job_poll_s=0.05,
+    service = await started_service(
+        tmp_path_factory.mktemp("runs"), "runs", languages=("python", "c"), job_poll_s=0.05,
         max_time_limit_ms=5000,
-    )
-    service: Client = TestClient(TestServer(make_app(settings)))
-    await service.start_server()
+    )  # fmt: skip
     yield service
     await service.close()
 

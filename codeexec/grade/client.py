@@ -9,7 +9,6 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
 import aiohttp
@@ -122,9 +121,6 @@ class GradeClient:
 
 
 def language_of_file(name: str, languages: Mapping[str, ServerLanguage]) -> str | None:
-    """The language whose extensions end ``name`` (case-sensitive: ``.C`` is C++)."""
-    suffixes = PurePath(name).suffixes
-    for lang in languages.values():
-        if any(name.endswith(ext) for ext in lang.extensions) and suffixes:
-            return lang.id
-    return None
+    """The language whose extensions end ``name`` (case-sensitive: ``.C`` is C++; each
+    extension belongs to one language)."""
+    return next((lang.id for lang in languages.values() if name.endswith(lang.extensions)), None)
