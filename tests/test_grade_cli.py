@@ -4,9 +4,11 @@ service. The report formats' details are tests/unit/test_grade_formats.py's."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import pty
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,6 +17,8 @@ from typing import Any
 
 import pytest
 import xmlschema
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from junitparser import JUnitXml
 
 from tests.conftest import SHARED
@@ -155,8 +159,6 @@ async def test_grading_on_a_server_keeps_hidden_tests_hidden(
     source.write_text("a, b = map(int, input().split())\nprint(a + b)\n")
     url = f"http://127.0.0.1:{client.server.port}"
     # The service runs on this test's event loop: the command runs in a thread beside it.
-    import asyncio
-
     done = await asyncio.to_thread(
         grade, "HQ000000000000000001", source, "--server", url, "--token", token,
         "--json", tmp_path / "r.json",
@@ -181,8 +183,6 @@ def test_wrong_answers_are_expected_to_fail(sources: dict[str, Path]) -> None:
 
 def test_a_terminal_gets_a_table(sources: dict[str, Path]) -> None:
     """On a terminal (a pty here) the per-test results are a table with its header."""
-    import pty
-
     primary, secondary = pty.openpty()
     try:
         done = subprocess.run(
@@ -205,3 +205,31 @@ def test_a_terminal_gets_a_table(sources: dict[str, Path]) -> None:
     text = shown.decode(errors="replace")
     assert done.returncode == 1, done.stderr
     assert "verdict" in text and "memory" in text and "secret/hello" in text, text
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, "<html>a proxy's page</html>"),
+        (500, '{"error": "Internal server error"}'),
+        (200, '{"languages": 5}'),
+        (200, '{"languages": [{"name": "no id"}]}'),
+    ],
+)
+async def test_a_server_that_is_not_codeexec_exits_3(
+    sources: dict[str, Path], status: int, body: str
+) -> None:
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(status=status, text=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        url = f"http://127.0.0.1:{server.port}"
+        done = await asyncio.to_thread(grade, "p", sources["hello.py"], "--server", url)
+    finally:
+        await server.close()
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    assert done.stderr.startswith("codeexec grade: ") and "Traceback" not in done.stderr

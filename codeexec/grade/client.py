@@ -10,11 +10,14 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
 from codeexec.grade.graded import Graded
 
+# The most of one answer read (a job's results with every shown test's output).
+MAX_ANSWER_BYTES = 256 << 20
 # Told of a source's progress: (source, tests done, tests in all; 0 until known).
 Progress = Callable[[str, int, int], None]
 
@@ -48,16 +51,22 @@ class GradeClient:
         await self._session.close()
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The answer's JSON (Refused for a 4xx; Unreachable for a 5xx, no answer, or an
+        answer that is not the API's, too large included)."""
         try:
             async with self._session.request(method, path, **kwargs) as response:
-                text = await response.text()
+                data = await response.content.read(MAX_ANSWER_BYTES + 1)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise Unreachable(f"{self.base_url}: {exc or type(exc).__name__}") from exc
+        if len(data) > MAX_ANSWER_BYTES:
+            raise Unreachable(f"{path}: an answer larger than {MAX_ANSWER_BYTES} bytes")
         try:
-            body = json.loads(text)
+            body = json.loads(data)
         except ValueError:
             raise Unreachable(f"{path}: answered {status} without JSON") from None
+        if status >= 500:
+            raise Unreachable(f"{path}: the server failed (HTTP {status})")
         if status >= 400:
             message = body.get("error", "") if isinstance(body, dict) else ""
             detail = body.get("detail") if isinstance(body, dict) else None
@@ -66,16 +75,21 @@ class GradeClient:
 
     async def languages(self) -> dict[str, ServerLanguage]:
         body = await self._json("GET", "api/v1/languages")
-        return {
-            item["id"]: ServerLanguage(
-                item["id"], tuple(item.get("extensions", ())), bool(item.get("available"))
-            )
-            for item in body["languages"]
-        }
+        try:
+            return {
+                str(item["id"]): ServerLanguage(
+                    str(item["id"]),
+                    tuple(str(e) for e in item.get("extensions", ())),
+                    bool(item.get("available")),
+                )
+                for item in body["languages"]
+            }
+        except (KeyError, TypeError, AttributeError):
+            raise Unreachable(f"{self.base_url}: not a codeexec server (its languages)") from None
 
     async def problem_exists(self, problem_id: str) -> bool:
         try:
-            await self._json("GET", f"api/v1/problems/{problem_id}")
+            await self._json("GET", f"api/v1/problems/{quote(problem_id, safe='')}")
         except Refused:
             return False
         return True
@@ -93,11 +107,15 @@ class GradeClient:
             "files": [{"name": name, "content": text} for name, text in files.items()],
         }
         created = await self._json("POST", "api/v1/submissions", json=body)
-        sid = created["id"]
+        sid = created.get("id") if isinstance(created, dict) else None
+        if not isinstance(sid, str) or not sid.isalnum():
+            raise Unreachable(f"{self.base_url}: not a codeexec server (no job id)")
         async for kind, data in self._events(sid):
             if kind == "test":
                 progress(source, int(data.get("position", 0)), int(data.get("total", 0)))
         job = await self._json("GET", f"api/v1/submissions/{sid}")
+        if not isinstance(job, dict):
+            raise Unreachable(f"{self.base_url}: not a codeexec server (job {sid})")
         error = job.get("error") if job.get("status") != "finished" else None
         return Graded(source, problem, language, job, error, time.monotonic() - started)
 
@@ -115,9 +133,12 @@ class GradeClient:
                         kind = line[7:]
                     elif line.startswith("data: "):
                         event = json.loads(line[6:])
-                        yield kind, event.get("data") or {}
+                        data = event.get("data") if isinstance(event, dict) else None
+                        yield kind, data if isinstance(data, dict) else {}
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise Unreachable(f"events of {sid}: {exc or type(exc).__name__}") from exc
+        except ValueError as exc:  # a line over aiohttp's limit, or one that is not JSON
+            raise Unreachable(f"events of {sid}: not codeexec's event stream ({exc})") from exc
 
 
 def language_of_file(name: str, languages: Mapping[str, ServerLanguage]) -> str | None:

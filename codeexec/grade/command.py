@@ -310,6 +310,8 @@ def _write_reports(args: argparse.Namespace, graded: list[Graded], display: Disp
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     display = Display(out, args.quiet)
     try:
+        if args.jobs < 1:
+            raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
         sources = _sources(args.sources)
         if not args.server and not Path(args.problem).exists():
             raise UsageError(f"{args.problem}: no such package (a folder or zip; or give --server)")
