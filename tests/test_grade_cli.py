@@ -111,6 +111,8 @@ def test_a_folder_of_sources_is_graded_whole(sources: dict[str, Path], tmp_path:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["hello.py", "--server", "notaurl"], "--server 'notaurl': an http(s) URL"),
+        (["hello.py", "--junit", "/nonexistent/dir/r.xml"], "cannot write a report"),
         (["nope.py"], "nope.py: no such file or folder"),
         (["notes.txt"], "no language has this extension; give --language"),
         (["hello.py", "--language", "cobol"], "unknown language 'cobol'"),
@@ -214,6 +216,8 @@ def test_a_terminal_gets_a_table(sources: dict[str, Path]) -> None:
         (500, '{"error": "Internal server error"}'),
         (200, '{"languages": 5}'),
         (200, '{"languages": [{"name": "no id"}]}'),
+        (401, '{"error": "Invalid or revoked API key"}'),  # a bad token: not the program's
+        (429, '{"error": "Too many requests"}'),
     ],
 )
 async def test_a_server_that_is_not_codeexec_exits_3(
@@ -233,3 +237,46 @@ async def test_a_server_that_is_not_codeexec_exits_3(
         await server.close()
     assert done.returncode == 3, (done.stdout, done.stderr)
     assert done.stderr.startswith("codeexec grade: ") and "Traceback" not in done.stderr
+
+
+def test_a_program_cannot_speak_to_the_ci_runner(tmp_path: Path) -> None:
+    """A compile error quotes the source: a line GitHub's runner would take for a
+    workflow command (``::error::``, ``::add-mask::``) must not reach the log as one."""
+    source = tmp_path / "ce.py"
+    source.write_text("::error title=PWNED::injected\n")
+    done = grade(KATTIS / "hello", source)
+    assert done.returncode == 1, done.stderr
+    assert "PWNED" in done.stdout  # shown, but inert
+    assert not any(line.lstrip().startswith("::") for line in done.stdout.splitlines())
+
+
+def test_sigterm_removes_the_local_sandboxes(tmp_path: Path) -> None:
+    """A cancelled CI job (SIGTERM) must not leave containers or the store behind."""
+    import signal
+    import time
+
+    import docker
+
+    source = tmp_path / "spin.py"
+    source.write_text("while True:\n    pass\n")
+    engine = docker.from_env()
+
+    def graders() -> list[str]:
+        found = engine.api.containers(all=True, filters={"label": "codeexec.sandbox=1"})
+        return [
+            c["Id"] for c in found if c["Labels"].get("codeexec.instance", "").startswith("grade-")
+        ]
+
+    before = set(graders())
+    running = subprocess.Popen(
+        [*CODEEXEC, "grade", str(KATTIS / "hello"), str(source)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not set(graders()) - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert set(graders()) - before, "the grader never started a sandbox"
+    running.send_signal(signal.SIGTERM)
+    _, stderr = running.communicate(timeout=60)
+    assert running.returncode == 130 and "interrupted" in stderr, stderr
+    assert set(graders()) - before == set()

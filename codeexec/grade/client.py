@@ -27,7 +27,15 @@ class Unreachable(Exception):
 
 
 class Refused(Exception):
-    """The server refused a request (bad language, unknown problem, bad token...)."""
+    """The server refused what the program is (screening, size: 4xx but those below)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# Refusals that are not the program's doing: the token, the rate limit, a timeout.
+NOT_THE_PROGRAMS = frozenset({401, 403, 408, 429})
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,10 @@ class GradeClient:
         if status >= 400:
             message = body.get("error", "") if isinstance(body, dict) else ""
             detail = body.get("detail") if isinstance(body, dict) else None
-            raise Refused(f"{message}: {detail}" if detail else message or f"HTTP {status}")
+            text = f"{message}: {detail}" if detail else str(message) or f"HTTP {status}"
+            if status in NOT_THE_PROGRAMS:
+                raise Unreachable(f"the server refused the request (HTTP {status}): {text}")
+            raise Refused(text, status)
         return body
 
     async def languages(self) -> dict[str, ServerLanguage]:
@@ -90,8 +101,10 @@ class GradeClient:
     async def problem_exists(self, problem_id: str) -> bool:
         try:
             await self._json("GET", f"api/v1/problems/{quote(problem_id, safe='')}")
-        except Refused:
-            return False
+        except Refused as exc:
+            if exc.status == 404:
+                return False
+            raise Unreachable(f"cannot look the problem up: {exc}") from exc
         return True
 
     async def grade(
@@ -111,8 +124,9 @@ class GradeClient:
         if not isinstance(sid, str) or not sid.isalnum():
             raise Unreachable(f"{self.base_url}: not a codeexec server (no job id)")
         async for kind, data in self._events(sid):
-            if kind == "test":
-                progress(source, int(data.get("position", 0)), int(data.get("total", 0)))
+            position, total = data.get("position", 0), data.get("total", 0)
+            if kind == "test" and isinstance(position, int) and isinstance(total, int):
+                progress(source, position, total)
         job = await self._json("GET", f"api/v1/submissions/{sid}")
         if not isinstance(job, dict):
             raise Unreachable(f"{self.base_url}: not a codeexec server (job {sid})")

@@ -16,8 +16,9 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from yarl import URL
 
 from codeexec.config import Settings
 from codeexec.grade.classroom import classroom_output, classroom_result
@@ -36,7 +38,7 @@ from codeexec.grade.client import (
     Unreachable,
     language_of_file,
 )
-from codeexec.grade.graded import Graded
+from codeexec.grade.graded import Graded, clean
 from codeexec.grade.json_report import json_report
 from codeexec.grade.junit import junit_xml
 from codeexec.grade.local import local_server
@@ -46,7 +48,9 @@ from codeexec.sandbox.images import ImageError
 from codeexec.sandbox.languages import discover_languages
 
 PASSED, FAILED, USAGE, INFRASTRUCTURE = 0, 1, 2, 3
+INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
 MAX_SOURCE_BYTES = 1 << 20  # the server's default CODEEXEC_MAX_SOURCE_BYTES
+MAX_SOURCES = 1000  # files graded in one go
 
 
 class UsageError(Exception):
@@ -101,7 +105,15 @@ def _sources(paths: Sequence[Path]) -> list[Source]:
     found: list[Source] = []
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            files = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not any(
+                    part.startswith(".") or part == "__pycache__"
+                    for part in p.relative_to(path).parts
+                )
+            )  # fmt: skip
+            if len(files) > MAX_SOURCES:
+                raise UsageError(f"{path}: more than {MAX_SOURCES} files")
             if not files:
                 raise UsageError(f"{path}: a folder without source files")
         elif path.is_file():
@@ -173,10 +185,11 @@ class Display:
         if self.quiet:
             return
         verdict = _verdict(graded)
-        self.console.print(f"{graded.source}: {verdict} ({graded.duration_s:.1f} s)", markup=False)
+        line = f"{graded.source}: {verdict} ({graded.duration_s:.1f} s)"
+        self.console.print(_safe(line), markup=False)
         job = graded.job or {}
         if job.get("verdict") == "CE" and job.get("compile_output"):
-            self.console.print(_indent(str(job["compile_output"])), markup=False)
+            self.console.print(_indent(_safe(job["compile_output"])), markup=False)
             return
         rows = list(_rows(job))
         if not rows:
@@ -196,11 +209,22 @@ def _rows(job: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
         name = test.get("name") or f"test {test.get('position')}"
         time_ms, memory_kb = test.get("time_ms"), test.get("memory_kb")
         yield (
-            str(name),
-            str(test.get("verdict")),
+            _safe(name),
+            _safe(test.get("verdict")),
             f"{time_ms} ms" if time_ms is not None else "-",
             f"{memory_kb} kB" if memory_kb is not None else "-",
         )
+
+
+def _safe(text: object) -> str:
+    """What a program (or a server) wrote, fit for a CI log: control characters and
+    terminal escapes removed, and no line a CI runner would take for a command of its
+    own (GitHub's ``::error::``, ``::add-mask::``, ``::stop-commands::``)."""
+    lines = clean(str(text)).split("\n")
+    return "\n".join(
+        line.replace("::", ":\u200b:", 1) if line.lstrip().startswith("::") else line
+        for line in lines
+    )
 
 
 def _indent(text: str, lines: int = 20) -> str:
@@ -212,10 +236,9 @@ def _verdict(graded: Graded) -> str:
     job = graded.job
     if job is None or job.get("status") != "finished":
         return f"not graded: {graded.error or 'unknown error'}"
-    tests = job.get("tests") or {}
-    passed = sum(int(tests.get(k, {}).get("passed", 0)) for k in ("shown", "hidden"))
-    total = passed + sum(int(tests.get(k, {}).get("failed", 0)) for k in ("shown", "hidden"))
-    return f"{job.get('verdict')}, {passed}/{total} tests passed"
+    results = job.get("results") or []
+    passed = sum(1 for r in results if isinstance(r, dict) and r.get("verdict") == "AC")
+    return f"{job.get('verdict')}, {passed}/{len(results)} tests passed"
 
 
 def _passed(graded: Graded) -> bool:
@@ -263,6 +286,9 @@ async def _grade(args: argparse.Namespace, sources: list[Source], display: Displ
             stack.push_async_callback(client.close)
             known = await client.languages()
             languages = _languages_of(sources, args.language, known)
+            down = sorted({lang for lang in languages if not known[lang].available})
+            if down:
+                raise InfrastructureError(f"{args.server} cannot judge {', '.join(down)} now")
             if not await client.problem_exists(args.problem):
                 raise UsageError(f"no problem {args.problem!r} on {args.server}")
             problem = args.problem
@@ -292,11 +318,21 @@ def _local_languages() -> dict[str, ServerLanguage]:
     return {lang.id: ServerLanguage(lang.id, lang.extensions, True) for lang in found.values()}
 
 
+async def _interruptible(grading: Coroutine[Any, Any, list[Graded]]) -> list[Graded]:
+    """``grading``, cancelled by SIGTERM or SIGHUP (a CI job cancelled) as by Ctrl-C, so
+    that the local service removes its sandboxes and store on the way out."""
+    task = asyncio.ensure_future(grading)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, task.cancel)
+    return await task
+
+
 def _write_reports(args: argparse.Namespace, graded: list[Graded], display: Display) -> None:
     if args.junit:
         args.junit.write_bytes(junit_xml(graded))
     if args.json:
-        args.json.write_text(json.dumps(json_report(graded), indent=2, ensure_ascii=False))
+        args.json.write_text(json.dumps(json_report(graded), indent=2, ensure_ascii=True))
     if args.classroom:
         line = classroom_output(classroom_result(graded))
         target = os.environ.get("GITHUB_OUTPUT")
@@ -312,17 +348,30 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     try:
         if args.jobs < 1:
             raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
+        if args.server is not None:
+            url = URL(args.server)
+            if url.scheme not in ("http", "https") or not url.host:
+                raise UsageError(f"--server {args.server!r}: an http(s) URL, e.g. http://host:8080")
         sources = _sources(args.sources)
         if not args.server and not Path(args.problem).exists():
             raise UsageError(f"{args.problem}: no such package (a folder or zip; or give --server)")
-        graded = asyncio.run(_grade(args, sources, display))
+        graded = asyncio.run(_interruptible(_grade(args, sources, display)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print(
+            "codeexec grade: interrupted (sandboxes and the local store removed)", file=sys.stderr
+        )
+        return INTERRUPTED
     except UsageError as exc:
         print(f"codeexec grade: {exc}", file=sys.stderr)
         return USAGE
     except (InfrastructureError, Unreachable, DockerUnavailable, ImageError) as exc:
         print(f"codeexec grade: {exc}", file=sys.stderr)
         return INFRASTRUCTURE
-    _write_reports(args, graded, display)
+    try:
+        _write_reports(args, graded, display)
+    except OSError as exc:
+        print(f"codeexec grade: cannot write a report: {exc}", file=sys.stderr)
+        return USAGE
     passed = sum(_passed(g) for g in graded)
     summary = f"{passed}/{len(graded)} sources passed every test"
     print(summary, file=out)
