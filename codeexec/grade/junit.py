@@ -133,7 +133,7 @@ def _summary_line(g: Graded) -> str:
     assert g.job is not None
     tests = g.results
     passed = sum(1 for t in tests if verdict_of(t) in PASSED)
-    return f"{g.job.get('verdict')}: {passed} of {len(tests)} tests passed"
+    return clean(f"{g.job.get('verdict')}: {passed} of {len(tests)} tests passed")
 
 
 def _timestamp(g: Graded, now: datetime | None) -> str:
