@@ -24,7 +24,13 @@ from codeexec.http.errors import ApiError, json_response, validation_error
 from codeexec.http.exec_view import DEFAULT_LANGUAGE, LanguageIn, submission_limits
 from codeexec.http.keys import JOBS, SETTINGS, SUBMISSIONS
 from codeexec.http.source_schema import FileName, SourceFiles, source_files
-from codeexec.http.submissions_view import accept_job, check_queue_room, wait_done
+from codeexec.http.submissions_view import (
+    accept_job,
+    check_queue_room,
+    iso_time,
+    wait_done,
+    wants_wait,
+)
 from codeexec.intake import MAX_REPEAT, AdHocRun, args_problem
 from codeexec.intake.ad_hoc import MAX_ARGS
 from codeexec.model import AD_HOC_ID, Output, Result, Status, Submission, TestReport, Verdict
@@ -175,20 +181,15 @@ def _text(name: str, data: bytes) -> dict[str, Any]:
         }
 
 
-def _time(s: Submission, name: str) -> str | None:
-    value = getattr(s, name)
-    return value.isoformat() + "Z" if value is not None else None
-
-
 def run_out(s: Submission) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": s.id,
         "language": s.language,
         "status": s.status,
         "done": s.done,
-        "created_at": _time(s, "created_at"),
-        "started_at": _time(s, "started_at"),
-        "finished_at": _time(s, "finished_at"),
+        "created_at": iso_time(s.created_at),
+        "started_at": iso_time(s.started_at),
+        "finished_at": iso_time(s.finished_at),
     }
     if s.result is not None:
         summary = RunSummary.of(s.result)
@@ -226,10 +227,6 @@ def _location(sid: str) -> dict[str, str]:
     return {"Location": f"{BASE}/{sid}"}
 
 
-def _wants_wait(request: web.Request) -> bool:
-    return request.query.get("wait", "").lower() in ("1", "true", "yes")
-
-
 async def create_run(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
@@ -239,7 +236,7 @@ async def create_run(request: web.Request) -> web.Response:
     except ValidationError as exc:
         raise validation_error(exc, "Invalid run") from None
     created = await submit_run(request, _run_of(payload, settings.limits), payload.callback_url)
-    if _wants_wait(request):
+    if wants_wait(request):
         finished = await wait_done(request, created.id, settings.jobs.max_wait_s)
         if finished is not None and finished.done:
             return json_response(run_out(finished), 200, _location(created.id))

@@ -77,7 +77,8 @@ class BatchIn(Input):
     ]
 
 
-def _time(value: datetime | None) -> str | None:
+def iso_time(value: datetime | None) -> str | None:
+    """A job's time as the API shows it (UTC, ISO 8601, ``Z``)."""
     return value.isoformat() + "Z" if value is not None else None
 
 
@@ -103,9 +104,9 @@ def submission_out(s: Submission, viewer: Viewer) -> dict[str, Any]:
         "status": s.status,
         "state": seed_state(s),
         "done": s.done,
-        "created_at": _time(s.created_at),
-        "started_at": _time(s.started_at),
-        "finished_at": _time(s.finished_at),
+        "created_at": iso_time(s.created_at),
+        "started_at": iso_time(s.started_at),
+        "finished_at": iso_time(s.finished_at),
         "rerun_of": s.rerun_of,
         "callback_url": s.callback_url,
         "webhook": s.webhook_state,
@@ -217,13 +218,13 @@ async def wait_done(request: web.Request, sid: str, within_s: float) -> Submissi
         await app[NOTIFIER].wait(sid, min(left, app[SETTINGS].jobs.job_poll_s))
 
 
-def _wants_wait(request: web.Request) -> bool:
+def wants_wait(request: web.Request) -> bool:
     return request.query.get("wait", "").lower() in ("1", "true", "yes")
 
 
 async def _answer_new(request: web.Request, created: Submission) -> web.Response:
     request.app[JOBS].wake()
-    if _wants_wait(request):
+    if wants_wait(request):
         finished = await wait_done(request, created.id, request.app[SETTINGS].jobs.max_wait_s)
         if finished is not None and finished.done:
             body = submission_out(finished, viewer_of(request))
@@ -320,7 +321,7 @@ def _event_out(event: Event, viewer: Viewer) -> dict[str, Any]:
         "seq": event.seq,
         "kind": event.kind,
         "data": event_for(viewer, event.kind, event.data),
-        "at": _time(event.created_at),
+        "at": iso_time(event.created_at),
     }
 
 
