@@ -1,5 +1,5 @@
 # The codeexec service. It drives the host's Docker engine through the mounted socket
-# and builds the sandbox images from /app/sandbox-images on first start.
+# and builds the sandbox images from the language folders it ships with on first start.
 ARG BASE=debian:bookworm-slim
 FROM ${BASE}
 RUN apt-get update \
@@ -19,9 +19,7 @@ RUN python3 -m venv /opt/venv \
          /opt/venv/bin/pip install --no-cache-dir --quiet . ; \
        fi \
     && rm -rf /tmp/wheelhouse
-COPY sandbox-images ./sandbox-images
 ENV PATH=/opt/venv/bin:$PATH \
-    CODEEXEC_HOST=0.0.0.0 \
-    CODEEXEC_LANGUAGES_DIR=/app/sandbox-images
+    CODEEXEC_HOST=0.0.0.0
 EXPOSE 8080
 CMD ["codeexec", "serve"]

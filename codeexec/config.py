@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
 
 
 def _empty_is_unset(value: object) -> object:
@@ -108,7 +108,7 @@ class AdmissionSettings(_Group):
 class SandboxSettings(_Group):
     """Languages, their images, and the containers programs run in."""
 
-    languages_dir: Path = _REPO_ROOT / "sandbox-images"
+    languages_dir: Path = _PACKAGE / "languages"  # shipped inside the package
     # Which of the discovered languages to offer (comma-separated ids); empty: all.
     languages: _Names = ()
     image_prefix: str = "codeexec-sandbox"
@@ -213,7 +213,7 @@ class ScreeningSettings(_Group):
     """Screening: programs parsed for disallowed names before they run."""
 
     # Python's default policy (CODEEXEC_SCREENING_PYTHON, comma-separated; empty: none),
-    # instead of the one in sandbox-images/python/language.toml; unset: that one.
+    # instead of the one in codeexec/languages/python/language.toml; unset: that one.
     screening_python: Annotated[tuple[str, ...] | None, NoDecode, BeforeValidator(_split_names)] = (
         None
     )

@@ -1,4 +1,4 @@
-"""The repository's own languages (``sandbox-images/``) by id, and how each is screened:
+"""The repository's own languages (``codeexec/languages/``) by id, and how each is screened:
 shorthands for tests that name "python" or "c" (the service reads the configured folder)."""
 
 from __future__ import annotations

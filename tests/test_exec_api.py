@@ -355,9 +355,9 @@ async def test_a_language_failing_its_self_test_is_unavailable(
     from tests.conftest import REPO
 
     languages = tmp_path / "languages"
-    shutil.copytree(REPO / "sandbox-images" / "python", languages / "python")
+    shutil.copytree(REPO / "codeexec/languages" / "python", languages / "python")
     broken = languages / "brokenpy"
-    shutil.copytree(REPO / "sandbox-images" / "python", broken)
+    shutil.copytree(REPO / "codeexec/languages" / "python", broken)
     definition = (broken / "language.toml").read_text()
     definition = definition.replace('id = "python"', 'id = "brokenpy"')
     definition = definition.replace('expected = "hello\\n"', 'expected = "not hello\\n"')

@@ -18,6 +18,11 @@ from codeexec.grade.graded import Graded
 
 # The most of one answer read (a job's results with every shown test's output).
 MAX_ANSWER_BYTES = 256 << 20
+# A server that sends nothing for this long is gone (codeexec's event stream sends a
+# keep-alive every 15 s, so a long job's stream is never silent that long).
+SILENCE_S = 120.0
+# The most one request/answer exchange may take (not the event stream: a job may run long).
+REQUEST_S = 600.0
 # Told of a source's progress: (source, tests done, tests in all; 0 until known).
 Progress = Callable[[str, int, int], None]
 
@@ -46,13 +51,20 @@ class ServerLanguage:
 
 
 class GradeClient:
-    def __init__(self, base_url: str, token: str | None, timeout_s: float = 3600) -> None:
+    def __init__(
+        self, base_url: str, token: str | None,
+        request_s: float = REQUEST_S, silence_s: float = SILENCE_S,
+    ) -> None:  # fmt: skip
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url
+        self._request_timeout = aiohttp.ClientTimeout(
+            total=request_s, sock_connect=10, sock_read=silence_s
+        )
+        # No total for the session: it bounds the event stream, which lasts as the job does.
         self._session = aiohttp.ClientSession(
             base_url.rstrip("/") + "/",
             headers=headers,
-            timeout=aiohttp.ClientTimeout(total=timeout_s, sock_connect=10),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=silence_s),
         )
 
     async def close(self) -> None:
@@ -62,7 +74,9 @@ class GradeClient:
         """The answer's JSON (Refused for a 4xx; Unreachable for a 5xx, no answer, or an
         answer that is not the API's, too large included)."""
         try:
-            async with self._session.request(method, path, **kwargs) as response:
+            async with self._session.request(
+                method, path, timeout=self._request_timeout, **kwargs
+            ) as response:
                 data = await response.content.read(MAX_ANSWER_BYTES + 1)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:

@@ -1,7 +1,7 @@
 """Sandbox images: present, current, or built with visible progress (when, at start-up,
 is ``codeexec.judge.preparation``'s and ``CODEEXEC_BUILD_IMAGES``'s to say).
 
-Each image carries a label with the digest of its ``sandbox-images/<id>/`` folder, so
+Each image carries a label with the digest of its ``codeexec/languages/<id>/`` folder, so
 an edited Dockerfile is rebuilt automatically. Where no registry is reachable, the
 base image is made from Debian's own packages (``mmdebstrap | docker import``): an
 air-gapped judging site needs exactly that.

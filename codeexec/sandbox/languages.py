@@ -1,4 +1,4 @@
-"""The language registry, discovered from ``sandbox-images/<id>/language.toml``.
+"""The language registry, discovered from ``codeexec/languages/<id>/language.toml``.
 
 Adding a language is adding a folder with a Dockerfile and a data-only definition;
 no Python code changes.
@@ -297,11 +297,11 @@ def discover_languages(root: Path, enabled: tuple[str, ...] = ()) -> dict[str, L
 
 
 # The repository's own languages, whatever CODEEXEC_LANGUAGES_DIR says.
-SHIPPED = Path(__file__).resolve().parents[2] / "sandbox-images"
+SHIPPED = Path(__file__).resolve().parents[1] / "languages"
 
 
 @functools.cache
 def shipped_languages() -> Mapping[str, Language]:
-    """The languages of the repository's ``sandbox-images/``: for tools and tests that
+    """The languages of the repository's ``codeexec/languages/``: for tools and tests that
     name one by id (the service reads the configured folder)."""
     return MappingProxyType(discover_languages(SHIPPED))

@@ -490,7 +490,7 @@ def _rules(screening: Screening) -> _Rules:
 
 def _screening_of(language: Screening | str) -> Screening:
     """A language's rules; a language id names one of the repository's own languages
-    (``sandbox-images/``), a shorthand for tools and tests."""
+    (``codeexec/languages/``), a shorthand for tools and tests."""
     if isinstance(language, Screening):
         return language
     from codeexec.sandbox.languages import shipped_languages

@@ -20,7 +20,7 @@ from codeexec.sandbox.languages import discover_languages
 from codeexec.store.inline import inline_json, inline_of
 
 ROOT = Path(__file__).resolve().parents[2]
-LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python",))
+LANGUAGES = discover_languages(ROOT / "codeexec/languages", ("python",))
 PY = LANGUAGES["python"]
 SOURCE = (SandboxFile.source("main.py", "..."),)
 

@@ -27,7 +27,7 @@ from codeexec.sandbox.languages import discover_languages, shipped_languages
 from codeexec.screening.service import Screener
 
 ROOT = Path(__file__).resolve().parents[2]
-LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python", "c"))
+LANGUAGES = discover_languages(ROOT / "codeexec/languages", ("python", "c"))
 SNAPSHOT = ProblemSnapshot(
     Problem("p", version=3, screening={"python": ["eval"]}), (TestCase(b"1\n", b"1\n"),)
 )

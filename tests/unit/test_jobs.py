@@ -35,7 +35,7 @@ from codeexec.store.queue import JobQueue
 from codeexec.store.submissions import SubmissionStore
 
 ROOT = Path(__file__).resolve().parents[2]
-LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python",))
+LANGUAGES = discover_languages(ROOT / "codeexec/languages", ("python",))
 TESTS = (TestCase(b"a\n", b"a\n"), TestCase(b"b\n", b"b\n", hidden=True))
 W1, W2 = "w1", "w2"
 

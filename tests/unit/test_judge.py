@@ -24,7 +24,7 @@ from codeexec.sandbox.fake import FakeRun, FakeSandboxes, KilledForMemory, outco
 from codeexec.sandbox.languages import discover_languages
 
 ROOT = Path(__file__).resolve().parents[2]
-LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python", "c"))
+LANGUAGES = discover_languages(ROOT / "codeexec/languages", ("python", "c"))
 PY, C = LANGUAGES["python"], LANGUAGES["c"]
 SOURCE = (SandboxFile.source("main.py", "print(input())"),)
 

@@ -36,7 +36,7 @@ from codeexec.sandbox.languages import discover_languages
 
 KATTIS = Path(__file__).resolve().parents[3] / "shared/testdata/kattis"
 LIMITS = PackageLimits(max_bytes=64 << 20, max_files=1000)
-LANGUAGES = discover_languages(Path(__file__).resolve().parents[2] / "sandbox-images")
+LANGUAGES = discover_languages(Path(__file__).resolve().parents[2] / "codeexec/languages")
 
 
 def write_package(root: Path, files: Mapping[str, str | bytes]) -> Path:

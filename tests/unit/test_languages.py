@@ -1,4 +1,4 @@
-"""The language registry is discovered from sandbox-images/<id>/ folders."""
+"""The language registry is discovered from codeexec/languages/<id>/ folders."""
 
 from pathlib import Path
 
@@ -64,7 +64,7 @@ def test_editing_the_definition_rebuilds_no_image(tmp_path: Path) -> None:
 
 def test_no_image_is_built_from_its_definition() -> None:
     # What the digest leaves out must not reach an image.
-    for dockerfile in Path("sandbox-images").glob("*/Dockerfile"):
+    for dockerfile in Path("codeexec/languages").glob("*/Dockerfile"):
         assert "language.toml" not in dockerfile.read_text(), dockerfile
 
 

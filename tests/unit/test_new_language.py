@@ -105,7 +105,7 @@ def add_language(root: Path, lang_id: str, definition: str, image_of: str) -> Pa
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """A languages folder: the shipped ones, and the two new ones."""
-    languages = tmp_path / "sandbox-images"
+    languages = tmp_path / "codeexec/languages"
     shutil.copytree(SHIPPED, languages)
     add_language(languages, "cish", CISH, "c")
     add_language(languages, "pyx", PYX, "python")
@@ -332,7 +332,7 @@ def test_no_python_file_names_a_language() -> None:
     readers, text preparations and embedded-code readers a language.toml can pick."""
     ids = set(discover_languages(SHIPPED))
     found: dict[str, set[str]] = {}
-    package_root = SHIPPED.parent / "codeexec"
+    package_root = SHIPPED.parent  # the codeexec package
     for path in package_root.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and node.value in ids:

@@ -33,7 +33,7 @@ from codeexec.model import Output, Result, TestReport, Verdict
 from codeexec.sandbox.languages import discover_languages
 
 ROOT = Path(__file__).resolve().parents[2]
-LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python", "c", "bash"))
+LANGUAGES = discover_languages(ROOT / "codeexec/languages", ("python", "c", "bash"))
 VERSIONS = {"python": "Python 3.11.2", "c": "gcc (Debian 12.2.0-14+deb12u1) 12.2.0"}
 RUNTIMES = runtimes_of(LANGUAGES.values(), VERSIONS)
 LIMITS = Settings(max_time_limit_ms=20_000, max_memory_limit_mb=2048).limits

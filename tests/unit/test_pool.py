@@ -19,7 +19,7 @@ from codeexec.sandbox.languages import discover_languages
 from codeexec.sandbox.pool import WarmPool
 
 ROOT = Path(__file__).resolve().parents[2]
-LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python", "c"))
+LANGUAGES = discover_languages(ROOT / "codeexec/languages", ("python", "c"))
 PY, C = LANGUAGES["python"], LANGUAGES["c"]
 TTL_S = 300.0
 

@@ -29,7 +29,7 @@ LIMITS = RunLimits(
     stderr_bytes=4096,
     file_bytes=1 << 20,
 )
-LANGUAGES = Path(__file__).resolve().parents[2] / "sandbox-images"
+LANGUAGES = Path(__file__).resolve().parents[2] / "codeexec/languages"
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
