@@ -206,6 +206,8 @@ class AuthSettings(_Group):
     # never (anonymous requests may submit and read).
     auth: Literal["auto", "on", "off"] = "auto"
     rate_limit_per_s: float = Field(20.0, ge=0)  # per key (or client address); 0: off
+    # /metrics without a token (a scraper on a trusted network); else admins only.
+    metrics_public: bool = False
     rate_limit_burst: int = Field(40, ge=1)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from codeexec.config import Settings
-from codeexec.http.auth import authenticate
+from codeexec.http.auth import METRICS_PATH, authenticate
 from codeexec.http.compat.judge0 import DOOR as JUDGE0_DOOR
 from codeexec.http.compat.judge0 import add_routes as add_judge0_routes
 from codeexec.http.compat.judge0 import callback as judge0_callback
@@ -37,6 +37,7 @@ from codeexec.http.keys import (
     KEYS,
     LANGUAGES,
     LIFECYCLE,
+    METRICS,
     NOTIFIER,
     OUTBOX,
     RATE_LIMITER,
@@ -51,6 +52,8 @@ from codeexec.http.keys import (
 from codeexec.http.keys_view import add_routes as add_key_routes
 from codeexec.http.languages_view import list_languages
 from codeexec.http.limiter import RateLimiter
+from codeexec.http.metrics_view import add_routes as add_metrics_routes
+from codeexec.http.metrics_view import count_requests
 from codeexec.http.problems_view import add_routes as add_problem_routes
 from codeexec.http.ratelimit import rate_limit
 from codeexec.http.runs_view import add_routes as add_run_routes
@@ -67,6 +70,7 @@ from codeexec.judge.judge import Judge
 from codeexec.judge.preparation import Preparation, Progress
 from codeexec.judge.self_test import installed_versions, run_self_tests
 from codeexec.model import AD_HOC_ID, Language, Submission
+from codeexec.observe.metrics import Metrics
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.engine import inspect_engine
 from codeexec.sandbox.images import ImageManager
@@ -84,7 +88,7 @@ from codeexec.store.queue import JobQueue
 from codeexec.store.submissions import SubmissionStore
 
 log = logging.getLogger(__name__)
-_ALWAYS_OPEN = frozenset({"/healthz", "/readyz"})
+_ALWAYS_OPEN = frozenset({"/healthz", "/readyz", METRICS_PATH})  # a drain can be watched
 # aiohttp's parser refuses (400, before any route) a request line (URL) or header line
 # over 8190 bytes and more than 128 headers. Request bodies are never inflated: a
 # compressed one is refused (415, codeexec/http/body.py), so a gzip bomb costs nothing.
@@ -130,6 +134,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
             lambda: app[SCREENER],
             settings.http.max_source_bytes,
             lifecycle.demand,
+            app[METRICS],
         )
         yield
     finally:
@@ -138,7 +143,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
 
 async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    gateway = DockerGateway(settings.sandbox.docker_threads)
+    gateway = DockerGateway(settings.sandbox.docker_threads, app[METRICS])
     try:
         removed = await gateway.remove_strays(settings.instance_name)
         if removed:
@@ -153,7 +158,7 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
             unavailable.update({lang_id: problem for lang_id in app[LANGUAGES]})
         factory = SandboxFactory(settings, gateway, engine)
         languages = app[LANGUAGES]
-        judge = Judge(settings, factory, languages)
+        judge = Judge(settings, factory, languages, app[METRICS])
         images = ImageManager(settings, gateway)
         wanted = [lang for lang in languages.values() if lang.id not in unavailable]
         current = await asyncio.gather(*(images.is_current(lang) for lang in wanted))
@@ -278,7 +283,14 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     # A callback leaves the service for a URL the submitter chose: it always carries
     # the contestant's view, whoever submitted (an admin reads the rest over the API).
-    webhooks = Webhooks(settings, app[SUBMISSIONS], app[OUTBOX], app[KEYS], partial(callback, app))
+    webhooks = Webhooks(
+        settings,
+        app[SUBMISSIONS],
+        app[OUTBOX],
+        app[KEYS],
+        partial(callback, app),
+        metrics=app[METRICS],
+    )
 
     def finished(done: Submission) -> None:
         if done.callback_url:
@@ -294,6 +306,7 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
         app[NOTIFIER],
         finished,
         app[LIFECYCLE].building,
+        app[METRICS],
     )
     app[WEBHOOKS] = webhooks
     app[JOBS] = runner
@@ -318,13 +331,17 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     a request that gets as far as judging then fails)."""
     app = web.Application(
         client_max_size=settings.http.max_body_bytes,
-        middlewares=[json_errors, refuse_while_draining, authenticate, rate_limit],
+        # count_requests first: it sees the status json_errors made of an error.
+        middlewares=[count_requests, json_errors, refuse_while_draining, authenticate, rate_limit],
         handler_args=_HTTP_LIMITS,
     )
     app[SETTINGS] = settings
     app[LIFECYCLE] = Lifecycle()
+    app[METRICS] = Metrics()  # this service's own registry: several may share a process
     app[LANGUAGES] = discover_languages(settings.sandbox.languages_dir, settings.sandbox.languages)
-    app[ADMISSION] = Admission(settings.admission.concurrency, settings.admission.queue_size)
+    app[ADMISSION] = Admission(
+        settings.admission.concurrency, settings.admission.queue_size, app[METRICS]
+    )
     app[NOTIFIER] = Notifier()
     app[RATE_LIMITER] = RateLimiter(settings.auth.rate_limit_per_s, settings.auth.rate_limit_burst)
     app.cleanup_ctx.extend([_store, _screener, _sandboxes, _jobs] if judging else [_store])
@@ -339,4 +356,5 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     add_judge0_routes(app.router, settings.http.judge0_prefix)
     add_key_routes(app.router)
     add_piston_routes(app, settings.http.piston_prefix)
+    add_metrics_routes(app)
     return app

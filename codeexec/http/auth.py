@@ -32,6 +32,7 @@ ANONYMOUS = Principal(None, "anonymous")
 BOOTSTRAP_ADMIN = Principal("admin-token", "admin")
 _PRINCIPAL = web.RequestKey("principal", Principal)
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+METRICS_PATH = "/metrics"  # admin-only, or open to all with CODEEXEC_METRICS_PUBLIC
 JUDGE0_ROUTES = "judge0"  # the names of Judge0's routes start so (compat/judge0/routes.py)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="codeexec"'}
 
@@ -60,9 +61,16 @@ async def _principal_for(app: web.Application, token: str) -> Principal | None:
     return Principal(key.id, key.role) if key is not None else None
 
 
+def is_open(request: web.Request) -> bool:
+    """Whether anyone may call this path, without a token."""
+    if request.path == METRICS_PATH:
+        return request.app[SETTINGS].auth.metrics_public
+    return request.path in OPEN_PATHS
+
+
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path not in OPEN_PATHS:
+    if not is_open(request):
         token = bearer_token(request)
         if token is None:
             if request.app[SETTINGS].auth_required:

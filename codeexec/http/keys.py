@@ -17,6 +17,7 @@ from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.preparation import Preparation
 from codeexec.model import Language
+from codeexec.observe.metrics import Metrics
 from codeexec.sandbox.docker_gateway import DockerGateway
 from codeexec.sandbox.engine import EngineInfo
 from codeexec.sandbox.sandbox import SandboxFactory
@@ -89,3 +90,4 @@ JOBS = web.AppKey("jobs", JobRunner)
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
 NOTIFIER = web.AppKey("notifier", Notifier)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+METRICS = web.AppKey("metrics", Metrics)

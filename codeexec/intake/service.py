@@ -16,6 +16,7 @@ from typing import Protocol
 from codeexec.intake.program import SubmissionError, binary_files, program_files, source_bytes
 from codeexec.judge.admission import QueueFull
 from codeexec.model import Language, ProblemSnapshot, SourceFile, Submission
+from codeexec.observe.metrics import Metrics
 from codeexec.screening.service import MAX_REPORTED, Screener, ScreeningResult
 
 
@@ -98,6 +99,7 @@ class Intake:
         screener: Callable[[], Screener],
         max_source_bytes: int,
         demand: Callable[[str], str | None] = lambda _: None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._languages = languages
         self._problems = problems
@@ -106,6 +108,7 @@ class Intake:
         # A language whose image is being built (codeexec.judge.preparation): where it
         # stands (asking puts it first); None when it is not being prepared.
         self._demand = demand
+        self._metrics = metrics or Metrics()
 
     async def accept(self, request: Request) -> Accepted:
         """The work a request asks for (raises Rejected: 400 bad language or files,
@@ -188,6 +191,7 @@ class Intake:
         ]
         disallowed = tuple(sorted({n for r in results for n in r.disallowed}))
         if disallowed:
+            self._metrics.screening_rejected(language.id)
             version = snapshot.problem.version
             raise Rejected(403, disallowed_message(disallowed), problem_version=version)
         return ScreeningResult(

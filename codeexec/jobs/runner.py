@@ -28,11 +28,13 @@ from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.pipeline import judge_program
 from codeexec.model import Outcome, Submission
+from codeexec.observe.metrics import Metrics
 from codeexec.sandbox.api import SandboxError
 from codeexec.store.events import EventLog
 from codeexec.store.queue import JobQueue
 
 log = logging.getLogger(__name__)
+_REAPER = "job-reaper"
 
 
 class JobRunner:
@@ -47,6 +49,7 @@ class JobRunner:
         notifier: Notifier,
         on_done: Callable[[Submission], None],
         preparing: Callable[[], Collection[str]] = frozenset,
+        metrics: Metrics | None = None,
     ) -> None:
         self._settings = settings
         self._queue = queue
@@ -57,6 +60,7 @@ class JobRunner:
         self._notifier = notifier
         self._on_done = on_done
         self._preparing = preparing  # languages whose jobs are left queued for now
+        self._metrics = metrics or Metrics()
         self._instance = settings.instance_name
         self._wake = asyncio.Event()
         self._stopping = False
@@ -72,7 +76,7 @@ class JobRunner:
             asyncio.create_task(self._work(), name=f"job-worker-{i}")
             for i in range(self._settings.workers)
         ]
-        self._workers.append(asyncio.create_task(self._reap(), name="job-reaper"))
+        self._workers.append(asyncio.create_task(self._reap(), name=_REAPER))
 
     def wake(self) -> None:
         self._wake.set()
@@ -80,6 +84,10 @@ class JobRunner:
     def stats(self) -> dict[str, int]:
         """Workers in this process and the jobs they run now."""
         return {"workers": self._settings.workers, "running_here": len(self._running)}
+
+    def workers_alive(self) -> int:
+        """Job workers still looping (a worker that died would no longer claim jobs)."""
+        return sum(1 for w in self._workers if not w.done() and w.get_name() != _REAPER)
 
     def cancel_here(self, sid: str) -> bool:
         """Cancel the job now if this process runs it."""
@@ -133,6 +141,8 @@ class JobRunner:
             )
             if job is None:
                 return False
+            if job.started_at is not None:  # from submission to this claim, requeued or not
+                self._metrics.waited("jobs", (job.started_at - job.created_at).total_seconds())
             task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
             self._running[job.id] = task
             try:

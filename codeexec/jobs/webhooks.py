@@ -37,6 +37,7 @@ from yarl import URL
 
 from codeexec.config import Settings
 from codeexec.model import Submission
+from codeexec.observe.metrics import Metrics
 from codeexec.store.keys import KeyStore
 from codeexec.store.outbox import WebhookOutbox
 from codeexec.store.submissions import SubmissionStore
@@ -174,6 +175,7 @@ class Webhooks:
         keys: KeyStore,
         render: Callable[[Submission], tuple[str, dict[str, Any]]],  # method and body
         resolver: AbstractResolver | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._jobs = settings.jobs
         self._submissions = submissions
@@ -182,6 +184,7 @@ class Webhooks:
         self._render = render
         self._resolver = resolver or aiohttp.ThreadedResolver()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._metrics = metrics or Metrics()
 
     async def _resolve(self, url: str) -> Target:
         allow_private = self._jobs.webhook_allow_private
@@ -224,6 +227,7 @@ class Webhooks:
         if secret:
             headers[SIGNATURE_HEADER] = sign(secret, body)
         s = self._jobs
+        outcome = "failed"
         for attempt in range(1, s.webhook_attempts + 1):
             try:
                 async with asyncio.timeout(s.webhook_timeout_s):
@@ -234,16 +238,19 @@ class Webhooks:
                     status = await send(target, body, attempt_headers, s.webhook_timeout_s, method)
                 if 200 <= status < 300:
                     await self._outbox.set_webhook_state(sid, "delivered")
+                    self._metrics.webhook("delivered")
                     return
                 log.warning("webhook %s answered %d (attempt %d)", url, status, attempt)
             except WebhookRefused as exc:
                 log.warning("webhook %s refused: %s", url, exc)
+                outcome = "refused"
                 break
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 log.warning("webhook %s failed (attempt %d): %r", url, attempt, exc)
             if attempt < s.webhook_attempts:
                 await asyncio.sleep(s.webhook_backoff_s * 2 ** (attempt - 1))
         await self._outbox.set_webhook_state(sid, "failed")
+        self._metrics.webhook(outcome)
 
     async def close(self) -> None:
         """Let deliveries in progress end within their timeout, then close."""

@@ -11,19 +11,22 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from codeexec.observe.metrics import Metrics
+
 
 class QueueFull(Exception):
     """Every execution slot is busy and the queue is full."""
 
 
 class Admission:
-    def __init__(self, concurrency: int, queue_size: int) -> None:
+    def __init__(self, concurrency: int, queue_size: int, metrics: Metrics | None = None) -> None:
         self.concurrency = concurrency
         self.queue_size = queue_size
         self._slots = asyncio.Semaphore(concurrency)
         self.running = 0
         self.waiting = 0
         self.last_wait_ms = 0.0
+        self._metrics = metrics or Metrics()
 
     @asynccontextmanager
     async def slot(self, bounded: bool = True) -> AsyncIterator[None]:
@@ -38,7 +41,10 @@ class Admission:
             await self._slots.acquire()
         finally:
             self.waiting -= step
-        self.last_wait_ms = (time.monotonic() - queued_at) * 1000
+        waited = time.monotonic() - queued_at
+        self.last_wait_ms = waited * 1000
+        if bounded:  # /exec's wait; a job worker waits here idle, its job in the database
+            self._metrics.waited("exec", waited)
         self.running += 1
         try:
             yield

@@ -35,6 +35,7 @@ from codeexec.model import (
     TestResult,
     Verdict,
 )
+from codeexec.observe.metrics import Metrics
 from codeexec.sandbox.api import Box, Files, SandboxDirty, SandboxError, Sandboxes
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,17 @@ class _Output:
 
 class Judge:
     def __init__(
-        self, settings: Settings, sandboxes: Sandboxes, languages: Mapping[str, Language]
+        self,
+        settings: Settings,
+        sandboxes: Sandboxes,
+        languages: Mapping[str, Language],
+        metrics: Metrics | None = None,
     ) -> None:
         self._settings = settings
         self._sandboxes = sandboxes
+        # Recorded by the pipeline (judge_program), once per submission: self-tests and
+        # version checks, which call judge() directly, are not submissions.
+        self.metrics = metrics or Metrics()
         self.checkers = CheckerPrograms(settings, sandboxes, languages, self.compile_limits)
 
     def limits_for(self, problem: Problem) -> RunLimits:
@@ -170,6 +178,7 @@ class Judge:
             stopped = plan.ad_hoc is not None and result.verdict != Verdict.AC
             return not stopped
 
+        compile_ms: int | None = None  # the compile step's wall time, when it ran
         # An interpreted program in "test" isolation needs no first container: every
         # test gets a fresh one below.
         if language.compile is not None or isolation != "test":
@@ -191,11 +200,12 @@ class Judge:
                         message = "Compilation exceeded its memory limit"
                         failed = Judgement(killed, compile_output=message, compile_failed=True)
                     else:
+                        compile_ms = compiled.wall_ms
                         failed = _compile_failure(compiled, climits, tests)
                     if progress is not None:
                         await progress("compiled", {"ok": failed is None})
                     if failed is not None:
-                        return failed
+                        return replace(failed, compile_ms=compile_ms)
                     # Kept so later tests can start from it in a fresh container; meanwhile
                     # this one is sized for the program instead of the compiler.
                     exported, fitted = await asyncio.gather(
@@ -221,7 +231,7 @@ class Judge:
             async with self._open(plan, plan.limits.memory_mb, size) as box:
                 await box.put_files(program)
                 await self._run_tests(box, plan, segment, check, record, fresh=True)
-        return Judgement(tuple(results))
+        return Judgement(tuple(results), compile_ms=compile_ms)
 
     async def _run_tests(
         self,

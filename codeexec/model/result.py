@@ -32,6 +32,7 @@ class Judgement:
     results: tuple[TestResult, ...]
     compile_output: str = ""
     compile_failed: bool = False
+    compile_ms: int | None = None  # the compile step's wall time; None: nothing compiled
 
     @property
     def passed(self) -> bool:

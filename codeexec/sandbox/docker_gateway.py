@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 import docker
 import docker.errors
 
+from codeexec.observe.metrics import Metrics
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -35,7 +37,10 @@ class DockerUnavailable(Exception):
 
 
 class DockerGateway:
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, metrics: Metrics | None = None) -> None:
+        # Every container is created and removed here, whoever asks (judging, the warm
+        # pool, checkers, version checks): the one place they are counted.
+        self._metrics = metrics or Metrics()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="docker")
         try:
             self.client = docker.from_env(max_pool_size=threads, timeout=120)
@@ -96,8 +101,11 @@ class DockerGateway:
             container = await asyncio.shield(creating)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
-                await self.remove(str((await creating).id))
+                made = str((await creating).id)
+                self._metrics.container_created()
+                await self.remove(made)
             raise
+        self._metrics.container_created()
         return str(container.id)
 
     async def start(self, container_id: str) -> None:
@@ -111,18 +119,24 @@ class DockerGateway:
         )
 
     async def remove(self, container_id: str) -> None:
+        if await self._remove(container_id):
+            self._metrics.container_removed()
+
+    async def _remove(self, container_id: str) -> bool:
+        """Whether it was there to remove."""
         for attempt in range(3):
             try:
                 await self.call(self.client.api.remove_container, container_id, force=True, v=True)
-                return
+                return True
             except docker.errors.NotFound:
-                return
+                return False
             except docker.errors.APIError:
                 # Podman refuses a container that exits while it kills it ("could not
                 # be stopped: container state improper"); a moment later it is stopped.
                 if attempt == 2:
                     raise
                 await asyncio.sleep(0.2)
+        raise AssertionError("unreachable")
 
     async def inspect_state(self, container_id: str) -> dict[str, Any]:
         info = await self.call(self.client.api.inspect_container, container_id)
@@ -138,9 +152,11 @@ class DockerGateway:
         return [c["Id"] for c in found]
 
     async def remove_strays(self, instance: str) -> int:
-        """Remove sandboxes a previous run of this instance left behind (e.g. after SIGKILL)."""
+        """Remove sandboxes a previous run of this instance left behind (e.g. after
+        SIGKILL), or that are left at shutdown: counted as reaped, not as removed."""
         strays = await self.list_sandboxes(instance)
-        await asyncio.gather(*(self.remove(cid) for cid in strays))
+        removed = await asyncio.gather(*(self._remove(cid) for cid in strays))
+        self._metrics.containers_reaped_now(sum(removed))
         return len(strays)
 
     async def attach(self, container_id: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

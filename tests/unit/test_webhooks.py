@@ -29,6 +29,8 @@ from aiohttp.test_utils import TestServer
 
 from codeexec.config import Settings
 from codeexec.jobs.webhooks import SIGNATURE_HEADER, WebhookRefused, Webhooks
+from codeexec.observe.metrics import Metrics
+from tests.scrape import scrape, total
 
 PUBLIC = "93.184.215.14"  # any global address: the guard never lets a test reach it
 SECRET = "s3cret"
@@ -132,7 +134,7 @@ class NoKeys:
         return None
 
 
-async def deliver(url: str, **settings: Any) -> list[str]:
+async def deliver(url: str, metrics: Metrics | None = None, **settings: Any) -> list[str]:
     """Deliver one job's callback; the webhook states it went through."""
     values: dict[str, Any] = {
         "webhook_secret": SECRET,
@@ -147,6 +149,7 @@ async def deliver(url: str, **settings: Any) -> list[str]:
         submissions,  # type: ignore[arg-type]
         NoKeys(),  # type: ignore[arg-type]
         lambda s: ("POST", {"id": s.id, "verdict": "AC"}),
+        metrics=metrics,
     )
     hooks.deliver("s1")
     await asyncio.sleep(0)
@@ -413,3 +416,19 @@ async def test_tls_keeps_the_host_name_for_sni_while_connecting_to_the_checked_a
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_each_delivery_is_counted_once_by_its_final_outcome(
+    receiver: tuple[TestServer, Received], connects: list[str]
+) -> None:
+    server, _ = receiver
+    metrics = Metrics()
+    base = f"http://127.0.0.1:{server.port}"
+    assert await deliver(f"{base}/hook", metrics, webhook_allow_private=True) == ["delivered"]
+    redirected = f"{base}/redirect?to=/elsewhere"  # 307, never followed: two failed attempts
+    failed = await deliver(redirected, metrics, webhook_allow_private=True, webhook_attempts=2)
+    assert failed == ["failed"]
+    assert await deliver(f"{base}/hook", metrics) == ["failed"]  # loopback: refused
+    samples = scrape(metrics)
+    for outcome in ("delivered", "failed", "refused"):
+        assert total(samples, "codeexec_webhook_deliveries_total", outcome=outcome) == 1
