@@ -32,7 +32,7 @@ from codeexec.screening.service import ScreeningResult
 from tests.scrape import delta, scrape, total
 
 ROOT = Path(__file__).resolve().parents[2]
-LANGUAGES = discover_languages(ROOT / "sandbox-images", ("python", "c"))
+LANGUAGES = discover_languages(ROOT / "codeexec/languages", ("python", "c"))
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "codeexec.json"
 SNAPSHOT = ProblemSnapshot(
     Problem("p", screening={"python": ["eval"]}),
