@@ -20,6 +20,7 @@ from codeexec.checker import CheckerArgsError, validate_spec
 from codeexec.config import Settings
 from codeexec.grade import command as grade_command
 from codeexec.http.app import make_app
+from codeexec.logs import configure as configure_logging
 from codeexec.model import CheckerSpec
 from codeexec.packages.archive import PackageError
 from codeexec.packages.importer import import_package, open_path, package_limits
@@ -29,14 +30,6 @@ from codeexec.sandbox.languages import discover_languages
 from codeexec.store.engine import create_engine, migrate, wait_until_reachable
 from codeexec.store.keys import KeyStore
 from codeexec.store.problems import ProblemStore
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 def _serve(settings: Settings) -> int:
@@ -52,7 +45,7 @@ def _serve(settings: Settings) -> int:
         port=settings.http.port,
         shutdown_timeout=settings.http.drain_timeout_s,
         print=None,
-        access_log=None,
+        access_log=None,  # one structured event per request instead (http/request_log.py)
     )
     return 0
 
@@ -237,9 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"invalid configuration:\n{exc}", file=sys.stderr)
         return 2
     if args.command == "grade":  # its own output; the service it may start logs warnings
-        _setup_logging("WARNING")
+        # Read by a person or in a CI log, beside grade's own lines: JSON only if asked.
+        configure_logging(
+            "WARNING", "console" if settings.log_format == "auto" else settings.log_format
+        )
         return grade_command.run(args)
-    _setup_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "serve":
             return _serve(settings)

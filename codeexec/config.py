@@ -4,10 +4,11 @@ Everything configurable lives here and is passed down explicitly; no module keep
 mutable global state.
 
 The settings are grouped by concern, one frozen class per group (``settings.http.port``,
-``settings.sandbox.pool_size``, ...), with the process-wide ``instance_name`` and
-``log_level`` on ``Settings`` itself. Groups do not show in names: field ``foo_bar`` of
-any group is read from ``CODEEXEC_FOO_BAR`` and set by ``Settings(foo_bar=...)``, so a
-name belongs to exactly one group (checked when this module is imported).
+``settings.sandbox.pool_size``, ...), with the process-wide ``instance_name``,
+``log_level`` and ``log_format`` on ``Settings`` itself. Groups do not show in names:
+field ``foo_bar`` of any group is read from ``CODEEXEC_FOO_BAR`` and set by
+``Settings(foo_bar=...)``, so a name belongs to exactly one group (checked when this
+module is imported).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ _Secret = Annotated[SecretStr | None, BeforeValidator(_empty_is_unset)]
 # language), "startup" (before the service is ready), or "off" (never: unavailable).
 BuildMode = Literal["background", "on-demand", "startup", "off"]
 _Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_names)]
+# "auto": JSON lines unless stderr is a terminal; "json" or "console" always.
+LogFormat = Literal["auto", "json", "console"]
 
 
 class _Group(BaseSettings):
@@ -57,13 +60,14 @@ class _Group(BaseSettings):
 
 
 class ProcessSettings(_Group):
-    """What names this process; its fields are read as ``settings.instance_name`` and
-    ``settings.log_level``."""
+    """What names this process; its fields are read as ``settings.instance_name``,
+    ``settings.log_level`` and ``settings.log_format``."""
 
     # Labels this process's containers (strays with it are removed at start-up) and
     # owns the jobs it runs (requeued when it restarts).
     instance_name: str = "default"
     log_level: str = "INFO"
+    log_format: LogFormat = "auto"
 
 
 class HttpSettings(_Group):
@@ -274,6 +278,7 @@ class Settings(BaseModel):
     screening: ScreeningSettings
     instance_name: str
     log_level: str
+    log_format: LogFormat
 
     def __init__(self, **values: Any) -> None:
         routed: dict[str | None, dict[str, Any]] = {group: {} for group in GROUPS}

@@ -56,6 +56,7 @@ from codeexec.http.metrics_view import add_routes as add_metrics_routes
 from codeexec.http.metrics_view import count_requests
 from codeexec.http.problems_view import add_routes as add_problem_routes
 from codeexec.http.ratelimit import rate_limit
+from codeexec.http.request_log import add_request_id, request_context
 from codeexec.http.runs_view import add_routes as add_run_routes
 from codeexec.http.runs_view import run_out
 from codeexec.http.submissions_view import add_routes as add_submission_routes
@@ -331,8 +332,16 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     a request that gets as far as judging then fails)."""
     app = web.Application(
         client_max_size=settings.http.max_body_bytes,
-        # count_requests first: it sees the status json_errors made of an error.
-        middlewares=[count_requests, json_errors, refuse_while_draining, authenticate, rate_limit],
+        # request_context first: every answer, errors included, carries the request id;
+        # count_requests next: it sees the status json_errors made of an error.
+        middlewares=[
+            request_context,
+            count_requests,
+            json_errors,
+            refuse_while_draining,
+            authenticate,
+            rate_limit,
+        ],
         handler_args=_HTTP_LIMITS,
     )
     app[SETTINGS] = settings
@@ -346,6 +355,7 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     app[RATE_LIMITER] = RateLimiter(settings.auth.rate_limit_per_s, settings.auth.rate_limit_burst)
     app.cleanup_ctx.extend([_store, _screener, _sandboxes, _jobs] if judging else [_store])
     app.on_shutdown.append(_start_draining)
+    app.on_response_prepare.append(add_request_id)
     app.router.add_post("/exec", exec_code)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -24,6 +24,7 @@ from codeexec.judge.admission import QueueFull
 from codeexec.judge.pipeline import judge_program
 from codeexec.judge.report import report
 from codeexec.judge.verdicts import MESSAGES
+from codeexec.logs import event
 from codeexec.model import Result, Shown, TestReport, Verdict
 from codeexec.sandbox.api import SandboxError
 
@@ -137,6 +138,9 @@ async def exec_code(request: web.Request) -> web.Response:
         work = await app[INTAKE].accept(request_in)
     except Rejected as exc:
         raise refused(exc, BAD_REQUEST, settings.admission.retry_after_s) from None
+    event(
+        log, "submission.accepted", problem_id=work.snapshot.problem.id, language=work.language.id
+    )
     try:
         async with app[ADMISSION].slot():
             judgement = await judge_program(app[JUDGE], work)

@@ -10,6 +10,7 @@ it on the same path as ``/exec``. A submitter sees only its own jobs (404 otherw
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, Field, StrictStr, ValidationError
 
+from codeexec import logs
 from codeexec.bounded import INT32_MAX, Input, at_most, limits_context
 from codeexec.http.auth import principal, sees_everything
 from codeexec.http.body import BodyLimits, read_json
@@ -52,6 +54,8 @@ from codeexec.intake import Rejected, Request
 from codeexec.jobs.webhooks import WebhookRefused
 from codeexec.model import Event, SourceFile, Status, Submission
 from codeexec.store.submissions import SORTS, SubmissionFilter
+
+log = logging.getLogger(__name__)
 
 BASE = "/api/v1/submissions"
 _MAX_PAGE = 200
@@ -179,7 +183,7 @@ async def accept_job(
             await app[WEBHOOKS].check(callback_url)
         except WebhookRefused as exc:
             raise ApiError(422, "Invalid callback_url", str(exc)) from exc
-    return await app[SUBMISSIONS].create(
+    created = await app[SUBMISSIONS].create(
         principal(request).key_id,
         work.snapshot.problem.id,
         work.language.id,
@@ -192,6 +196,19 @@ async def accept_job(
         door=door[0] if door is not None else None,
         door_data=door[1] if door is not None else None,
     )
+    # Accepted and queued are one moment for a job: it is stored queued.
+    logs.event(
+        log,
+        "submission.accepted",
+        submission_id=created.id,
+        problem_id=created.problem_id,
+        language=created.language,
+        door=door[0] if door is not None else None,
+        rerun_of=rerun_of,
+    )
+    if (runner := app.get(JOBS)) is not None:
+        runner.remember_request(created.id, logs.REQUEST_ID.get())
+    return created
 
 
 async def check_queue_room(request: web.Request, adding: int) -> None:

@@ -10,15 +10,22 @@ At start-up the jobs this instance held when it died, and any job whose lease ra
 are queued again: every job finishes exactly once. A job whose language is being
 prepared here (its image being built) goes back to the queue, and jobs of the languages
 being prepared are not claimed until they are ready: no worker nor slot waits for a build.
+
+A job's task logs with its submission id and, when it was submitted to this process,
+the id of the request that submitted it (``remember_request``), so a ``?wait=true``
+request's lines and its job's lines share one request id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Callable, Collection
 from typing import Any
+
+from cachetools import LRUCache
 
 from codeexec.config import Settings
 from codeexec.intake import Intake, NotReady, Rejected
@@ -27,7 +34,8 @@ from codeexec.jobs.outcome import failure, outcome_of
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
 from codeexec.judge.pipeline import judge_program
-from codeexec.model import Outcome, Submission
+from codeexec.logs import REQUEST_ID, SUBMISSION_ID, event
+from codeexec.model import Outcome, Status, Submission
 from codeexec.observe.metrics import Metrics
 from codeexec.sandbox.api import SandboxError
 from codeexec.store.events import EventLog
@@ -67,6 +75,9 @@ class JobRunner:
         self._workers: list[asyncio.Task[None]] = []
         self._running: dict[str, asyncio.Task[None]] = {}
         self._cancel_requested: set[str] = set()
+        # Submission id -> the request that submitted it here; bounded, as a job taken
+        # by another process is never claimed here to clear its entry.
+        self._origins: LRUCache[str, str] = LRUCache(max(64, settings.jobs.job_queue_size))
 
     async def start(self) -> None:
         requeued = await self._queue.requeue_abandoned(self._instance)
@@ -80,6 +91,18 @@ class JobRunner:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def remember_request(self, sid: str, request_id: str | None) -> None:
+        """The request that submitted job ``sid``: its lines will carry the same id."""
+        if request_id is not None:
+            self._origins[sid] = request_id
+
+    def _context_of(self, job: Submission) -> contextvars.Context:
+        """The logging context of ``job``'s task (the worker's has neither id)."""
+        context = contextvars.copy_context()
+        context.run(SUBMISSION_ID.set, job.id)
+        context.run(REQUEST_ID.set, self._origins.pop(job.id, None))
+        return context
 
     def stats(self) -> dict[str, int]:
         """Workers in this process and the jobs they run now."""
@@ -143,7 +166,9 @@ class JobRunner:
                 return False
             if job.started_at is not None:  # from submission to this claim, requeued or not
                 self._metrics.waited("jobs", (job.started_at - job.created_at).total_seconds())
-            task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+            task = asyncio.create_task(
+                self._run(job), name=f"job-{job.id}", context=self._context_of(job)
+            )
             self._running[job.id] = task
             try:
                 await asyncio.wait([task])  # the job task ends on its own
@@ -177,8 +202,10 @@ class JobRunner:
         except asyncio.CancelledError:
             heartbeat.cancel()
             if job.id in self._cancel_requested:
+                event(log, "submission.cancelled")
                 await asyncio.shield(self._queue.mark_cancelled(job.id, self._instance))
             else:
+                event(log, "submission.requeued", reason="service stopping")
                 await asyncio.shield(
                     self._queue.release(job.id, self._instance, "service stopping")
                 )
@@ -186,7 +213,7 @@ class JobRunner:
             return
         except NotReady as exc:  # queued again; not claimed here until it is ready
             heartbeat.cancel()
-            log.info("job %s given back: %s", job.id, exc)
+            event(log, "submission.requeued", reason=str(exc))
             await asyncio.shield(
                 self._queue.release(job.id, self._instance, "its language is being prepared")
             )
@@ -197,6 +224,8 @@ class JobRunner:
             outcome = failure(f"internal error: {type(exc).__name__}")
         finally:
             heartbeat.cancel()
+        if outcome.status != Status.FINISHED:
+            event(log, "submission.failed", logging.WARNING, error=outcome.error)
         done = await self._queue.finish(job.id, self._instance, outcome)
         if done is not None:
             self._on_done(done)

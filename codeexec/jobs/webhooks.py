@@ -36,6 +36,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from codeexec.config import Settings
+from codeexec.logs import event
 from codeexec.model import Submission
 from codeexec.observe.metrics import Metrics
 from codeexec.store.keys import KeyStore
@@ -46,6 +47,12 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Codeexec-Signature"
 MAX_URL_LENGTH = 2000  # as the submissions API's callback_url field
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def shown_url(url: str) -> str:
+    """``url`` as logged: without its query and fragment, where a receiver's token
+    often travels."""
+    return url.partition("#")[0].partition("?")[0]
 
 
 class WebhookRefused(ValueError):
@@ -228,6 +235,7 @@ class Webhooks:
             headers[SIGNATURE_HEADER] = sign(secret, body)
         s = self._jobs
         outcome = "failed"
+        fields: dict[str, Any] = {"submission_id": sid, "url": shown_url(url)}
         for attempt in range(1, s.webhook_attempts + 1):
             try:
                 async with asyncio.timeout(s.webhook_timeout_s):
@@ -239,18 +247,26 @@ class Webhooks:
                 if 200 <= status < 300:
                     await self._outbox.set_webhook_state(sid, "delivered")
                     self._metrics.webhook("delivered")
+                    event(log, "webhook.delivered", attempt=attempt, status=status, **fields)
                     return
-                log.warning("webhook %s answered %d (attempt %d)", url, status, attempt)
+                event(
+                    log, "webhook.attempt_failed", logging.WARNING,
+                    attempt=attempt, status=status, **fields,
+                )  # fmt: skip
             except WebhookRefused as exc:
-                log.warning("webhook %s refused: %s", url, exc)
+                event(log, "webhook.refused", logging.WARNING, error=str(exc), **fields)
                 outcome = "refused"
                 break
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                log.warning("webhook %s failed (attempt %d): %r", url, attempt, exc)
+                event(
+                    log, "webhook.attempt_failed", logging.WARNING,
+                    attempt=attempt, error=repr(exc), **fields,
+                )  # fmt: skip
             if attempt < s.webhook_attempts:
                 await asyncio.sleep(s.webhook_backoff_s * 2 ** (attempt - 1))
         await self._outbox.set_webhook_state(sid, "failed")
         self._metrics.webhook(outcome)
+        event(log, "webhook.failed", logging.WARNING, **fields)
 
     async def close(self) -> None:
         """Let deliveries in progress end within their timeout, then close."""
