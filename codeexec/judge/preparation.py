@@ -16,6 +16,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable
 
+from codeexec.logs import detached
 from codeexec.model import Language
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,10 @@ class Preparation:
         self._queued[language_id] = priority
         self._queue.put_nowait((priority, next(self._order), language_id))
         if not self._tasks and not self._closed:
-            self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
+            # Started by whichever request asks first, they serve every later one.
+            self._tasks = [
+                asyncio.create_task(self._work(), context=detached()) for _ in range(self._workers)
+            ]
 
     async def _work(self) -> None:
         while True:

@@ -10,6 +10,7 @@ caller can forge or split a log line.
 from codeexec.logs.context import (
     REQUEST_ID,
     SUBMISSION_ID,
+    detached,
     event,
     new_request_id,
     request_id_from,
@@ -24,6 +25,7 @@ __all__ = [
     "ConsoleFormatter",
     "JsonFormatter",
     "configure",
+    "detached",
     "escape",
     "event",
     "new_request_id",

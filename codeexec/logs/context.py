@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 SUBMISSION_ID: ContextVar[str | None] = ContextVar("submission_id", default=None)
@@ -36,6 +36,16 @@ def context_ids() -> dict[str, str]:
     """The request and the submission being handled here, those that are known."""
     ids = {"request_id": REQUEST_ID.get(), "submission_id": SUBMISSION_ID.get()}
     return {key: value for key, value in ids.items() if value is not None}
+
+
+def detached() -> Context:
+    """A context for a task that outlives the request or job that starts it (a
+    language build, a warm sandbox): the current one without their ids, so its lines
+    do not claim to belong to whoever happened to start it."""
+    context = copy_context()
+    context.run(REQUEST_ID.set, None)
+    context.run(SUBMISSION_ID.set, None)
+    return context
 
 
 def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: object) -> None:

@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Coroutine
 from typing import Any, Generic
 
+from codeexec.logs import detached
 from codeexec.model import Language
 from codeexec.sandbox.api import BoxStarter, WarmBoxT
 
@@ -127,7 +128,8 @@ class WarmPool(Generic[WarmBoxT]):
             self.replenish(language)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(coro)
+        # Starts and discards serve the pool, not the request or job that prompted them.
+        task = asyncio.create_task(coro, context=detached())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

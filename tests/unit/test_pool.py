@@ -5,6 +5,9 @@ from, without Docker. ``tests/test_exec_api.py`` proves the pool against real co
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import io
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -12,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from codeexec.logs import REQUEST_ID, SUBMISSION_ID, JsonFormatter
 from codeexec.model import Language
 from codeexec.sandbox.api import SandboxError
 from codeexec.sandbox.fake import FakeBox, FakeSandboxes, outcome
@@ -368,3 +372,29 @@ async def test_stats_report_hits_misses_and_idle(pools: Pools) -> None:
         "hits": 3,
         "misses": 2,
     }
+
+
+async def test_warm_starts_do_not_log_as_the_request_that_used_the_pool(pools: Pools) -> None:
+    """A request that takes a warm sandbox refills the pool; the containers started
+    are for later callers, so a failed start is not that request's (nor its job's)."""
+    pool, fake = pools(size=1)
+    fake.start_error = SandboxError("engine down")
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("codeexec.sandbox.pool")
+    logger.addHandler(handler)
+    try:
+
+        def in_a_request() -> None:
+            REQUEST_ID.set("req-of-client-a")
+            SUBMISSION_ID.set("sub-of-client-a")
+            pool.replenish(PY)
+
+        contextvars.copy_context().run(in_a_request)
+        await pool.settled()
+    finally:
+        logger.removeHandler(handler)
+    events = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert [e["message"] for e in events] == ["could not start a warm python sandbox"]
+    assert "request_id" not in events[0] and "submission_id" not in events[0]

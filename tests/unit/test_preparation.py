@@ -5,12 +5,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
+import io
+import json
+import logging
 
 import pytest
 
 from codeexec.config import Settings
 from codeexec.judge.preparation import NOT_STARTED, QUEUED, Preparation, Progress
+from codeexec.logs import REQUEST_ID, SUBMISSION_ID, JsonFormatter
 from codeexec.model import Language
 from codeexec.sandbox.languages import shipped_languages
 
@@ -219,3 +224,36 @@ def test_the_default_is_to_build_behind_the_running_service(
     assert Settings().sandbox.build_images == "background"
     with pytest.raises(ValueError, match="build_images"):
         Settings(build_images="sometimes")
+
+
+async def test_build_lines_never_carry_the_ids_of_the_request_that_first_asked() -> None:
+    """On demand, the first request (or job) to ask starts the build workers: they
+    live on, and every later build line (of any language) must not claim to belong
+    to that request or submission."""
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("codeexec.judge.preparation")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        steps = Steps()
+        prep = steps.preparation()
+        for lang_id in ("go", "java"):
+            prep.add(lang(lang_id))
+
+        def first_request() -> None:
+            REQUEST_ID.set("req-of-client-a")
+            SUBMISSION_ID.set("sub-of-client-a")
+            prep.demand("go")
+
+        contextvars.copy_context().run(first_request)
+        steps.let("go", "java")
+        await prep.finished("go")
+        await prep.finished("java")  # asked for later, by nobody in particular
+        await prep.close()
+    finally:
+        logger.removeHandler(handler)
+    events = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert [e["message"] for e in events] == ["language go is ready", "language java is ready"]
+    assert not any("request_id" in e or "submission_id" in e for e in events), events
