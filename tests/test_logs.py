@@ -10,6 +10,7 @@ and reads what it wrote."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import re
@@ -24,6 +25,7 @@ from aiohttp.test_utils import TestClient
 
 from codeexec.config import Settings
 from codeexec.http.app import make_app
+from codeexec.logs import JsonFormatter, configure
 from tests.conftest import free_port_for_tests, sandboxes_of
 from tests.test_service_process import ServiceProcess
 
@@ -97,6 +99,38 @@ async def test_control_characters_in_headers_never_reach_the_app(edge: Client) -
     # aiohttp's parser answers 400 before any middleware: no id, nothing of ours logged.
     for raw in (b"esc\x1b[2Jx", b"a\x7fb", b"nul\x00"):
         assert await raw_get(edge, raw) == (400, None), raw
+
+
+async def test_a_request_the_parser_refuses_is_one_short_line(edge: Client) -> None:
+    """aiohttp logs each request its parser refuses as an error whose traceback quotes
+    the offending bytes: an 8 KB header of control characters made a 40 KB ERROR line,
+    any client, no token, one connection each. The service's logging makes it one
+    short INFO line with the reason."""
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter())
+    server_log = logging.getLogger("aiohttp.server")
+    level = server_log.level
+    server_log.addHandler(handler)
+    server_log.setLevel(logging.INFO)
+    configure("INFO", "json", io.StringIO())  # what every command does first
+    try:
+        assert await raw_get(edge, b"\x01" * 8000) == (400, None)
+        await asyncio.sleep(0.1)
+        server_log.setLevel(logging.WARNING)  # CODEEXEC_LOG_LEVEL=WARNING: not even that
+        assert await raw_get(edge, b"\x01" * 8000) == (400, None)
+        await asyncio.sleep(0.1)
+    finally:
+        server_log.removeHandler(handler)
+        server_log.setLevel(level)
+        for installed in list(server_log.filters):
+            server_log.removeFilter(installed)
+    written = lines.getvalue().splitlines()
+    assert len(written) == 1, written
+    line = json.loads(written[0])
+    assert line["level"] == "info" and "exc" not in line, line
+    assert line["message"].startswith("bad HTTP request from 127.0.0.1: 400, Invalid header")
+    assert len(written[0]) < 500
 
 
 async def test_one_access_event_per_request(edge: Client, caplog: pytest.LogCaptureFixture) -> None:

@@ -6,8 +6,35 @@ import logging
 import sys
 from typing import TextIO
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 from codeexec.config import LogFormat
 from codeexec.logs.formatters import ConsoleFormatter, JsonFormatter
+
+_REASON_CHARS = 120
+
+
+class ParserErrors(logging.Filter):
+    """aiohttp logs each request its HTTP parser refuses (400 before any route) as an
+    error with a traceback that quotes the offending bytes: any client, without a
+    token, turned an 8 KB header into a 40 KB ERROR line. Such a request is the
+    caller's mistake or a probe: one INFO line with the reason, cut short."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        reason = next((line.strip() for line in exc.message.splitlines() if line.strip()), "")
+        reason = reason.rstrip(":")[:_REASON_CHARS]
+        remote = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        record.msg, record.args = "bad HTTP request from %s: %s, %s", (remote, exc.code, reason)
+        record.exc_info, record.exc_text = None, None
+        level = min(record.levelno, logging.INFO)  # aiohttp logs some at debug already
+        record.levelno, record.levelname = level, logging.getLevelName(level)
+        return logging.getLogger(record.name).isEnabledFor(level)
+
+
+PARSER_ERRORS = ParserErrors()
 
 
 def wants_json(fmt: LogFormat, stream: TextIO) -> bool:
@@ -26,3 +53,4 @@ def configure(level: str, fmt: LogFormat, stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(out)
     handler.setFormatter(JsonFormatter() if wants_json(fmt, out) else ConsoleFormatter())
     logging.basicConfig(level=level.upper(), handlers=[handler])
+    logging.getLogger("aiohttp.server").addFilter(PARSER_ERRORS)
