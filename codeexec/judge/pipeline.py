@@ -18,7 +18,7 @@ from codeexec.intake import Accepted
 from codeexec.judge.judge import Judge, ProgressHook
 from codeexec.logs import event
 from codeexec.model import Judgement, ProblemSnapshot, TestResult, Verdict
-from codeexec.sandbox.api import SandboxError, SandboxFile
+from codeexec.sandbox.api import SandboxFile
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ async def judge_program(
         program = tuple(SandboxFile.source(name, text) for name, text in work.files.items())
         try:
             judgement = await judge.judge(work.language, program, work.snapshot, stage)
-        except SandboxError:
+        except Exception:  # a SandboxError, or a bug: the job fails, /exec answers 500
             judge.metrics.not_judged(language, time.perf_counter() - started)
             raise
     judge.metrics.judged(language, judgement, time.perf_counter() - started)

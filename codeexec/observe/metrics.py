@@ -172,7 +172,7 @@ class Metrics:
         self.submission_time.labels(language).observe(seconds)
 
     def not_judged(self, language: str, seconds: float) -> None:
-        """A submission no sandbox could be started for: the service's failure (IE)."""
+        """A submission judging failed for (no sandbox, or a bug): the service's failure (IE)."""
         self.submissions.labels(language, Verdict.IE.value).inc()
         self.submission_time.labels(language).observe(seconds)
 

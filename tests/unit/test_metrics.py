@@ -139,6 +139,27 @@ async def test_no_sandbox_is_an_internal_error_submission() -> None:
     assert total(scrape(metrics), "codeexec_submissions_total", verdict="IE") == 1
 
 
+class BrokenSandboxes(FakeSandboxes):
+    """An engine whose failure is not a ``SandboxError`` (a bug, a library's own
+    exception): the job still ends as an internal error, so it is still counted."""
+
+    @asynccontextmanager
+    async def open(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        raise RuntimeError("unexpected")
+        yield
+
+
+async def test_an_unexpected_failure_mid_judge_is_counted_as_an_internal_error() -> None:
+    metrics = Metrics()
+    work = await intake(metrics).accept(Request("p", "python", "print(1)"))
+    judge = Judge(Settings(), BrokenSandboxes(echo), LANGUAGES, metrics)
+    with pytest.raises(RuntimeError):
+        await judge_program(judge, work)
+    s = scrape(metrics)
+    assert total(s, "codeexec_submissions_total", language="python", verdict="IE") == 1
+    assert total(s, "codeexec_submission_seconds_count") == 1
+
+
 def test_a_judgement_counts_run_time_only_for_tests_that_ran() -> None:
     metrics = Metrics()
     results = (
