@@ -43,9 +43,11 @@ def async_url(database_url: str) -> URL:
 
 
 def create_engine(database_url: str) -> AsyncEngine:
+    """The engine. A failed statement's parameters (source code, test data, secrets)
+    are left out of its exception, whose message a traceback logs."""
     url = async_url(database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -56,7 +58,9 @@ def create_engine(database_url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_recycle=3600, pool_size=10)
+    return create_async_engine(
+        url, hide_parameters=True, pool_pre_ping=True, pool_recycle=3600, pool_size=10
+    )
 
 
 def _upgrade(connection: Connection) -> None:

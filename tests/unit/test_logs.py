@@ -7,8 +7,11 @@ import io
 import json
 import logging
 import sys
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from codeexec.logs import (
     REQUEST_ID,
@@ -20,6 +23,7 @@ from codeexec.logs import (
     valid_request_id,
 )
 from codeexec.logs.setup import wants_json
+from codeexec.store.engine import create_engine
 
 HOSTILE = "evil\r\n2025-01-01 INFO codeexec: forged\x1b[2J\x00\u2028\x85\u202e end"
 
@@ -159,3 +163,22 @@ def test_auto_format_is_json_unless_a_terminal() -> None:
     assert not wants_json("auto", _Terminal())
     assert wants_json("json", _Terminal())
     assert not wants_json("console", io.StringIO())
+
+
+async def test_a_database_error_never_carries_the_values_it_was_writing(tmp_path: Path) -> None:
+    """SQLAlchemy puts a failed statement's parameters in its exception's message,
+    which a traceback logs whole (a busy database, a lost connection mid-insert): a
+    submission's source, test data, a key's webhook secret. The engine hides them."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)"))
+            await conn.execute(text("INSERT INTO t VALUES ('a', 'x')"))
+        with pytest.raises(IntegrityError) as caught:
+            async with engine.begin() as conn:
+                secret = {"id": "a", "v": "webhook-secret-0123456789"}
+                await conn.execute(text("INSERT INTO t VALUES (:id, :v)"), secret)
+    finally:
+        await engine.dispose()
+    assert "UNIQUE constraint failed" in str(caught.value)
+    assert "webhook-secret" not in str(caught.value)
