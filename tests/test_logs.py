@@ -21,11 +21,12 @@ from typing import Any
 import aiohttp
 import docker
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from codeexec.config import Settings
 from codeexec.http.app import make_app
-from codeexec.logs import JsonFormatter, configure
+from codeexec.logs import ConsoleFormatter, JsonFormatter, configure
 from tests.conftest import free_port_for_tests, sandboxes_of
 from tests.test_service_process import ServiceProcess
 
@@ -105,32 +106,73 @@ async def test_a_request_the_parser_refuses_is_one_short_line(edge: Client) -> N
     """aiohttp logs each request its parser refuses as an error whose traceback quotes
     the offending bytes: an 8 KB header of control characters made a 40 KB ERROR line,
     any client, no token, one connection each. The service's logging makes it one
-    short INFO line with the reason."""
-    lines = io.StringIO()
-    handler = logging.StreamHandler(lines)
-    handler.setFormatter(JsonFormatter())
+    short INFO line; what the caller sent is only in the quoted ``reason`` field, so
+    on the console it cannot pass for the line's own fields either."""
+    json_lines, console_lines = io.StringIO(), io.StringIO()
+    handlers = [logging.StreamHandler(json_lines), logging.StreamHandler(console_lines)]
+    handlers[0].setFormatter(JsonFormatter())
+    handlers[1].setFormatter(ConsoleFormatter())
     server_log = logging.getLogger("aiohttp.server")
     level = server_log.level
-    server_log.addHandler(handler)
+    for handler in handlers:
+        server_log.addHandler(handler)
     server_log.setLevel(logging.INFO)
     configure("INFO", "json", io.StringIO())  # what every command does first
+    forged = b"x request_id=forged key_id=admin-token " * 250  # a header over 8190 bytes
     try:
         assert await raw_get(edge, b"\x01" * 8000) == (400, None)
+        assert await raw_get(edge, forged) == (400, None)
         await asyncio.sleep(0.1)
         server_log.setLevel(logging.WARNING)  # CODEEXEC_LOG_LEVEL=WARNING: not even that
         assert await raw_get(edge, b"\x01" * 8000) == (400, None)
         await asyncio.sleep(0.1)
     finally:
-        server_log.removeHandler(handler)
+        for handler in handlers:
+            server_log.removeHandler(handler)
         server_log.setLevel(level)
         for installed in list(server_log.filters):
             server_log.removeFilter(installed)
-    written = lines.getvalue().splitlines()
-    assert len(written) == 1, written
-    line = json.loads(written[0])
-    assert line["level"] == "info" and "exc" not in line, line
-    assert line["message"].startswith("bad HTTP request from 127.0.0.1: 400, Invalid header")
-    assert len(written[0]) < 500
+    written = json_lines.getvalue().splitlines()
+    assert len(written) == 2, written
+    bad_char, too_long = (json.loads(line) for line in written)
+    for line in (bad_char, too_long):
+        assert line["level"] == "info" and "exc" not in line, line
+        assert line["message"] == "bad HTTP request from 127.0.0.1" and line["status"] == 400
+    assert bad_char["reason"] == "Invalid header value char"
+    assert too_long["reason"].startswith("Got more than 8190 bytes")
+    assert all(len(line) < 500 for line in written)
+    console = console_lines.getvalue().splitlines()
+    assert len(console) == 2
+    unquoted = [re.sub(r'"(?:[^"\\]|\\.)*"', "", line) for line in console]
+    assert not any("forged" in line for line in unquoted), console
+
+
+async def test_a_crash_logs_the_callers_path_as_a_quoted_field(
+    aiohttp_client: Any, make_settings: Callable[..., Settings]
+) -> None:
+    """A path is decoded (``%20`` is a space): written into the message of a crash's
+    line it could add fields of its own on the console (``request_id=...``)."""
+    app = make_app(make_settings(rate_limit_per_s=0), judging=False)
+
+    async def crash(request: web.Request) -> web.Response:
+        raise RuntimeError("bug")
+
+    app.router.add_get("/crash/{tail:.*}", crash)
+    client: Client = await aiohttp_client(app)
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(ConsoleFormatter())
+    errors_log = logging.getLogger("codeexec.http.errors")
+    errors_log.addHandler(handler)
+    try:
+        path = "/crash/x%20request_id=forged%20key_id=admin-token"
+        async with client.get(path, headers={"X-Request-Id": "real-id"}) as response:
+            assert response.status == 500
+    finally:
+        errors_log.removeHandler(handler)
+    head = lines.getvalue().splitlines()[0]
+    assert "request_id=real-id" in head and "forged" in head
+    assert "forged" not in re.sub(r'"(?:[^"\\]|\\.)*"', "", head), head
 
 
 async def test_one_access_event_per_request(edge: Client, caplog: pytest.LogCaptureFixture) -> None:

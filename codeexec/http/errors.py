@@ -144,5 +144,6 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
         return _shape_for(request)(ApiError(exc.status, message, headers=headers))
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The path as a field (quoted on the console): decoded, it may hold spaces and "=".
+        log.exception("unhandled error", extra={"method": request.method, "path": request.path})
         return _shape_for(request)(ApiError(500, "Internal server error"))

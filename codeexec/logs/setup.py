@@ -18,7 +18,8 @@ class ParserErrors(logging.Filter):
     """aiohttp logs each request its HTTP parser refuses (400 before any route) as an
     error with a traceback that quotes the offending bytes: any client, without a
     token, turned an 8 KB header into a 40 KB ERROR line. Such a request is the
-    caller's mistake or a probe: one INFO line with the reason, cut short."""
+    caller's mistake or a probe: one INFO line with ``status`` and ``reason`` (cut
+    short) as fields, where the console quotes what the caller sent."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
@@ -27,7 +28,8 @@ class ParserErrors(logging.Filter):
         reason = next((line.strip() for line in exc.message.splitlines() if line.strip()), "")
         reason = reason.rstrip(":")[:_REASON_CHARS]
         remote = record.args[0] if isinstance(record.args, tuple) and record.args else None
-        record.msg, record.args = "bad HTTP request from %s: %s, %s", (remote, exc.code, reason)
+        record.msg, record.args = "bad HTTP request from %s", (remote,)
+        record.status, record.reason = exc.code, reason
         record.exc_info, record.exc_text = None, None
         level = min(record.levelno, logging.INFO)  # aiohttp logs some at debug already
         record.levelno, record.levelname = level, logging.getLevelName(level)
