@@ -337,7 +337,8 @@ class _Check:
         try:
             return await self._program.check(test.input, test.expected_output, self._spool)
         except (CheckerFailed, SandboxError) as exc:
-            log.error("custom checker failed: %s", exc)
+            # A field, quoted on the console: a checker's stderr may quote the output.
+            log.error("custom checker failed", extra={"error": str(exc)})
             return None
 
 

@@ -4,13 +4,18 @@ ends. The real-Docker suites prove the sandbox's guarantees; these prove the jud
 
 from __future__ import annotations
 
+import io
+import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from codeexec.checker.program import CheckerFailed
 from codeexec.config import Settings
-from codeexec.judge.judge import Judge
+from codeexec.judge.judge import Judge, _Check
+from codeexec.logs import ConsoleFormatter
 from codeexec.model import (
     CheckerSpec,
     Problem,
@@ -221,3 +226,30 @@ async def test_a_box_that_refuses_dirty_is_replaced_and_never_loops() -> None:
     judgement = await j.judge(PY, SOURCE, problem(*tests))
     assert [r.verdict for r in judgement.results] == [Verdict.IE] * 3
     assert len(sandboxes.boxes) <= 3
+
+
+class CrashingChecker:
+    """A custom checker that crashed on the contestant's output and quoted it (a
+    Python validator's ``int('...')`` traceback does)."""
+
+    async def check(self, *args: Any) -> Any:
+        raise CheckerFailed("checker ended with exit 1: ValueError: 'x request_id=forged'")
+
+
+async def test_a_checkers_failure_reaches_the_log_only_as_a_quoted_field() -> None:
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(ConsoleFormatter())
+    judge_log = logging.getLogger("codeexec.judge.judge")
+    judge_log.addHandler(handler)
+    program: Any = CrashingChecker()
+    check = _Check(CheckerSpec("custom"), program)
+    try:
+        with check.for_test(TestCase(b"", b""), 1024) as feed:
+            feed(b"x request_id=forged")
+            assert await check.result(TestCase(b"", b"")) is None  # IE
+    finally:
+        judge_log.removeHandler(handler)
+    line = lines.getvalue().splitlines()[0]
+    assert "forged" in line
+    assert "forged" not in re.sub(r'"(?:[^"\\]|\\.)*"', "", line), line
