@@ -50,9 +50,13 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 def shown_url(url: str) -> str:
-    """``url`` as logged: without its query and fragment, where a receiver's token
-    often travels."""
-    return url.partition("#")[0].partition("?")[0]
+    """``url`` as logged: its origin only. Receivers carry their tokens in the query
+    (``?token=``) and as often in the path (Slack's and Discord's hooks); the
+    submission id in the same line tells which callback it was."""
+    try:
+        return str(URL(url).origin())
+    except ValueError:
+        return "(not a URL)"
 
 
 class WebhookRefused(ValueError):

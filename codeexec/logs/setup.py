@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 import sys
+from logging.handlers import QueueHandler, QueueListener
 from typing import TextIO
 
 from aiohttp.http_exceptions import HttpProcessingError
@@ -47,12 +50,55 @@ def wants_json(fmt: LogFormat, stream: TextIO) -> bool:
     return fmt == "json"
 
 
+# Lines waiting for the writer thread; beyond, lines are dropped and counted.
+MAX_WAITING_LINES = 10_000
+
+
+class _Dropping(QueueHandler):
+    """Formats on the caller's thread (the context's ids are read there) and hands the
+    line to the writer thread without waiting: a stalled reader of stderr (a full pipe,
+    a blocking log driver) must not stop the event loop. When the queue is full the
+    line is dropped, and the next line that gets through is preceded by a count."""
+
+    def __init__(self, waiting: queue.Queue[logging.LogRecord]) -> None:
+        super().__init__(waiting)
+        self.dropped = 0
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            if self.dropped:
+                note = logging.makeLogRecord(
+                    {"name": __name__, "levelno": logging.WARNING, "levelname": "WARNING",
+                     "msg": "log.dropped", "event": "log.dropped", "lines": self.dropped}
+                )  # fmt: skip
+                self.queue.put_nowait(self.prepare(note))
+                self.dropped = 0
+            self.queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+
+def writer(
+    fmt: LogFormat, stream: TextIO, max_waiting: int = MAX_WAITING_LINES
+) -> tuple[_Dropping, QueueListener]:
+    """The handler to log to, and the listener (a thread, to be started) that writes
+    what it formatted to ``stream``."""
+    waiting: queue.Queue[logging.LogRecord] = queue.Queue(max_waiting)
+    handler = _Dropping(waiting)
+    handler.setFormatter(JsonFormatter() if wants_json(fmt, stream) else ConsoleFormatter())
+    out = logging.StreamHandler(stream)
+    out.setFormatter(logging.Formatter("%(message)s"))  # already formatted
+    return handler, QueueListener(waiting, out)
+
+
 def configure(level: str, fmt: LogFormat, stream: TextIO | None = None) -> None:
-    """Send every logger's records to ``stream`` (stderr) in ``fmt``. Like
-    ``logging.basicConfig``, it leaves a root logger that already has handlers (a
-    test runner's) alone."""
-    out = stream or sys.stderr
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(JsonFormatter() if wants_json(fmt, out) else ConsoleFormatter())
-    logging.basicConfig(level=level.upper(), handlers=[handler])
+    """Send every logger's records to ``stream`` (stderr) in ``fmt``, written by a
+    thread of their own. Like ``logging.basicConfig``, it leaves a root logger that
+    already has handlers (a test runner's) alone."""
     logging.getLogger("aiohttp.server").addFilter(PARSER_ERRORS)
+    if logging.getLogger().handlers:
+        return
+    handler, listener = writer(fmt, stream or sys.stderr)
+    logging.basicConfig(level=level.upper(), handlers=[handler])
+    listener.start()
+    atexit.register(listener.stop)  # writes what is still waiting

@@ -7,6 +7,8 @@ import io
 import json
 import logging
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ from codeexec.logs import (
     request_id_from,
     valid_request_id,
 )
-from codeexec.logs.setup import wants_json
+from codeexec.logs.setup import wants_json, writer
 from codeexec.store.engine import create_engine
 
 HOSTILE = "evil\r\n2025-01-01 INFO codeexec: forged\x1b[2J\x00\u2028\x85\u202e end"
@@ -182,3 +184,45 @@ async def test_a_database_error_never_carries_the_values_it_was_writing(tmp_path
         await engine.dispose()
     assert "UNIQUE constraint failed" in str(caught.value)
     assert "webhook-secret" not in str(caught.value)
+
+
+class _Stalled(io.StringIO):
+    """A stderr nobody reads for now (a full pipe): every write waits until opened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.open.wait(10)
+        return super().write(text)
+
+
+def test_a_stalled_log_reader_blocks_no_caller_and_drops_are_counted() -> None:
+    stream = _Stalled()
+    handler, listener = writer("json", stream, max_waiting=5)
+    logger = logging.getLogger("codeexec.test.stalled")
+    logger.propagate, logger.level = False, logging.INFO
+    logger.addHandler(handler)
+    listener.start()
+    try:
+        token = REQUEST_ID.set("r-1")
+        started = time.monotonic()
+        for n in range(200):
+            logger.info("line %d", n)
+        assert time.monotonic() - started < 1.0  # the writer waits; callers do not
+        stream.open.set()
+        while not handler.queue.empty():  # type: ignore[attr-defined]
+            time.sleep(0.01)
+        logger.info("after")  # the first line let through again carries the count
+        REQUEST_ID.reset(token)
+    finally:
+        listener.stop()
+        logger.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    notes = [line for line in lines if line.get("event") == "log.dropped"]
+    kept = [line for line in lines if line["message"].startswith("line ")]
+    assert sum(note["lines"] for note in notes) == 200 - len(kept) > 0
+    assert all(note["level"] == "warning" for note in notes)
+    assert lines[-1]["message"] == "after" and lines[-1]["request_id"] == "r-1"
+    assert all(line["request_id"] == "r-1" for line in kept)  # read on the caller's side
