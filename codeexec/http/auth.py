@@ -31,7 +31,16 @@ class Principal:
 ANONYMOUS = Principal(None, "anonymous")
 BOOTSTRAP_ADMIN = Principal("admin-token", "admin")
 _PRINCIPAL = web.RequestKey("principal", Principal)
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# Open to everyone, whatever CODEEXEC_AUTH says: health, and the API's contract and its
+# page (public information, no data; served from memory and files).
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/api/v1/openapi.json", "/docs"})
+_OPEN_PREFIXES = ("/docs/",)
+
+
+def is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(_OPEN_PREFIXES)
+
+
 JUDGE0_ROUTES = "judge0"  # the names of Judge0's routes start so (compat/judge0/routes.py)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="codeexec"'}
 
@@ -62,7 +71,7 @@ async def _principal_for(app: web.Application, token: str) -> Principal | None:
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path not in OPEN_PATHS:
+    if not is_open(request.path):
         token = bearer_token(request)
         if token is None:
             if request.app[SETTINGS].auth_required:
