@@ -302,9 +302,7 @@ async def test_contestants_see_no_hidden_data_on_any_route(service: Callable[...
             seen = await audit(client, headers, receiver)
             covered = {(m, r) for m, r, _, _ in seen}
             assert audited_routes(client.app) <= covered, "a route escaped the audit"
-            found = [
-                f"{who} {m} {r} -> {s}: {leaks(t, r)}" for m, r, s, t in seen if leaks(t, r)
-            ]
+            found = [f"{who} {m} {r} -> {s}: {leaks(t, r)}" for m, r, s, t in seen if leaks(t, r)]
             assert not found, "\n".join(found)
             # The audit judged for real: verdicts per hidden test, nothing more.
             job = next(json.loads(t) for m, r, _, t in seen if r == BASE + "/{sid}/result")
