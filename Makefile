@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint provision wheelhouse clean
+.PHONY: run test lint provision frontend wheelhouse clean
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -12,8 +12,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(BIN)/.installed
+run: $(BIN)/.installed frontend
 	$(BIN)/codeexec serve
+
+# The /docs page's files (frontend/, npm), built into the package when missing or stale.
+frontend:
+	bash scripts/frontend.sh
 
 provision:
 	bash scripts/provision.sh
@@ -26,8 +30,9 @@ lint: $(BIN)/.installed
 test: $(BIN)/.installed provision
 	VENV=$(VENV) bash scripts/test.sh
 
-# Wheels for an offline `docker build` of the service image (see the Dockerfile).
-wheelhouse: $(BIN)/.installed
+# Wheels for an offline `docker build` of the service image (see the Dockerfile); the
+# codeexec wheel carries the /docs page's files, so they are built first.
+wheelhouse: $(BIN)/.installed frontend
 	rm -f dist/wheelhouse/*.whl
 	$(BIN)/pip wheel --quiet --wheel-dir dist/wheelhouse .
 

@@ -112,6 +112,8 @@ if docker info >/dev/null 2>&1; then
     build_images build/images.log --all
 fi
 
+bash scripts/frontend.sh  # the /docs page's files (tests/test_openapi.py serves them)
+
 T=$(date +%s)
 "$BIN/pytest" --durations=30 "$@"  # the slowest, where CI time goes
 host_status=$?

@@ -23,6 +23,7 @@ from codeexec.http.compat.judge0 import DOOR as JUDGE0_DOOR
 from codeexec.http.compat.judge0 import add_routes as add_judge0_routes
 from codeexec.http.compat.judge0 import callback as judge0_callback
 from codeexec.http.compat.piston import add_routes as add_piston_routes
+from codeexec.http.docs_view import add_routes as add_docs_routes
 from codeexec.http.errors import ApiError, Handler, json_errors
 from codeexec.http.exec_view import exec_code
 from codeexec.http.health import healthz, readyz
@@ -54,6 +55,7 @@ from codeexec.http.languages_view import list_languages
 from codeexec.http.limiter import RateLimiter
 from codeexec.http.metrics_view import add_routes as add_metrics_routes
 from codeexec.http.metrics_view import count_requests
+from codeexec.http.openapi import add_routes as add_openapi_routes
 from codeexec.http.problems_view import add_routes as add_problem_routes
 from codeexec.http.ratelimit import rate_limit
 from codeexec.http.request_log import add_request_id, request_context
@@ -367,4 +369,6 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     add_key_routes(app.router)
     add_piston_routes(app, settings.http.piston_prefix)
     add_metrics_routes(app)
+    add_openapi_routes(app)
+    add_docs_routes(app.router)
     return app

@@ -31,8 +31,17 @@ class Principal:
 ANONYMOUS = Principal(None, "anonymous")
 BOOTSTRAP_ADMIN = Principal("admin-token", "admin")
 _PRINCIPAL = web.RequestKey("principal", Principal)
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# Open to everyone, whatever CODEEXEC_AUTH says: health, and the API's contract and its
+# page (public information, no data; served from memory and files).
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/api/v1/openapi.json", "/docs"})
+_OPEN_PREFIXES = ("/docs/",)
 METRICS_PATH = "/metrics"  # admin-only, or open to all with CODEEXEC_METRICS_PUBLIC
+
+
+def is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(_OPEN_PREFIXES)
+
+
 JUDGE0_ROUTES = "judge0"  # the names of Judge0's routes start so (compat/judge0/routes.py)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="codeexec"'}
 
@@ -61,16 +70,16 @@ async def _principal_for(app: web.Application, token: str) -> Principal | None:
     return Principal(key.id, key.role) if key is not None else None
 
 
-def is_open(request: web.Request) -> bool:
+def needs_no_token(request: web.Request) -> bool:
     """Whether anyone may call this path, without a token."""
     if request.path == METRICS_PATH:
         return request.app[SETTINGS].auth.metrics_public
-    return request.path in OPEN_PATHS
+    return is_open(request.path)
 
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not is_open(request):
+    if not needs_no_token(request):
         token = bearer_token(request)
         if token is None:
             if request.app[SETTINGS].auth_required:

@@ -10,14 +10,17 @@ response: hidden tests only count.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
+from codeexec.http.answers import Answer, respond
 from codeexec.http.body import BodyLimits, read_json
-from codeexec.http.errors import BAD_REQUEST, ApiError, field_errors, json_response, refused
+from codeexec.http.error_schema import ErrorBody
+from codeexec.http.errors import BAD_REQUEST, ApiError, field_errors, refused
 from codeexec.http.keys import ADMISSION, INTAKE, JUDGE, SETTINGS
+from codeexec.http.operations import Body, Operation, Reply, operation
 from codeexec.http.source_schema import FileName, SourceFileIn, SourceFiles, source_files
 from codeexec.intake import Rejected, Request
 from codeexec.judge.admission import QueueFull
@@ -52,6 +55,57 @@ class ExecRequest(BaseModel):
     files: SourceFiles | None = None  # instead of code: several named files
     entry_point: FileName | None = None  # which of the files is the program
     language: LanguageIn = DEFAULT_LANGUAGE
+
+
+VerdictOut = Literal["AC", "WA", "TLE", "MLE", "RE", "OLE", "CE", "IE"]
+
+
+class ShownTestOut(Answer):
+    """A shown test: seed 004's four fields, then codeexec's (always given)."""
+
+    expected: str
+    got: str
+    input: str
+    passed: bool
+    verdict: VerdictOut | None = None
+    time_ms: int | None = None
+    wall_ms: int | None = None
+    memory_kb: int | None = None
+    exit_code: int | None = None
+    signal: int | None = None
+    got_truncated: bool | None = None
+    feedback: str | None = None
+
+
+class Counts(Answer):
+    failed: int
+    passed: int
+
+
+class ExecResponse(Answer):
+    """Seed 004's answer (its fields, plus more per shown test)."""
+
+    error: str = Field(description="the compile output, or the first failing shown test's error")
+    shownTests: list[ShownTestOut]
+    shownPassed: int
+    shownFailed: int
+    hiddenTests: Counts
+    passed: bool
+
+
+# Seed 004's example, exactly (the extra per-test fields are left out of it).
+SEED_REQUEST = {"code": "x = input()\nprint(x.lower())", "id": "HQ000000000000000002"}
+SEED_RESPONSE = {
+    "error": "",
+    "shownTests": [
+        {"expected": "dan", "got": "dan", "input": "DaN", "passed": True},
+        {"expected": "perez", "got": "perez", "input": "perEz", "passed": True},
+    ],
+    "shownPassed": 2,
+    "shownFailed": 0,
+    "hiddenTests": {"failed": 0, "passed": 2},
+    "passed": True,
+}
 
 
 def _error_of(test: TestReport, shown: Shown) -> str:
@@ -125,6 +179,35 @@ def intake_request(
     return Request(problem_id, language, code, source_files(files), entry_point)
 
 
+@operation(
+    Operation(
+        "exec",
+        "Judge a program against a problem's tests, and wait for the verdicts",
+        ("exec",),
+        {
+            200: Reply(
+                "every test was run (or the program did not compile)",
+                ExecResponse,
+                example=SEED_RESPONSE,
+            ),
+            400: Reply(
+                "Error reading request body: a field missing or of the wrong type,"
+                " an unknown language, bad files",
+                ErrorBody,
+            ),
+            403: Reply("Found disallowed functions in code", ErrorBody),
+            404: Reply("no such problem", ErrorBody),
+            413: Reply("the body, or the program, is too large", ErrorBody),
+            503: Reply(
+                "too many submissions waiting, or the language is being prepared",
+                ErrorBody,
+                headers=("Retry-After",),
+            ),
+        },
+        description="Seed 004's contract. Hidden tests are only counted.",
+        body=Body(ExecRequest, example=SEED_REQUEST),
+    )
+)
 async def exec_code(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
@@ -153,4 +236,4 @@ async def exec_code(request: web.Request) -> web.Response:
     except SandboxError:
         log.exception("sandbox failure judging problem %s", payload.id)
         raise ApiError(500, "Error executing code") from None
-    return json_response(exec_response(report(work.snapshot, judgement)))
+    return respond(ExecResponse, exec_response(report(work.snapshot, judgement)))

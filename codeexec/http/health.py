@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from aiohttp import web
+from pydantic import Field
 
-from codeexec.http.errors import json_response
+from codeexec.http.answers import Answer, respond
 from codeexec.http.keys import (
     ADMISSION,
     DOCKER,
@@ -17,12 +19,53 @@ from codeexec.http.keys import (
     SANDBOXES,
     STORE,
 )
+from codeexec.http.operations import Operation, Reply, operation
 
 
+class Alive(Answer):
+    status: Literal["ok"]
+
+
+class Availability(Answer):
+    available: bool
+    reason: str | None = None
+    preparing: str | None = None
+
+
+class Readiness(Answer):
+    status: Literal["ready", "unavailable"]
+    database: bool
+    docker: bool
+    draining: bool
+    languages: dict[str, Availability]
+    engine: dict[str, Any] | None = Field(description="the Docker engine, as docker info says")
+    sandbox_cgroup: int | None
+    sandbox_accounting: str | None
+    execution: dict[str, int | float] = Field(description="the execution queue (/exec)")
+    pool: dict[str, Any] | None = Field(description="warm containers (null: no pool)")
+    jobs: dict[str, int | None] = Field(description="job workers here, jobs queued in all")
+
+
+_TAGS = ("health",)
+
+
+@operation(
+    Operation("healthz", "The process answers", _TAGS,
+              {200: Reply("alive", Alive, example={"status": "ok"})}, access="open")
+)  # fmt: skip
 async def healthz(_request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    return respond(Alive, {"status": "ok"})
 
 
+@operation(
+    Operation(
+        "readyz", "The service can judge now: database, Docker, a language, not draining",
+        _TAGS,
+        {200: Reply("ready", Readiness),
+         503: Reply("not ready: the body says which part is missing", Readiness)},
+        access="open",
+    )
+)  # fmt: skip
 async def readyz(request: web.Request) -> web.Response:
     app = request.app
     lifecycle = app[LIFECYCLE]
@@ -48,4 +91,4 @@ async def readyz(request: web.Request) -> web.Response:
         "pool": pool.stats() if (pool := app[SANDBOXES].pool) else None,
         "jobs": app[JOBS].stats() | {"queued": queued},
     }
-    return json_response(body, status=200 if ready else 503)
+    return respond(Readiness, body, status=200 if ready else 503)

@@ -18,10 +18,14 @@ from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from codeexec.checker.program import CheckerFailed
+from codeexec.http.answers import respond
 from codeexec.http.auth import require_admin
 from codeexec.http.body import TOO_LARGE, body_chunks, check_identity, within
-from codeexec.http.errors import ApiError, json_response
+from codeexec.http.error_schema import ErrorBody
+from codeexec.http.errors import ApiError
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
+from codeexec.http.operations import Body, Operation, Param, Reply, operation
+from codeexec.http.problem_schema import ImportOut
 from codeexec.http.visibility import problem_for, viewer_of
 from codeexec.model import CHECKER_MODES, CheckerSpec
 from codeexec.packages.archive import PackageError, PackageTooLarge
@@ -131,6 +135,40 @@ async def _compile_checker(app: web.Application, spec: CheckerSpec) -> None:
         raise ApiError(422, "Checker does not compile", str(exc)) from exc
 
 
+_ZIP = {"type": "string", "format": "binary", "contentMediaType": "application/zip"}
+_FIELDS: dict[str, dict[str, Any]] = {
+    "id": {"type": "string", "description": "the problem's id (default: the file's name)"},
+    "checker": {"type": "string", "enum": ["exact", "lines", "tokens"]},
+    "checker_args": {"type": "string", "description": "the checker's flags, shell-quoted"},
+}
+
+
+@operation(
+    Operation(
+        "importProblem", "Import a Kattis problem package (a zip)", ("problems",),
+        {
+            200: Reply("imported over the problem (new version)", ImportOut, headers=("Location",)),
+            201: Reply("imported as a new problem", ImportOut, headers=("Location",)),
+            400: Reply("a malformed form, or no package in it", ErrorBody),
+            408: Reply("the body stopped arriving", ErrorBody),
+            413: Reply("the package, a field or the form is too large", ErrorBody),
+            415: Reply("neither a form nor a zip, or an encoded part", ErrorBody),
+            422: Reply("not a usable package, or its checker does not compile", ErrorBody),
+        },
+        body=Body(
+            media_type="multipart/form-data",
+            schema={"type": "object", "required": ["package"],
+                    "properties": {"package": _ZIP} | _FIELDS},
+            others={"application/zip": _ZIP},
+            json=False,
+        ),
+        params=tuple(
+            Param(name, schema, "with a zip body: as the form's field")
+            for name, schema in ({"name": {"type": "string"}} | _FIELDS).items()
+        ),
+        access="admin",
+    )
+)  # fmt: skip
 async def import_problem(request: web.Request) -> web.Response:
     require_admin(request)
     app = request.app
@@ -161,4 +199,4 @@ async def import_problem(request: web.Request) -> web.Response:
         "notes": result.imported.notes,
     }
     location = {"Location": f"/api/v1/problems/{result.problem.id}"}
-    return json_response(body, 200 if result.replaced else 201, location)
+    return respond(ImportOut, body, 200 if result.replaced else 201, location)

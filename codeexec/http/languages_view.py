@@ -5,11 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from pydantic import Field
 
-from codeexec.http.errors import json_response
+from codeexec.http.answers import Answer, respond
 from codeexec.http.keys import LANGUAGES, LIFECYCLE
+from codeexec.http.operations import Operation, Reply, operation
 
 
+class LanguageOut(Answer):
+    id: str
+    name: str
+    version: str = Field(description="what its version command printed (empty: not known yet)")
+    compiled: bool
+    source_file: str
+    extensions: list[str]
+    screened: bool = Field(description="programs are screened against a policy before they run")
+    available: bool
+    reason: str | None = Field(None, description="why it is not available")
+    preparing: str | None = Field(None, description="where its image's preparation stands")
+
+
+class LanguageList(Answer):
+    languages: list[LanguageOut]
+
+
+@operation(
+    Operation("listLanguages", "Every language the service knows, usable or not",
+              ("languages",), {200: Reply("the languages", LanguageList)})
+)  # fmt: skip
 async def list_languages(request: web.Request) -> web.Response:
     lifecycle = request.app[LIFECYCLE]
     items: list[dict[str, Any]] = []
@@ -25,4 +48,4 @@ async def list_languages(request: web.Request) -> web.Response:
             "screened": language.screening.parser is not None,
         } | lifecycle.availability(language.id)
         items.append(item)
-    return json_response({"languages": items})
+    return respond(LanguageList, {"languages": items})

@@ -25,6 +25,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from codeexec.http.auth import METRICS_PATH, principal, require_admin
 from codeexec.http.errors import ApiError, Handler
 from codeexec.http.keys import JOB_QUEUE, JOBS, LANGUAGES, LIFECYCLE, METRICS, SANDBOXES, SETTINGS
+from codeexec.http.operations import Operation, Reply, operation
 from codeexec.observe.metrics import UNMATCHED
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,15 @@ async def _queued(app: web.Application) -> int | None:
         return None
 
 
+@operation(
+    Operation(
+        "metrics", "Prometheus metrics (admin, or anyone with CODEEXEC_METRICS_PUBLIC)",
+        ("operations",),
+        {200: Reply("the metrics in Prometheus' text format",
+                    media_type=CONTENT_TYPE_PLAIN_0_0_4, schema={"type": "string"})},
+        access="admin",
+    )
+)  # fmt: skip
 async def metrics(request: web.Request) -> web.Response:
     app = request.app
     if not app[SETTINGS].auth.metrics_public:

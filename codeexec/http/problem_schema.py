@@ -1,5 +1,6 @@
-"""JSON shapes the problems API accepts (pydantic: every field validated, 422 naming it).
-Answers are rendered by ``codeexec.http.visibility`` (what each caller may see).
+"""JSON shapes the problems API accepts (pydantic: every field validated, 422 naming it)
+and answers with (``*Out``, built by the views from what ``codeexec.http.visibility``
+lets each caller see: a contestant's hidden test is its ``position`` and ``hidden``).
 
 Test data is text when it is UTF-8; anything else travels as base64 in the ``*_base64``
 twin of the field (``input_base64``, ``expected_output_base64``), both ways.
@@ -14,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from codeexec.bounded import INT32_MAX, Input, Positive, at_most, json_at_most
+from codeexec.http.answers import Answer
 from codeexec.http.source_schema import FileName, SourceFiles
 from codeexec.model import PROBLEM_ID_PATTERN, TestCase
 
@@ -137,12 +139,106 @@ class OrderIn(Input):
     order: Annotated[list[Positive], Field(fail_fast=True), at_most("max_tests")]
 
 
+# -- answers ---------------------------------------------------------------------------
+
+
+class CheckerFileOut(Answer):
+    name: str
+    content: str
+
+
+class CheckerOut(Answer):
+    """A checker's mode; admins also see its arguments and a custom one's program."""
+
+    mode: Literal["exact", "lines", "tokens", "custom"]
+    args: list[str] | None = None
+    language: str | None = None
+    files: list[CheckerFileOut] | None = None
+
+
+class ProblemTestOut(Answer):
+    """A test: its data as text (or ``*_base64`` when not UTF-8) when it is shown or the
+    caller is an admin, else its sizes; a contestant sees only where a hidden one is."""
+
+    position: int
+    hidden: bool
+    name: str | None = None
+    input_bytes: int | None = None
+    expected_output_bytes: int | None = None
+    input: str | None = None
+    input_base64: str | None = None
+    expected_output: str | None = None
+    expected_output_base64: str | None = None
+
+    __test__ = False
+
+
+class ProblemSettingsOut(Answer):
+    id: str
+    title: str
+    statement: str | None
+    version: int
+    time_limit_ms: int | None
+    memory_limit_mb: int | None
+    output_limit_kb: int | None
+    wall_time_limit_ms: int | None
+    process_limit: int | None
+    isolation: Literal["submission", "test"] | None
+    checker: CheckerOut
+    screening: dict[str, list[str]] | None
+
+
+class ProblemOut(ProblemSettingsOut):
+    tests: list[ProblemTestOut]
+
+
+class ProblemSummaryOut(Answer):
+    id: str
+    title: str
+    version: int
+    tests: int
+    hidden_tests: int
+    updated_at: str
+
+
+class ProblemList(Answer):
+    items: list[ProblemSummaryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TestsOut(Answer):
+    version: int
+    tests: list[ProblemTestOut]
+
+    __test__ = False
+
+
+class ImportedCounts(Answer):
+    shown: int
+    hidden: int
+
+
+class ImportOut(ProblemSettingsOut):
+    layout: str = Field(description="the package's format: legacy, 2023-07 or 2025-09")
+    tests: ImportedCounts
+    notes: list[str]
+
+
 __all__ = [
     "CheckerIn",
+    "CheckerOut",
+    "ImportOut",
     "OrderIn",
     "ProblemIn",
+    "ProblemList",
+    "ProblemOut",
     "ProblemSettingsIn",
+    "ProblemSummaryOut",
+    "ProblemTestOut",
     "TestIn",
     "TestsIn",
+    "TestsOut",
     "TestsReplaceIn",
 ]

@@ -18,23 +18,29 @@ from pydantic import BaseModel, ValidationError
 from codeexec.bounded import limits_context
 from codeexec.checker import CheckerArgsError, validate_spec
 from codeexec.checker.program import CheckerFailed
+from codeexec.http.answers import respond
 from codeexec.http.auth import require_admin
 from codeexec.http.body import BodyLimits, read_json
+from codeexec.http.error_schema import ErrorBody
 from codeexec.http.errors import (
     ApiError,
     bounded_int,
-    json_response,
     query_int,
     validation_error,
 )
 from codeexec.http.import_view import import_problem
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
+from codeexec.http.operations import Body, Operation, Param, Reply, operation
 from codeexec.http.problem_schema import (
     CheckerIn,
     OrderIn,
     ProblemIn,
+    ProblemList,
+    ProblemOut,
     ProblemSettingsIn,
+    ProblemTestOut,
     TestsIn,
+    TestsOut,
     TestsReplaceIn,
 )
 from codeexec.http.source_schema import source_files
@@ -54,6 +60,18 @@ from codeexec.store.problems import ProblemStore
 
 Model = TypeVar("Model", bound=BaseModel)
 _MAX_PAGE = 200
+_PROBLEMS = ("problems",)
+_TESTS = ("tests",)
+_NO_PROBLEM = Reply("no such problem", ErrorBody)
+_NO_TEST = Reply("no such problem, or no test at that position", ErrorBody)
+_INVALID = Reply("invalid fields (errors lists them), checker or screening policy", ErrorBody)
+_SAVED = Reply("the problem as saved, with its tests' sizes", ProblemOut, headers=("Location",))
+_PAGE = (
+    Param("limit", {"type": "integer", "minimum": 1, "maximum": _MAX_PAGE}, "page size"),
+    Param("offset", {"type": "integer", "minimum": 0, "maximum": 1 << 31}, "skip"),
+)
+_BAD_QUERY = Reply("invalid query parameter", ErrorBody)
+_CODE_TOO_LARGE = Reply("the body, or a custom checker's program, is too large", ErrorBody)
 
 
 # JSON values a body may hold (codeexec.http.body): a test is at most 7, the settings
@@ -188,17 +206,22 @@ async def _saved(request: web.Request, problem: Problem, status: int = 200) -> w
     """The problem as stored now, with its tests' sizes (not their data)."""
     tests = await _summaries(request, problem)
     body = _with_tests(viewer_of(request), problem, tests)
-    return json_response(body, status, _location(problem.id))
+    return respond(ProblemOut, body, status, _location(problem.id))
 
 
 # -- problems ------------------------------------------------------------------------
 
 
+@operation(
+    Operation("listProblems", "Problems, a page at a time", _PROBLEMS,
+              {200: Reply("a page of problems", ProblemList), 400: _BAD_QUERY}, params=_PAGE)
+)  # fmt: skip
 async def list_problems(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", 50, 1, _MAX_PAGE)
     offset = query_int(request, "offset", 0, 0, 1 << 31)
     items, total = await _store(request).list_problems(limit, offset)
-    return json_response(
+    return respond(
+        ProblemList,
         {
             "items": [
                 {
@@ -214,7 +237,7 @@ async def list_problems(request: web.Request) -> web.Response:
             "total": total,
             "limit": limit,
             "offset": offset,
-        }
+        },
     )
 
 
@@ -225,6 +248,19 @@ async def _save_whole(request: web.Request, payload: ProblemIn, problem_id: str)
     return await _store(request).save(problem, tests)
 
 
+@operation(
+    Operation(
+        "createProblem", "Create a problem with its tests", _PROBLEMS,
+        {201: _SAVED, 409: Reply("a problem with that id exists", ErrorBody),
+         413: _CODE_TOO_LARGE, 422: _INVALID},
+        body=Body(ProblemIn, example={
+            "id": "sum", "title": "Sum", "time_limit_ms": 1000,
+            "tests": [{"input": "1 2\n", "expected_output": "3\n"},
+                      {"input": "5 5\n", "expected_output": "10\n", "hidden": True}],
+        }),
+        access="admin",
+    )
+)  # fmt: skip
 async def create_problem(request: web.Request) -> web.Response:
     require_admin(request)
     payload = await _payload(request, ProblemIn, _tests_values(request) + _SETTINGS_VALUES)
@@ -236,6 +272,13 @@ async def create_problem(request: web.Request) -> web.Response:
     return await _saved(request, await _save_whole(request, payload, problem_id), 201)
 
 
+@operation(
+    Operation(
+        "replaceProblem", "Create or replace a problem (settings and tests)", _PROBLEMS,
+        {200: _SAVED, 201: _SAVED, 413: _CODE_TOO_LARGE, 422: _INVALID},
+        body=Body(ProblemIn), access="admin",
+    )
+)  # fmt: skip
 async def replace_problem(request: web.Request) -> web.Response:
     """PUT: create the problem with this id, or replace all its settings and tests."""
     require_admin(request)
@@ -252,14 +295,29 @@ async def replace_problem(request: web.Request) -> web.Response:
     return await _saved(request, problem, 200 if existed else 201)
 
 
+@operation(
+    Operation(
+        "getProblem", "A problem and its tests (with their data, or only their sizes)",
+        _PROBLEMS, {200: Reply("the problem", ProblemOut), 404: _NO_PROBLEM},
+        params=(Param("tests", {"type": "string", "enum": ["full", "summary"]},
+                      "summary: the tests' sizes, not their data"),),
+    )
+)  # fmt: skip
 async def get_problem(request: web.Request) -> web.Response:
     problem = await _problem(request)
     viewer = viewer_of(request)
     if request.query.get("tests", "full") == "summary":
-        return json_response(_with_tests(viewer, problem, await _summaries(request, problem)))
-    return json_response(_with_tests(viewer, problem, await _tests(request, problem)))
+        return respond(ProblemOut, _with_tests(viewer, problem, await _summaries(request, problem)))
+    return respond(ProblemOut, _with_tests(viewer, problem, await _tests(request, problem)))
 
 
+@operation(
+    Operation(
+        "updateProblem", "Change some of a problem's settings", _PROBLEMS,
+        {200: _SAVED, 404: _NO_PROBLEM, 413: _CODE_TOO_LARGE, 422: _INVALID},
+        body=Body(ProblemSettingsIn), access="admin",
+    )
+)  # fmt: skip
 async def update_problem(request: web.Request) -> web.Response:
     require_admin(request)
     payload = await _payload(request, ProblemSettingsIn, _SETTINGS_VALUES)
@@ -271,6 +329,10 @@ async def update_problem(request: web.Request) -> web.Response:
     return await _saved(request, updated)
 
 
+@operation(
+    Operation("deleteProblem", "Delete a problem", _PROBLEMS,
+              {204: Reply("deleted"), 404: _NO_PROBLEM}, access="admin")
+)  # fmt: skip
 async def delete_problem(request: web.Request) -> web.Response:
     require_admin(request)
     problem_id = request.match_info["problem_id"]
@@ -303,25 +365,41 @@ async def _edit(
     return await _saved(request, edited, status)
 
 
+@operation(
+    Operation("listTests", "A problem's tests", _TESTS,
+              {200: Reply("the tests of the problem's version", TestsOut), 404: _NO_PROBLEM})
+)  # fmt: skip
 async def list_tests(request: web.Request) -> web.Response:
     problem = await _problem(request)
     tests = await _tests(request, problem)
     viewer = viewer_of(request)
-    return json_response(
+    return respond(
+        TestsOut,
         {
             "version": problem.version,
             "tests": [problem_test_for(viewer, i, t) for i, t in enumerate(tests, 1)],
-        }
+        },
     )
 
 
+@operation(
+    Operation("getTest", "One of a problem's tests", _TESTS,
+              {200: Reply("the test", ProblemTestOut), 404: _NO_TEST})
+)  # fmt: skip
 async def get_test(request: web.Request) -> web.Response:
     problem = await _problem(request)
     tests = await _tests(request, problem)
     index = _position(request, len(tests))
-    return json_response(problem_test_for(viewer_of(request), index + 1, tests[index]))
+    return respond(ProblemTestOut, problem_test_for(viewer_of(request), index + 1, tests[index]))
 
 
+@operation(
+    Operation(
+        "addTests", "Add tests (a new version of the problem)", _TESTS,
+        {201: _SAVED, 404: _NO_PROBLEM, 422: _INVALID},
+        body=Body(TestsIn), access="admin",
+    )
+)  # fmt: skip
 async def add_tests(request: web.Request) -> web.Response:
     require_admin(request)
     payload = await _payload(request, TestsIn, _tests_values(request))
@@ -336,6 +414,13 @@ async def add_tests(request: web.Request) -> web.Response:
     return await _edit(request, problem, plan, 201)
 
 
+@operation(
+    Operation(
+        "replaceTests", "Replace all of a problem's tests", _TESTS,
+        {200: _SAVED, 404: _NO_PROBLEM, 422: _INVALID},
+        body=Body(TestsReplaceIn), access="admin",
+    )
+)  # fmt: skip
 async def replace_tests(request: web.Request) -> web.Response:
     require_admin(request)
     payload = await _payload(request, TestsReplaceIn, _tests_values(request))
@@ -343,6 +428,13 @@ async def replace_tests(request: web.Request) -> web.Response:
     return await _edit(request, problem, [t.to_test_case() for t in payload.tests])
 
 
+@operation(
+    Operation(
+        "reorderTests", "Put a problem's tests in a new order", _TESTS,
+        {200: _SAVED, 404: _NO_PROBLEM, 422: _INVALID},
+        body=Body(OrderIn), access="admin",
+    )
+)  # fmt: skip
 async def reorder_tests(request: web.Request) -> web.Response:
     require_admin(request)
     most = request.app[SETTINGS].http.max_tests
@@ -356,6 +448,13 @@ async def reorder_tests(request: web.Request) -> web.Response:
     return await _edit(request, problem, [p - 1 for p in payload.order])
 
 
+@operation(
+    Operation(
+        "replaceTest", "Replace one test (give it as the one item of tests)", _TESTS,
+        {200: _SAVED, 404: _NO_TEST, 422: _INVALID},
+        body=Body(TestsReplaceIn), access="admin",
+    )
+)  # fmt: skip
 async def replace_test(request: web.Request) -> web.Response:
     require_admin(request)
     payload = await _payload(request, TestsReplaceIn, 64)
@@ -369,6 +468,10 @@ async def replace_test(request: web.Request) -> web.Response:
     return await _edit(request, problem, plan)
 
 
+@operation(
+    Operation("deleteTest", "Delete one test", _TESTS,
+              {200: _SAVED, 404: _NO_TEST}, access="admin")
+)  # fmt: skip
 async def delete_test(request: web.Request) -> web.Response:
     require_admin(request)
     problem = await _problem(request)

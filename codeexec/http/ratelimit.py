@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from codeexec.http.auth import OPEN_PATHS, principal
+from codeexec.http.auth import is_open, principal
 from codeexec.http.errors import ApiError, Handler
 from codeexec.http.keys import RATE_LIMITER
 
@@ -15,7 +15,7 @@ from codeexec.http.keys import RATE_LIMITER
 @web.middleware
 async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
     limiter = request.app[RATE_LIMITER]
-    if not limiter.enabled or request.path in OPEN_PATHS:
+    if not limiter.enabled or is_open(request.path):
         return await handler(request)
     caller = principal(request).key_id or f"address:{request.remote}"
     remaining = await limiter.take(caller)

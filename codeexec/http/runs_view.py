@@ -18,13 +18,18 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from codeexec.bounded import Input, Positive
 from codeexec.config import LimitSettings
+from codeexec.http.answers import respond
 from codeexec.http.auth import principal, sees_everything
 from codeexec.http.body import read_json
-from codeexec.http.errors import ApiError, json_response, validation_error
+from codeexec.http.error_schema import ErrorBody
+from codeexec.http.errors import ApiError, validation_error
 from codeexec.http.exec_view import DEFAULT_LANGUAGE, LanguageIn, submission_limits
+from codeexec.http.job_schema import RunOut
 from codeexec.http.keys import JOBS, SETTINGS, SUBMISSIONS
+from codeexec.http.operations import Body, Operation, Reply, operation
 from codeexec.http.source_schema import FileName, SourceFiles, source_files
 from codeexec.http.submissions_view import (
+    WAIT,
     accept_job,
     check_queue_room,
     iso_time,
@@ -227,6 +232,32 @@ def _location(sid: str) -> dict[str, str]:
     return {"Location": f"{BASE}/{sid}"}
 
 
+_TAGS = ("runs",)
+_RUN_EXAMPLE = {
+    "language": DEFAULT_LANGUAGE,
+    "source": "import sys\nprint(input().upper(), sys.argv[1:])",
+    "stdin": "hello",
+    "args": ["-v"],
+    "limits": {"time_ms": 1000},
+}
+
+
+@operation(
+    Operation(
+        "createRun", "Run a program on a given stdin (no stored problem), as a job", _TAGS,
+        {
+            200: Reply("done (with ?wait=true)", RunOut, headers=("Location",)),
+            202: Reply("queued", RunOut, headers=("Location",)),
+            400: Reply("unknown language or bad files", ErrorBody),
+            403: Reply("disallowed functions in the program", ErrorBody),
+            422: Reply("invalid fields, stdin_b64, args, limits over the maximum", ErrorBody),
+            503: Reply("too many jobs queued, or the language is being prepared", ErrorBody,
+                       headers=("Retry-After",)),
+        },
+        body=Body(RunIn, example=_RUN_EXAMPLE),
+        params=(WAIT,),
+    )
+)  # fmt: skip
 async def create_run(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
@@ -239,11 +270,16 @@ async def create_run(request: web.Request) -> web.Response:
     if wants_wait(request):
         finished = await wait_done(request, created.id, settings.jobs.max_wait_s)
         if finished is not None and finished.done:
-            return json_response(run_out(finished), 200, _location(created.id))
+            return respond(RunOut, run_out(finished), 200, _location(created.id))
         created = finished or created
-    return json_response(run_out(created), 202, _location(created.id))
+    return respond(RunOut, run_out(created), 202, _location(created.id))
 
 
+@operation(
+    Operation("getRun", "An ad-hoc run", _TAGS,
+              {200: Reply("the run", RunOut),
+               404: Reply("no such run (or not the caller's)", ErrorBody)})
+)  # fmt: skip
 async def get_run(request: web.Request) -> web.Response:
     sid = request.match_info["rid"]
     found = await request.app[SUBMISSIONS].get(sid)
@@ -252,7 +288,7 @@ async def get_run(request: web.Request) -> web.Response:
     )
     if found is None or not mine or found.problem_id != AD_HOC_ID:
         raise ApiError(404, "Run not found", f"no run {sid!r}")
-    return json_response(run_out(found))
+    return respond(RunOut, run_out(found))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -20,12 +20,13 @@ from pydantic import BaseModel, Field, StrictStr, ValidationError
 
 from codeexec import logs
 from codeexec.bounded import INT32_MAX, Input, at_most, limits_context
+from codeexec.http.answers import respond
 from codeexec.http.auth import principal, sees_everything
 from codeexec.http.body import BodyLimits, read_json
+from codeexec.http.error_schema import ErrorBody
 from codeexec.http.errors import (
     ApiError,
     bounded_int,
-    json_response,
     query_int,
     refused,
     validation_error,
@@ -36,6 +37,14 @@ from codeexec.http.exec_view import (
     ProblemIdIn,
     intake_request,
     submission_limits,
+)
+from codeexec.http.job_schema import (
+    BatchOut,
+    BatchRead,
+    EventsOut,
+    SubmissionList,
+    SubmissionOut,
+    SubmissionStatusOut,
 )
 from codeexec.http.keys import (
     EVENTS,
@@ -48,6 +57,7 @@ from codeexec.http.keys import (
     SUBMISSIONS,
     WEBHOOKS,
 )
+from codeexec.http.operations import Body, Operation, Param, Reply, operation
 from codeexec.http.source_schema import FileName, SourceFiles
 from codeexec.http.visibility import Viewer, event_for, test_for, viewer_of
 from codeexec.intake import Rejected, Request
@@ -79,6 +89,28 @@ class BatchIn(Input):
     submissions: Annotated[
         list[SubmissionIn], Field(min_length=1, fail_fast=True), at_most("batch_max")
     ]
+
+
+_TAGS = ("submissions",)
+NOT_FOUND = Reply("no such submission (or not the caller's)", ErrorBody)
+WAIT = Param(
+    "wait", {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
+    "answer when the job is done (200), if within CODEEXEC_MAX_WAIT_S; else 202",
+)  # fmt: skip
+_QUEUED = {
+    200: Reply("done (with ?wait=true)", SubmissionOut, headers=("Location",)),
+    202: Reply("queued", SubmissionOut, headers=("Location",)),
+}
+_REFUSED = {
+    400: Reply("unknown language or bad files", ErrorBody),
+    403: Reply("disallowed functions in the program (no job is made)", ErrorBody),
+    404: Reply("no such problem", ErrorBody),
+    422: Reply("invalid fields (errors lists them) or callback URL", ErrorBody),
+    503: Reply(
+        "too many jobs queued, too many programs waiting for screening, or the language"
+        " is being prepared", ErrorBody, headers=("Retry-After",),
+    ),
+}  # fmt: skip
 
 
 def iso_time(value: datetime | None) -> str | None:
@@ -245,9 +277,10 @@ async def _answer_new(request: web.Request, created: Submission) -> web.Response
         finished = await wait_done(request, created.id, request.app[SETTINGS].jobs.max_wait_s)
         if finished is not None and finished.done:
             body = submission_out(finished, viewer_of(request))
-            return json_response(body, 200, _location(created.id))
+            return respond(SubmissionOut, body, 200, _location(created.id))
         created = finished or created
-    return json_response(submission_out(created, viewer_of(request)), 202, _location(created.id))
+    body = submission_out(created, viewer_of(request))
+    return respond(SubmissionOut, body, 202, _location(created.id))
 
 
 async def _payload(request: web.Request, model: type[BaseModel], limits: BodyLimits) -> Any:
@@ -261,6 +294,15 @@ async def _payload(request: web.Request, model: type[BaseModel], limits: BodyLim
 # -- one submission -------------------------------------------------------------------
 
 
+@operation(
+    Operation(
+        "createSubmission", "Submit a program for judging, as a job", _TAGS,
+        _QUEUED | _REFUSED,
+        body=Body(SubmissionIn, example={"problem_id": "HQ000000000000000002",
+                                         "source": "print(input().lower())"}),
+        params=(WAIT,),
+    )
+)  # fmt: skip
 async def create_submission(request: web.Request) -> web.Response:
     limits = submission_limits(request.app[SETTINGS].http.max_body_bytes)
     payload: SubmissionIn = await _payload(request, SubmissionIn, limits)
@@ -268,18 +310,41 @@ async def create_submission(request: web.Request) -> web.Response:
     return await _answer_new(request, await _accept(request, payload))
 
 
+@operation(
+    Operation("getSubmission", "A job", _TAGS,
+              {200: Reply("the job", SubmissionOut), 404: NOT_FOUND})
+)  # fmt: skip
 async def get_submission(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
-    return json_response(submission_out(found, viewer_of(request)))
+    return respond(SubmissionOut, submission_out(found, viewer_of(request)))
 
 
+@operation(
+    Operation(
+        "getSubmissionStatus", "Poll a job: 200 while it runs, 303 to its result when done",
+        _TAGS,
+        {
+            200: Reply("not done yet", SubmissionStatusOut),
+            303: Reply("done: see Location (.../result)",
+                       headers=("Location",)),
+            404: NOT_FOUND,
+        },
+    )
+)  # fmt: skip
 async def get_status(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
     if found.done:
         raise web.HTTPSeeOther(f"{BASE}/{found.id}/result")
-    return json_response({"id": found.id, "status": found.status, "done": False})
+    return respond(SubmissionStatusOut, {"id": found.id, "status": found.status, "done": False})
 
 
+@operation(
+    Operation(
+        "getSubmissionResult", "A finished job", _TAGS,
+        {200: Reply("the job, done", SubmissionOut), 404: NOT_FOUND,
+         409: Reply("not finished yet (status says where it is)", ErrorBody)},
+    )
+)  # fmt: skip
 async def get_result(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
     if not found.done:
@@ -289,13 +354,19 @@ async def get_result(request: web.Request) -> web.Response:
             f"status is {found.status}; poll {BASE}/{found.id}/status",
             extra={"status": found.status},
         )
-    return json_response(submission_out(found, viewer_of(request)))
+    return respond(SubmissionOut, submission_out(found, viewer_of(request)))
 
 
+@operation(
+    Operation(
+        "cancelSubmission", "Cancel a job (a job already done is answered as it is)", _TAGS,
+        {200: Reply("the job, cancelled or done", SubmissionOut), 404: NOT_FOUND},
+    )
+)  # fmt: skip
 async def cancel_submission(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
     if found.done:
-        return json_response(submission_out(found, viewer_of(request)))  # idempotent
+        return respond(SubmissionOut, submission_out(found, viewer_of(request)))  # idempotent
     app = request.app
     updated = await app[JOB_QUEUE].request_cancel(found.id)
     if updated is not None and updated.status == Status.RUNNING and app[JOBS].cancel_here(found.id):
@@ -303,9 +374,16 @@ async def cancel_submission(request: web.Request) -> web.Response:
         updated = await wait_done(request, found.id, 10.0)
     if updated is None:
         raise ApiError(404, "Submission not found")
-    return json_response(submission_out(updated, viewer_of(request)))
+    return respond(SubmissionOut, submission_out(updated, viewer_of(request)))
 
 
+@operation(
+    Operation(
+        "rerunSubmission", "Judge a job's program again, as a new job", _TAGS,
+        _QUEUED | _REFUSED | {404: Reply("no such job, or its problem is gone", ErrorBody)},
+        params=(WAIT,),
+    )
+)  # fmt: skip
 async def rerun_submission(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
     await check_queue_room(request, 1)
@@ -318,6 +396,12 @@ async def rerun_submission(request: web.Request) -> web.Response:
     return await _answer_new(request, created)
 
 
+@operation(
+    Operation(
+        "deleteSubmission", "Delete a job (a running one is cancelled first)", _TAGS,
+        {204: Reply("deleted"), 404: NOT_FOUND},
+    )
+)  # fmt: skip
 async def delete_submission(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
     app = request.app
@@ -345,6 +429,28 @@ def _event_out(event: Event, viewer: Viewer) -> dict[str, Any]:
 _FINAL_EVENTS = frozenset({Status.FINISHED, Status.CANCELLED, Status.FAILED})
 
 
+@operation(
+    Operation(
+        "getSubmissionEvents",
+        "A job's events so far, or followed live as Server-Sent Events", _TAGS,
+        {
+            200: Reply(
+                "the events (JSON), or a text/event-stream of them that ends with the job"
+                " (each: id, event: its kind, data: the event as JSON)",
+                EventsOut,
+                others={"text/event-stream": {"type": "string"}},
+            ),
+            400: Reply("invalid Last-Event-ID", ErrorBody),
+            404: NOT_FOUND,
+        },
+        params=(
+            Param("stream", {"type": "string", "enum": ["true", "false", "1", "0"]},
+                  "stream the events (as Accept: text/event-stream does)"),
+            Param("Last-Event-ID", {"type": "string", "pattern": "^[0-9]{1,10}$"},
+                  "stream the events after this one", where="header"),
+        ),
+    )
+)  # fmt: skip
 async def get_events(request: web.Request) -> web.StreamResponse:
     found = await _visible(request, request.match_info["sid"])
     event_log = request.app[EVENTS]
@@ -354,7 +460,8 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     if not streaming:
         events = await event_log.events(found.id)
         viewer = viewer_of(request)
-        return json_response({"id": found.id, "events": [_event_out(e, viewer) for e in events]})
+        body = {"id": found.id, "events": [_event_out(e, viewer) for e in events]}
+        return respond(EventsOut, body)
     # A browser resends the last id it got from us; anything else is refused.
     after = bounded_int(request.headers.get("Last-Event-ID", "0") or "0", 0, INT32_MAX)
     if after is None:
@@ -409,6 +516,25 @@ def _parse_time(name: str, raw: str | None) -> datetime | None:
     return value
 
 
+@operation(
+    Operation(
+        "listSubmissions", "Jobs, filtered and sorted (a submitter sees its own)", _TAGS,
+        {200: Reply("a page of jobs", SubmissionList),
+         400: Reply("invalid query parameter", ErrorBody)},
+        params=(
+            Param("status", {"type": "string", "enum": [str(s) for s in Status]}, "status"),
+            Param("problem_id", {"type": "string"}, "problem"),
+            Param("language", {"type": "string"}, "language"),
+            Param("owner", {"type": "string"}, "API key id (admins)"),
+            Param("verdict", {"type": "string"}, "verdict"),
+            Param("created_after", {"type": "string", "format": "date-time"}, "ISO 8601"),
+            Param("created_before", {"type": "string", "format": "date-time"}, "ISO 8601"),
+            Param("sort", {"type": "string", "enum": list(SORTS)}, "order"),
+            Param("limit", {"type": "integer", "minimum": 1, "maximum": _MAX_PAGE}, "page size"),
+            Param("offset", {"type": "integer", "minimum": 0, "maximum": 1 << 31}, "skip"),
+        ),
+    )
+)  # fmt: skip
 async def list_submissions(request: web.Request) -> web.Response:
     q = request.query
     status = q.get("status")
@@ -434,16 +560,26 @@ async def list_submissions(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", 20, 1, _MAX_PAGE)
     offset = query_int(request, "offset", 0, 0, 1 << 31)
     items, total = await request.app[SUBMISSIONS].find(where, sort, limit, offset)
-    return json_response(
+    return respond(
+        SubmissionList,
         {
             "items": [submission_out(s, viewer_of(request)) for s in items],
             "total": total,
             "limit": limit,
             "offset": offset,
-        }
+        },
     )
 
 
+@operation(
+    Operation(
+        "createSubmissionBatch",
+        "Submit several programs at once (stops at the first refused: index, created)",
+        _TAGS,
+        {202: Reply("all queued", BatchOut)} | _REFUSED,
+        body=Body(BatchIn),
+    )
+)  # fmt: skip
 async def create_batch(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     limits = BodyLimits(  # a batch may be larger than one submission, not 50 times
@@ -465,9 +601,17 @@ async def create_batch(request: web.Request) -> web.Response:
             ) from exc
     request.app[JOBS].wake()
     viewer = viewer_of(request)
-    return json_response({"items": [submission_out(s, viewer) for s in created]}, 202)
+    return respond(BatchOut, {"items": [submission_out(s, viewer) for s in created]}, 202)
 
 
+@operation(
+    Operation(
+        "getSubmissionBatch", "Several jobs by id", _TAGS,
+        {200: Reply("the jobs found, and the ids missing", BatchRead),
+         400: Reply("invalid query parameter", ErrorBody)},
+        params=(Param("ids", {"type": "string"}, "comma-separated job ids", required=True),),
+    )
+)  # fmt: skip
 async def get_batch(request: web.Request) -> web.Response:
     ids = [i for i in request.query.get("ids", "").split(",") if i]
     settings = request.app[SETTINGS]
@@ -481,11 +625,12 @@ async def get_batch(request: web.Request) -> web.Response:
     )
     mine = principal(request).key_id
     visible = {s.id: s for s in items if sees_everything(request) or s.owner == mine}
-    return json_response(
+    return respond(
+        BatchRead,
         {
             "items": [submission_out(visible[i], viewer_of(request)) for i in ids if i in visible],
             "missing": [i for i in ids if i not in visible],
-        }
+        },
     )
 
 

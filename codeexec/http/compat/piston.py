@@ -25,9 +25,16 @@ from aiohttp import web
 
 from codeexec.config import LimitSettings
 from codeexec.http.body import read_json
+from codeexec.http.compat.piston_schema import PistonError as PistonErrorBody
+from codeexec.http.compat.piston_schema import (
+    PistonExecuteIn,
+    PistonExecuteOut,
+    PistonRuntime,
+)
 from codeexec.http.errors import ERROR_SHAPES, ApiError, json_response
-from codeexec.http.exec_view import submission_limits
+from codeexec.http.exec_view import DEFAULT_LANGUAGE, submission_limits
 from codeexec.http.keys import JOB_QUEUE, JOBS, LANGUAGES, LIFECYCLE, SETTINGS
+from codeexec.http.operations import Body, Operation, Reply, operation
 from codeexec.http.runs_view import RunSummary, over_maximum, submit_run
 from codeexec.http.submissions_view import wait_done
 from codeexec.intake import AdHocRun, args_problem
@@ -468,10 +475,38 @@ def _preparing(request: web.Request) -> Callable[[str], str | None]:
     return progress
 
 
+_TAGS = ("piston",)
+
+
+@operation(
+    Operation(
+        "pistonRuntimes", "The runtimes (Piston v2)", _TAGS,
+        {200: Reply("each language's runtime",
+                    PistonRuntime, many=True)},
+        door="piston",
+    )
+)  # fmt: skip
 async def list_runtimes(request: web.Request) -> web.Response:
     return json_response([rt.as_json() for rt in _runtimes(request)])
 
 
+@operation(
+    Operation(
+        "pistonExecute", "Run a program and wait for its output (Piston v2)", _TAGS,
+        {
+            200: Reply("its compile and run stages", PistonExecuteOut),
+            400: Reply("a request Piston would refuse, with Piston's message", PistonErrorBody),
+            403: Reply("disallowed functions in the program", PistonErrorBody),
+            503: Reply("busy: not done in time, or the language is being prepared",
+                       PistonErrorBody, headers=("Retry-After",)),
+        },
+        body=Body(PistonExecuteIn, media_type="application/json", example={
+            "language": DEFAULT_LANGUAGE, "version": "*", "files": [{"content": "print(input())"}],
+            "stdin": "hi",
+        }),
+        door="piston",
+    )
+)  # fmt: skip
 async def execute(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]

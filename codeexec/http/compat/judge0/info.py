@@ -14,12 +14,32 @@ from typing import Any
 from aiohttp import web
 
 from codeexec.config import Settings
+from codeexec.http.compat.judge0.schema import (
+    Judge0About,
+    Judge0Error,
+    Judge0Info,
+    Judge0Language,
+    Judge0LanguageArchived,
+    Judge0LanguageDetail,
+    Judge0Status,
+    Judge0Worker,
+)
 from codeexec.http.errors import json_response
 from codeexec.http.keys import JOB_QUEUE, JOBS, LANGUAGES, LIFECYCLE, SETTINGS
+from codeexec.http.operations import Operation, Reply, operation
 from codeexec.intake import MAX_REPEAT
 from codeexec.model import Language
 
 JUDGE0_VERSION = "1.13.1"
+_TAGS = ("judge0",)
+_TEXT = {"type": "string"}
+
+
+def _info(op_id: str, summary: str, reply: Reply, **more: Reply) -> Operation:
+    """A Judge0 route that only tells (no body, no errors of its own)."""
+    replies = {200: reply} | {int(k[1:]): v for k, v in more.items()}
+    return Operation(op_id, summary, _TAGS, replies, access="judge0", door="judge0")
+
 
 STATUSES = {
     1: "In Queue",
@@ -126,11 +146,25 @@ def language_of(app: web.Application, judge0_id: int) -> Language | None:
     return next((lang for i, lang in listed(app) if i == judge0_id), None)
 
 
+@operation(
+    _info(
+        "judge0ListLanguages",
+        "Languages usable now, by Judge0 id",
+        Reply("the languages", Judge0Language, many=True),
+    )
+)
 async def list_languages(request: web.Request) -> web.Response:
     items = [{"id": i, "name": name_of(request.app, lang)} for i, lang in listed(request.app)]
     return json_response(sorted(items, key=lambda item: (item["name"], item["id"])))
 
 
+@operation(
+    _info(
+        "judge0AllLanguages",
+        "Every language, by Judge0 id",
+        Reply("the languages", Judge0LanguageArchived, many=True),
+    )
+)
 async def all_languages(request: web.Request) -> web.Response:
     items = [
         {"id": i, "name": name_of(request.app, lang), "is_archived": False}
@@ -139,6 +173,14 @@ async def all_languages(request: web.Request) -> web.Response:
     return json_response(sorted(items, key=lambda item: (item["name"], item["id"])))
 
 
+@operation(
+    _info(
+        "judge0GetLanguage",
+        "A language by Judge0 id",
+        Reply("the language", Judge0LanguageDetail),
+        e404=Reply("no such language", Judge0Error),
+    )
+)
 async def get_language(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
     number = raw.isascii() and raw.isdigit() and len(raw) <= 10
@@ -158,6 +200,9 @@ async def get_language(request: web.Request) -> web.Response:
     )
 
 
+@operation(
+    _info("judge0ListStatuses", "Judge0's statuses", Reply("the statuses", Judge0Status, many=True))
+)
 async def list_statuses(request: web.Request) -> web.Response:
     return json_response([{"id": i, "description": d} for i, d in STATUSES.items()])
 
@@ -172,6 +217,7 @@ def _codeexec_version() -> str:
         return "unknown"
 
 
+@operation(_info("judge0About", "What this is (Judge0 1.13.1's API)", Reply("about", Judge0About)))
 async def about(request: web.Request) -> web.Response:
     return json_response(
         {
@@ -184,18 +230,40 @@ async def about(request: web.Request) -> web.Response:
     )
 
 
+@operation(
+    _info(
+        "judge0Version",
+        "The Judge0 version it speaks",
+        Reply("1.13.1", media_type="text/plain", schema=_TEXT),
+    )
+)
 async def version(request: web.Request) -> web.Response:
     return web.Response(text=JUDGE0_VERSION)
 
 
+@operation(
+    _info(
+        "judge0ConfigInfo", "Its limits, in Judge0's terms", Reply("the configuration", Judge0Info)
+    )
+)
 async def config_info(request: web.Request) -> web.Response:
     return json_response(Config(request.app[SETTINGS]).info())
 
 
+@operation(
+    _info(
+        "judge0Isolate",
+        "What isolates programs",
+        Reply("text", media_type="text/plain", schema=_TEXT),
+    )
+)
 async def isolate(request: web.Request) -> web.Response:
     return web.Response(text="codeexec sandbox: Docker containers, not isolate\n")
 
 
+@operation(
+    _info("judge0License", "The license", Reply("text", media_type="text/plain", schema=_TEXT))
+)
 async def license_text(request: web.Request) -> web.Response:
     return web.Response(
         text="codeexec serves Judge0 CE 1.13.1's API; it is not Judge0 and includes none"
@@ -203,6 +271,7 @@ async def license_text(request: web.Request) -> web.Response:
     )
 
 
+@operation(_info("judge0SystemInfo", "The machine", Reply("the machine", Judge0Info)))
 async def system_info(request: web.Request) -> web.Response:
     return json_response(
         {
@@ -214,6 +283,7 @@ async def system_info(request: web.Request) -> web.Response:
     )
 
 
+@operation(_info("judge0Workers", "The job workers", Reply("the workers", Judge0Worker, many=True)))
 async def workers(request: web.Request) -> web.Response:
     app = request.app
     stats = app[JOBS].stats()

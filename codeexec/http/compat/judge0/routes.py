@@ -37,14 +37,36 @@ from codeexec.http.compat.judge0.render import (
     token_of,
 )
 from codeexec.http.compat.judge0.request import Unprocessable, parse_submission
+from codeexec.http.compat.judge0.schema import (
+    Judge0BatchIn,
+    Judge0BatchItem,
+    Judge0BatchRead,
+    Judge0Error,
+    Judge0Errors,
+    Judge0Submission,
+    Judge0SubmissionIn,
+    Judge0SubmissionPage,
+    Judge0Token,
+)
 from codeexec.http.errors import ApiError, json_response
 from codeexec.http.keys import SETTINGS, SUBMISSIONS
+from codeexec.http.operations import Body, Operation, Param, Reply, operation
 from codeexec.http.runs_view import submit_run
 from codeexec.http.submissions_view import wait_done
 from codeexec.model import Status, Submission
 from codeexec.store.submissions import SubmissionFilter
 
 _BATCH_VALUES = 64  # JSON values of one submission in a batch
+TAGS = ("judge0",)
+FIELDS_PARAM = Param("fields", {"type": "string"}, "comma-separated fields, or *")
+BASE64_PARAM = Param("base64_encoded", {"type": "string", "enum": ["true", "false"]},
+                     "text fields in base64 (Ruby's encode64), both ways")  # fmt: skip
+NOT_FOUND = Reply("no such submission", Judge0Error)
+_INVALID = Reply("invalid fields: {field: [messages]}", Judge0Errors)
+_BAD = Reply("invalid fields= or parameters, or a field not UTF-8 without base64",
+             Judge0Error)  # fmt: skip
+_ADMIN = Reply("needs an admin key (X-Auth-User)", Judge0Error)
+_BUSY = Reply("queue is full", Judge0Error, headers=("Retry-After",))
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -73,6 +95,18 @@ def _refusal(exc: ApiError) -> web.Response:
     return json_response({field: [detail]}, 422)
 
 
+@operation(
+    Operation(
+        "judge0CreateSubmission", "Create a submission (Judge0)", TAGS,
+        {201: Reply("its token; with ?wait=true, the submission's fields", Judge0Submission),
+         400: _BAD, 422: _INVALID, 503: _BUSY},
+        body=Body(Judge0SubmissionIn, example={"source_code": "print(input())", "language_id": 71,
+                                         "stdin": "hello"}),
+        params=(Param("wait", {"type": "string", "enum": ["true", "false"]},
+                      "answer when it is done"), FIELDS_PARAM, BASE64_PARAM),
+        access="judge0", door="judge0",
+    )
+)  # fmt: skip
 async def create_submission(request: web.Request) -> web.Response:
     fields = requested_fields(request)
     wait = request.query.get("wait") == "true"
@@ -84,7 +118,7 @@ async def create_submission(request: web.Request) -> web.Response:
     except ApiError as exc:
         return _refusal(exc)
     if not wait:
-        return json_response({"token": token_of(created.id)}, 201)
+        return json_response(Judge0Token(token=token_of(created.id)).model_dump(), 201)
     finished = await wait_done(request, created.id, request.app[SETTINGS].jobs.max_wait_s)
     try:
         out = submission_fields(request.app, finished or created, fields, base64_requested(request))
@@ -103,6 +137,11 @@ async def _found(request: web.Request, token: str) -> Submission | None:
     return found
 
 
+@operation(
+    Operation("judge0GetSubmission", "A submission (Judge0)", TAGS,
+              {200: Reply("its fields", Judge0Submission), 400: _BAD, 404: NOT_FOUND},
+              params=(FIELDS_PARAM, BASE64_PARAM), access="judge0", door="judge0")
+)  # fmt: skip
 async def get_submission(request: web.Request) -> web.Response:
     fields = requested_fields(request)
     found = await _found(request, request.match_info["token"])
@@ -116,6 +155,15 @@ async def get_submission(request: web.Request) -> web.Response:
         return error(400, NOT_UTF8)
 
 
+@operation(
+    Operation(
+        "judge0DeleteSubmission", "Delete a finished submission (Judge0, admin)", TAGS,
+        {200: Reply("its fields, as they were", Judge0Submission),
+         400: Reply("not finished yet, or invalid fields=", Judge0Error), 403: _ADMIN,
+         404: NOT_FOUND},
+        params=(FIELDS_PARAM,), access="judge0", door="judge0",
+    )
+)  # fmt: skip
 async def delete_submission(request: web.Request) -> web.Response:
     if not sees_everything(request):  # Judge0's X-Auth-User; anyone where auth is off
         return error(403, "this route needs an admin key (X-Auth-User)")
@@ -135,6 +183,16 @@ async def delete_submission(request: web.Request) -> web.Response:
     return json_response(out)
 
 
+@operation(
+    Operation(
+        "judge0ListSubmissions", "Submissions, a page at a time (Judge0, admin)", TAGS,
+        {200: Reply("a page", Judge0SubmissionPage), 400: _BAD, 403: _ADMIN},
+        params=(Param("page", {"type": "integer", "minimum": 1}, "page"),
+                Param("per_page", {"type": "integer", "minimum": 0}, "page size (200 at most)"),
+                FIELDS_PARAM, BASE64_PARAM),
+        access="judge0", door="judge0",
+    )
+)  # fmt: skip
 async def list_submissions(request: web.Request) -> web.Response:
     if not sees_everything(request):  # Judge0's X-Auth-User; anyone where auth is off
         return error(403, "this route needs an admin key (X-Auth-User)")
@@ -180,6 +238,18 @@ def _page(raw: str, name: str, low: int) -> int:
     return value
 
 
+@operation(
+    Operation(
+        "judge0CreateBatch", "Create several submissions (Judge0)", TAGS,
+        {201: Reply("for each, its token or its errors",
+                    model=Judge0BatchItem, many=True),
+         400: Reply("no submissions, or too many", Judge0Error),
+         422: Reply("none was accepted: each one's errors",
+                    model=Judge0BatchItem, many=True),
+         503: _BUSY},
+        body=Body(Judge0BatchIn), params=(BASE64_PARAM,), access="judge0", door="judge0",
+    )
+)  # fmt: skip
 async def create_batch(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     body = await read_json(request, _limits(settings, batch=True))
@@ -226,6 +296,16 @@ def _refusal_errors(exc: ApiError) -> dict[str, list[str]]:
     return {"source_code": [detail]}
 
 
+@operation(
+    Operation(
+        "judge0GetBatch", "Several submissions by token (Judge0)", TAGS,
+        {200: Reply("each one's fields (null: not found)", Judge0BatchRead),
+         400: Reply("no tokens, too many, invalid fields=, or not UTF-8", Judge0Error)},
+        params=(Param("tokens", {"type": "string"}, "comma-separated tokens", required=True),
+                FIELDS_PARAM, BASE64_PARAM),
+        access="judge0", door="judge0",
+    )
+)  # fmt: skip
 async def get_batch(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     fields = requested_fields(request)
