@@ -17,6 +17,7 @@ const el = (tag, props = {}, ...children) => {
   return node;
 };
 
+const AD_HOC = ":run"; // the problem id of ad-hoc runs (codeexec.model.AD_HOC_ID)
 const nonce = document.querySelector('meta[name="csp-nonce"]')?.content ?? "";
 const editor = createEditor($("editor"), nonce);
 const state = {
@@ -355,12 +356,13 @@ $("submit").addEventListener("click", judging(submit));
 async function loadHistory() {
   let list;
   try {
-    list = await api("/api/v1/submissions?limit=10");
+    list = await api("/api/v1/submissions?limit=30");
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
     throw error;
   }
-  const items = list.items.map((job) => {
+  // Ad-hoc runs (Run samples) are jobs too, of no stored problem: not listed here.
+  const items = list.items.filter((job) => job.problem_id !== AD_HOC).slice(0, 10).map((job) => {
     const when = new Date(job.created_at).toLocaleString();
     const verdict = job.verdict ?? job.status;
     const open = el("button", { type: "button", className: "link", textContent: `${job.problem_id} · ${job.language} · ${verdict}` });

@@ -48,7 +48,7 @@ export class SseParser {
 export const FINAL_EVENTS = new Set(["finished", "cancelled", "failed"]);
 
 /**
- * The job's events, parsed, until its final one; reconnects after Last-Event-ID when
+ * The job's events (each entry's `data`), until its final one; reconnects after Last-Event-ID when
  * the stream ends early (a proxy's timeout, a restart), at most `retries` times.
  * @param {(headers: Record<string,string>) => Promise<Response>} open
  * @param {(kind: string, data: any) => void} onEvent
@@ -67,13 +67,13 @@ export async function followEvents(open, onEvent, retries = 5) {
       if (done) break;
       for (const event of parser.feed(value)) {
         if (event.id !== null) lastId = event.id;
-        let data = null;
+        let logged = null; // the job's log entry: {seq, kind, data, at}
         try {
-          data = JSON.parse(event.data);
+          logged = JSON.parse(event.data);
         } catch {
           continue; // not one of ours
         }
-        onEvent(event.event, data);
+        onEvent(event.event, logged?.data ?? {});
         if (FINAL_EVENTS.has(event.event)) {
           await reader.cancel().catch(() => {});
           return event.event;

@@ -27,7 +27,8 @@ function streamOf(text) {
 describe("followEvents", () => {
   it("stops at the final event", async () => {
     const seen = [];
-    const body = 'id: 1\nevent: test\ndata: {"position":1}\n\nid: 2\nevent: finished\ndata: {"verdict":"AC"}\n\nid: 3\nevent: test\ndata: {}\n\n';
+    const entry = (seq, kind, data) => `id: ${seq}\nevent: ${kind}\ndata: ${JSON.stringify({ seq, kind, data, at: "t" })}\n\n`;
+    const body = entry(1, "test", { position: 1 }) + entry(2, "finished", { verdict: "AC" }) + entry(3, "test", {});
     const final = await followEvents(async () => streamOf(body), (k, d) => seen.push([k, d]));
     expect(final).toBe("finished");
     expect(seen).toEqual([["test", { position: 1 }], ["finished", { verdict: "AC" }]]);
@@ -35,7 +36,7 @@ describe("followEvents", () => {
 
   it("resumes after Last-Event-ID when the stream ends early", async () => {
     const asked = [];
-    const bodies = ['id: 4\nevent: test\ndata: {"position":1}\n\n', 'id: 5\nevent: failed\ndata: {"error":"x"}\n\n'];
+    const bodies = ['id: 4\nevent: test\ndata: {"data":{"position":1}}\n\n', 'id: 5\nevent: failed\ndata: {"data":{"error":"x"}}\n\n'];
     const seen = [];
     const final = await followEvents(
       async (headers) => {
