@@ -8,9 +8,9 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
-# codeexec/http/static/docs/ (the /docs page) is built on the host by `make frontend`
+# codeexec/http/static/ (the / and /docs pages) is built on the host by `make frontend`
 # (also run by `make wheelhouse`), so no Node.js stage and no registry is needed here;
-# without it the image serves the API and /docs says how to build the page.
+# without it the image serves the API and / and /docs say how to build the pages.
 COPY codeexec ./codeexec
 # Offline installs: `make wheelhouse` fills dist/wheelhouse/ on the host; with wheels
 # there, nothing is fetched from an index. Without them, pip installs from PyPI.

@@ -15,7 +15,8 @@ command -v mysqld_safe >/dev/null 2>&1 || missing+=(mariadb-server)
 command -v podman >/dev/null 2>&1 || missing+=(podman)  # tests/test_podman.py: the Docker-compatible API
 command -v runsc >/dev/null 2>&1 || missing+=(runsc)    # tests/test_runtimes.py: gVisor
 command -v crun >/dev/null 2>&1 || missing+=(crun)      # tests/test_runtimes.py
-command -v npm >/dev/null 2>&1 || missing+=(npm)        # frontend/: the /docs page (scripts/frontend.sh)
+command -v npm >/dev/null 2>&1 || missing+=(npm)        # frontend/: the / and /docs pages (scripts/frontend.sh)
+[ -x /usr/bin/chromium ] || missing+=(chromium)         # tests/test_web.py: the page in a real browser
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     if ((${#missing[@]})); then

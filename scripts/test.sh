@@ -112,7 +112,21 @@ if docker info >/dev/null 2>&1; then
     build_images build/images.log --all
 fi
 
-bash scripts/frontend.sh  # the /docs page's files (tests/test_openapi.py serves them)
+bash scripts/frontend.sh  # the / and /docs pages' files (tests/test_web.py, tests/test_openapi.py)
+# The page's own unit tests (Vitest), offline from the lock's node_modules (npm ci above).
+if command -v npm >/dev/null 2>&1; then
+    T=$(date +%s)
+    [ -d frontend/node_modules ] || (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+    if (cd frontend && npm test --silent); then
+        say "front-end unit tests: passed ($(since "$T"))"
+    else
+        say "front-end unit tests FAILED"
+        exit 1
+    fi
+elif [ -n "$IN_CI" ]; then
+    say "npm is missing: the front-end unit tests cannot run (CI requires them)"
+    exit 1
+fi
 
 T=$(date +%s)
 "$BIN/pytest" --durations=30 "$@"  # the slowest, where CI time goes

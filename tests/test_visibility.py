@@ -15,6 +15,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from codeexec.http.web_view import ASSETS as WEB_ASSETS
+
 Client = TestClient[Any, Any]
 TOKEN = "visibility-admin"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -99,7 +101,7 @@ def problem_body() -> dict[str, Any]:
 
 # Answers that hold schemas and examples, not data: only the marks are looked for (an
 # example hidden test or a checker's schema is not a leak).
-CONTRACTS = frozenset({"/api/v1/openapi.json", "/docs", "/docs/{name}"})
+CONTRACTS = frozenset({"/api/v1/openapi.json", "/docs", "/docs/{name}", "/", "/web/assets/{name}"})
 
 
 def leaks(text: str, route: str = "") -> list[str]:
@@ -218,6 +220,9 @@ async def audit(client: Client, headers: dict[str, str], receiver: Receiver) -> 
     await call("GET", "/api/v1/openapi.json")  # the contract: no data of any problem
     await call("GET", "/docs")
     await call("GET", "/docs/{name}", "/docs/docs.js")
+    await call("GET", "/")  # the judge page: static files, data only through the API
+    bundle = next((WEB_ASSETS / "assets").glob("index-*.js"), WEB_ASSETS / "index.js")
+    await call("GET", "/web/assets/{name}", f"/web/assets/{bundle.name}")
     # Ad-hoc runs carry no problem: nothing of one can show, but every route is audited.
     run = {"language": "python", "source": PROGRAM, "stdin": "x"}
     text = await call("POST", "/api/v1/runs", "/api/v1/runs?wait=true", json=run)

@@ -64,6 +64,7 @@ from codeexec.http.runs_view import run_out
 from codeexec.http.submissions_view import add_routes as add_submission_routes
 from codeexec.http.submissions_view import submission_out
 from codeexec.http.visibility import CONTESTANT
+from codeexec.http.web_view import add_routes as add_web_routes
 from codeexec.intake import Intake
 from codeexec.jobs.notifier import Notifier
 from codeexec.jobs.runner import JobRunner
@@ -371,4 +372,5 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     add_metrics_routes(app)
     add_openapi_routes(app)
     add_docs_routes(app.router)
+    add_web_routes(app.router)
     return app

@@ -31,10 +31,11 @@ class Principal:
 ANONYMOUS = Principal(None, "anonymous")
 BOOTSTRAP_ADMIN = Principal("admin-token", "admin")
 _PRINCIPAL = web.RequestKey("principal", Principal)
-# Open to everyone, whatever CODEEXEC_AUTH says: health, and the API's contract and its
-# page (public information, no data; served from memory and files).
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/api/v1/openapi.json", "/docs"})
-_OPEN_PREFIXES = ("/docs/",)
+# Open to everyone, whatever CODEEXEC_AUTH says: health, the API's contract and its
+# page, and the judge page (public information, no data; served from memory and files:
+# the judge page asks for a key itself when the API needs one).
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/api/v1/openapi.json", "/docs", "/"})
+_OPEN_PREFIXES = ("/docs/", "/web/assets/")
 METRICS_PATH = "/metrics"  # admin-only, or open to all with CODEEXEC_METRICS_PUBLIC
 
 

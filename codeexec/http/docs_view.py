@@ -18,7 +18,7 @@ from codeexec.http.operations import Operation, Reply, operation
 
 ASSETS = Path(__file__).resolve().parent / "static" / "docs"
 PAGE = "index.html"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _NOT_BUILT = Reply("the page's files are not built (the body says how)", ErrorBody)
 _TAGS = ("meta",)
 
@@ -61,7 +61,7 @@ async def docs_asset(request: web.Request) -> web.StreamResponse:
     if not ASSETS.is_dir():
         raise _not_built()
     path = ASSETS / name
-    if not _NAME.fullmatch(name) or not path.is_file():
+    if not ASSET_NAME.fullmatch(name) or not path.is_file():
         raise ApiError(404, "Not found", f"no file {name[:100]!r} in the docs page")
     return web.FileResponse(path)
 

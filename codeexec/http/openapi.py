@@ -92,6 +92,7 @@ _TAGS = {
     "judge0": "Judge0 CE 1.13.1's API (docs/compat.md)",
     "piston": "Piston v2's API (docs/compat.md)",
     "meta": "This document and its page",
+    "web": "The judge page (`/`) and its files",
 }
 
 

@@ -1,0 +1,431 @@
+// The judge page: pick a problem and a language, write code, run the samples or submit,
+// and watch the verdicts arrive. Everything goes through codeexec's own API.
+import DOMPurify from "dompurify";
+import { marked } from "marked";
+import { ApiError, api, openEvents, session } from "./api.js";
+import { firstDifference, splitAt } from "./diff.js";
+import { createEditor } from "./editor.js";
+import { TEMPLATES } from "./languages.js";
+import { countEvents, formatMemory, formatTime, overallVerdict, statusText } from "./results.js";
+import { followEvents } from "./sse.js";
+import "./style.css";
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+const AD_HOC = ":run"; // the problem id of ad-hoc runs (codeexec.model.AD_HOC_ID)
+const nonce = document.querySelector('meta[name="csp-nonce"]')?.content ?? "";
+const editor = createEditor($("editor"), nonce);
+const state = {
+  problem: null, // the open problem, as GET /api/v1/problems/{id} answers
+  languages: new Map(), // id -> as GET /api/v1/languages lists it
+  language: null,
+  drafts: new Map(), // language id -> the text last written in it
+  run: 0, // the judging shown; older ones' updates are dropped
+};
+
+function say(text) {
+  $("status").textContent = text;
+}
+
+function failed(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    showSignIn(true);
+    say(`${error.message}. Sign in with an API key.`);
+  } else {
+    say(`Error: ${error.message}`);
+  }
+}
+
+// --- signing in -----------------------------------------------------------------
+
+function showSignIn(needed) {
+  const key = session.key();
+  $("signin").hidden = Boolean(key);
+  $("signed-in").hidden = !key;
+  if (needed && !key) $("api-key").focus();
+}
+
+async function checkAdmin() {
+  let admin = false;
+  if (session.key()) {
+    try {
+      await api("/api/v1/keys?limit=1");
+      admin = true;
+    } catch {
+      admin = false;
+    }
+  }
+  $("import-section").hidden = !admin;
+  $("who").textContent = admin ? "Signed in (admin)" : "Signed in";
+}
+
+$("signin").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const key = $("api-key").value.trim();
+  if (!key) return;
+  session.signIn(key);
+  $("api-key").value = "";
+  showSignIn(false);
+  await start();
+});
+
+$("signout").addEventListener("click", async () => {
+  session.signOut();
+  showSignIn(false);
+  $("import-section").hidden = true;
+  $("api-key").focus();
+  await start();
+});
+
+// --- problems -----------------------------------------------------------------------
+
+async function loadProblems(select) {
+  const list = await api("/api/v1/problems?limit=200");
+  const box = $("problem");
+  box.replaceChildren(
+    ...list.items.map((p) => el("option", { value: p.id, textContent: `${p.title || p.id} (${p.id})` })),
+  );
+  if (!list.items.length) {
+    say("No problems yet: import one (admin) or create one through the API.");
+    return;
+  }
+  const chosen = list.items.some((p) => p.id === select) ? select : list.items[0].id;
+  box.value = chosen;
+  await openProblem(chosen);
+}
+
+function limit(value, unit) {
+  return value === null || value === undefined ? "server default" : `${value} ${unit}`;
+}
+
+function renderStatement(problem) {
+  const box = $("statement");
+  if (problem.statement) {
+    // Markdown from the problem's author, sanitised: no script, no foreign content.
+    box.innerHTML = DOMPurify.sanitize(marked.parse(problem.statement, { async: false }));
+  } else {
+    box.replaceChildren(el("p", { className: "muted", textContent: "This problem has no statement." }));
+  }
+}
+
+function renderSamples(problem) {
+  const shown = problem.tests.filter((t) => !t.hidden);
+  const hidden = problem.tests.length - shown.length;
+  const items = shown.map((t, i) =>
+    el(
+      "div",
+      { className: "sample" },
+      el("h4", { textContent: `Sample ${i + 1}${t.name ? ` (${t.name})` : ""}` }),
+      el("div", { className: "io" },
+        el("figure", {}, el("figcaption", { textContent: "Input" }), el("pre", { textContent: t.input ?? "(binary)" })),
+        el("figure", {}, el("figcaption", { textContent: "Output" }), el("pre", { textContent: t.expected_output ?? "(binary)" })),
+      ),
+    ),
+  );
+  const note = el("p", { className: "muted", textContent: `${hidden} hidden test${hidden === 1 ? "" : "s"} (counts only).` });
+  $("samples").replaceChildren(...items, note);
+}
+
+async function openProblem(id) {
+  const problem = await api(`/api/v1/problems/${encodeURIComponent(id)}`);
+  state.problem = problem;
+  $("problem-title").textContent = problem.title || problem.id;
+  const available = [...state.languages.values()].filter((l) => l.available).length;
+  $("limits").replaceChildren(
+    ...[
+      ["Time", limit(problem.time_limit_ms, "ms")],
+      ["Memory", limit(problem.memory_limit_mb, "MB")],
+      ["Output", limit(problem.output_limit_kb, "KB")],
+      ["Checker", problem.checker.mode],
+      ["Languages", `any of the ${available} available`],
+    ].flatMap(([k, v]) => [el("dt", { textContent: k }), el("dd", { textContent: v })]),
+  );
+  renderStatement(problem);
+  renderSamples(problem);
+  clearResults();
+}
+
+$("problem").addEventListener("change", () => openProblem($("problem").value).catch(failed));
+
+// --- languages and the editor -----------------------------------------------------
+
+async function loadLanguages() {
+  const { languages } = await api("/api/v1/languages");
+  state.languages = new Map(languages.map((l) => [l.id, l]));
+  $("language").replaceChildren(
+    ...languages.map((l) =>
+      el("option", {
+        value: l.id,
+        disabled: !l.available,
+        textContent: l.available ? l.name : `${l.name} (${l.preparing ? "being prepared" : "unavailable"})`,
+      }),
+    ),
+  );
+  const first = languages.find((l) => l.id === "python" && l.available) ?? languages.find((l) => l.available);
+  if (first) await switchLanguage(first.id);
+}
+
+async function switchLanguage(id) {
+  if (state.language) state.drafts.set(state.language, editor.text);
+  state.language = id;
+  $("language").value = id;
+  editor.text = state.drafts.get(id) ?? TEMPLATES[id] ?? "";
+  await editor.setLanguage(id);
+}
+
+$("language").addEventListener("change", () => switchLanguage($("language").value));
+
+// --- results --------------------------------------------------------------------------
+
+function clearResults() {
+  state.run++;
+  $("results-body").replaceChildren();
+  $("details").replaceChildren();
+  $("hidden-counts").textContent = "";
+  $("compile-output").hidden = true;
+  $("compile-label").hidden = true;
+  say("");
+}
+
+function row(position, label) {
+  let tr = document.getElementById(`test-${position}`);
+  if (!tr) {
+    tr = el("tr", { id: `test-${position}` },
+      el("th", { scope: "row", textContent: label ?? `Test ${position}` }),
+      el("td", { className: "verdict", textContent: "…" }),
+      el("td", { className: "time" }), el("td", { className: "memory" }));
+    $("results-body").append(tr);
+  }
+  return tr;
+}
+
+function fillRow(position, { verdict, time_ms, memory_kb }) {
+  const tr = row(position);
+  const cell = tr.querySelector(".verdict");
+  cell.textContent = verdict ?? "…";
+  cell.dataset.verdict = verdict ?? "";
+  if (time_ms !== undefined) tr.querySelector(".time").textContent = formatTime(time_ms);
+  if (memory_kb !== undefined) tr.querySelector(".memory").textContent = formatMemory(memory_kb);
+}
+
+function pendingRows(prefix) {
+  const shown = state.problem.tests.filter((t) => !t.hidden);
+  shown.forEach((t, i) => row(t.position, `${prefix} ${i + 1}`));
+  return shown;
+}
+
+function marked_(text, diff) {
+  const [before, rest, after] = diff ? splitAt(text, diff) : [text, "", ""];
+  return el("pre", {}, before, ...(rest ? [el("mark", { textContent: rest })] : []), after);
+}
+
+function showDifference(label, verdict, expected, got, stderr) {
+  if (verdict === "AC" || verdict === "CE") return;
+  const items = [el("h3", { textContent: `${label}: ${verdict}` })];
+  if (verdict === "WA" && expected !== null && got !== null) {
+    const diff = firstDifference(expected ?? "", got ?? "");
+    if (diff) {
+      items.push(el("p", { className: "where", textContent: `First difference: line ${diff.line}, column ${diff.column}.` }));
+    }
+    items.push(
+      el("div", { className: "io" },
+        el("figure", {}, el("figcaption", { textContent: "Expected" }), marked_(expected, diff)),
+        el("figure", {}, el("figcaption", { textContent: "Got" }), marked_(got, diff))),
+    );
+  }
+  if (stderr) items.push(el("figure", {}, el("figcaption", { textContent: "Standard error" }), el("pre", { textContent: stderr })));
+  $("details").append(el("section", { className: "difference" }, ...items));
+}
+
+function showCompileOutput(text) {
+  if (!text) return;
+  $("compile-output").textContent = text;
+  $("compile-output").hidden = false;
+  $("compile-label").hidden = false;
+}
+
+// --- judging --------------------------------------------------------------------------
+
+function source() {
+  const language = state.languages.get(state.language);
+  return { language: state.language, files: [{ name: language.source_file, content: editor.text }] };
+}
+
+function noteEvent(kind, data, live) {
+  if (kind === "queued") say("Queued…");
+  else if (kind === "started") say("Running…");
+  else if (kind === "compiled" && !data.ok) say("Compile error…");
+  else if (kind === "requeued") say("Queued again…");
+  else if (kind === "test") {
+    live.push(data);
+    if (!data.hidden) fillRow(data.position, { verdict: data.verdict });
+    const counts = countEvents(live);
+    say(`Running… test ${data.position} of ${data.total}: ${data.verdict}`);
+    $("hidden-counts").textContent = `Hidden tests: ${counts.hidden.passed} passed, ${counts.hidden.failed} failed so far.`;
+  }
+}
+
+function showJob(job) {
+  for (const result of job.results ?? []) {
+    if (result.hidden) continue;
+    fillRow(result.position, result);
+    showDifference(`Test ${result.position}`, result.verdict, result.expected ?? null, result.got ?? null, result.stderr);
+  }
+  showCompileOutput(job.compile_output);
+  if (job.tests?.hidden) {
+    const h = job.tests.hidden;
+    $("hidden-counts").textContent = `Hidden tests: ${h.passed} passed, ${h.failed} failed.`;
+  }
+  if (job.status === "finished") say(statusText(job.verdict, job.tests.shown, job.tests.hidden));
+  else if (job.status === "failed") say(`Failed: ${job.error ?? "could not be judged"}`);
+  else if (job.status === "cancelled") say("Cancelled");
+}
+
+async function submit() {
+  clearResults();
+  const run = state.run;
+  say("Submitting…");
+  pendingRows("Test");
+  const job = await api("/api/v1/submissions", { method: "POST", json: { problem_id: state.problem.id, ...source() } });
+  const live = [];
+  await followEvents(openEvents(job.id), (kind, data) => {
+    if (run === state.run) noteEvent(kind, data, live);
+  });
+  const done = await api(`/api/v1/submissions/${encodeURIComponent(job.id)}`);
+  if (run !== state.run) return;
+  showJob(done);
+  await loadHistory();
+}
+
+// Run samples: one ad-hoc run per shown test (a job each, judged like a submission's
+// test), with the problem's limits and checker, so only the shown tests are judged.
+async function runSamples() {
+  clearResults();
+  const run = state.run;
+  const shown = pendingRows("Sample");
+  if (!shown.length) {
+    say("This problem has no sample tests.");
+    return;
+  }
+  say("Running the samples…");
+  const p = state.problem;
+  const checker = ["exact", "lines", "tokens"].includes(p.checker.mode) ? p.checker.mode : "lines";
+  const limits = Object.fromEntries(
+    [["time_ms", p.time_limit_ms], ["wall_time_ms", p.wall_time_limit_ms], ["memory_mb", p.memory_limit_mb],
+     ["output_kb", p.output_limit_kb], ["processes", p.process_limit]].filter(([, v]) => v !== null && v !== undefined),
+  );
+  const one = async (test, i) => {
+    const stdin = test.input !== undefined && test.input !== null ? { stdin: test.input } : { stdin_b64: test.input_base64 ?? "" };
+    const body = { ...source(), ...stdin, checker, limits };
+    if (test.expected_output !== undefined && test.expected_output !== null) body.expected_output = test.expected_output;
+    const queued = await api("/api/v1/runs", { method: "POST", json: body });
+    await followEvents(openEvents(queued.id), () => {});
+    const done = await api(`/api/v1/runs/${encodeURIComponent(queued.id)}`);
+    if (run !== state.run) return done;
+    fillRow(test.position, done);
+    showDifference(`Sample ${i + 1}`, done.verdict, test.expected_output ?? null, done.stdout ?? null, done.stderr);
+    return done;
+  };
+  const runs = await Promise.all(shown.map(one));
+  if (run !== state.run) return;
+  const verdicts = runs.map((r) => r.verdict ?? "IE");
+  const passed = verdicts.filter((v) => v === "AC").length;
+  showCompileOutput(runs.find((r) => r.verdict === "CE")?.compile_output);
+  if (checker !== p.checker.mode) {
+    $("details").prepend(el("p", { className: "muted", textContent: `Samples are checked line by line here; the problem's ${p.checker.mode} checker judges a submission.` }));
+  }
+  say(statusText(overallVerdict(verdicts), { passed, failed: verdicts.length - passed }, null, "Samples"));
+}
+
+function judging(action) {
+  return () => {
+    if (!state.problem || !state.language) return;
+    action().catch(failed);
+  };
+}
+$("run").addEventListener("click", judging(runSamples));
+$("submit").addEventListener("click", judging(submit));
+
+// --- recent submissions ---------------------------------------------------------------
+
+async function loadHistory() {
+  let list;
+  try {
+    list = await api("/api/v1/submissions?limit=30");
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    throw error;
+  }
+  // Ad-hoc runs (Run samples) are jobs too, of no stored problem: not listed here.
+  const items = list.items.filter((job) => job.problem_id !== AD_HOC).slice(0, 10).map((job) => {
+    const when = new Date(job.created_at).toLocaleString();
+    const verdict = job.verdict ?? job.status;
+    const open = el("button", { type: "button", className: "link", textContent: `${job.problem_id} · ${job.language} · ${verdict}` });
+    open.setAttribute("aria-label", `Open submission of ${when}: ${job.problem_id}, ${job.language}, ${verdict}`);
+    open.addEventListener("click", () => reopen(job.id).catch(failed));
+    return el("li", {}, open, " ", el("time", { dateTime: job.created_at, textContent: when }));
+  });
+  $("history").replaceChildren(...(items.length ? items : [el("li", { className: "muted", textContent: "None yet." })]));
+}
+
+async function reopen(id) {
+  const job = await api(`/api/v1/submissions/${encodeURIComponent(id)}`);
+  if (state.problem?.id !== job.problem_id) {
+    $("problem").value = job.problem_id;
+    await openProblem(job.problem_id);
+  }
+  if (state.languages.get(job.language)?.available) await switchLanguage(job.language);
+  const language = state.languages.get(job.language);
+  const file = job.files.find((f) => f.name === language?.source_file) ?? job.files[0];
+  if (file) editor.text = file.content;
+  clearResults();
+  pendingRows("Test");
+  showJob(job);
+  $("results-heading").scrollIntoView({ block: "start" });
+}
+
+$("refresh-history").addEventListener("click", () => loadHistory().catch(failed));
+
+// --- importing a problem (admins) -------------------------------------------------
+
+$("import-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData();
+  const file = $("package").files[0];
+  if (!file) return;
+  form.append("package", file);
+  const id = $("import-id").value.trim();
+  if (id) form.append("id", id);
+  $("import-report").textContent = "Importing…";
+  try {
+    const report = await api("/api/v1/problems/import", { method: "POST", body: form });
+    $("import-report").textContent = [
+      `Imported ${report.id}: ${report.title} (version ${report.version}, ${report.layout} layout)`,
+      `Tests: ${report.tests.shown} shown, ${report.tests.hidden} hidden; checker: ${report.checker.mode}`,
+      ...report.notes.map((n) => `Note: ${n}`),
+    ].join("\n");
+    await loadProblems(report.id);
+  } catch (error) {
+    $("import-report").textContent = `Import failed: ${error.message}`;
+  }
+});
+
+// --- start ------------------------------------------------------------------------------
+
+async function start() {
+  showSignIn(false);
+  try {
+    await loadLanguages();
+    await loadProblems($("problem").value);
+    await Promise.all([loadHistory(), checkAdmin()]);
+  } catch (error) {
+    failed(error);
+  }
+}
+
+start();

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { countEvents, formatMemory, overallVerdict, statusText } from "../src/results.js";
+
+describe("results", () => {
+  it("takes CE first, then the first failure", () => {
+    expect(overallVerdict(["AC", "WA", "TLE"])).toBe("WA");
+    expect(overallVerdict(["AC", "WA", "CE"])).toBe("CE");
+    expect(overallVerdict(["AC", "AC"])).toBe("AC");
+  });
+  it("ends the status with the verdict and the counts", () => {
+    expect(statusText("WA", { passed: 1, failed: 1 }, { passed: 2, failed: 0 })).toBe(
+      "Judged: WA, shown 1/2 passed, hidden 2/2 passed",
+    );
+    expect(statusText("AC", { passed: 2, failed: 0 }, null, "Samples")).toBe("Samples: AC, shown 2/2 passed");
+  });
+  it("counts test events by kind", () => {
+    expect(countEvents([{ verdict: "AC" }, { verdict: "WA" }, { verdict: "AC", hidden: true }])).toEqual({
+      shown: { passed: 1, failed: 1 }, hidden: { passed: 1, failed: 0 },
+    });
+  });
+  it("formats memory", () => {
+    expect(formatMemory(840)).toBe("840 KB");
+    expect(formatMemory(2048)).toBe("2.0 MB");
+    expect(formatMemory(null)).toBe("");
+  });
+});

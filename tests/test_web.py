@@ -1,0 +1,279 @@
+"""The judge page (``/``) in a real browser (Debian's Chromium driven by Playwright)
+against the real service and sandbox: choose, write, submit, watch the verdicts.
+
+Screenshots of each state go to ``build/screenshots/`` (CI keeps them; docs/web.md).
+Without Chromium the tests skip, except under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient
+
+from codeexec.http.web_view import PAGE
+from tests.conftest import REPO, started_service, unavailable
+from tests.test_kattis_import import KATTIS, zipped
+
+pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
+
+CHROMIUM = Path("/usr/bin/chromium")
+# This machine's sandbox-less, offline Chromium (no GPU, no background traffic).
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SHOTS = REPO / "build" / "screenshots"
+PROBLEM = "HQ000000000000000002"  # the demo's: print the line in lower case
+ACCEPTED = "print(input().lower())"
+WRONG = "print(input())"
+BROKEN_C = "int main(void) { return 0 }\n"
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture(scope="module")
+def playwright_api() -> Any:
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError as exc:
+        unavailable(f"the playwright package is not installed: {exc}")
+    if not CHROMIUM.exists():
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    if not PAGE.is_file():
+        unavailable("the page is not built (scripts/frontend.sh)")
+    return async_playwright
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    service = await started_service(
+        tmp_path_factory.mktemp("web"), "web", languages=("python", "c"), job_poll_s=0.05
+    )
+    yield service
+    await service.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def browser(
+    playwright_api: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Any]:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    profile = tmp_path_factory.mktemp("chromium-profile")  # a fresh --user-data-dir
+    async with playwright_api() as p:
+        context = await p.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )  # fmt: skip
+        yield context
+        await context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+class Page:
+    """A page of the browser at the service's /, with what went wrong in it recorded."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _console(self, message: Any) -> None:
+        # A CSP violation is a console error; an API's 401 or 404 answer is one too.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.page, name)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def page(browser: Any, client: Client) -> AsyncIterator[Page]:
+    tab = Page(await browser.new_page())
+    await tab.goto(str(client.make_url("/")))
+    await expect(tab.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
+    yield tab
+    await tab.close()
+    assert tab.errors == []
+
+
+def expect(locator: Any) -> Any:
+    from playwright.async_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=60_000)  # a cold sandbox takes a while
+    return playwright_expect(locator)
+
+
+async def write(page: Page, language: str, source: str) -> None:
+    await page.get_by_role("combobox", name="Problem").select_option(PROBLEM)
+    await page.get_by_role("combobox", name="Language").select_option(language)
+    editor = page.get_by_role("textbox", name="Source code")
+    await editor.click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.press("Delete")
+    await page.keyboard.insert_text(source)  # as typed, without auto-indenting
+
+
+def results(page: Page) -> Any:
+    return page.get_by_role("table", name="Results").locator("tbody tr")
+
+
+async def test_an_accepted_submission_shows_ac_and_a_row_per_shown_test(page: Page) -> None:
+    await write(page, "python", ACCEPTED)
+    await page.get_by_role("button", name="Submit").click()
+    status = page.get_by_role("status")
+    await expect(status).to_have_text(re.compile(r"AC, shown 2/2 passed, hidden 2/2 passed$"))
+    await expect(results(page)).to_have_count(2)
+    await expect(results(page).nth(0)).to_contain_text(re.compile(r"AC\s*\d+ ms\s*\d"))
+    await page.screenshot(path=SHOTS / "accepted.png", full_page=True)
+
+
+async def test_run_samples_judges_the_shown_tests_only(page: Page) -> None:
+    await write(page, "python", ACCEPTED)
+    await page.get_by_role("button", name="Run samples").click()
+    await expect(page.get_by_role("status")).to_have_text("Samples: AC, shown 2/2 passed")
+    await expect(results(page)).to_have_count(2)
+    await page.screenshot(path=SHOTS / "samples.png", full_page=True)
+
+
+async def test_a_wrong_answer_shows_where_the_output_differs(page: Page) -> None:
+    await write(page, "python", WRONG)
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_role("status")).to_have_text(re.compile(r"WA, shown 0/2 passed"))
+    first = page.locator("#details .difference").first
+    await expect(first).to_contain_text("First difference: line 1, column 1.")
+    marks = first.locator("mark")
+    await expect(marks).to_have_text(["dan", "DaN"])  # expected, got
+    await page.screenshot(path=SHOTS / "wrong-answer.png", full_page=True)
+
+
+async def test_a_compile_error_shows_the_compilers_message(page: Page) -> None:
+    await write(page, "c", BROKEN_C)
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_role("status")).to_have_text(re.compile(r"CE, shown 0/2 passed"))
+    await expect(page.locator("#compile-output")).to_contain_text("error")
+    await expect(page.locator("#compile-output")).to_contain_text("expected")
+    await page.screenshot(path=SHOTS / "compile-error.png", full_page=True)
+
+
+async def test_the_page_fits_360_px_without_horizontal_scroll(page: Page) -> None:
+    await page.set_viewport_size({"width": 360, "height": 780})
+    await write(page, "python", WRONG + "  # a long line " + "x" * 80)
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_role("status")).to_have_text(re.compile(r"WA, shown 0/2"))
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    await page.screenshot(path=SHOTS / "narrow-360px.png", full_page=True)
+
+
+async def focus(page: Page, selector: str) -> None:
+    """Tab (only) until the element has the focus."""
+    for _ in range(40):
+        if await page.evaluate(f"document.activeElement === document.querySelector('{selector}')"):
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+async def test_keyboard_only_submit(page: Page) -> None:
+    await focus(page, "#problem")
+    await page.keyboard.press("Home")
+    await page.keyboard.press("ArrowDown")  # the demo's second problem
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(PROBLEM)
+    await expect(page.locator("#problem-title")).to_have_text("Lower case")
+    await focus(page, "#language")
+    await page.keyboard.press("End")  # the last language offered: Python 3 (by id)
+    await expect(page.get_by_role("combobox", name="Language")).to_have_value("python")
+    await focus(page, ".cm-content")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.press("Delete")
+    await page.keyboard.insert_text(ACCEPTED)
+    await focus(page, "#submit")  # Tab leaves the editor
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status")).to_have_text(re.compile(r"AC, shown 2/2 passed"))
+    await page.screenshot(path=SHOTS / "keyboard.png", full_page=True)
+
+
+async def test_recent_submissions_open_again(page: Page) -> None:
+    await write(page, "python", ACCEPTED + "  # again")
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_role("status")).to_have_text(re.compile(r"AC, shown 2/2"))
+    await page.reload()
+    history = page.locator("#history button")
+    await expect(history.first).to_have_text(f"{PROBLEM} · python · AC")
+    await history.first.click()
+    await expect(page.get_by_role("status")).to_have_text(re.compile(r"AC, shown 2/2 passed"))
+    await expect(page.get_by_role("textbox", name="Source code")).to_have_text(
+        ACCEPTED + "  # again"
+    )
+    await expect(results(page)).to_have_count(2)
+    await page.screenshot(path=SHOTS / "reopened.png", full_page=True)
+
+
+async def test_the_page_and_its_assets_carry_their_headers(client: Client) -> None:
+    page = await client.get("/")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert "default-src 'none'" in policy and page.headers["Cache-Control"] == "no-cache"
+    html = await page.text()
+    nonce = re.search(r"'nonce-([^']+)'", policy)
+    assert nonce and f'content="{nonce.group(1)}"' in html  # the editor's, fresh each time
+    asset = re.search(r'src="(/web/assets/[^"]+\.js)"', html)
+    assert asset, html
+    served = await client.get(asset.group(1))
+    assert served.status == 200 and "immutable" in served.headers["Cache-Control"]
+    assert served.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    missing = await client.get("/web/assets/nothing.js")
+    assert missing.status == 404 and (await missing.json())["error"] == "Not found"
+    assert (await client.get("/web/assets/..%2findex.html")).status == 404
+
+
+ADMIN_TOKEN = "web-admin-token"
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def locked(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    """A service that requires a key, as one on a public address does."""
+    service = await started_service(
+        tmp_path_factory.mktemp("web-auth"), "web-auth", languages=("python",),
+        job_poll_s=0.05, auth="on", admin_token=ADMIN_TOKEN,
+    )  # fmt: skip
+    yield service
+    await service.close()
+
+
+async def test_sign_in_with_a_key_and_import_a_problem_as_admin(
+    browser: Any, locked: Client
+) -> None:
+    page = Page(await browser.new_page())
+    await page.goto(str(locked.make_url("/")))
+    status = page.get_by_role("status")
+    await expect(status).to_have_text(re.compile("Authentication required.*Sign in"))
+    await expect(page.get_by_role("heading", name="Import problem")).to_be_hidden()
+    await page.get_by_label("API key").fill(ADMIN_TOKEN)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
+    assert ADMIN_TOKEN not in page.url
+    stored = await page.evaluate("sessionStorage.getItem('codeexec.apiKey')")
+    assert stored == ADMIN_TOKEN
+    await expect(page.get_by_role("heading", name="Import problem")).to_be_visible()
+    await page.get_by_label("Kattis package (zip)").set_input_files(
+        files=[{"name": "hello.zip", "mimeType": "application/zip",
+                "buffer": zipped(KATTIS / "hello", "hello")}]
+    )  # fmt: skip
+    await page.get_by_role("button", name="Import problem").click()
+    await expect(page.locator("#import-report")).to_contain_text("Imported hello")
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value("hello")
+    await page.screenshot(path=SHOTS / "signed-in-admin-import.png", full_page=True)
+    await page.get_by_role("button", name="Sign out").click()
+    assert await page.evaluate("sessionStorage.getItem('codeexec.apiKey')") is None
+    await page.close()
+    assert page.errors == []
