@@ -172,6 +172,11 @@ class Judge:
                         "total": len(tests),
                         "verdict": result.verdict.value,
                         "hidden": result.hidden,
+                        # as the result reports them (judge/report.py); a contestant
+                        # sees them for shown tests only (http/visibility.py)
+                        "time_ms": result.cpu_ms,
+                        "wall_ms": result.wall_ms,
+                        "memory_kb": result.memory_kb,
                     },
                 )
             nonlocal stopped

@@ -279,7 +279,11 @@ async def test_a_worker_judges_a_queued_job_and_reports_each_step(stores: Stores
     assert [r.stdin for r in sandboxes.boxes[0].runs] == [b"a\n", b"b\n"]
     events = await stores.events.events(job.id)
     assert [e.kind for e in events] == ["queued", "started", "test", "test", "finished"]
-    assert events[2].data == {"position": 1, "total": 2, "verdict": "AC", "hidden": False}
+    first = finished.result.tests[0]  # each test event carries its measurements
+    assert events[2].data == {
+        "position": 1, "total": 2, "verdict": "AC", "hidden": False,
+        "time_ms": first.time_ms, "wall_ms": first.wall_ms, "memory_kb": first.memory_kb,
+    }  # fmt: skip
     assert events[-1].data == {"status": "finished", "verdict": "AC"}
 
 

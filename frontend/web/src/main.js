@@ -263,7 +263,7 @@ function noteEvent(kind, data, live) {
   else if (kind === "requeued") say("Queued again…");
   else if (kind === "test") {
     live.push(data);
-    if (!data.hidden) fillRow(data.position, { verdict: data.verdict });
+    if (!data.hidden) fillRow(data.position, data); // verdict, time and memory as they come
     const counts = countEvents(live);
     say(`Running… test ${data.position} of ${data.total}: ${data.verdict}`);
     $("hidden-counts").textContent = `Hidden tests: ${counts.hidden.passed} passed, ${counts.hidden.failed} failed so far.`;
