@@ -61,6 +61,7 @@ async def schemathesis(client: Client, reports: Path, *args: str) -> tuple[int, 
         "--request-timeout", "60", "--no-color", "--report", "junit",
         "--report-junit-path", str(reports / "junit.xml"), *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cwd=reports,  # its cache (.schemathesis/) goes there, not into the checkout
     )  # fmt: skip
     try:
         out, _ = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT_S)
