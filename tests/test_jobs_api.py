@@ -141,6 +141,23 @@ async def test_bad_submissions(service: Callable[..., Any]) -> None:
     assert status == 422
     response = await client.get("/api/v1/submissions?status=done")
     assert response.status == 400
+    # Fuzzing (tests/test_fuzz_api.py): ?wait=AAA made a job and answered 202, where the
+    # document lists true/false/1/0/yes/no; refused before a job is made.
+    before = (await (await client.get("/api/v1/submissions")).json())["total"]
+    response = await client.post(
+        "/api/v1/submissions?wait=AAA", json={"problem_id": SUM, "source": GOOD}
+    )
+    assert response.status == 400 and "wait" in (await response.json())["detail"]
+    assert (await (await client.get("/api/v1/submissions")).json())["total"] == before
+    response = await client.post("/api/v1/runs?wait=maybe", json={"source": GOOD})
+    assert response.status == 400
+    assert (await client.get(f"/api/v1/problems/{SUM}?tests=AAA")).status == 400
+    assert (await client.get(f"/api/v1/problems/{SUM}?tests=Summary")).status == 200
+    # A 405's Allow names the methods of the path's own template: /submissions/batch
+    # also matches /submissions/{sid} (GET, DELETE), which aiohttp listed too.
+    response = await client.request("OPTIONS", "/api/v1/submissions/batch")
+    assert response.status == 405
+    assert response.headers["Allow"] == "GET,HEAD,POST"
 
 
 async def test_listing_filters_sorting_pagination(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -131,6 +132,51 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
     return value
 
 
+def any_case(word: str) -> str:
+    """A regular expression (ECMA 262 too, for the document) of ``word`` in any case."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+def choice_schema(choices: tuple[str, ...]) -> dict[str, Any]:
+    """The document's schema of ``query_choice(..., choices)``: any case."""
+    return {"type": "string", "pattern": f"^({'|'.join(map(any_case, choices))})$"}
+
+
+def query_choice(request: web.Request, name: str, choices: tuple[str, ...]) -> str | None:
+    """A query parameter that is one of ``choices`` (any case; lower-cased), or None
+    when absent; another value is a 400, as an integer out of range is."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    if raw.lower() not in choices:
+        raise ApiError(
+            400, "Invalid query parameter", f"{name} must be one of {', '.join(choices)}"
+        )
+    return raw.lower()
+
+
+def _allowed(request: web.Request, fallback: str | None) -> dict[str, str]:
+    """A 405's ``Allow``: the methods of the first route resource the path matches (the
+    one the document lists it under), not aiohttp's union over every resource that
+    matches it (``/submissions/batch`` also matches ``/submissions/{sid}``)."""
+    resources = request.app.router.resources()
+    for resource in resources:
+        info = resource.get_info()
+        pattern = info.get("pattern")
+        if info.get("path") == request.path or (
+            pattern is not None and pattern.fullmatch(request.path)
+        ):
+            # A template's methods may be spread over several resources.
+            methods = {
+                route.method
+                for same in resources
+                if same.canonical == resource.canonical
+                for route in same
+            }
+            return {"Allow": ",".join(sorted(methods))}
+    return {"Allow": fallback} if fallback else {}
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -141,7 +187,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.status < 400:
             raise
         message = _HTTP_MESSAGES.get(exc.status, exc.reason)
-        headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        headers = _allowed(request, exc.headers.get("Allow")) if exc.status == 405 else {}
         return _shape_for(request)(ApiError(exc.status, message, headers=headers))
     except Exception:
         # The path as a field (quoted on the console): decoded, it may hold spaces and "=".

@@ -15,7 +15,7 @@ from codeexec.http.body import BodyLimits, read_json
 from codeexec.http.error_schema import ErrorBody
 from codeexec.http.errors import ApiError, validation_error
 from codeexec.http.keys import KEYS
-from codeexec.http.operations import Body, Operation, Reply, operation
+from codeexec.http.operations import Body, Operation, Reply, links, operation
 from codeexec.store.keys import ApiKey
 
 _LIMITS = BodyLimits(64 * 1024, 64)
@@ -61,7 +61,8 @@ def key_out(key: ApiKey) -> dict[str, Any]:
     Operation(
         "createKey", "Make an API key", _TAGS,
         {201: Reply("the key, with its token and webhook secret", KeyMade,
-                    headers=("Location",)),
+                    headers=("Location",),
+                    links=links({"key_id": "$response.body#/id"}, "getKey", "revokeKey")),
          422: Reply("invalid fields", ErrorBody)},
         body=Body(KeyIn, example={"name": "grader", "role": "submitter"}), access="admin",
     )

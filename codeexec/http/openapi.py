@@ -20,6 +20,7 @@ from openapi_pydantic.v3.v3_1 import (
     Components,
     Header,
     Info,
+    Link,
     MediaType,
     OpenAPI,
     Parameter,
@@ -148,6 +149,11 @@ def _reply(models: _Models, reply: Reply) -> Response:
         description=reply.description,
         content=_content(models, reply, "serialization") or None,
         headers=headers or None,
+        links={
+            name: Link(operationId=link.operation_id, parameters=dict(link.parameters))
+            for name, link in reply.links.items()
+        }
+        or None,
     )
 
 
@@ -256,6 +262,7 @@ def build(app: web.Application) -> dict[str, Any]:
         operation_id = op.operation_id if count == 1 else f"{op.operation_id}{count}"
         method: _Method = route.method.lower()  # type: ignore[assignment]
         paths.setdefault(route.path, {})[method] = _operation(app, models, route, op, operation_id)
+    _check_links(paths)
     used_tags = {t for methods in paths.values() for o in methods.values() for t in o.tags or ()}
     document = OpenAPI(
         openapi="3.1.0",
@@ -279,6 +286,25 @@ def build(app: web.Application) -> dict[str, Any]:
     )
     out["components"]["schemas"] = models.schemas()
     return out
+
+
+def _check_links(paths: dict[str, dict[str, OpenApiOperation]]) -> None:
+    """Every link leads to an operation of the document, by a parameter it has."""
+    params = {
+        o.operationId: {p.name for p in o.parameters or () if isinstance(p, Parameter)}
+        for methods in paths.values()
+        for o in methods.values()
+    }
+    for methods in paths.values():
+        for o in methods.values():
+            for response in o.responses.values() if o.responses else ():
+                for name, link in (getattr(response, "links", None) or {}).items():
+                    target = link.operationId if isinstance(link, Link) else None
+                    if target not in params:
+                        raise ValueError(f"{o.operationId}: link {name} leads nowhere")
+                    unknown = set(link.parameters or {}) - params[target]
+                    if unknown:
+                        raise ValueError(f"{o.operationId}: link {name} sets {sorted(unknown)}")
 
 
 def _version() -> str:

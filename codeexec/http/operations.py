@@ -33,6 +33,21 @@ Door = Literal["codeexec", "judge0", "piston"]
 
 
 @dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: the operation an answer leads to, and where its parameters come
+    from (runtime expressions such as ``$response.body#/id``). Stateful fuzzing follows
+    them (create a job, then read, stream, cancel and delete it)."""
+
+    operation_id: str
+    parameters: dict[str, str]
+
+
+def links(parameters: dict[str, str], *operation_ids: str) -> dict[str, Link]:
+    """The same parameters to each of ``operation_ids``, named after them."""
+    return {op: Link(op, parameters) for op in operation_ids}
+
+
+@dataclass(frozen=True)
 class Reply:
     """One answer: a description, and its body: a model (JSON), or a media type with a
     JSON schema (text, a stream of events); neither: no body. ``others``: the same
@@ -46,6 +61,7 @@ class Reply:
     headers: tuple[str, ...] = ()  # names of headers it carries (Location, Retry-After)
     example: Any = None
     many: bool = False  # a JSON array of ``model``
+    links: dict[str, Link] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

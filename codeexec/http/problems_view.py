@@ -25,12 +25,14 @@ from codeexec.http.error_schema import ErrorBody
 from codeexec.http.errors import (
     ApiError,
     bounded_int,
+    choice_schema,
+    query_choice,
     query_int,
     validation_error,
 )
 from codeexec.http.import_view import import_problem
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
-from codeexec.http.operations import Body, Operation, Param, Reply, operation
+from codeexec.http.operations import Body, Operation, Param, Reply, links, operation
 from codeexec.http.problem_schema import (
     CheckerIn,
     OrderIn,
@@ -65,11 +67,18 @@ _TESTS = ("tests",)
 _NO_PROBLEM = Reply("no such problem", ErrorBody)
 _NO_TEST = Reply("no such problem, or no test at that position", ErrorBody)
 _INVALID = Reply("invalid fields (errors lists them), checker or screening policy", ErrorBody)
-_SAVED = Reply("the problem as saved, with its tests' sizes", ProblemOut, headers=("Location",))
+_SAVED = Reply(
+    "the problem as saved, with its tests' sizes", ProblemOut, headers=("Location",),
+    links=links(
+        {"problem_id": "$response.body#/id"},
+        "getProblem", "updateProblem", "listTests", "addTests", "replaceTests", "deleteProblem",
+    ),
+)  # fmt: skip
 _PAGE = (
     Param("limit", {"type": "integer", "minimum": 1, "maximum": _MAX_PAGE}, "page size"),
     Param("offset", {"type": "integer", "minimum": 0, "maximum": 1 << 31}, "skip"),
 )
+_TESTS_SHOWN = ("full", "summary")
 _BAD_QUERY = Reply("invalid query parameter", ErrorBody)
 _CODE_TOO_LARGE = Reply("the body, or a custom checker's program, is too large", ErrorBody)
 
@@ -298,15 +307,15 @@ async def replace_problem(request: web.Request) -> web.Response:
 @operation(
     Operation(
         "getProblem", "A problem and its tests (with their data, or only their sizes)",
-        _PROBLEMS, {200: Reply("the problem", ProblemOut), 404: _NO_PROBLEM},
-        params=(Param("tests", {"type": "string", "enum": ["full", "summary"]},
-                      "summary: the tests' sizes, not their data"),),
+        _PROBLEMS, {200: Reply("the problem", ProblemOut), 400: _BAD_QUERY, 404: _NO_PROBLEM},
+        params=(Param("tests", choice_schema(_TESTS_SHOWN),
+                      "summary: the tests' sizes, not their data (any case)"),),
     )
 )  # fmt: skip
 async def get_problem(request: web.Request) -> web.Response:
     problem = await _problem(request)
     viewer = viewer_of(request)
-    if request.query.get("tests", "full") == "summary":
+    if query_choice(request, "tests", _TESTS_SHOWN) == "summary":
         return respond(ProblemOut, _with_tests(viewer, problem, await _summaries(request, problem)))
     return respond(ProblemOut, _with_tests(viewer, problem, await _tests(request, problem)))
 

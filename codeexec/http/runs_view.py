@@ -26,7 +26,7 @@ from codeexec.http.errors import ApiError, validation_error
 from codeexec.http.exec_view import DEFAULT_LANGUAGE, LanguageIn, submission_limits
 from codeexec.http.job_schema import RunOut
 from codeexec.http.keys import JOBS, SETTINGS, SUBMISSIONS
-from codeexec.http.operations import Body, Operation, Reply, operation
+from codeexec.http.operations import Body, Operation, Reply, links, operation
 from codeexec.http.source_schema import FileName, SourceFiles, source_files
 from codeexec.http.submissions_view import (
     WAIT,
@@ -242,13 +242,16 @@ _RUN_EXAMPLE = {
 }
 
 
+_LINKS = links({"rid": "$response.body#/id"}, "getRun")
+
+
 @operation(
     Operation(
         "createRun", "Run a program on a given stdin (no stored problem), as a job", _TAGS,
         {
-            200: Reply("done (with ?wait=true)", RunOut, headers=("Location",)),
-            202: Reply("queued", RunOut, headers=("Location",)),
-            400: Reply("unknown language or bad files", ErrorBody),
+            200: Reply("done (with ?wait=true)", RunOut, headers=("Location",), links=_LINKS),
+            202: Reply("queued", RunOut, headers=("Location",), links=_LINKS),
+            400: Reply("unknown language, bad files, or an invalid query parameter", ErrorBody),
             403: Reply("disallowed functions in the program", ErrorBody),
             422: Reply("invalid fields, stdin_b64, args, limits over the maximum", ErrorBody),
             503: Reply("too many jobs queued, or the language is being prepared", ErrorBody,
@@ -259,6 +262,7 @@ _RUN_EXAMPLE = {
     )
 )  # fmt: skip
 async def create_run(request: web.Request) -> web.Response:
+    wait = wants_wait(request)  # a bad ?wait= is refused before a job is made
     app = request.app
     settings = app[SETTINGS]
     data = await read_json(request, submission_limits(settings.http.max_body_bytes))
@@ -267,7 +271,7 @@ async def create_run(request: web.Request) -> web.Response:
     except ValidationError as exc:
         raise validation_error(exc, "Invalid run") from None
     created = await submit_run(request, _run_of(payload, settings.limits), payload.callback_url)
-    if wants_wait(request):
+    if wait:
         finished = await wait_done(request, created.id, settings.jobs.max_wait_s)
         if finished is not None and finished.done:
             return respond(RunOut, run_out(finished), 200, _location(created.id))

@@ -27,6 +27,8 @@ from codeexec.http.error_schema import ErrorBody
 from codeexec.http.errors import (
     ApiError,
     bounded_int,
+    choice_schema,
+    query_choice,
     query_int,
     refused,
     validation_error,
@@ -57,7 +59,7 @@ from codeexec.http.keys import (
     SUBMISSIONS,
     WEBHOOKS,
 )
-from codeexec.http.operations import Body, Operation, Param, Reply, operation
+from codeexec.http.operations import Body, Operation, Param, Reply, links, operation
 from codeexec.http.source_schema import FileName, SourceFiles
 from codeexec.http.visibility import Viewer, event_for, test_for, viewer_of
 from codeexec.intake import Rejected, Request
@@ -73,6 +75,9 @@ _SSE_KEEPALIVE_S = 15.0
 
 
 _ID_CHARS = 64  # ids in URLs and queries (the store's are 32)
+# ?ids=: one id or more, of 1.._ID_CHARS characters (empty ones between commas are skipped)
+_IDS = f"^,*[^,]{{1,{_ID_CHARS}}}(,+[^,]{{1,{_ID_CHARS}}})*,*$"
+_STREAM = ("1", "true", "0", "false")
 _BATCH_ITEM_VALUES = 256  # JSON values of one submission in a batch (no extra fields)
 
 
@@ -93,16 +98,24 @@ class BatchIn(Input):
 
 _TAGS = ("submissions",)
 NOT_FOUND = Reply("no such submission (or not the caller's)", ErrorBody)
+_YES = ("1", "true", "yes")
+_YES_NO = (*_YES, "0", "false", "no")
 WAIT = Param(
-    "wait", {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
-    "answer when the job is done (200), if within CODEEXEC_MAX_WAIT_S; else 202",
+    "wait", choice_schema(_YES_NO),
+    "answer when the job is done (200), if within CODEEXEC_MAX_WAIT_S; else 202 (any case)",
+)  # fmt: skip
+# Where a new job's answer leads (the document's links: stateful fuzzing follows them).
+_JOB_LINKS = links(
+    {"sid": "$response.body#/id"},
+    "getSubmission", "getSubmissionStatus", "getSubmissionResult", "getSubmissionEvents",
+    "cancelSubmission", "rerunSubmission", "deleteSubmission",
 )  # fmt: skip
 _QUEUED = {
-    200: Reply("done (with ?wait=true)", SubmissionOut, headers=("Location",)),
-    202: Reply("queued", SubmissionOut, headers=("Location",)),
+    200: Reply("done (with ?wait=true)", SubmissionOut, headers=("Location",), links=_JOB_LINKS),
+    202: Reply("queued", SubmissionOut, headers=("Location",), links=_JOB_LINKS),
 }
 _REFUSED = {
-    400: Reply("unknown language or bad files", ErrorBody),
+    400: Reply("unknown language, bad files, or an invalid query parameter", ErrorBody),
     403: Reply("disallowed functions in the program (no job is made)", ErrorBody),
     404: Reply("no such problem", ErrorBody),
     422: Reply("invalid fields (errors lists them) or callback URL", ErrorBody),
@@ -268,12 +281,12 @@ async def wait_done(request: web.Request, sid: str, within_s: float) -> Submissi
 
 
 def wants_wait(request: web.Request) -> bool:
-    return request.query.get("wait", "").lower() in ("1", "true", "yes")
+    return query_choice(request, "wait", _YES_NO) in _YES
 
 
-async def _answer_new(request: web.Request, created: Submission) -> web.Response:
+async def _answer_new(request: web.Request, created: Submission, wait: bool) -> web.Response:
     request.app[JOBS].wake()
-    if wants_wait(request):
+    if wait:
         finished = await wait_done(request, created.id, request.app[SETTINGS].jobs.max_wait_s)
         if finished is not None and finished.done:
             body = submission_out(finished, viewer_of(request))
@@ -304,10 +317,11 @@ async def _payload(request: web.Request, model: type[BaseModel], limits: BodyLim
     )
 )  # fmt: skip
 async def create_submission(request: web.Request) -> web.Response:
+    wait = wants_wait(request)  # a bad ?wait= is refused before a job is made
     limits = submission_limits(request.app[SETTINGS].http.max_body_bytes)
     payload: SubmissionIn = await _payload(request, SubmissionIn, limits)
     await check_queue_room(request, 1)
-    return await _answer_new(request, await _accept(request, payload))
+    return await _answer_new(request, await _accept(request, payload), wait)
 
 
 @operation(
@@ -385,6 +399,7 @@ async def cancel_submission(request: web.Request) -> web.Response:
     )
 )  # fmt: skip
 async def rerun_submission(request: web.Request) -> web.Response:
+    wait = wants_wait(request)
     found = await _visible(request, request.match_info["sid"])
     await check_queue_room(request, 1)
     language = request.app[LANGUAGES].get(found.language)
@@ -393,7 +408,7 @@ async def rerun_submission(request: web.Request) -> web.Response:
     # An ad-hoc run is run again on the problem it carries.
     again = Request(found.problem_id, found.language, None, files, entry, found.inline)
     created = await accept_job(request, again, found.callback_url, rerun_of=found.id)
-    return await _answer_new(request, created)
+    return await _answer_new(request, created, wait)
 
 
 @operation(
@@ -444,8 +459,8 @@ _FINAL_EVENTS = frozenset({Status.FINISHED, Status.CANCELLED, Status.FAILED})
             404: NOT_FOUND,
         },
         params=(
-            Param("stream", {"type": "string", "enum": ["true", "false", "1", "0"]},
-                  "stream the events (as Accept: text/event-stream does)"),
+            Param("stream", choice_schema(_STREAM),
+                  "stream the events (as Accept: text/event-stream does; any case)"),
             Param("Last-Event-ID", {"type": "string", "pattern": "^[0-9]{1,10}$"},
                   "stream the events after this one", where="header"),
         ),
@@ -454,9 +469,8 @@ _FINAL_EVENTS = frozenset({Status.FINISHED, Status.CANCELLED, Status.FAILED})
 async def get_events(request: web.Request) -> web.StreamResponse:
     found = await _visible(request, request.match_info["sid"])
     event_log = request.app[EVENTS]
-    streaming = "text/event-stream" in request.headers.get("Accept", "") or (
-        request.query.get("stream", "").lower() in ("1", "true")
-    )
+    stream = query_choice(request, "stream", _STREAM)
+    streaming = "text/event-stream" in request.headers.get("Accept", "") or stream in _YES
     if not streaming:
         events = await event_log.events(found.id)
         viewer = viewer_of(request)
@@ -609,7 +623,8 @@ async def create_batch(request: web.Request) -> web.Response:
         "getSubmissionBatch", "Several jobs by id", _TAGS,
         {200: Reply("the jobs found, and the ids missing", BatchRead),
          400: Reply("invalid query parameter", ErrorBody)},
-        params=(Param("ids", {"type": "string"}, "comma-separated job ids", required=True),),
+        params=(Param("ids", {"type": "string", "pattern": _IDS},
+                      "comma-separated job ids (CODEEXEC_BATCH_MAX at most)", required=True),),
     )
 )  # fmt: skip
 async def get_batch(request: web.Request) -> web.Response:

@@ -4,7 +4,7 @@ the answers are checked against these models by the tests (tests/test_openapi.py
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,20 +19,26 @@ class PistonFileIn(BaseModel):
     encoding: Literal["utf8", "base64", "hex"] | None = None
 
 
+# A limit: a number, or any value JavaScript finds false (Piston's default then).
+Limit = Annotated[
+    float | Literal[False, ""] | None, Field(description="a falsy value: the default")
+]
+
+
 class PistonExecuteIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     language: str = Field(description="a runtime's language or alias")
     version: str = Field(description="a semver range ('*' for any)")
-    files: list[PistonFileIn]
+    files: list[PistonFileIn] = Field(min_length=1)
     stdin: str | None = None
     args: list[str] | None = None
-    compile_timeout: float | None = None
-    run_timeout: float | None = None
-    compile_cpu_time: float | None = None
-    run_cpu_time: float | None = None
-    compile_memory_limit: float | None = None
-    run_memory_limit: float | None = None
+    compile_timeout: Limit = None
+    run_timeout: Limit = None
+    compile_cpu_time: Limit = None
+    run_cpu_time: Limit = None
+    compile_memory_limit: Limit = None
+    run_memory_limit: Limit = None
 
 
 class PistonRuntime(Answer):

@@ -28,6 +28,7 @@ from codeexec.http.compat.judge0.info import (
 )
 from codeexec.http.compat.judge0.render import (
     DOOR,
+    FIELDS,
     NOT_UTF8,
     NotText,
     base64_requested,
@@ -50,17 +51,25 @@ from codeexec.http.compat.judge0.schema import (
 )
 from codeexec.http.errors import ApiError, json_response
 from codeexec.http.keys import SETTINGS, SUBMISSIONS
-from codeexec.http.operations import Body, Operation, Param, Reply, operation
+from codeexec.http.operations import Body, Operation, Param, Reply, links, operation
 from codeexec.http.runs_view import submit_run
 from codeexec.http.submissions_view import wait_done
 from codeexec.model import Status, Submission
 from codeexec.store.submissions import SubmissionFilter
 
 _BATCH_VALUES = 64  # JSON values of one submission in a batch
+_PAGE_MAX = 999_999_999  # ?page=, ?per_page=: longer numbers are refused unread
 TAGS = ("judge0",)
-FIELDS_PARAM = Param("fields", {"type": "string"}, "comma-separated fields, or *")
-BASE64_PARAM = Param("base64_encoded", {"type": "string", "enum": ["true", "false"]},
-                     "text fields in base64 (Ruby's encode64), both ways")  # fmt: skip
+# Judge0's own query rules, documented as they are: a field name it does not know is a
+# 400; a flag is on only when it is exactly "true" (anything else is off, not an error).
+_FIELD = "(" + "|".join((r"\*", *FIELDS)) + ")"
+FIELDS_PARAM = Param(
+    "fields", {"type": "string", "pattern": f"^,*({_FIELD}(,+{_FIELD})*,*)?$"},
+    "comma-separated fields, or *",
+)  # fmt: skip
+BASE64_PARAM = Param("base64_encoded", {"type": "string"},
+                     "true: text fields in base64 (Ruby's encode64), both ways; any other"
+                     " value: plain text, as Judge0 takes it")  # fmt: skip
 NOT_FOUND = Reply("no such submission", Judge0Error)
 _INVALID = Reply("invalid fields: {field: [messages]}", Judge0Errors)
 _BAD = Reply("invalid fields= or parameters, or a field not UTF-8 without base64",
@@ -98,12 +107,15 @@ def _refusal(exc: ApiError) -> web.Response:
 @operation(
     Operation(
         "judge0CreateSubmission", "Create a submission (Judge0)", TAGS,
-        {201: Reply("its token; with ?wait=true, the submission's fields", Judge0Submission),
+        {201: Reply("its token; with ?wait=true, the submission's fields", Judge0Submission,
+                    links=links({"token": "$response.body#/token"},
+                                "judge0GetSubmission", "judge0DeleteSubmission")),
          400: _BAD, 422: _INVALID, 503: _BUSY},
         body=Body(Judge0SubmissionIn, example={"source_code": "print(input())", "language_id": 71,
                                          "stdin": "hello"}),
-        params=(Param("wait", {"type": "string", "enum": ["true", "false"]},
-                      "answer when it is done"), FIELDS_PARAM, BASE64_PARAM),
+        params=(Param("wait", {"type": "string"},
+                      "true: answer when it is done; any other value: at once (as Judge0)"),
+                FIELDS_PARAM, BASE64_PARAM),
         access="judge0", door="judge0",
     )
 )  # fmt: skip
@@ -187,8 +199,9 @@ async def delete_submission(request: web.Request) -> web.Response:
     Operation(
         "judge0ListSubmissions", "Submissions, a page at a time (Judge0, admin)", TAGS,
         {200: Reply("a page", Judge0SubmissionPage), 400: _BAD, 403: _ADMIN},
-        params=(Param("page", {"type": "integer", "minimum": 1}, "page"),
-                Param("per_page", {"type": "integer", "minimum": 0}, "page size (200 at most)"),
+        params=(Param("page", {"type": "integer", "minimum": 1, "maximum": _PAGE_MAX}, "page"),
+                Param("per_page", {"type": "integer", "minimum": 0, "maximum": _PAGE_MAX},
+                      "page size (200 at most are listed)"),
                 FIELDS_PARAM, BASE64_PARAM),
         access="judge0", door="judge0",
     )
@@ -230,7 +243,7 @@ async def list_submissions(request: web.Request) -> web.Response:
 
 def _page(raw: str, name: str, low: int) -> int:
     try:
-        value = int(raw) if len(raw) < 10 else -1
+        value = int(raw) if len(raw) <= len(str(_PAGE_MAX)) else -1
     except ValueError:
         value = -1
     if value < low:
@@ -301,7 +314,8 @@ def _refusal_errors(exc: ApiError) -> dict[str, list[str]]:
         "judge0GetBatch", "Several submissions by token (Judge0)", TAGS,
         {200: Reply("each one's fields (null: not found)", Judge0BatchRead),
          400: Reply("no tokens, too many, invalid fields=, or not UTF-8", Judge0Error)},
-        params=(Param("tokens", {"type": "string"}, "comma-separated tokens", required=True),
+        params=(Param("tokens", {"type": "string", "pattern": "[^,\\s]"},
+                      "comma-separated tokens (CODEEXEC_BATCH_MAX at most)", required=True),
                 FIELDS_PARAM, BASE64_PARAM),
         access="judge0", door="judge0",
     )

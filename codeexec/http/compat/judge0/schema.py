@@ -5,13 +5,15 @@ checked against these models by the tests (tests/test_openapi.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from codeexec.http.answers import Answer
 
 Number = float | str  # Judge0 takes numbers or numeric strings
+# A flag: any value, cast as Rails casts a boolean (null and "" are absent).
+Flag = Annotated[Any, Field(description='any value: false, 0, "0", "f", "false", "off" are false')]
 
 
 class _Judge0In(BaseModel):
@@ -31,20 +33,22 @@ class Judge0SubmissionIn(_Judge0In):
     memory_limit: Number | None = None
     stack_limit: Number | None = None
     max_processes_and_or_threads: Number | None = None
-    enable_per_process_and_thread_time_limit: bool | None = None
-    enable_per_process_and_thread_memory_limit: bool | None = None
+    enable_per_process_and_thread_time_limit: Flag = None
+    enable_per_process_and_thread_memory_limit: Flag = None
     max_file_size: Number | None = None
     number_of_runs: Number | None = None
-    redirect_stderr_to_stdout: bool | str | None = None
+    redirect_stderr_to_stdout: Flag = None
     command_line_arguments: str | None = None
-    compiler_options: str | None = None
+    compiler_options: Any = Field(
+        None, description="not allowed: any value Rails finds present is a 422"
+    )
     callback_url: str | None = None
     additional_files: str | None = Field(None, description="a base64 zip")
-    enable_network: bool | None = None
+    enable_network: Flag = None
 
 
 class Judge0BatchIn(_Judge0In):
-    submissions: list[Judge0SubmissionIn]
+    submissions: list[Judge0SubmissionIn] = Field(min_length=1)
 
 
 class Judge0Status(Answer):
