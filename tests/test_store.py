@@ -1,17 +1,23 @@
-"""The problem store behaves the same on SQLite and on real MariaDB/MySQL."""
+"""The problem store behaves the same on SQLite and on real MariaDB/MySQL, and the
+migrations upgrade a database holding jobs on both."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection
 
 from codeexec.model import Problem, TestCase, TestSummary
 from codeexec.store.demo import DEMO_PROBLEMS, seed_demo_problems
-from codeexec.store.engine import DatabaseUrlError, async_url
+from codeexec.store.engine import _MIGRATIONS, DatabaseUrlError, async_url, create_engine, migrate
 from codeexec.store.problems import ProblemStore
+from codeexec.store.submissions import SubmissionStore
 
 
 def count_queries(store: ProblemStore) -> list[str]:
@@ -137,3 +143,40 @@ def test_database_urls() -> None:
         async_url("postgresql://u@h/db")
     with pytest.raises(DatabaseUrlError):
         async_url("not a url")
+
+
+def _alembic(connection: Connection, verb: str, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    getattr(command, verb)(config, revision)
+
+
+async def test_jobs_stored_before_scopes_judge_every_test(database_url: str) -> None:
+    # Migration 0007 on a database holding a job from before it: the job reads back
+    # with scope "all" (what it was accepted for); and it goes back down cleanly.
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_alembic, "upgrade", "0006")
+            await conn.execute(
+                text(
+                    "INSERT INTO submissions (id, problem_id, language, files, status,"
+                    " created_at) VALUES ('old', 'p', 'python', '[]', 'queued', :now)"
+                ),
+                {"now": datetime(2026, 1, 1)},
+            )
+        await migrate(engine)
+        jobs = SubmissionStore(engine)
+        old = await jobs.get("old")
+        assert old is not None and old.scope == "all"
+        new = await jobs.create(None, "p", "python", (("main.py", ""),), scope="shown")
+        assert new.scope == "shown" and (await jobs.get(new.id)) == new
+        async with engine.begin() as conn:
+            await conn.run_sync(_alembic, "downgrade", "0006")
+            columns = await conn.run_sync(
+                lambda sync: [c["name"] for c in inspect(sync).get_columns("submissions")]
+            )
+        assert "scope" not in columns and "door_data" in columns
+    finally:
+        await engine.dispose()

@@ -28,7 +28,7 @@ from codeexec.judge.pipeline import judge_program
 from codeexec.judge.report import report
 from codeexec.judge.verdicts import MESSAGES
 from codeexec.logs import event
-from codeexec.model import Result, Shown, TestReport, Verdict
+from codeexec.model import Result, Scope, Shown, TestReport, Verdict
 from codeexec.sandbox.api import SandboxError
 
 log = logging.getLogger(__name__)
@@ -175,8 +175,9 @@ def intake_request(
     code: str | None,
     files: list[SourceFileIn] | None,
     entry_point: str | None,
+    scope: Scope = "all",
 ) -> Request:
-    return Request(problem_id, language, code, source_files(files), entry_point)
+    return Request(problem_id, language, code, source_files(files), entry_point, scope=scope)
 
 
 @operation(

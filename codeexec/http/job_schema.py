@@ -11,6 +11,7 @@ from pydantic import Field
 
 from codeexec.http.answers import Answer
 from codeexec.http.exec_view import Counts, VerdictOut
+from codeexec.model import Scope
 
 StatusOut = Literal["queued", "running", "finished", "cancelled", "failed"]
 Time = str  # UTC, ISO 8601 with Z: 2026-11-30T10:00:00.120000Z
@@ -77,6 +78,10 @@ class SubmissionOut(Answer):
     callback_url: str | None
     webhook: str | None = Field(description="the callback's delivery state")
     attempts: int
+    scope: Scope = Field(
+        description='the tests judged: every test ("all") or the shown ones ("shown"); '
+        "tests and results count only those"
+    )
     files: list[FileOut]
     verdict: VerdictOut | None = None
     passed: bool | None = None

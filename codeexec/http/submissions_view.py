@@ -64,7 +64,7 @@ from codeexec.http.source_schema import FileName, SourceFiles
 from codeexec.http.visibility import Viewer, event_for, test_for, viewer_of
 from codeexec.intake import Rejected, Request
 from codeexec.jobs.webhooks import WebhookRefused
-from codeexec.model import Event, SourceFile, Status, Submission
+from codeexec.model import Event, Scope, SourceFile, Status, Submission
 from codeexec.store.submissions import SORTS, SubmissionFilter
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,11 @@ class SubmissionIn(Input):
     files: SourceFiles | None = None
     entry_point: FileName | None = None
     callback_url: Annotated[StrictStr, Field(max_length=2000)] | None = None
+    scope: Scope = Field(
+        "all",
+        description='the tests judged: "all", or "shown" (only the shown ones: samples;'
+        " 422 for a problem with none)",
+    )
 
 
 class BatchIn(Input):
@@ -118,7 +123,10 @@ _REFUSED = {
     400: Reply("unknown language, bad files, or an invalid query parameter", ErrorBody),
     403: Reply("disallowed functions in the program (no job is made)", ErrorBody),
     404: Reply("no such problem", ErrorBody),
-    422: Reply("invalid fields (errors lists them) or callback URL", ErrorBody),
+    422: Reply(
+        "invalid fields (errors lists them) or callback URL, or scope \"shown\" on a problem"
+        " with no shown test", ErrorBody,
+    ),
     503: Reply(
         "too many jobs queued, too many programs waiting for screening, or the language"
         " is being prepared", ErrorBody, headers=("Retry-After",),
@@ -160,6 +168,7 @@ def submission_out(s: Submission, viewer: Viewer) -> dict[str, Any]:
         "callback_url": s.callback_url,
         "webhook": s.webhook_state,
         "attempts": s.attempts,
+        "scope": s.scope,
         "files": [{"name": n, "content": c} for n, c in s.files],
     }
     if s.result is not None:
@@ -203,7 +212,12 @@ async def _accept(
     request: web.Request, payload: SubmissionIn, rerun_of: str | None = None
 ) -> Submission:
     request_in = intake_request(
-        payload.problem_id, payload.language, payload.source, payload.files, payload.entry_point
+        payload.problem_id,
+        payload.language,
+        payload.source,
+        payload.files,
+        payload.entry_point,
+        payload.scope,
     )
     return await accept_job(request, request_in, payload.callback_url, rerun_of)
 
@@ -240,6 +254,7 @@ async def accept_job(
         inline=request_in.inline,
         door=door[0] if door is not None else None,
         door_data=door[1] if door is not None else None,
+        scope=request_in.scope,
     )
     # Accepted and queued are one moment for a job: it is stored queued.
     logs.event(
@@ -405,8 +420,8 @@ async def rerun_submission(request: web.Request) -> web.Response:
     language = request.app[LANGUAGES].get(found.language)
     entry = language.source_file if language is not None else None
     files = [SourceFile(n, c) for n, c in found.files]
-    # An ad-hoc run is run again on the problem it carries.
-    again = Request(found.problem_id, found.language, None, files, entry, found.inline)
+    # An ad-hoc run is run again on the problem it carries, a job on the tests it judged.
+    again = Request(found.problem_id, found.language, None, files, entry, found.inline, found.scope)
     created = await accept_job(request, again, found.callback_url, rerun_of=found.id)
     return await _answer_new(request, created, wait)
 

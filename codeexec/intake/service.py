@@ -4,7 +4,8 @@ with the reason and the HTTP status every door answers with (in its own format).
 
 A job is accepted here when submitted; when a worker takes it, ``resume`` rebuilds the
 work from what was stored: the screening is not repeated unless the problem changed
-in between (the policy of the version it is judged on applies).
+in between (the policy of the version it is judged on applies), and the same tests are
+judged (its scope: every test, or the shown ones).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Protocol
 
 from codeexec.intake.program import SubmissionError, binary_files, program_files, source_bytes
 from codeexec.judge.admission import QueueFull
-from codeexec.model import Language, ProblemSnapshot, SourceFile, Submission
+from codeexec.model import Language, ProblemSnapshot, Scope, SourceFile, Submission
 from codeexec.observe.metrics import Metrics
 from codeexec.screening.service import MAX_REPORTED, Screener, ScreeningResult
 
@@ -30,6 +31,7 @@ class Request:
     files: Sequence[SourceFile] | None = None
     entry_point: str | None = None
     inline: ProblemSnapshot | None = None  # an ad-hoc run's problem (problem_id unused)
+    scope: Scope = "all"  # "shown": only the problem's shown tests are judged
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Accepted:
 
     language: Language
     files: dict[str, str]  # as they enter the sandbox
-    snapshot: ProblemSnapshot
+    snapshot: ProblemSnapshot  # only the tests to judge (narrowed to the request's scope)
     screening: ScreeningResult
 
 
@@ -82,6 +84,24 @@ class Problems(Protocol):
 
 
 BINARY_MESSAGE = "object files and executables cannot be judged; submit the source files"
+NO_SHOWN_TESTS = "Problem has no shown tests"
+
+
+def scoped(snapshot: ProblemSnapshot, scope: Scope) -> ProblemSnapshot:
+    """The tests ``scope`` judges (Rejected 422 when it is "shown" and there are none)."""
+    if scope == "all":
+        return snapshot
+    shown = snapshot.shown()
+    if not shown.tests:
+        problem = snapshot.problem
+        raise Rejected(
+            422,
+            NO_SHOWN_TESTS,
+            f"scope 'shown' judges the shown tests; problem {problem.id!r} (version"
+            f" {problem.version}) has {len(snapshot.tests)} test(s), none shown",
+            problem_version=problem.version,
+        )
+    return shown
 
 
 def disallowed_message(names: Sequence[str]) -> str:
@@ -112,7 +132,8 @@ class Intake:
 
     async def accept(self, request: Request) -> Accepted:
         """The work a request asks for (raises Rejected: 400 bad language or files,
-        413 too large, 404 no such problem, 403 disallowed, 503 screening saturated)."""
+        413 too large, 404 no such problem, 422 no shown tests for scope "shown", 403
+        disallowed, 503 screening saturated)."""
         language = self._language(request.language)
         try:
             files = program_files(language, request.code, request.files, request.entry_point)
@@ -121,16 +142,18 @@ class Intake:
         if source_bytes(files) > self._max_source_bytes:
             raise Rejected(413, "Code too large", f"at most {self._max_source_bytes} bytes")
         snapshot = request.inline or await self._snapshot(request.problem_id)
+        judged = scoped(snapshot, request.scope)  # refused before any screening
         try:
             screening = await self._screen(language, files, snapshot, bounded=True)
         except QueueFull as exc:
             raise Rejected(503, "Server busy: too many programs being screened", busy=True) from exc
-        return Accepted(language, files, snapshot, screening)
+        return Accepted(language, files, judged, screening)
 
     async def resume(self, job: Submission) -> Accepted:
-        """A queued job's work, as accepted (Rejected when its language or problem has
-        gone, or a changed problem's policy now forbids it; NotReady while its language
-        is being prepared, which asking for it puts first)."""
+        """A queued job's work, as accepted, on the tests of its scope (Rejected when
+        its language or problem has gone, a changed problem's policy now forbids it or
+        it now has no shown test to judge; NotReady while its language is being
+        prepared, which asking for it puts first)."""
         language = self._languages().get(job.language)
         if language is None and (progress := self._demand(job.language)) is not None:
             raise NotReady(job.language, progress)
@@ -139,12 +162,13 @@ class Intake:
         snapshot = job.inline or await self._problems.snapshot(job.problem_id)
         if snapshot is None:
             raise Rejected(404, None, f"problem {job.problem_id!r} no longer exists")
+        judged = scoped(snapshot, job.scope)
         files = dict(job.files)
         if job.inline is not None or job.accepted_version == snapshot.problem.version:
             screening = ScreeningResult((), job.screening_error)
         else:  # the problem changed since: its policy now applies (the queue is the db)
             screening = await self._screen(language, files, snapshot, bounded=False)
-        return Accepted(language, files, snapshot, screening)
+        return Accepted(language, files, judged, screening)
 
     def _language(self, language_id: str) -> Language:
         usable = self._languages()

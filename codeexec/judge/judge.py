@@ -168,7 +168,8 @@ class Judge:
                 await progress(
                     "test",
                     {
-                        "position": len(results),
+                        # the problem's position (a job of shown tests only keeps it)
+                        "position": tests[len(results) - 1].position_at(len(results) - 1),
                         "total": len(tests),
                         "verdict": result.verdict.value,
                         "hidden": result.hidden,

@@ -27,7 +27,7 @@ def report(snapshot: ProblemSnapshot, judgement: Judgement) -> Result:
     ad_hoc = snapshot.problem.ad_hoc is not None
     tests = tuple(
         TestReport(
-            position=position,
+            position=test.position_at(index),
             hidden=test.hidden,
             verdict=result.verdict,
             name=test.name,
@@ -49,8 +49,8 @@ def report(snapshot: ProblemSnapshot, judgement: Judgement) -> Result:
             ),
         )
         # An ad-hoc run's repeats may stop early: fewer results than tests.
-        for position, (test, result) in enumerate(
-            zip(snapshot.tests, judgement.results, strict=not ad_hoc), 1
+        for index, (test, result) in enumerate(
+            zip(snapshot.tests, judgement.results, strict=not ad_hoc)
         )
     )
     return Result(

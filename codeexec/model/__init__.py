@@ -18,13 +18,14 @@ from codeexec.model.problem import (
 from codeexec.model.result import Judgement, Output, Result, Shown, TestReport, TestResult
 from codeexec.model.run import RunLimits, RunOutcome
 from codeexec.model.source import SourceFile
-from codeexec.model.submission import Event, Outcome, Status, Submission
+from codeexec.model.submission import SCOPES, Event, Outcome, Scope, Status, Submission
 from codeexec.model.verdict import Verdict
 
 __all__ = [
     "AD_HOC_ID",
     "CHECKER_MODES",
     "PROBLEM_ID_PATTERN",
+    "SCOPES",
     "UNCHECKED",
     "AdHoc",
     "CheckerProgram",
@@ -41,6 +42,7 @@ __all__ = [
     "Result",
     "RunLimits",
     "RunOutcome",
+    "Scope",
     "Screening",
     "SelfTest",
     "Shown",

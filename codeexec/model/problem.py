@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from codeexec.model.checker import CheckerSpec
@@ -17,8 +17,16 @@ class TestCase:
     expected_output: bytes
     hidden: bool = False
     name: str | None = None
+    # 1-based, in the whole problem: set when a snapshot holds only some of its tests
+    # (``ProblemSnapshot.shown``); None: its place in the snapshot is its position.
+    position: int | None = None
 
     __test__ = False  # not a pytest test class
+
+    def position_at(self, index: int) -> int:
+        """Its 1-based position in the problem, as the ``index``-th (0-based) test of
+        its snapshot."""
+        return self.position or index + 1
 
 
 @dataclass(frozen=True)
@@ -101,3 +109,11 @@ class ProblemSnapshot:
 
     problem: Problem
     tests: tuple[TestCase, ...] = field(default_factory=tuple)
+
+    def shown(self) -> ProblemSnapshot:
+        """Only the shown tests, each keeping the position it has in the whole problem
+        (results and events say "test 2" as the problem numbers it)."""
+        kept = tuple(
+            replace(t, position=t.position_at(i)) for i, t in enumerate(self.tests) if not t.hidden
+        )
+        return replace(self, tests=kept)

@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from codeexec.model.problem import ProblemSnapshot
 from codeexec.model.result import Result
+
+# The tests a job judges: every test of its problem, or only the shown ones (the page's
+# "Run samples"). Stored with the job, so whichever worker takes it judges the same tests.
+Scope = Literal["all", "shown"]
+SCOPES: tuple[Scope, ...] = ("all", "shown")
 
 
 class Status(StrEnum):
@@ -51,6 +56,7 @@ class Submission:
     # and what it keeps of the request to do so.
     door: str | None = None
     door_data: dict[str, Any] | None = None
+    scope: Scope = "all"
 
     @property
     def done(self) -> bool:

@@ -127,6 +127,7 @@ submissions = Table(
     Column("inline_problem", LongText, nullable=True),  # an ad-hoc run's (store/inline.py)
     Column("door", String(16), nullable=True),  # e.g. "judge0": answers in its own format
     Column("door_data", LongText, nullable=True),  # JSON: what that door keeps of the request
+    Column("scope", String(8), nullable=False, server_default="all"),  # the tests: all|shown
     Index("ix_submissions_status_created", "status", "created_at"),
     Index("ix_submissions_owner_created", "owner", "created_at"),
     Index("ix_submissions_problem", "problem_id"),

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from codeexec.model import ProblemSnapshot
+from codeexec.model import SCOPES, ProblemSnapshot, Scope
 from codeexec.model.submission import Status, Submission
 from codeexec.store.events import erase_events, write_event
 from codeexec.store.inline import inline_json, inline_of
@@ -74,7 +74,15 @@ def submission_of(row: Any) -> Submission:
         inline=inline_of(row.inline_problem) if row.inline_problem else None,
         door=row.door,
         door_data=json.loads(row.door_data) if row.door_data else None,
+        scope=_scope(row.scope),
     )
+
+
+def _scope(stored: str) -> Scope:
+    for scope in SCOPES:
+        if stored == scope:
+            return scope
+    raise ValueError(f"unknown scope {stored!r} in the database")
 
 
 # Rows whose JSON (results, an ad-hoc run's inline problem) is larger than this are
@@ -116,9 +124,10 @@ class SubmissionStore:
         inline: ProblemSnapshot | None = None,
         door: str | None = None,
         door_data: dict[str, Any] | None = None,
+        scope: Scope = "all",
     ) -> Submission:
         """Store an accepted job, queued, with its ``queued`` event (an ad-hoc run's
-        with its ``inline`` problem)."""
+        with its ``inline`` problem; ``scope``: the tests it judges)."""
         now = utcnow()
         sid = uuid.uuid4().hex
         async with self._engine.begin() as conn:
@@ -139,6 +148,7 @@ class SubmissionStore:
                     inline_problem=inline_json(inline) if inline is not None else None,
                     door=door,
                     door_data=json.dumps(door_data) if door_data is not None else None,
+                    scope=scope,
                 )
             )
             data = {"rerun_of": rerun_of} if rerun_of else {}

@@ -14,6 +14,7 @@ import pytest
 
 from codeexec.config import Settings
 from codeexec.intake import Accepted, Intake, NotReady, Rejected, Request
+from codeexec.intake.service import NO_SHOWN_TESTS
 from codeexec.model import (
     Language,
     Problem,
@@ -184,6 +185,61 @@ async def test_a_job_whose_language_or_problem_is_gone_fails_with_the_reason(
     with pytest.raises(Rejected) as caught:
         await intake(screener, Problems()).resume(job(work))
     assert caught.value.reason == "problem 'p' no longer exists"
+
+
+MIXED = ProblemSnapshot(
+    Problem("m", version=2),
+    (
+        TestCase(b"1\n", b"1\n", hidden=True),
+        TestCase(b"2\n", b"2\n", name="sample/2"),
+        TestCase(b"3\n", b"3\n", hidden=True),
+        TestCase(b"4\n", b"4\n"),
+    ),
+)
+HIDDEN_ONLY = ProblemSnapshot(Problem("h"), (TestCase(b"1\n", b"1\n", hidden=True),))
+
+
+async def test_scope_shown_judges_the_shown_tests_numbered_as_the_problem_does(
+    screener: CountingScreener,
+) -> None:
+    door = intake(screener, Problems(MIXED))
+    work = await door.accept(Request("m", PY, "print(input())", scope="shown"))
+    assert work.snapshot.problem is MIXED.problem  # its checker and limits
+    assert work.snapshot.tests == (
+        TestCase(b"2\n", b"2\n", name="sample/2", position=2),
+        TestCase(b"4\n", b"4\n", position=4),
+    )
+    assert [t.position_at(i) for i, t in enumerate(work.snapshot.tests)] == [2, 4]
+    assert work.snapshot.shown() == work.snapshot  # narrowing twice changes nothing
+    every = await door.accept(Request("m", PY, "print(input())"))
+    assert every.snapshot is MIXED
+    assert [t.position_at(i) for i, t in enumerate(every.snapshot.tests)] == [1, 2, 3, 4]
+
+
+async def test_scope_shown_on_a_problem_without_shown_tests_is_refused(
+    screener: CountingScreener,
+) -> None:
+    caught = await refusal(
+        intake(screener, Problems(HIDDEN_ONLY)), Request("h", PY, "print(1)", scope="shown")
+    )
+    assert (caught.status, caught.title) == (422, NO_SHOWN_TESTS)
+    assert caught.detail == (
+        "scope 'shown' judges the shown tests; problem 'h' (version 1) has 1 test(s), none shown"
+    )
+    assert screener.screened == 0  # refused before any screening
+
+
+async def test_a_job_resumes_on_the_tests_of_its_scope(screener: CountingScreener) -> None:
+    problems = Problems(MIXED)
+    door = intake(screener, problems)
+    work = await door.accept(Request("m", PY, "print(input())", scope="shown"))
+    assert await door.resume(job(work, scope="shown")) == work
+    assert (await door.resume(job(work))).snapshot is MIXED  # stored before scopes: all
+    # Its problem lost its shown tests while it waited: it fails, saying why.
+    problems.snapshots["m"] = dataclasses.replace(HIDDEN_ONLY, problem=MIXED.problem)
+    with pytest.raises(Rejected) as caught:
+        await door.resume(job(work, scope="shown"))
+    assert caught.value.reason == NO_SHOWN_TESTS
 
 
 class Preparing:

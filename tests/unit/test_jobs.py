@@ -301,6 +301,33 @@ async def test_what_intake_found_is_judged_without_a_sandbox(stores: Stores) -> 
     assert sandboxes.boxes == []
 
 
+async def test_a_job_of_shown_tests_judges_them_only_wherever_it_resumes(stores: Stores) -> None:
+    # The scope is stored with the job: a worker (here, after the instance that held it
+    # died) judges the tests it was accepted for, numbered as the problem numbers them.
+    mixed = (
+        TestCase(b"h1\n", b"h1\n", hidden=True),
+        TestCase(b"s2\n", b"s2\n", name="sample/2"),
+        TestCase(b"h3\n", b"h3\n", hidden=True),
+        TestCase(b"s4\n", b"s4\n"),
+    )
+    await stores.problems.save(Problem("mixed"), mixed)
+    job = await submit(stores, problem_id="mixed", scope="shown")
+    assert job.scope == "shown"
+    await stores.queue.claim(W1, 30)  # then W1's process died
+    sandboxes, done = FakeSandboxes(echo), list[Submission]()
+    async with runner(stores, sandboxes, done):
+        finished = await until(stores, job.id, [Status.FINISHED])
+    assert finished.scope == "shown" and finished.result is not None
+    assert [r.stdin for b in sandboxes.boxes for r in b.runs] == [b"s2\n", b"s4\n"]
+    assert [(t.position, t.name, t.hidden) for t in finished.result.tests] == [
+        (2, "sample/2", False),
+        (4, None, False),
+    ]
+    assert finished.result.count(hidden=True, passed=True) == 0
+    tests = [e.data for e in await stores.events.events(job.id) if e.kind == "test"]
+    assert [(t["position"], t["total"]) for t in tests] == [(2, 2), (4, 2)]
+
+
 async def test_a_job_cancelled_while_it_runs(stores: Stores) -> None:
     sandboxes, done = GatedSandboxes(echo), list[Submission]()
     async with runner(stores, sandboxes, done) as jobs:

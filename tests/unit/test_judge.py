@@ -67,10 +67,17 @@ async def test_each_test_is_checked_and_only_shown_output_is_kept() -> None:
     assert (hidden.stdout, hidden.stderr, hidden.feedback) == (b"", b"", "")
     assert len(sandboxes.boxes) == 1 and sandboxes.boxes[0].closed  # one box, removed
     assert [r.stdin for r in sandboxes.boxes[0].runs] == [b"a\n", b"b\n", b"secret\n"]
-    assert events == [
+    fields = ("position", "total", "verdict", "hidden")  # and its measurements
+    assert [(kind, {f: data[f] for f in fields}) for kind, data in events] == [
         ("test", {"position": i, "total": 3, "verdict": v, "hidden": h})
         for i, (v, h) in enumerate([("AC", False), ("WA", False), ("AC", True)], 1)
     ]
+    # Only the shown tests (a job's scope "shown"): numbered as the problem numbers them.
+    events.clear()
+    narrowed = problem(t(b"h\n", b"h\n", True), t(b"s\n", b"s\n")).shown()
+    judged = await j.judge(PY, SOURCE, narrowed, progress)
+    assert [r.verdict for r in judged.results] == [Verdict.AC]
+    assert [(d["position"], d["total"]) for _, d in events] == [(2, 1)]
 
 
 async def test_shown_output_is_cut_at_its_limit_but_checked_whole() -> None:
