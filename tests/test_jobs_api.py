@@ -160,6 +160,80 @@ async def test_bad_submissions(service: Callable[..., Any]) -> None:
     assert response.headers["Allow"] == "GET,HEAD,POST"
 
 
+SAMPLES_ONLY = "a, b = map(int, input().split())\nprint(f' {a + b} ' if a < 5 else 0)"
+
+
+async def test_scope_shown_judges_the_shown_tests_only(
+    service: Callable[..., Any], database_url: str
+) -> None:
+    client = await start(service, database_url=database_url)
+
+    def case(given: str, expected: str, hidden: bool = False) -> dict[str, Any]:
+        return {"input": given, "expected_output": expected, "hidden": hidden}
+
+    problem = {
+        "id": "mixed",
+        "checker": {"mode": "tokens"},  # the problem's own checker judges the samples
+        "tests": [
+            case("5 5\n", "10\n", hidden=True),
+            case("1 2\n", "3\n"),
+            case("7 7\n", "14\n", hidden=True),
+            case("2 2\n", "4\n"),
+        ],
+    }
+    response = await client.post("/api/v1/problems", json=problem, headers=ADMIN)
+    assert response.status == 201, await response.text()
+    # Right on the samples only: AC on the shown tests, WA on every test.
+    status, samples, _ = await submit(
+        client, SAMPLES_ONLY, "mixed", query="?wait=true", scope="shown"
+    )
+    assert status == 200 and samples["scope"] == "shown" and samples["verdict"] == "AC"
+    assert samples["tests"] == {
+        "shown": {"passed": 2, "failed": 0},
+        "hidden": {"passed": 0, "failed": 0},
+    }
+    assert [(r["position"], r["hidden"]) for r in samples["results"]] == [(2, False), (4, False)]
+    assert samples["results"][0]["got"].strip("\n") == " 3 "  # AC by tokens (lines: WA)
+    events = (await get(client, f"/api/v1/submissions/{samples['id']}/events"))["events"]
+    assert [e["kind"] for e in events] == ["queued", "started", "test", "test", "finished"]
+    assert [(e["data"]["position"], e["data"]["total"]) for e in events if e["kind"] == "test"] == [
+        (2, 2),
+        (4, 2),
+    ]
+    status, every, _ = await submit(client, SAMPLES_ONLY, "mixed", query="?wait=true")
+    assert every["scope"] == "all" and every["verdict"] == "WA"
+    assert every["tests"]["hidden"] == {"passed": 0, "failed": 2}
+    # A rerun judges the same tests; a batch takes the scope per submission.
+    response = await client.post(f"/api/v1/submissions/{samples['id']}/rerun?wait=true")
+    rerun = await response.json()
+    assert (rerun["scope"], rerun["verdict"], len(rerun["results"])) == ("shown", "AC", 2)
+    items = [
+        {"problem_id": "mixed", "source": SAMPLES_ONLY, "scope": "shown"},
+        {"problem_id": SUM, "source": GOOD},
+    ]
+    response = await client.post("/api/v1/submissions/batch", json={"submissions": items})
+    assert response.status == 202
+    assert [c["scope"] for c in (await response.json())["items"]] == ["shown", "all"]
+
+    # Refusals, in the API's error format, and no job made.
+    before = (await get(client, "/api/v1/submissions"))["total"]
+    status, body, _ = await submit(client, GOOD, scope="hidden")
+    assert status == 422 and body["error"] == "Invalid submission"
+    assert [e["field"] for e in body["errors"]] == ["scope"]
+    hidden_only = {"id": "secret", "tests": [case("1 2\n", "3\n", hidden=True)]}
+    response = await client.post("/api/v1/problems", json=hidden_only, headers=ADMIN)
+    assert response.status == 201
+    status, body, _ = await submit(client, GOOD, "secret", scope="shown")
+    assert status == 422 and body["error"] == "Problem has no shown tests"
+    assert "problem 'secret' (version 1) has 1 test(s), none shown" in body["detail"]
+    response = await client.post(
+        "/api/v1/submissions/batch",
+        json={"submissions": [{"problem_id": "secret", "source": GOOD, "scope": "shown"}]},
+    )
+    assert response.status == 422 and (await response.json())["index"] == 0
+    assert (await get(client, "/api/v1/submissions"))["total"] == before
+
+
 async def test_listing_filters_sorting_pagination(
     service: Callable[..., Any], database_url: str
 ) -> None:
