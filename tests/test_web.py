@@ -134,12 +134,24 @@ async def test_an_accepted_submission_shows_ac_and_a_row_per_shown_test(page: Pa
     await page.screenshot(path=SHOTS / "accepted.png", full_page=True)
 
 
-async def test_run_samples_judges_the_shown_tests_only(page: Page) -> None:
+async def test_run_samples_judges_the_shown_tests_only(page: Page, client: Client) -> None:
     await write(page, "python", ACCEPTED)
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
     await page.get_by_role("button", name="Run samples").click()
     await expect(page.get_by_role("status")).to_have_text("Samples: AC, shown 2/2 passed")
     await expect(results(page)).to_have_count(2)
+    await expect(page.locator("#history button").first).to_have_text(
+        f"{PROBLEM} · python · AC · samples"
+    )
     await page.screenshot(path=SHOTS / "samples.png", full_page=True)
+    # One job on the shown tests (compiled once), not a run per sample.
+    assert posted == [str(client.make_url("/api/v1/submissions"))]
+    newest = (await (await client.get("/api/v1/submissions?limit=1")).json())["items"][0]
+    assert (newest["scope"], newest["verdict"], newest["tests"]["hidden"]) == (
+        "shown", "AC", {"passed": 0, "failed": 0},
+    )  # fmt: skip
+    assert [r["position"] for r in newest["results"]] == [1, 2]
 
 
 async def test_a_wrong_answer_shows_where_the_output_differs(page: Page) -> None:

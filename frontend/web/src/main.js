@@ -6,7 +6,7 @@ import { ApiError, api, openEvents, session } from "./api.js";
 import { firstDifference, splitAt } from "./diff.js";
 import { createEditor } from "./editor.js";
 import { TEMPLATES } from "./languages.js";
-import { countEvents, formatMemory, formatTime, overallVerdict, statusText } from "./results.js";
+import { countEvents, formatMemory, formatTime, statusText } from "./results.js";
 import { followEvents } from "./sse.js";
 import "./style.css";
 
@@ -264,34 +264,52 @@ function noteEvent(kind, data, live) {
   else if (kind === "test") {
     live.push(data);
     if (!data.hidden) fillRow(data.position, data); // verdict, time and memory as they come
-    const counts = countEvents(live);
-    say(`Running… test ${data.position} of ${data.total}: ${data.verdict}`);
-    $("hidden-counts").textContent = `Hidden tests: ${counts.hidden.passed} passed, ${counts.hidden.failed} failed so far.`;
+    const { hidden } = countEvents(live);
+    // data.position is the problem's numbering (Run samples may judge tests 2 and 4);
+    // data.total counts the tests judged.
+    say(`Running… ${live.length} of ${data.total} judged: ${data.verdict}`);
+    if (hidden.passed + hidden.failed) {
+      $("hidden-counts").textContent = `Hidden tests: ${hidden.passed} passed, ${hidden.failed} failed so far.`;
+    }
   }
 }
+
+const samplesOnly = (job) => job.scope === "shown";
 
 function showJob(job) {
   for (const result of job.results ?? []) {
     if (result.hidden) continue;
     fillRow(result.position, result);
-    showDifference(`Test ${result.position}`, result.verdict, result.expected ?? null, result.got ?? null, result.stderr);
+    const label = row(result.position).querySelector("th").textContent;
+    showDifference(label, result.verdict, result.expected ?? null, result.got ?? null, result.stderr);
   }
   showCompileOutput(job.compile_output);
-  if (job.tests?.hidden) {
+  if (job.tests?.hidden && !samplesOnly(job)) {
     const h = job.tests.hidden;
     $("hidden-counts").textContent = `Hidden tests: ${h.passed} passed, ${h.failed} failed.`;
   }
-  if (job.status === "finished") say(statusText(job.verdict, job.tests.shown, job.tests.hidden));
-  else if (job.status === "failed") say(`Failed: ${job.error ?? "could not be judged"}`);
+  if (job.status === "finished") {
+    const [hidden, label] = samplesOnly(job) ? [null, "Samples"] : [job.tests.hidden, "Judged"];
+    say(statusText(job.verdict, job.tests.shown, hidden, label));
+  } else if (job.status === "failed") say(`Failed: ${job.error ?? "could not be judged"}`);
   else if (job.status === "cancelled") say("Cancelled");
 }
 
-async function submit() {
+// Submit judges every test; Run samples only the shown ones (scope "shown"). Either is
+// one job, compiled once and judged with the problem's own checker and limits, whose
+// verdicts arrive test by test from its events.
+async function judge(scope) {
   clearResults();
   const run = state.run;
-  say("Submitting…");
-  pendingRows("Test");
-  const job = await api("/api/v1/submissions", { method: "POST", json: { problem_id: state.problem.id, ...source() } });
+  const samples = scope === "shown";
+  const shown = pendingRows(samples ? "Sample" : "Test");
+  if (samples && !shown.length) {
+    say("This problem has no sample tests.");
+    return;
+  }
+  say(samples ? "Running the samples…" : "Submitting…");
+  const body = { problem_id: state.problem.id, ...source(), scope };
+  const job = await api("/api/v1/submissions", { method: "POST", json: body });
   const live = [];
   await followEvents(openEvents(job.id), (kind, data) => {
     if (run === state.run) noteEvent(kind, data, live);
@@ -302,54 +320,14 @@ async function submit() {
   await loadHistory();
 }
 
-// Run samples: one ad-hoc run per shown test (a job each, judged like a submission's
-// test), with the problem's limits and checker, so only the shown tests are judged.
-async function runSamples() {
-  clearResults();
-  const run = state.run;
-  const shown = pendingRows("Sample");
-  if (!shown.length) {
-    say("This problem has no sample tests.");
-    return;
-  }
-  say("Running the samples…");
-  const p = state.problem;
-  const checker = ["exact", "lines", "tokens"].includes(p.checker.mode) ? p.checker.mode : "lines";
-  const limits = Object.fromEntries(
-    [["time_ms", p.time_limit_ms], ["wall_time_ms", p.wall_time_limit_ms], ["memory_mb", p.memory_limit_mb],
-     ["output_kb", p.output_limit_kb], ["processes", p.process_limit]].filter(([, v]) => v !== null && v !== undefined),
-  );
-  const one = async (test, i) => {
-    const stdin = test.input !== undefined && test.input !== null ? { stdin: test.input } : { stdin_b64: test.input_base64 ?? "" };
-    const body = { ...source(), ...stdin, checker, limits };
-    if (test.expected_output !== undefined && test.expected_output !== null) body.expected_output = test.expected_output;
-    const queued = await api("/api/v1/runs", { method: "POST", json: body });
-    await followEvents(openEvents(queued.id), () => {});
-    const done = await api(`/api/v1/runs/${encodeURIComponent(queued.id)}`);
-    if (run !== state.run) return done;
-    fillRow(test.position, done);
-    showDifference(`Sample ${i + 1}`, done.verdict, test.expected_output ?? null, done.stdout ?? null, done.stderr);
-    return done;
-  };
-  const runs = await Promise.all(shown.map(one));
-  if (run !== state.run) return;
-  const verdicts = runs.map((r) => r.verdict ?? "IE");
-  const passed = verdicts.filter((v) => v === "AC").length;
-  showCompileOutput(runs.find((r) => r.verdict === "CE")?.compile_output);
-  if (checker !== p.checker.mode) {
-    $("details").prepend(el("p", { className: "muted", textContent: `Samples are checked line by line here; the problem's ${p.checker.mode} checker judges a submission.` }));
-  }
-  say(statusText(overallVerdict(verdicts), { passed, failed: verdicts.length - passed }, null, "Samples"));
-}
-
 function judging(action) {
   return () => {
     if (!state.problem || !state.language) return;
     action().catch(failed);
   };
 }
-$("run").addEventListener("click", judging(runSamples));
-$("submit").addEventListener("click", judging(submit));
+$("run").addEventListener("click", judging(() => judge("shown")));
+$("submit").addEventListener("click", judging(() => judge("all")));
 
 // --- recent submissions ---------------------------------------------------------------
 
@@ -361,12 +339,14 @@ async function loadHistory() {
     if (error instanceof ApiError && error.status === 401) return;
     throw error;
   }
-  // Ad-hoc runs (Run samples) are jobs too, of no stored problem: not listed here.
+  // Ad-hoc runs (POST /api/v1/runs) are jobs too, of no stored problem: not listed here.
   const items = list.items.filter((job) => job.problem_id !== AD_HOC).slice(0, 10).map((job) => {
     const when = new Date(job.created_at).toLocaleString();
     const verdict = job.verdict ?? job.status;
-    const open = el("button", { type: "button", className: "link", textContent: `${job.problem_id} · ${job.language} · ${verdict}` });
-    open.setAttribute("aria-label", `Open submission of ${when}: ${job.problem_id}, ${job.language}, ${verdict}`);
+    const what = samplesOnly(job) ? " · samples" : "";
+    const open = el("button", { type: "button", className: "link", textContent: `${job.problem_id} · ${job.language} · ${verdict}${what}` });
+    const kind = samplesOnly(job) ? "samples run" : "submission";
+    open.setAttribute("aria-label", `Open ${kind} of ${when}: ${job.problem_id}, ${job.language}, ${verdict}`);
     open.addEventListener("click", () => reopen(job.id).catch(failed));
     return el("li", {}, open, " ", el("time", { dateTime: job.created_at, textContent: when }));
   });
@@ -384,7 +364,7 @@ async function reopen(id) {
   const file = job.files.find((f) => f.name === language?.source_file) ?? job.files[0];
   if (file) editor.text = file.content;
   clearResults();
-  pendingRows("Test");
+  pendingRows(samplesOnly(job) ? "Sample" : "Test");
   showJob(job);
   $("results-heading").scrollIntoView({ block: "start" });
 }

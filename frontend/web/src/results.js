@@ -1,11 +1,5 @@
 // What the page says about a judged job: pure functions, unit-tested.
 
-/** The overall verdict of several sample runs: CE first, else the first not AC, else AC. */
-export function overallVerdict(verdicts) {
-  if (verdicts.includes("CE")) return "CE";
-  return verdicts.find((v) => v !== "AC") ?? "AC";
-}
-
 /**
  * The status line's text. It ends with the verdict code and the passed counts, e.g.
  * "Judged: AC, shown 2/2 passed, hidden 2/2 passed".

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { countEvents, formatMemory, overallVerdict, statusText } from "../src/results.js";
+import { countEvents, formatMemory, statusText } from "../src/results.js";
 
 describe("results", () => {
-  it("takes CE first, then the first failure", () => {
-    expect(overallVerdict(["AC", "WA", "TLE"])).toBe("WA");
-    expect(overallVerdict(["AC", "WA", "CE"])).toBe("CE");
-    expect(overallVerdict(["AC", "AC"])).toBe("AC");
-  });
   it("ends the status with the verdict and the counts", () => {
     expect(statusText("WA", { passed: 1, failed: 1 }, { passed: 2, failed: 0 })).toBe(
       "Judged: WA, shown 1/2 passed, hidden 2/2 passed",
