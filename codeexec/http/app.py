@@ -23,6 +23,7 @@ from codeexec.http.compat.judge0 import DOOR as JUDGE0_DOOR
 from codeexec.http.compat.judge0 import add_routes as add_judge0_routes
 from codeexec.http.compat.judge0 import callback as judge0_callback
 from codeexec.http.compat.piston import add_routes as add_piston_routes
+from codeexec.http.cross_origin import refuse_cross_origin
 from codeexec.http.docs_view import add_routes as add_docs_routes
 from codeexec.http.errors import ApiError, Handler, json_errors
 from codeexec.http.exec_view import exec_code
@@ -342,6 +343,7 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
             count_requests,
             json_errors,
             refuse_while_draining,
+            refuse_cross_origin,
             authenticate,
             rate_limit,
         ],

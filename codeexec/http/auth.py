@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from codeexec.http.cross_origin import check_host
 from codeexec.http.errors import ApiError, Handler
 from codeexec.http.keys import KEYS, SETTINGS
 
@@ -88,6 +89,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
                     401, "Authentication required", "send Authorization: Bearer <API key>",
                     headers=_CHALLENGE,
                 )  # fmt: skip
+            # Anyone who can reach the service acts: not a page under another name.
+            check_host(request, request.app[SETTINGS].auth.allowed_hosts)
             request[_PRINCIPAL] = ANONYMOUS
         else:
             principal = await _principal_for(request.app, token)
