@@ -349,3 +349,42 @@ async def test_hostile_statement_and_output_stay_text_and_cannot_stand_in_for_th
     await page.screenshot(path=SHOTS / "hostile-statement.png", full_page=True)
     await page.close()
     assert [e for e in page.errors if "Content Security Policy" not in e] == []
+
+
+async def test_every_answer_forbids_framing_and_sniffing(client: Client) -> None:
+    """Pages, their files, the API's answers and errors (which repeat what was asked):
+    none may be framed (clickjacking) or sniffed into HTML, whatever answers them."""
+    for path in (
+        "/", "/web/assets/nothing.js", "/web/assets/%3Cscript%3E.html", "/docs",
+        "/docs/swagger-ui-bundle.js", "/docs/%3Csvg%20onload=alert(1)%3E", "/docs/LICENSE",
+        "/api/v1/openapi.json", "/api/v1/problems/%3Cscript%3E", "/no/such/route",
+    ):  # fmt: skip
+        answer = await client.get(path)
+        headers = answer.headers
+        assert headers.get("X-Content-Type-Options") == "nosniff", path
+        policy = headers.get("Content-Security-Policy", "")
+        assert "frame-ancestors 'none'" in policy and headers.get("X-Frame-Options") == "DENY", path
+        assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy, path
+        if not headers["Content-Type"].startswith("text/html"):
+            assert policy.startswith("default-src 'none'"), path
+
+
+async def test_the_api_docs_page_works_under_its_policy_and_loads_nothing_from_elsewhere(
+    browser: Any, client: Client
+) -> None:
+    tab = Page(await browser.new_page())
+    elsewhere: list[str] = []
+    origin = str(client.make_url("/")).rstrip("/")
+    tab.on(
+        "request",
+        lambda r: None if r.url.startswith((origin, "data:")) else elsewhere.append(r.url),
+    )
+    await tab.goto(str(client.make_url("/docs")))
+    await expect(tab.locator(".opblock-summary-path").first).to_be_visible()
+    await expect(tab.get_by_text("/api/v1/submissions", exact=True).first).to_be_visible()
+    await tab.locator(".opblock-summary").first.click()  # an operation, opened
+    await expect(tab.locator(".opblock-body").first).to_be_visible()
+    await tab.screenshot(path=SHOTS / "api-docs.png")
+    await tab.close()
+    assert elsewhere == []
+    assert tab.errors == []

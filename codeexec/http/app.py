@@ -19,6 +19,7 @@ from aiohttp import web
 
 from codeexec.config import Settings
 from codeexec.http.auth import METRICS_PATH, authenticate
+from codeexec.http.browser_headers import add_browser_headers
 from codeexec.http.compat.judge0 import DOOR as JUDGE0_DOOR
 from codeexec.http.compat.judge0 import add_routes as add_judge0_routes
 from codeexec.http.compat.judge0 import callback as judge0_callback
@@ -360,7 +361,7 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     app[RATE_LIMITER] = RateLimiter(settings.auth.rate_limit_per_s, settings.auth.rate_limit_burst)
     app.cleanup_ctx.extend([_store, _screener, _sandboxes, _jobs] if judging else [_store])
     app.on_shutdown.append(_start_draining)
-    app.on_response_prepare.append(add_request_id)
+    app.on_response_prepare.extend([add_request_id, add_browser_headers])
     app.router.add_post("/exec", exec_code)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
