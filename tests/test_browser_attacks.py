@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
+from codeexec.http.app import make_app
 from codeexec.http.keys import SETTINGS
-from tests.conftest import started_service
+from tests.conftest import base_settings, started_service
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
 
@@ -112,3 +114,27 @@ async def test_a_rebound_host_name_reads_nothing_and_runs_nothing(
 async def test_loopback_names_and_addresses_are_served(client: Client, host: str) -> None:
     answer = await client.get("/api/v1/problems", headers={"Host": f"{host}:{client.server.port}"})
     assert answer.status == 200, await answer.text()
+
+
+@pytest.mark.parametrize(
+    ("prefix", "path"),
+    [
+        ({"piston_prefix": "/docs"}, "/docs/api/v2/runtimes"),
+        ({"piston_prefix": "/web/assets"}, "/web/assets/api/v2/runtimes"),
+        ({"judge0_prefix": "/docs"}, "/docs/about"),
+        ({"judge0_prefix": "/web/assets"}, "/web/assets/workers"),
+    ],
+)
+async def test_a_door_mounted_under_an_open_path_still_needs_a_key(
+    tmp_path: Path, prefix: dict[str, str], path: str
+) -> None:
+    """What is open is the pages' own routes, not whatever lies under their paths."""
+    settings = base_settings(
+        database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}", auth="on", **prefix
+    )
+    async with TestClient(TestServer(make_app(settings, judging=False))) as locked:
+        answer = await locked.get(path)
+        assert answer.status == 401, await answer.text()
+        assert (await locked.get("/docs")).status in (200, 503)  # the page itself is open
+        missing = await locked.get("/web/assets/nothing.js")
+        assert missing.status in (401, 404)
