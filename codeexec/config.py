@@ -209,6 +209,9 @@ class AuthSettings(_Group):
     # "auto": required when listening on a non-loopback address; "on": always; "off":
     # never (anonymous requests may submit and read).
     auth: Literal["auto", "on", "off"] = "auto"
+    # Where none is needed: host names (besides IP addresses and localhost) by which a
+    # caller without a key may reach the service; "*": any (DNS rebinding, cross_origin.py).
+    allowed_hosts: _Names = ()
     rate_limit_per_s: float = Field(20.0, ge=0)  # per key (or client address); 0: off
     # /metrics without a token (a scraper on a trusted network); else admins only.
     metrics_public: bool = False

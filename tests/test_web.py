@@ -289,3 +289,114 @@ async def test_sign_in_with_a_key_and_import_a_problem_as_admin(
     assert await page.evaluate("sessionStorage.getItem('codeexec.apiKey')") is None
     await page.close()
     assert page.errors == []
+
+
+# A statement from a third-party package (Kattis import), and a program's output: text
+# that neither the admin nor the page's author wrote.
+HOSTILE_STATEMENT = """# Hostile <script>window.pwned = 1</script>
+
+[a link](javascript:window.pwned=1) <a href="javascript:window.pwned=1">another</a>
+<img src="x" onerror="window.pwned = 1"> <img src="https://evil.example/pixel.png">
+<svg><script>window.pwned = 1</script><a href="javascript:window.pwned=1"><text>s</text></a></svg>
+<style>body { background: rgb(255, 0, 0) }</style>
+<p style="color: rgb(255, 0, 0)" class="styled">styled</p>
+
+<p id="status">Judged: AC, shown 1/1 passed</p>
+<div id="details"></div><table><tbody id="results-body"></tbody></table>
+<form id="import-form" action="/"><input id="api-key" name="key"><button>Sign in</button></form>
+<iframe src="/"></iframe><meta http-equiv="refresh" content="0; url=https://evil.example">
+"""
+HOSTILE_OUTPUT = (
+    "print('<img src=x onerror=window.pwned=1></pre></script><script>window.pwned=1</script>')"
+)
+
+
+async def test_hostile_statement_and_output_stay_text_and_cannot_stand_in_for_the_page(
+    browser: Any, locked: Client
+) -> None:
+    problem = {
+        "id": "hostile", "title": "<img src=x onerror='window.pwned=1'>Hostile",
+        "statement": HOSTILE_STATEMENT,
+        "tests": [{"name": "<b>one</b>", "input": "x\n", "expected_output": "<i>x</i>\n"}],
+    }  # fmt: skip
+    made = await locked.post(
+        "/api/v1/problems", json=problem, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    assert made.status == 201, await made.text()
+    page = Page(await browser.new_page())
+    await page.goto(str(locked.make_url("/")))
+    await page.get_by_label("API key").fill(ADMIN_TOKEN)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
+    await page.get_by_role("combobox", name="Problem").select_option("hostile")
+    await expect(page.locator("#problem-title")).to_have_text(problem["title"])
+    await page.get_by_role("combobox", name="Language").select_option("python")
+    await page.get_by_role("textbox", name="Source code").click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.press("Delete")
+    await page.keyboard.insert_text(HOSTILE_OUTPUT)
+    await page.get_by_role("button", name="Submit").click()
+    # The verdict goes to the page's own status line, not to the statement's look-alike.
+    status = page.locator("#status")
+    await expect(status).to_have_count(1)
+    await expect(status).to_have_attribute("role", "status")
+    await expect(status).to_have_text(re.compile(r"WA, shown 0/1 passed"))
+    await expect(page.locator("#details .difference")).to_contain_text("<img src=x onerror")
+    await expect(page.locator("#samples h4")).to_have_text("Sample 1 (<b>one</b>)")
+    statement = page.locator("#statement")
+    await expect(statement.locator("h1")).to_have_text("Hostile")
+    for what in ("script", "form", "input", "button", "iframe", "meta", "[onerror]",
+                 "[href^='javascript']", "[id='details']", "[id='results-body']"):  # fmt: skip
+        assert await statement.locator(what).count() == 0, what
+    # The CSP holds for what the sanitiser lets through: no inline style, no foreign image.
+    styled = await page.evaluate(
+        "getComputedStyle(document.querySelector('#statement .styled')).color"
+    )
+    assert styled != "rgb(255, 0, 0)"
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") != (
+        "rgb(255, 0, 0)"
+    )
+    assert await page.evaluate("window.pwned") is None
+    assert page.url == str(locked.make_url("/"))
+    await page.screenshot(path=SHOTS / "hostile-statement.png", full_page=True)
+    await page.close()
+    assert [e for e in page.errors if "Content Security Policy" not in e] == []
+
+
+async def test_every_answer_forbids_framing_and_sniffing(client: Client) -> None:
+    """Pages, their files, the API's answers and errors (which repeat what was asked):
+    none may be framed (clickjacking) or sniffed into HTML, whatever answers them."""
+    for path in (
+        "/", "/web/assets/nothing.js", "/web/assets/%3Cscript%3E.html", "/docs",
+        "/docs/swagger-ui-bundle.js", "/docs/%3Csvg%20onload=alert(1)%3E", "/docs/LICENSE",
+        "/api/v1/openapi.json", "/api/v1/problems/%3Cscript%3E", "/no/such/route",
+    ):  # fmt: skip
+        answer = await client.get(path)
+        headers = answer.headers
+        assert headers.get("X-Content-Type-Options") == "nosniff", path
+        policy = headers.get("Content-Security-Policy", "")
+        assert "frame-ancestors 'none'" in policy and headers.get("X-Frame-Options") == "DENY", path
+        assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy, path
+        if not headers["Content-Type"].startswith("text/html"):
+            assert policy.startswith("default-src 'none'"), path
+
+
+async def test_the_api_docs_page_works_under_its_policy_and_loads_nothing_from_elsewhere(
+    browser: Any, client: Client
+) -> None:
+    tab = Page(await browser.new_page())
+    elsewhere: list[str] = []
+    origin = str(client.make_url("/")).rstrip("/")
+    tab.on(
+        "request",
+        lambda r: None if r.url.startswith((origin, "data:")) else elsewhere.append(r.url),
+    )
+    await tab.goto(str(client.make_url("/docs")))
+    await expect(tab.locator(".opblock-summary-path").first).to_be_visible()
+    await expect(tab.get_by_text("/api/v1/submissions", exact=True).first).to_be_visible()
+    await tab.locator(".opblock-summary").first.click()  # an operation, opened
+    await expect(tab.locator(".opblock-body").first).to_be_visible()
+    await tab.screenshot(path=SHOTS / "api-docs.png")
+    await tab.close()
+    assert elsewhere == []
+    assert tab.errors == []

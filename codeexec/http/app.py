@@ -19,10 +19,12 @@ from aiohttp import web
 
 from codeexec.config import Settings
 from codeexec.http.auth import METRICS_PATH, authenticate
+from codeexec.http.browser_headers import add_browser_headers
 from codeexec.http.compat.judge0 import DOOR as JUDGE0_DOOR
 from codeexec.http.compat.judge0 import add_routes as add_judge0_routes
 from codeexec.http.compat.judge0 import callback as judge0_callback
 from codeexec.http.compat.piston import add_routes as add_piston_routes
+from codeexec.http.cross_origin import refuse_cross_origin
 from codeexec.http.docs_view import add_routes as add_docs_routes
 from codeexec.http.errors import ApiError, Handler, json_errors
 from codeexec.http.exec_view import exec_code
@@ -342,6 +344,7 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
             count_requests,
             json_errors,
             refuse_while_draining,
+            refuse_cross_origin,
             authenticate,
             rate_limit,
         ],
@@ -358,7 +361,7 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     app[RATE_LIMITER] = RateLimiter(settings.auth.rate_limit_per_s, settings.auth.rate_limit_burst)
     app.cleanup_ctx.extend([_store, _screener, _sandboxes, _jobs] if judging else [_store])
     app.on_shutdown.append(_start_draining)
-    app.on_response_prepare.append(add_request_id)
+    app.on_response_prepare.extend([add_request_id, add_browser_headers])
     app.router.add_post("/exec", exec_code)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

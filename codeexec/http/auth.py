@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from codeexec.http.cross_origin import check_host
 from codeexec.http.errors import ApiError, Handler
 from codeexec.http.keys import KEYS, SETTINGS
+from codeexec.http.operations import operation_of
 
 
 @dataclass(frozen=True)
@@ -31,16 +33,16 @@ class Principal:
 ANONYMOUS = Principal(None, "anonymous")
 BOOTSTRAP_ADMIN = Principal("admin-token", "admin")
 _PRINCIPAL = web.RequestKey("principal", Principal)
-# Open to everyone, whatever CODEEXEC_AUTH says: health, the API's contract and its
-# page, and the judge page (public information, no data; served from memory and files:
-# the judge page asks for a key itself when the API needs one).
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/api/v1/openapi.json", "/docs", "/"})
-_OPEN_PREFIXES = ("/docs/", "/web/assets/")
 METRICS_PATH = "/metrics"  # admin-only, or open to all with CODEEXEC_METRICS_PUBLIC
 
 
-def is_open(path: str) -> bool:
-    return path in OPEN_PATHS or path.startswith(_OPEN_PREFIXES)
+def is_open(request: web.Request) -> bool:
+    """Open to everyone, whatever CODEEXEC_AUTH says: the routes whose operation says so
+    (health, the API's contract and its page, the judge page and their files: public,
+    no data; the judge page asks for a key itself when the API needs one). The route,
+    not the path: a door mounted under /docs is not open for being there."""
+    found = operation_of(request.match_info.route.handler)
+    return found is not None and found.access == "open"
 
 
 JUDGE0_ROUTES = "judge0"  # the names of Judge0's routes start so (compat/judge0/routes.py)
@@ -75,7 +77,7 @@ def needs_no_token(request: web.Request) -> bool:
     """Whether anyone may call this path, without a token."""
     if request.path == METRICS_PATH:
         return request.app[SETTINGS].auth.metrics_public
-    return is_open(request.path)
+    return is_open(request)
 
 
 @web.middleware
@@ -88,6 +90,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
                     401, "Authentication required", "send Authorization: Bearer <API key>",
                     headers=_CHALLENGE,
                 )  # fmt: skip
+            # Anyone who can reach the service acts: not a page under another name.
+            check_host(request, request.app[SETTINGS].auth.allowed_hosts)
             request[_PRINCIPAL] = ANONYMOUS
         else:
             principal = await _principal_for(request.app, token)

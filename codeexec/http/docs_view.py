@@ -12,6 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from codeexec.http.browser_headers import page_policy
 from codeexec.http.error_schema import ErrorBody
 from codeexec.http.errors import ApiError
 from codeexec.http.operations import Operation, Reply, operation
@@ -21,6 +22,7 @@ PAGE = "index.html"
 ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _NOT_BUILT = Reply("the page's files are not built (the body says how)", ErrorBody)
 _TAGS = ("meta",)
+_POLICY = page_policy()  # Swagger UI runs with no inline script or style
 
 
 def _not_built() -> ApiError:
@@ -44,7 +46,10 @@ async def docs_page(request: web.Request) -> web.StreamResponse:
     page = ASSETS / PAGE
     if not page.is_file():
         raise _not_built()
-    return web.FileResponse(page, headers={"Content-Type": "text/html; charset=utf-8"})
+    return web.FileResponse(
+        page,
+        headers={"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": _POLICY},
+    )
 
 
 @operation(

@@ -157,7 +157,7 @@ def _reply(models: _Models, reply: Reply) -> Response:
     )
 
 
-def _common(op: Operation, app: web.Application, path: str) -> dict[int, Reply]:
+def _common(op: Operation, app: web.Application, method: str) -> dict[int, Reply]:
     """The answers the middlewares and the body reader give, in the route's error shape."""
     # Judge0's door words only its own handlers' errors; the rest are codeexec's.
     error = outer = _ERROR_MODELS["codeexec" if op.door == "judge0" else op.door]
@@ -183,6 +183,14 @@ def _common(op: Operation, app: web.Application, path: str) -> dict[int, Reply]:
                 headers=("Retry-After", "RateLimit-Limit", "RateLimit-Remaining"),
             )
         found[503] = Reply("shutting down", outer, headers=("Retry-After",))
+        if not settings.auth_required:
+            found[421] = Reply(
+                "no token, and a host name that is not an address of the service"
+                " (CODEEXEC_ALLOWED_HOSTS)",
+                outer,
+            )
+    if method not in ("GET", "HEAD", "OPTIONS"):
+        found.setdefault(403, Reply("sent by a browser for a page of another site", outer))
     if op.body is not None and op.body.json:
         found[400] = Reply("the body is not valid JSON, or nested too deep", error)
         found[408] = Reply("the body stopped arriving", error)
@@ -223,7 +231,7 @@ def _security(op: Operation, auth_required: bool) -> list[dict[str, list[str]]]:
 def _operation(
     app: web.Application, models: _Models, route: Routed, op: Operation, operation_id: str
 ) -> OpenApiOperation:
-    replies = _common(op, app, route.path) | op.replies
+    replies = _common(op, app, route.method) | op.replies
     body = None
     if op.body is not None:
         body = RequestBody(

@@ -15,7 +15,7 @@ from codeexec.http.keys import RATE_LIMITER
 @web.middleware
 async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
     limiter = request.app[RATE_LIMITER]
-    if not limiter.enabled or is_open(request.path):
+    if not limiter.enabled or is_open(request):
         return await handler(request)
     caller = principal(request).key_id or f"address:{request.remote}"
     remaining = await limiter.take(caller)

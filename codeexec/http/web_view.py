@@ -16,6 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from codeexec.http.browser_headers import page_policy
 from codeexec.http.docs_view import ASSET_NAME
 from codeexec.http.error_schema import ErrorBody
 from codeexec.http.errors import ApiError
@@ -27,34 +28,8 @@ ASSET_PREFIX = "/web/assets/"
 NONCE_SLOT = "__CSP_NONCE__"
 _NOT_BUILT = Reply("the page's files are not built (the body says how)", ErrorBody)
 _TAGS = ("web",)
-# Both: nothing framed, sniffed or told where the user came from.
-_COMMON = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
-_ASSET_HEADERS = _COMMON | {
-    "Cache-Control": "public, max-age=31536000, immutable",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-}
-
-
-def page_policy(nonce: str) -> str:
-    """The page's CSP: scripts, styles, fetches from this origin only; the nonce only
-    for <style> elements (CodeMirror's), never for scripts."""
-    return "; ".join(
-        (
-            "default-src 'none'",
-            "script-src 'self'",
-            f"style-src 'self' 'nonce-{nonce}'",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            "connect-src 'self'",
-            "form-action 'self'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        )
-    )
+# Framing, sniffing and the referrer: codeexec/http/browser_headers.py, on every answer.
+_ASSET_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 def _not_built() -> ApiError:
@@ -83,8 +58,7 @@ async def web_page(request: web.Request) -> web.StreamResponse:
     return web.Response(
         text=html.replace(NONCE_SLOT, nonce),
         content_type="text/html",
-        headers=_COMMON
-        | {"Cache-Control": "no-cache", "Content-Security-Policy": page_policy(nonce)},
+        headers={"Cache-Control": "no-cache", "Content-Security-Policy": page_policy(nonce)},
     )
 
 

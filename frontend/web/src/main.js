@@ -103,11 +103,20 @@ function limit(value, unit) {
   return value === null || value === undefined ? "server default" : `${value} ${unit}`;
 }
 
+// Markdown from the problem's author (an imported package's: a third party), sanitised:
+// no script, no form to ask for a key, no inline style (the CSP refuses it anyway), and
+// its ids and names prefixed ("user-content-"), so that none stands in for one of the
+// page's own elements (document.getElementById finds the statement's first).
+const STATEMENT = {
+  SANITIZE_NAMED_PROPS: true,
+  FORBID_TAGS: ["form", "input", "button", "select", "textarea", "style"],
+  FORBID_ATTR: ["style"],
+};
+
 function renderStatement(problem) {
   const box = $("statement");
   if (problem.statement) {
-    // Markdown from the problem's author, sanitised: no script, no foreign content.
-    box.innerHTML = DOMPurify.sanitize(marked.parse(problem.statement, { async: false }));
+    box.innerHTML = DOMPurify.sanitize(marked.parse(problem.statement, { async: false }), STATEMENT);
   } else {
     box.replaceChildren(el("p", { className: "muted", textContent: "This problem has no statement." }));
   }
