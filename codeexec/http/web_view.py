@@ -47,7 +47,7 @@ def page_policy(nonce: str) -> str:
             "default-src 'none'",
             "script-src 'self'",
             f"style-src 'self' 'nonce-{nonce}'",
-            "img-src 'self' data:",
+            "img-src 'self' data: blob:",  # blob: a statement's images fetched with the key
             "font-src 'self'",
             "connect-src 'self'",
             "form-action 'self'",
