@@ -13,7 +13,15 @@ from alembic.config import Config
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 
-from codeexec.model import Problem, TestCase, TestSummary
+from codeexec.model import (
+    ATTACHMENT,
+    STATEMENT,
+    FileSummary,
+    Problem,
+    ProblemFile,
+    TestCase,
+    TestSummary,
+)
 from codeexec.store.demo import DEMO_PROBLEMS, seed_demo_problems
 from codeexec.store.engine import _MIGRATIONS, DatabaseUrlError, async_url, create_engine, migrate
 from codeexec.store.problems import ProblemStore
@@ -51,6 +59,36 @@ async def test_save_and_snapshot_round_trip(store: ProblemStore) -> None:
     assert snapshot.problem.time_limit_ms == 1500
     assert snapshot.problem.screening == {"python": ["eval"]}
     assert snapshot.tests == tuple(tests)  # order, bytes and hidden flags intact
+
+
+async def test_statement_files_and_attachments_follow_the_versions(store: ProblemStore) -> None:
+    files = [
+        ProblemFile(STATEMENT, "problem.en.md", "# Sum ✓\n".encode(), "text/markdown"),
+        ProblemFile(STATEMENT, "Fig.png", b"\x89PNG big", "image/png"),
+        ProblemFile(STATEMENT, "fig.png", b"\x89PNG small", "image/png"),  # names keep case
+        ProblemFile(ATTACHMENT, "tool.py", b"\x00\xff", "text/x-python"),
+    ]
+    await store.save(Problem(id="F"), [TestCase(b"1", b"1")], files)
+    assert await store.file_summaries("F", 1) == [
+        FileSummary(ATTACHMENT, "tool.py", "text/x-python", 2),
+        FileSummary(STATEMENT, "Fig.png", "image/png", 8),
+        FileSummary(STATEMENT, "fig.png", "image/png", 10),
+        FileSummary(STATEMENT, "problem.en.md", "text/markdown", 10),
+    ]
+    assert await store.read_file("F", STATEMENT, "fig.png") == files[2]
+    assert await store.read_file("F", ATTACHMENT, "problem.en.md") is None  # kinds apart
+    edited = await store.edit_tests("F", [TestCase(b"2", b"2")])  # carried over
+    assert edited is not None and edited.version == 2
+    assert len(await store.file_summaries("F", 2)) == 4
+    assert await store.file_summaries("F", 1) == []  # older versions go, as tests do
+    await store.save(Problem(id="F"), [TestCase(b"3", b"3")])  # None: kept
+    assert await store.read_file("F", ATTACHMENT, "tool.py") == files[3]
+    await store.save(Problem(id="F"), [TestCase(b"3", b"3")], files[:1])  # replaced
+    assert [f.name for f in await store.file_summaries("F", 4)] == ["problem.en.md"]
+    assert await store.delete("F")
+    assert await store.read_file("F", STATEMENT, "problem.en.md") is None
+    await store.save(Problem(id="F"), [TestCase(b"1", b"1")])
+    assert await store.file_summaries("F", 1) == []
 
 
 async def test_unknown_problem_is_none(store: ProblemStore) -> None:

@@ -195,6 +195,14 @@ async def audit(client: Client, headers: dict[str, str], receiver: Receiver) -> 
     await call("GET", "/api/v1/problems/{problem_id}/tests", tests)
     for n in (1, 2, 3, 4, 5, "x"):
         await call("GET", "/api/v1/problems/{problem_id}/tests/{position}", f"{tests}/{n}")
+    # Statement files and attachments: only what an import stored, never test data.
+    await call("GET", "/api/v1/problems/{problem_id}/statement", one + "/statement")
+    for name in ("problem.en.md", "data/secret/1.in", "..%2Fdata%2Fsecret%2F1.in"):
+        await call("GET", "/api/v1/problems/{problem_id}/statement/files/{name}",
+                   f"{one}/statement/files/{name}")  # fmt: skip
+        await call("GET", "/api/v1/problems/{problem_id}/attachments/{name}",
+                   f"{one}/attachments/{name}")  # fmt: skip
+    await call("GET", "/api/v1/problems/{problem_id}/attachments", one + "/attachments")
     # Writes are the admin's; their refusals must not echo anything either.
     body = problem_body()
     await call("POST", "/api/v1/problems", json=body)

@@ -7,8 +7,12 @@ Without Chromium the tests skip, except under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
+import struct
+import zipfile
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -400,3 +404,60 @@ async def test_the_api_docs_page_works_under_its_policy_and_loads_nothing_from_e
     await tab.close()
     assert elsewhere == []
     assert tab.errors == []
+
+
+def png_dot() -> bytes:
+    """A real 1x1 PNG (the browser must decode it)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0\xff\0\0")) + chunk(b"IEND", b"")
+    )  # fmt: skip
+
+
+def statement_package() -> bytes:
+    files = {
+        "problem.yaml": "problem_format_version: 2023-07-draft\nname: Shown\n",
+        "data/sample/1.in": "a\n",
+        "data/sample/1.ans": "a\n",
+        "statement/problem.en.md": "# Shown statement\n\nPrint it.<script>window.pwned = 1</script>"
+        "\n\n![a dot](dot.png)\n",
+        "statement/dot.png": png_dot(),
+        "attachments/tool.py": "print('tool')\n",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(f"shown/{name}", data)
+    return buffer.getvalue()
+
+
+async def test_an_imported_statement_shows_with_its_image_and_attachments(
+    browser: Any, locked: Client
+) -> None:
+    page = Page(await browser.new_page())
+    await page.goto(str(locked.make_url("/")))
+    await page.get_by_label("API key").fill(ADMIN_TOKEN)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
+    await page.get_by_label("Kattis package (zip)").set_input_files(
+        files=[{"name": "shown.zip", "mimeType": "application/zip", "buffer": statement_package()}]
+    )
+    await page.get_by_role("button", name="Import problem").click()
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value("shown")
+    statement = page.locator("#statement")
+    await expect(statement.get_by_role("heading", name="Shown statement")).to_be_visible()
+    await expect(statement.get_by_role("link", name="tool.py")).to_be_visible()
+    image = statement.get_by_role("img", name="a dot")
+    await expect(image).to_have_attribute("src", re.compile("^blob:"))  # fetched with the key
+    await page.wait_for_function("document.querySelector('#statement img').naturalWidth === 1")
+    assert await page.evaluate("window.pwned") is None
+    await page.screenshot(path=SHOTS / "imported-statement.png", full_page=True)
+    await page.close()
+    assert page.errors == []

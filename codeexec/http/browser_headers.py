@@ -25,7 +25,7 @@ def page_policy(style_nonce: str | None = None) -> str:
             "default-src 'none'",
             "script-src 'self'",
             styles,
-            "img-src 'self' data:",
+            "img-src 'self' data: blob:",  # blob: a statement's images fetched with the key
             "font-src 'self'",
             "connect-src 'self'",
             "form-action 'self'",

@@ -26,8 +26,9 @@ from codeexec.http.errors import ApiError
 from codeexec.http.keys import JUDGE, LANGUAGES, LIFECYCLE, SETTINGS, STORE
 from codeexec.http.operations import Body, Operation, Param, Reply, operation
 from codeexec.http.problem_schema import ImportOut
+from codeexec.http.statements_view import described
 from codeexec.http.visibility import problem_for, viewer_of
-from codeexec.model import CHECKER_MODES, CheckerSpec
+from codeexec.model import CHECKER_MODES, CheckerSpec, FileSummary
 from codeexec.packages.archive import PackageError, PackageTooLarge
 from codeexec.packages.importer import import_package, open_upload, package_limits
 
@@ -193,10 +194,20 @@ async def import_problem(request: web.Request) -> web.Response:
         except PackageError as exc:
             raise ApiError(422, "Invalid package", str(exc)) from exc
     shown, hidden = result.imported.counts
-    body: dict[str, Any] = problem_for(viewer_of(request), result.problem) | {
-        "layout": result.imported.layout,
-        "tests": {"shown": shown, "hidden": hidden},
-        "notes": result.imported.notes,
-    }
+    body: dict[str, Any] = (
+        problem_for(viewer_of(request), result.problem)
+        | {
+            "layout": result.imported.layout,
+            "tests": {"shown": shown, "hidden": hidden},
+            "notes": result.imported.notes,
+        }
+        | described(
+            result.problem,
+            [
+                FileSummary(f.kind, f.name, f.content_type, len(f.data))
+                for f in result.imported.files
+            ],
+        )
+    )
     location = {"Location": f"/api/v1/problems/{result.problem.id}"}
     return respond(ImportOut, body, 200 if result.replaced else 201, location)

@@ -17,6 +17,7 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 from codeexec.bounded import INT32_MAX, Input, Positive, at_most, json_at_most
 from codeexec.http.answers import Answer
 from codeexec.http.source_schema import FileName, SourceFiles
+from codeexec.http.statement_schema import AttachmentOut, StatementSourceOut
 from codeexec.model import PROBLEM_ID_PATTERN, TestCase
 
 ProblemId = Annotated[StrictStr, Field(pattern=PROBLEM_ID_PATTERN)]
@@ -186,6 +187,11 @@ class ProblemSettingsOut(Answer):
     isolation: Literal["submission", "test"] | None
     checker: CheckerOut
     screening: dict[str, list[str]] | None
+    statement_languages: list[str] = Field(
+        description="languages of its statement files (GET .../statement?lang=)"
+    )
+    statements: list[StatementSourceOut]
+    attachments: list[AttachmentOut]
 
 
 class ProblemOut(ProblemSettingsOut):

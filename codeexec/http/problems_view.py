@@ -46,6 +46,8 @@ from codeexec.http.problem_schema import (
     TestsReplaceIn,
 )
 from codeexec.http.source_schema import source_files
+from codeexec.http.statements_view import add_routes as add_statement_routes
+from codeexec.http.statements_view import problem_files
 from codeexec.http.visibility import Viewer, problem_for, problem_test_for, viewer_of
 from codeexec.intake import SubmissionError, binary_files, program_files
 from codeexec.intake.program import source_bytes
@@ -215,6 +217,7 @@ async def _saved(request: web.Request, problem: Problem, status: int = 200) -> w
     """The problem as stored now, with its tests' sizes (not their data)."""
     tests = await _summaries(request, problem)
     body = _with_tests(viewer_of(request), problem, tests)
+    body |= await problem_files(_store(request), problem)
     return respond(ProblemOut, body, status, _location(problem.id))
 
 
@@ -316,8 +319,11 @@ async def get_problem(request: web.Request) -> web.Response:
     problem = await _problem(request)
     viewer = viewer_of(request)
     if query_choice(request, "tests", _TESTS_SHOWN) == "summary":
-        return respond(ProblemOut, _with_tests(viewer, problem, await _summaries(request, problem)))
-    return respond(ProblemOut, _with_tests(viewer, problem, await _tests(request, problem)))
+        body = _with_tests(viewer, problem, await _summaries(request, problem))
+    else:
+        body = _with_tests(viewer, problem, await _tests(request, problem))
+    body |= await problem_files(_store(request), problem)
+    return respond(ProblemOut, body)
 
 
 @operation(
@@ -506,3 +512,4 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(one + "/tests/{position}", get_test)
     router.add_put(one + "/tests/{position}", replace_test)
     router.add_delete(one + "/tests/{position}", delete_test)
+    add_statement_routes(router)

@@ -4,6 +4,12 @@ verdict and a result are. Nothing here imports anything else of codeexec, so any
 """
 
 from codeexec.model.checker import CHECKER_MODES, UNCHECKED, CheckerProgram, CheckerSpec
+from codeexec.model.files import (
+    ATTACHMENT,
+    STATEMENT,
+    FileSummary,
+    ProblemFile,
+)
 from codeexec.model.language import CompileLimits, Language, Screening, SelfTest
 from codeexec.model.problem import (
     AD_HOC_ID,
@@ -23,20 +29,24 @@ from codeexec.model.verdict import Verdict
 
 __all__ = [
     "AD_HOC_ID",
+    "ATTACHMENT",
     "CHECKER_MODES",
     "PROBLEM_ID_PATTERN",
     "SCOPES",
+    "STATEMENT",
     "UNCHECKED",
     "AdHoc",
     "CheckerProgram",
     "CheckerSpec",
     "CompileLimits",
     "Event",
+    "FileSummary",
     "Judgement",
     "Language",
     "Outcome",
     "Output",
     "Problem",
+    "ProblemFile",
     "ProblemSnapshot",
     "ProblemSummary",
     "Result",

@@ -75,6 +75,11 @@ class PackageFiles(Protocol):
         """The file, never more than ``size(name)`` bytes of it."""
         ...
 
+    def origin(self, name: str) -> str:
+        """Where the file's bytes really are: the name of the file a symlink in a
+        folder points to (within the package), else ``name`` itself."""
+        ...
+
 
 def _safe_name(name: str) -> str:
     path = PurePosixPath(name)
@@ -186,6 +191,9 @@ class DirectoryPackage:
 
     def size(self, name: str) -> int:
         return self._entry(name)[1]
+
+    def origin(self, name: str) -> str:
+        return self._rel(self._entry(name)[0])
 
     def _entry(self, name: str) -> tuple[Path, int]:
         found = self._files.get(name)
@@ -392,6 +400,10 @@ class ZipPackage:
 
     def size(self, name: str) -> int:
         return self._info(name).file_size
+
+    def origin(self, name: str) -> str:
+        self._info(name)
+        return name  # symlinks and overlapping entries are refused
 
     def read(self, name: str) -> bytes:
         info = self._info(name)

@@ -85,5 +85,5 @@ async def import_package(
     if verify is not None:
         await verify(imported.problem.checker)
     replaced = await store.exists(imported.problem.id)
-    saved = await store.save(imported.problem, imported.tests)
+    saved = await store.save(imported.problem, imported.tests, imported.files)
     return ImportResult(saved, imported, replaced)

@@ -9,6 +9,8 @@
   the checker's arguments;
 - ``validation: custom`` (legacy) or an ``output_validator/`` program (2023-07+) → a
   custom checker; otherwise the ``tokens`` checker (Kattis' default validator);
+- ``statement/`` (``problem_statement/``) and ``attachments/`` → the problem's files
+  (``codeexec.packages.statements``);
 - interactive, multi-pass, scoring and submit-answer problems are refused by name.
 """
 
@@ -31,11 +33,13 @@ from codeexec.model import (
     CheckerSpec,
     Language,
     Problem,
+    ProblemFile,
     SourceFile,
     TestCase,
 )
 from codeexec.packages.archive import PackageError, PackageFiles, PackageTooLarge
 from codeexec.packages.safe_yaml import MAX_YAML_BYTES, load_yaml
+from codeexec.packages.statements import read_problem_files, statement_text
 
 PROBLEM_ID = re.compile(PROBLEM_ID_PATTERN)
 UNSUPPORTED_TYPES = ("interactive", "multi-pass", "scoring", "submit-answer")
@@ -54,6 +58,7 @@ class ImportedProblem:
     tests: list[TestCase]
     layout: str  # "legacy" | "2023-07" | "2025-09"
     notes: list[str] = field(default_factory=list)
+    files: list[ProblemFile] = field(default_factory=list)  # statements and attachments
 
     @property
     def counts(self) -> tuple[int, int]:
@@ -134,15 +139,6 @@ def _title(config: dict[str, Any], fallback: str) -> str:
             "problem.yaml: name must be a string or a mapping of languages to strings"
         )
     return str(name)[:255] if name else fallback
-
-
-def _statement(files: PackageFiles) -> str | None:
-    for folder in ("statement", "problem_statement"):
-        for ext in ("md", "tex"):
-            for name in (f"{folder}/problem.en.{ext}", f"{folder}/problem.{ext}"):
-                if name in files.names():
-                    return files.read(name).decode("utf-8", errors="replace")
-    return None
 
 
 def _limits(config: dict[str, Any], files: PackageFiles, notes: list[str]) -> dict[str, int]:
@@ -346,13 +342,14 @@ def read_kattis_package(
         validate_spec(checker)
     except CheckerArgsError as exc:
         raise PackageError(f"checker: {exc}") from exc
+    kept = read_problem_files(files, layout, notes)
     problem = Problem(
         id=pid,
         title=_title(config, pid),
-        statement=_statement(files),
+        statement=statement_text(kept),
         checker=checker,
         time_limit_ms=limits.get("time_limit_ms"),
         memory_limit_mb=limits.get("memory_limit_mb"),
         output_limit_kb=limits.get("output_limit_kb"),
     )
-    return ImportedProblem(problem, _tests(files, progress), layout, notes)
+    return ImportedProblem(problem, _tests(files, progress), layout, notes, kept)

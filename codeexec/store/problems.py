@@ -18,14 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from codeexec.model import (
     CheckerProgram,
     CheckerSpec,
+    FileSummary,
     Problem,
+    ProblemFile,
     ProblemSnapshot,
     ProblemSummary,
     TestCase,
     TestSummary,
 )
+from codeexec.model.files import FileKind
 from codeexec.model.problem import SETTINGS_FIELDS
-from codeexec.store.schema import problems, test_cases
+from codeexec.store.schema import problem_files, problems, test_cases
 
 
 def _checker_of(row: Any) -> CheckerSpec:
@@ -175,8 +178,14 @@ class ProblemStore:
             TestCase(bytes(r.input), bytes(r.expected_output), bool(r.hidden), r.name) for r in rows
         )
 
-    async def save(self, problem: Problem, tests: Sequence[TestCase]) -> Problem:
-        """Create a problem, or replace its settings and tests as a new version."""
+    async def save(
+        self,
+        problem: Problem,
+        tests: Sequence[TestCase],
+        files: Sequence[ProblemFile] | None = None,
+    ) -> Problem:
+        """Create a problem, or replace its settings and tests as a new version. Its
+        statement files and attachments become ``files``; ``None`` keeps those it had."""
         values = _settings_columns({name: getattr(problem, name) for name in SETTINGS_FIELDS})
         async with self._engine.begin() as conn:
             current = await self._lock_version(conn, problem.id)
@@ -193,6 +202,7 @@ class ProblemStore:
                     .values(version=version, updated_at=text("CURRENT_TIMESTAMP"), **values)
                 )
             await self._write_tests(conn, problem.id, version, list(tests))
+            await self._write_files(conn, problem.id, version, files, copy_from=current)
         return Problem(**{**problem.__dict__, "version": version})
 
     async def update_settings(self, problem_id: str, changes: dict[str, Any]) -> Problem | None:
@@ -230,11 +240,15 @@ class ProblemStore:
                 .values(version=version, updated_at=text("CURRENT_TIMESTAMP"))
             )
             await self._write_tests(conn, problem_id, version, list(plan), copy_from=current)
+            await self._write_files(conn, problem_id, version, None, copy_from=current)
         return await self.get_problem(problem_id)
 
     async def delete(self, problem_id: str) -> bool:
         async with self._engine.begin() as conn:
             await conn.execute(delete(test_cases).where(test_cases.c.problem_id == problem_id))
+            await conn.execute(
+                delete(problem_files).where(problem_files.c.problem_id == problem_id)
+            )
             gone = await conn.execute(delete(problems).where(problems.c.id == problem_id))
         self._forget(problem_id)
         return bool(gone.rowcount)
@@ -342,6 +356,76 @@ class ProblemStore:
                 test_cases.c.problem_id == problem_id, test_cases.c.version < version
             )
         )
+
+    @staticmethod
+    async def _write_files(
+        conn: AsyncConnection,
+        problem_id: str,
+        version: int,
+        files: Sequence[ProblemFile] | None,
+        copy_from: int | None,
+    ) -> None:
+        """The version's files: ``files``, or (``None``) those of ``copy_from``, copied
+        inside the database; older versions' are dropped, as their tests are."""
+        if files:
+            await conn.execute(
+                insert(problem_files),
+                [
+                    {
+                        "problem_id": problem_id,
+                        "version": version,
+                        "kind": f.kind,
+                        "name": f.name,
+                        "content_type": f.content_type,
+                        "data": f.data,
+                    }
+                    for f in files
+                ],
+            )
+        elif files is None and copy_from is not None:
+            columns = ("kind", "name", "content_type", "data")
+            source = select(
+                literal(problem_id), literal(version), *(problem_files.c[c] for c in columns)
+            ).where(problem_files.c.problem_id == problem_id, problem_files.c.version == copy_from)
+            await conn.execute(
+                insert(problem_files).from_select(["problem_id", "version", *columns], source)
+            )
+        await conn.execute(
+            delete(problem_files).where(
+                problem_files.c.problem_id == problem_id, problem_files.c.version < version
+            )
+        )
+
+    async def file_summaries(self, problem_id: str, version: int) -> list[FileSummary]:
+        """The statement files and attachments of one version, without their data."""
+        query = (
+            select(
+                problem_files.c.kind,
+                problem_files.c.name,
+                problem_files.c.content_type,
+                func.length(problem_files.c.data).label("size"),
+            )
+            .where(problem_files.c.problem_id == problem_id, problem_files.c.version == version)
+            .order_by(problem_files.c.kind, problem_files.c.name)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [FileSummary(r.kind, r.name, r.content_type, int(r.size)) for r in rows]
+
+    async def read_file(self, problem_id: str, kind: FileKind, name: str) -> ProblemFile | None:
+        """One file of the problem's current version (None: no such problem or file)."""
+        query = select(problem_files.c.content_type, problem_files.c.data).where(
+            problem_files.c.problem_id == problem_id,
+            problem_files.c.kind == kind,
+            problem_files.c.name == name,
+            problem_files.c.version
+            == select(problems.c.version).where(problems.c.id == problem_id).scalar_subquery(),
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return ProblemFile(kind, name, bytes(row.data), row.content_type)
 
     async def exists(self, problem_id: str) -> bool:
         async with self._engine.connect() as conn:

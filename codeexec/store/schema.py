@@ -77,6 +77,30 @@ test_cases = Table(
     mysql_charset="utf8mb4",
 )
 
+# Names as stored: MySQL's default collation would take Fig.png and fig.png for one.
+FileName = String(255).with_variant(mysql.VARCHAR(255, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+# A problem's statement files and attachments (codeexec.model.files), versioned with
+# its tests: a new version carries them over, or replaces them when a package is imported.
+problem_files = Table(
+    "problem_files",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column(
+        "problem_id",
+        String(64),
+        ForeignKey("problems.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # "statement" | "attachment"
+    Column("name", FileName, nullable=False),  # within statement/ or attachments/
+    Column("content_type", String(128), nullable=False),
+    Column("data", Blob, nullable=False),
+    UniqueConstraint("problem_id", "version", "kind", "name", name="uq_problem_file"),
+    mysql_charset="utf8mb4",
+)
+
 # Microsecond timestamps (UTC, naive) so job order and durations are exact on MySQL too.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 

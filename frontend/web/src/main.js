@@ -2,7 +2,7 @@
 // and watch the verdicts arrive. Everything goes through codeexec's own API.
 import DOMPurify from "dompurify";
 import { marked } from "marked";
-import { ApiError, api, openEvents, session } from "./api.js";
+import { ApiError, api, authHeaders, openEvents, session } from "./api.js";
 import { firstDifference, splitAt } from "./diff.js";
 import { createEditor } from "./editor.js";
 import { TEMPLATES } from "./languages.js";
@@ -113,12 +113,75 @@ const STATEMENT = {
   FORBID_ATTR: ["style"],
 };
 
-function renderStatement(problem) {
-  const box = $("statement");
+function markdownStatement(problem, box) {
   if (problem.statement) {
     box.innerHTML = DOMPurify.sanitize(marked.parse(problem.statement, { async: false }), STATEMENT);
   } else {
     box.replaceChildren(el("p", { className: "muted", textContent: "This problem has no statement." }));
+  }
+}
+
+/** A file of this service fetched with the key (an <img> or a link cannot send it). */
+async function fileUrl(path) {
+  const response = await fetch(path, { headers: authHeaders(), credentials: "omit" });
+  if (!response.ok) throw new ApiError(response.status, null);
+  return URL.createObjectURL(await response.blob());
+}
+
+/** The statement's images, through the key when there is one. */
+async function showImages(box) {
+  if (!session.key()) return; // served to anyone: the <img> loads them itself
+  for (const img of box.querySelectorAll('img[src^="/api/v1/problems/"]')) {
+    img.src = await fileUrl(img.getAttribute("src")).catch(() => "");
+  }
+}
+
+function fileLink(name, path, download) {
+  const link = el("a", { href: path, textContent: name });
+  if (download) link.download = name;
+  link.addEventListener("click", (event) => {
+    if (!session.key()) return;
+    event.preventDefault();
+    fileUrl(path)
+      .then((url) => el("a", { href: url, download: name }).click())
+      .catch(failed);
+  });
+  return link;
+}
+
+/** The stored statement as HTML (sanitised by the server, and again here), in English
+ * or the first language it has; a PDF when that is all there is; else the Markdown
+ * `statement` field. Then the attachments, for download. */
+async function renderStatement(problem) {
+  const box = $("statement");
+  const languages = problem.statement_languages ?? [];
+  const language = languages.includes("en") ? "en" : languages[0];
+  const id = encodeURIComponent(problem.id);
+  let shown = false;
+  if (language) {
+    try {
+      const answer = await api(`/api/v1/problems/${id}/statement?lang=${encodeURIComponent(language)}&format=html`);
+      if (state.problem !== problem) return; // another problem was opened meanwhile
+      box.innerHTML = DOMPurify.sanitize(answer.content, STATEMENT);
+      await showImages(box);
+      shown = true;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 406) throw error;
+      const pdf = problem.statements.find((s) => s.language === language && s.format === "pdf");
+      if (pdf && state.problem === problem) {
+        box.replaceChildren(el("p", {}, "The statement is a PDF: ", fileLink(pdf.name, pdf.url, false)));
+        shown = true;
+      }
+    }
+  }
+  if (state.problem !== problem) return;
+  if (!shown) markdownStatement(problem, box);
+  const attachments = problem.attachments ?? [];
+  if (attachments.length) {
+    box.append(
+      el("h4", { textContent: "Attachments" }),
+      el("ul", { className: "attachments" }, ...attachments.map((a) => el("li", {}, fileLink(a.name, a.url, true)))),
+    );
   }
 }
 
@@ -154,8 +217,8 @@ async function openProblem(id) {
       ["Languages", `any of the ${available} available`],
     ].flatMap(([k, v]) => [el("dt", { textContent: k }), el("dd", { textContent: v })]),
   );
-  renderStatement(problem);
   renderSamples(problem);
+  await renderStatement(problem);
   clearResults();
 }
 

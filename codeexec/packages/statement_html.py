@@ -1,0 +1,152 @@
+"""Statements as HTML: Markdown with markdown-it-py (CommonMark, tables; raw HTML off),
+LaTeX with pandoc when it is on the PATH; either is then sanitised with nh3 (ammonia's
+allow-list: no scripts, event handlers, styles or ``javascript:`` URLs), since packages
+are third-party. Relative references to the statement's own files (``fig.png``,
+``\\includegraphics{fig}``) become ``files_url`` + the stored name; others are dropped,
+so the page never asks for a file the problem does not have.
+
+A statement is at most ``MAX_STATEMENT_BYTES`` (checked at import): converting one costs
+a bounded time. pandoc runs with ``--sandbox`` (a ``\\input{/etc/passwd}`` reads
+nothing), at most ``PANDOC_MEMORY_MB`` of heap, ``PANDOC_TIMEOUT_S`` and
+``MAX_HTML_BYTES`` of output (macros can expand a few bytes into a lot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import Collection
+from pathlib import PurePosixPath
+from urllib.parse import quote, unquote, urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+
+from codeexec.packages.statements import STATEMENT_MEDIA
+
+PANDOC_TIMEOUT_S = 20.0
+PANDOC_MEMORY_MB = 512
+MAX_HTML_BYTES = 16 << 20
+_TAGS = set(nh3.ALLOWED_TAGS) | {"figure", "figcaption", "span", "div"}
+_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()} | {
+    "span": {"class"},
+    "div": {"class"},
+    "code": {"class"},
+    "pre": {"class"},
+    "td": {"align", "colspan", "rowspan", "style"},
+    "th": {"align", "colspan", "rowspan", "style"},
+}
+_STYLES = {"text-align"}  # tables' column alignment (markdown-it, pandoc)
+_SCHEMES = {"http", "https", "mailto"}
+# Kattis' LaTeX class, as far as HTML goes: its commands and environments in terms
+# pandoc knows (the samples are the problem's shown tests, not part of the text).
+KATTIS_MACROS = r"""\newcommand{\problemname}[1]{\section*{#1}}
+\newcommand{\illustration}[3]{\begin{figure}\includegraphics{#2}\caption{#3}\end{figure}}
+\newenvironment{Input}{\section*{Input}}{}
+\newenvironment{Output}{\section*{Output}}{}
+\newenvironment{Interaction}{\section*{Interaction}}{}
+\newcommand{\nextsample}{}
+\newcommand{\remainingsamples}{}
+"""
+
+
+class ConversionError(Exception):
+    """The statement could not be made HTML (the message says why)."""
+
+
+_MARKDOWN = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False})
+    .enable("table")
+    .enable("strikethrough")
+)
+
+
+def _reference(value: str, names: Collection[str], files_url: str) -> str | None:
+    """A relative reference to one of the statement's files, as the URL that serves it
+    (LaTeX leaves out an image's extension); None when it names none of them."""
+    path = unquote(urlsplit(value).path)
+    path = PurePosixPath(path).as_posix().removeprefix("./")
+    for name in (path, *(path + ext for ext in STATEMENT_MEDIA)):
+        if name in names:
+            return files_url + quote(name)
+    return None
+
+
+def sanitize(html: str, names: Collection[str], files_url: str) -> str:
+    """``html`` with only allow-listed tags, attributes and URL schemes left, and its
+    relative references pointing at ``files_url``."""
+
+    def rewrite(tag: str, attribute: str, value: str) -> str | None:
+        if attribute not in ("src", "href"):
+            return value
+        parts = urlsplit(value)
+        if parts.scheme or parts.netloc or value.startswith(("/", "#")):
+            return value  # absolute: nh3 keeps http(s)/mailto only; in-page anchors
+        return _reference(value, names, files_url)
+
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        attribute_filter=rewrite,
+        filter_style_properties=_STYLES,
+        url_schemes=_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def markdown_html(text: str, names: Collection[str], files_url: str) -> str:
+    return sanitize(_MARKDOWN.render(text), names, files_url)
+
+
+def pandoc() -> str | None:
+    return shutil.which("pandoc")
+
+
+async def latex_html(text: str, names: Collection[str], files_url: str) -> str | None:
+    """The LaTeX statement as HTML; None when pandoc is not installed."""
+    program = pandoc()
+    if program is None:
+        return None
+    process = await asyncio.create_subprocess_exec(
+        program, "--sandbox", "--quiet", "--from=latex", "--to=html5",
+        "+RTS", f"-M{PANDOC_MEMORY_MB}m", "-RTS",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        output = await asyncio.wait_for(
+            _converse(process, (KATTIS_MACROS + text).encode("utf-8")), PANDOC_TIMEOUT_S
+        )
+    except TimeoutError:
+        raise ConversionError(f"pandoc took more than {PANDOC_TIMEOUT_S:g} s") from None
+    finally:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    html = await asyncio.to_thread(sanitize, output.decode("utf-8", "replace"), names, files_url)
+    return html
+
+
+async def _converse(process: asyncio.subprocess.Process, source: bytes) -> bytes:
+    """pandoc's output, at most ``MAX_HTML_BYTES`` of it; ConversionError when it fails."""
+    assert process.stdin and process.stdout and process.stderr
+    try:
+        process.stdin.write(source)
+        await process.stdin.drain()
+        process.stdin.close()
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # pandoc stopped reading: its exit status and message say why
+    output = bytearray()
+    while chunk := await process.stdout.read(1 << 16):
+        output += chunk
+        if len(output) > MAX_HTML_BYTES:
+            raise ConversionError(f"pandoc's HTML is over {MAX_HTML_BYTES} bytes")
+    errors = await process.stderr.read(2000)
+    if await process.wait() != 0:
+        message = errors.decode("utf-8", "replace").strip() or f"exit {process.returncode}"
+        raise ConversionError(f"pandoc could not convert it: {message}")
+    return bytes(output)

@@ -1,0 +1,191 @@
+"""A package's statement files and attachments: both layouts, bounds, names, links to
+test data; and statements as sanitised HTML."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from codeexec.model import ATTACHMENT, STATEMENT
+from codeexec.model.files import (
+    MAX_STATEMENT_BYTES,
+    statement_languages,
+    statement_source,
+    statement_sources,
+)
+from codeexec.packages import statement_html
+from codeexec.packages.archive import PackageLimits, PackageTooLarge
+from codeexec.packages.importer import open_path
+from codeexec.packages.kattis import read_kattis_package
+from codeexec.packages.statement_html import latex_html, markdown_html
+from tests.unit.test_kattis_packages import LANGUAGES, write_package, zip_of
+
+LIMITS = PackageLimits(max_bytes=16 << 20, max_files=100)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+DATA = {
+    "data/sample/1.in": "1\n",
+    "data/sample/1.ans": "1\n",
+    "data/secret/1.in": "SECRET-INPUT\n",
+    "data/secret/1.ans": "SECRET-ANSWER\n",
+}
+FILES_URL = "/api/v1/problems/p/statement/files/"
+
+
+def files_of(tmp_path: Path, package: dict[str, str | bytes], as_zip: bool = False) -> dict:
+    root = write_package(tmp_path / "p", DATA | package)
+    path = zip_of(root, tmp_path / "p.zip") if as_zip else root
+    imported = read_kattis_package(open_path(path, LIMITS), LANGUAGES)
+    return {
+        "files": {(f.kind, f.name): (f.content_type, f.data) for f in imported.files},
+        "statement": imported.problem.statement,
+        "notes": imported.notes,
+    }
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_modern_layout_keeps_statements_images_and_attachments(
+    tmp_path: Path, as_zip: bool
+) -> None:
+    got = files_of(
+        tmp_path,
+        {
+            "problem.yaml": "problem_format_version: 2023-07-draft\nname: P\n",
+            "statement/problem.en.md": "# P\n![a figure](fig.png)\n",
+            "statement/problem.sv.tex": "\\problemname{P}\n",
+            "statement/problem.sv.pdf": b"%PDF-1.4",
+            "statement/fig.png": PNG,
+            "statement/img/b.svg": "<svg/>",
+            "statement/template.sty": "% not kept",
+            "attachments/testing_tool.py": "print(1)\n",
+            "attachments/notes.weird": b"\0\1",
+        },
+        as_zip,
+    )
+    assert got["files"] == {
+        (STATEMENT, "fig.png"): ("image/png", PNG),
+        (STATEMENT, "img/b.svg"): ("image/svg+xml", b"<svg/>"),
+        (STATEMENT, "problem.en.md"): (
+            "text/markdown; charset=utf-8",
+            b"# P\n![a figure](fig.png)\n",
+        ),
+        (STATEMENT, "problem.sv.pdf"): ("application/pdf", b"%PDF-1.4"),
+        (STATEMENT, "problem.sv.tex"): ("application/x-tex", b"\\problemname{P}\n"),
+        (ATTACHMENT, "testing_tool.py"): ("text/x-python", b"print(1)\n"),
+        (ATTACHMENT, "notes.weird"): ("application/octet-stream", b"\0\1"),
+    }
+    assert got["statement"] == "# P\n![a figure](fig.png)\n"
+    assert any("statement/template.sty" in note for note in got["notes"])
+
+
+def test_legacy_layout_reads_problem_statement(tmp_path: Path) -> None:
+    got = files_of(
+        tmp_path,
+        {
+            "problem.yaml": "name: P\n",
+            "problem_statement/problem.tex": "\\problemname{P} Legacy.",
+            "problem_statement/problem.de.tex": "Deutsch.",
+            "problem_statement/pic.jpg": b"\xff\xd8jpeg",
+        },
+    )
+    assert set(got["files"]) == {
+        (STATEMENT, "problem.tex"),
+        (STATEMENT, "problem.de.tex"),
+        (STATEMENT, "pic.jpg"),
+    }
+    assert got["statement"] == "\\problemname{P} Legacy."  # problem.tex: English
+
+
+def test_statement_names() -> None:
+    assert statement_source("problem.en.md") == ("en", "md")
+    assert statement_source("problem.pt-BR.tex") == ("pt-BR", "tex")
+    assert statement_source("problem.pdf") == ("en", "pdf")
+    for other in ("fig.png", "problem.en.md.png", "sub/problem.en.md", "problem.EN.md"):
+        assert statement_source(other) is None
+    names = ["problem.md", "problem.en.md", "problem.sv.pdf", "problem.sv.tex", "x.png"]
+    assert statement_sources(names)[("en", "md")] == "problem.en.md"
+    assert statement_languages(names) == {"en": ["md"], "sv": ["tex", "pdf"]}
+
+
+def test_a_statement_over_its_bound_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackageTooLarge, match="a statement may be at most"):
+        files_of(
+            tmp_path,
+            {
+                "problem.yaml": "name: P\n",
+                "problem_statement/problem.en.tex": "x" * (MAX_STATEMENT_BYTES + 1),
+            },
+        )
+
+
+def test_package_limits_count_statement_files(tmp_path: Path) -> None:
+    package = {f"statement/{i}.png": PNG for i in range(120)} | {"problem.yaml": "name: P\n"}
+    root = write_package(tmp_path / "p", DATA | package)
+    with pytest.raises(PackageTooLarge, match="more than 100 files"):
+        open_path(root, LIMITS)
+
+
+def test_links_to_test_data_are_never_kept(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "p",
+        DATA | {"problem.yaml": "name: P\n", "statement/problem.en.md": "![s](leak.png)"},
+    )
+    os.symlink("../data/secret/1.ans", root / "statement/leak.png")
+    (root / "attachments").mkdir()
+    os.symlink("../data/secret/1.in", root / "attachments/input.txt")
+    imported = read_kattis_package(open_path(root, LIMITS), LANGUAGES)
+    assert [(f.kind, f.name) for f in imported.files] == [(STATEMENT, "problem.en.md")]
+    assert all(b"SECRET" not in f.data for f in imported.files)
+    assert any("links to test data" in note for note in imported.notes)
+
+
+def test_markdown_becomes_sanitised_html_with_its_images() -> None:
+    html = markdown_html(
+        "# T\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>"
+        "\n\n![fig](fig.png) ![gone](missing.png) [web](https://example.com) [tool](t.py)",
+        ["fig.png"],
+        FILES_URL,
+    )
+    assert "<script" not in html and "&lt;script&gt;" in html  # shown as text, never run
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img src=x" not in html
+    assert 'href="javascript' not in html
+    assert f'<img src="{FILES_URL}fig.png" alt="fig">' in html
+    assert '<img alt="gone">' in html  # a file the problem does not have: no request
+    assert 'href="https://example.com"' in html
+    assert "<h1>T</h1>" in html
+
+
+def test_raw_html_that_reaches_the_sanitiser_is_cleaned() -> None:
+    html = statement_html.sanitize(
+        '<p onclick="x()">a<script>b</script><a href="javascript:c()">d</a>'
+        '<img src="./fig.png" style="position:fixed"><iframe src="e"></iframe></p>',
+        ["fig.png"],
+        FILES_URL,
+    )
+    assert (
+        html == f'<p>a<a rel="noopener noreferrer nofollow">d</a><img src="{FILES_URL}fig.png"></p>'
+    )
+
+
+@pytest.mark.skipif(statement_html.pandoc() is None, reason="pandoc is not installed")
+def test_latex_becomes_html_with_pandoc_in_a_sandbox() -> None:
+    html = asyncio.run(
+        latex_html(
+            "\\problemname{Sum}\n\\illustration{0.3}{fig}{A figure}\n"
+            "\\begin{Input}Two numbers $a<b$.\\end{Input}\n\\input{/etc/passwd}\n"
+            "\\href{javascript:alert(1)}{x}",
+            ["fig.png"],
+            FILES_URL,
+        )
+    )
+    assert html is not None
+    assert "<h1>Sum</h1>" in html and "<h1>Input</h1>" in html
+    assert f'<img src="{FILES_URL}fig.png"' in html
+    assert "root:" not in html and "javascript" not in html
+
+
+def test_latex_without_pandoc_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statement_html.shutil, "which", lambda _name: None)
+    assert asyncio.run(latex_html("x", [], FILES_URL)) is None
