@@ -17,6 +17,7 @@ command -v runsc >/dev/null 2>&1 || missing+=(runsc)    # tests/test_runtimes.py
 command -v crun >/dev/null 2>&1 || missing+=(crun)      # tests/test_runtimes.py
 command -v npm >/dev/null 2>&1 || missing+=(npm)        # frontend/: the / and /docs pages (scripts/frontend.sh)
 [ -x /usr/bin/chromium ] || missing+=(chromium)         # tests/test_web.py: the page in a real browser
+command -v pandoc >/dev/null 2>&1 || missing+=(pandoc)  # LaTeX statements as HTML (tests/unit/test_statements.py)
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     if ((${#missing[@]})); then

@@ -21,6 +21,7 @@ from codeexec.packages.archive import PackageLimits, PackageTooLarge
 from codeexec.packages.importer import open_path
 from codeexec.packages.kattis import read_kattis_package
 from codeexec.packages.statement_html import latex_html, markdown_html
+from tests.conftest import unavailable
 from tests.unit.test_kattis_packages import LANGUAGES, write_package, zip_of
 
 LIMITS = PackageLimits(max_bytes=16 << 20, max_files=100)
@@ -169,8 +170,9 @@ def test_raw_html_that_reaches_the_sanitiser_is_cleaned() -> None:
     )
 
 
-@pytest.mark.skipif(statement_html.pandoc() is None, reason="pandoc is not installed")
 def test_latex_becomes_html_with_pandoc_in_a_sandbox() -> None:
+    if statement_html.pandoc() is None:
+        unavailable("pandoc is not installed")
     html = asyncio.run(
         latex_html(
             "\\problemname{Sum}\n\\illustration{0.3}{fig}{A figure}\n"
