@@ -80,9 +80,18 @@ def sanitize(html: str, names: Collection[str], files_url: str) -> str:
     def rewrite(tag: str, attribute: str, value: str) -> str | None:
         if attribute not in ("src", "href"):
             return value
-        parts = urlsplit(value)
-        if parts.scheme or parts.netloc or value.startswith(("/", "#")):
-            return value  # absolute: nh3 keeps http(s)/mailto only; in-page anchors
+        if value.startswith("#"):
+            return value  # an anchor in the statement
+        parts = urlsplit(value.strip())
+        if parts.scheme in ("http", "https"):
+            # Another site's; without a host (``https:/api/v1/keys``) a browser reads it
+            # as a path on this origin.
+            return value if parts.netloc else None
+        if parts.scheme:
+            return value  # nh3 keeps mailto only
+        # Relative: one of the statement's files, or nothing. Never a path of this
+        # origin's own (``/api/...``, ``//``, ``/\``): the page fetches a statement's
+        # images with the viewer's key, which must not reach another route.
         return _reference(value, names, files_url)
 
     return nh3.clean(

@@ -191,3 +191,30 @@ def test_latex_becomes_html_with_pandoc_in_a_sandbox() -> None:
 def test_latex_without_pandoc_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(statement_html.shutil, "which", lambda _name: None)
     assert asyncio.run(latex_html("x", [], FILES_URL)) is None
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "/api/v1/keys",
+        "/api/v1/problems/other/attachments/a.txt",
+        "/api/v1/problems/p/statement/files/../../../keys",
+        "/api/v1/problems/p/statement/files/%2e%2e/%2e%2e/%2e%2e/keys",
+        "\\api\\v1\\keys",
+        "/\\evil.example/x.png",
+        "fig.png/../../../../keys",
+        "https:/api/v1/keys",  # same scheme, no host: a browser makes it this origin's
+        "http:api/v1/keys",
+        "//evil.example/x.png",
+    ],
+)
+def test_a_statement_names_no_other_route(reference: str) -> None:
+    """The page fetches a statement's images with the viewer's key: a hostile statement
+    must not make it ask for another route (an admin's keys, another problem's files)."""
+    for html in (
+        markdown_html(f"![x](<{reference}>) [y](<{reference}>)", ["fig.png"], FILES_URL),
+        statement_html.sanitize(
+            f'<img src="{reference}"><a href="{reference}">y</a>', ["fig.png"], FILES_URL
+        ),
+    ):
+        assert "src=" not in html and "href=" not in html, html

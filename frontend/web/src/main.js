@@ -8,6 +8,7 @@ import { createEditor } from "./editor.js";
 import { TEMPLATES } from "./languages.js";
 import { countEvents, formatMemory, formatTime, statusText } from "./results.js";
 import { followEvents } from "./sse.js";
+import { statementFile } from "./statement.js";
 import "./style.css";
 
 const $ = (id) => document.getElementById(id);
@@ -128,11 +129,14 @@ async function fileUrl(path) {
   return URL.createObjectURL(await response.blob());
 }
 
-/** The statement's images, through the key when there is one. */
-async function showImages(box) {
-  if (!session.key()) return; // served to anyone: the <img> loads them itself
-  for (const img of box.querySelectorAll('img[src^="/api/v1/problems/"]')) {
-    img.src = await fileUrl(img.getAttribute("src")).catch(() => "");
+/** The statement's images, through the key when there is one; only its own files
+ * (`filesUrl`): an image elsewhere is not asked for at all. */
+async function showImages(box, filesUrl) {
+  for (const img of box.querySelectorAll("img[src]")) {
+    const path = statementFile(img.getAttribute("src"), filesUrl, location.origin);
+    if (path === null) img.removeAttribute("src");
+    else if (session.key()) img.src = await fileUrl(path).catch(() => "");
+    // else: served to anyone, the <img> loads it itself
   }
 }
 
@@ -163,7 +167,7 @@ async function renderStatement(problem) {
       const answer = await api(`/api/v1/problems/${id}/statement?lang=${encodeURIComponent(language)}&format=html`);
       if (state.problem !== problem) return; // another problem was opened meanwhile
       box.innerHTML = DOMPurify.sanitize(answer.content, STATEMENT);
-      await showImages(box);
+      await showImages(box, answer.files_url);
       shown = true;
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 406) throw error;
