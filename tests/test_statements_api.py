@@ -4,6 +4,7 @@ never a way to hidden test data."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient
 
 from codeexec.packages import statement_html
-from tests.conftest import started_service
+from tests.conftest import started_service, unavailable
 from tests.test_kattis_import import upload
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
@@ -252,3 +253,45 @@ async def test_editing_tests_keeps_the_files_and_a_new_import_replaces_them(
     assert status == 200 and body["attachments"] == [] and body["statement_languages"] == []
     await get(client, "/api/v1/problems/keep/attachments/a.txt", 404)
     await get(client, "/api/v1/problems/keep/statement", 404)
+
+
+async def test_a_hostile_latex_statement_costs_one_bounded_conversion(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LaTeX that never ends (a macro expanding itself) is converted once per statement,
+    by few pandoc processes at a time, however many callers ask, and however often: an
+    anonymous GET must not cost the host a CPU for the timeout each."""
+    program = statement_html.pandoc()
+    if program is None:
+        unavailable("pandoc is not installed")
+    languages = ["aa", "bb", "cc", "dd"]
+    endless = {
+        f"statement/problem.{lang}.tex": f"\\newcommand{{\\x}}{{{lang}\\x}}\\x\n"
+        for lang in languages
+    }
+    status, body = await upload(
+        client, package(endless, "endless"), "endless.zip", checker="tokens"
+    )
+    assert status == 201, body
+    monkeypatch.setattr(statement_html, "PANDOC_TIMEOUT_S", 1.0)
+    spawned: list[asyncio.subprocess.Process] = []
+    running_before: list[int] = []  # pandoc processes still running at each spawn
+    spawn = asyncio.create_subprocess_exec
+
+    async def counted(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        process = await spawn(*args, **kwargs)
+        if args[0] == program:
+            running_before.append(sum(p.returncode is None for p in spawned))
+            spawned.append(process)
+        return process
+
+    monkeypatch.setattr(statement_html.asyncio, "create_subprocess_exec", counted)
+    paths = [f"/api/v1/problems/endless/statement?lang={lang}" for lang in languages] * 3
+    for _ in range(2):  # the second round: the failures are remembered
+        answers = await asyncio.gather(*(client.get(path) for path in paths))
+        for answer in answers:
+            assert answer.status == 406, await answer.text()
+            assert "pandoc took more than 1 s" in (await answer.json())["detail"]
+    assert len(spawned) == len(languages)
+    assert max(running_before) < statement_html.CONVERSIONS_AT_ONCE
+    assert all(p.returncode is not None for p in spawned)

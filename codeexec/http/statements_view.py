@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from cachetools import LRUCache
 
 from codeexec.http.answers import respond
 from codeexec.http.error_schema import ErrorBody
@@ -40,7 +39,8 @@ from codeexec.model.files import (
     FileKind,
     statement_sources,
 )
-from codeexec.packages.statement_html import ConversionError, latex_html, markdown_html
+from codeexec.packages.statement_cache import ConversionError, HtmlCache
+from codeexec.packages.statement_html import CONVERSIONS_AT_ONCE, latex_html, markdown_html
 from codeexec.store.problems import ProblemStore
 
 _TAGS = ("problems",)
@@ -52,9 +52,13 @@ _NO_PROBLEM = Reply("no such problem, or no such file", ErrorBody)
 _BINARY = {"type": "string", "format": "binary"}
 _FILE = Reply("the file", media_type="application/octet-stream", schema=_BINARY)
 _NAME = Reply("not a valid file name (a path out of the folder, a NUL byte, ...)", ErrorBody)
-# Converted statements by (source's digest, format, where its files are): the same
-# statement is converted once, whatever problem or service holds it.
-_HTML: LRUCache[tuple[str, str, str], str] = LRUCache(maxsize=32 << 20, getsizeof=len)
+# Converted statements by their source's digest, format and files: each is converted
+# once (a failure too), by few conversions at a time, whatever problem holds it.
+_HTML = HtmlCache(max_bytes=32 << 20, at_once=CONVERSIONS_AT_ONCE)
+
+
+class _NoPandoc(Exception):
+    """Not kept: pandoc may be installed later."""
 
 
 def _base(problem_id: str) -> str:
@@ -187,25 +191,27 @@ async def _html(
     problem: Problem, sources: dict[str, str], data: bytes, source_format: str, names: list[str]
 ) -> str:
     base = files_url(problem.id)
-    key = (hashlib.sha256(data).hexdigest(), source_format, base + "\0" + "\0".join(names))
-    cached = _HTML.get(key)
-    if cached is not None:
-        return cached
+    key = hashlib.sha256(data)
+    key.update("\0".join((source_format, base, *names)).encode("utf-8", "surrogatepass"))
     text = data.decode("utf-8", errors="replace")
-    if source_format == "md":
-        html = await asyncio.to_thread(markdown_html, text, names, base)
-    else:
-        try:
-            converted = await latex_html(text, names, base)
-        except ConversionError as exc:
-            raise _not_acceptable(problem, sources, f"the LaTeX statement: {exc}") from exc
+
+    async def convert() -> str:
+        if source_format == "md":
+            return await asyncio.to_thread(markdown_html, text, names, base)
+        converted = await latex_html(text, names, base)
         if converted is None:
-            raise _not_acceptable(
-                problem, sources, "the statement is LaTeX and pandoc is not installed here"
-            )
-        html = converted
-    _HTML[key] = html
-    return html
+            raise _NoPandoc
+        return converted
+
+    try:
+        return await _HTML.get(key.hexdigest(), convert)
+    except _NoPandoc:
+        raise _not_acceptable(
+            problem, sources, "the statement is LaTeX and pandoc is not installed here"
+        ) from None
+    except ConversionError as exc:
+        what = "Markdown" if source_format == "md" else "LaTeX"
+        raise _not_acceptable(problem, sources, f"the {what} statement: {exc}") from exc
 
 
 def _name(request: web.Request) -> str:

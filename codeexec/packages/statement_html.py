@@ -8,7 +8,8 @@ so the page never asks for a file the problem does not have.
 A statement is at most ``MAX_STATEMENT_BYTES`` (checked at import): converting one costs
 a bounded time. pandoc runs with ``--sandbox`` (a ``\\input{/etc/passwd}`` reads
 nothing), at most ``PANDOC_MEMORY_MB`` of heap, ``PANDOC_TIMEOUT_S`` and
-``MAX_HTML_BYTES`` of output (macros can expand a few bytes into a lot).
+``MAX_HTML_BYTES`` of output (macros can expand a few bytes into a lot). Callers convert
+through ``statement_cache.HtmlCache``: once per statement, a few at a time.
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ from urllib.parse import quote, unquote, urlsplit
 import nh3
 from markdown_it import MarkdownIt
 
+from codeexec.packages.statement_cache import ConversionError
 from codeexec.packages.statements import STATEMENT_MEDIA
+
+__all__ = ["ConversionError", "latex_html", "markdown_html", "pandoc", "sanitize"]
 
 PANDOC_TIMEOUT_S = 20.0
 PANDOC_MEMORY_MB = 512
-MAX_HTML_BYTES = 16 << 20
+MAX_HTML_BYTES = 8 << 20
+CONVERSIONS_AT_ONCE = 2  # pandoc processes or Markdown threads (each may take a CPU)
 _TAGS = set(nh3.ALLOWED_TAGS) | {"figure", "figcaption", "span", "div"}
 _ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()} | {
     "span": {"class"},
@@ -49,10 +54,6 @@ KATTIS_MACROS = r"""\newcommand{\problemname}[1]{\section*{#1}}
 \newcommand{\nextsample}{}
 \newcommand{\remainingsamples}{}
 """
-
-
-class ConversionError(Exception):
-    """The statement could not be made HTML (the message says why)."""
 
 
 _MARKDOWN = (
@@ -106,7 +107,10 @@ def sanitize(html: str, names: Collection[str], files_url: str) -> str:
 
 
 def markdown_html(text: str, names: Collection[str], files_url: str) -> str:
-    return sanitize(_MARKDOWN.render(text), names, files_url)
+    html = _MARKDOWN.render(text)
+    if len(html) > MAX_HTML_BYTES:  # e.g. one reference definition used 300,000 times
+        raise ConversionError(f"its HTML is over {MAX_HTML_BYTES} bytes")
+    return sanitize(html, names, files_url)
 
 
 def pandoc() -> str | None:
