@@ -75,9 +75,9 @@ class PackageFiles(Protocol):
         """The file, never more than ``size(name)`` bytes of it."""
         ...
 
-    def origin(self, name: str) -> str:
-        """Where the file's bytes really are: the name of the file a symlink in a
-        folder points to (within the package), else ``name`` itself."""
+    def origins(self, name: str) -> frozenset[str]:
+        """Every name in the package whose bytes these are: ``name``, and in a folder
+        the file a symlink points to and every hard link to the same file."""
         ...
 
 
@@ -139,6 +139,8 @@ class DirectoryPackage:
         self.root = root.resolve()
         self.name = self.root.name
         self._files: dict[str, tuple[Path, int]] = {}  # name → (file to open, size)
+        self._inode: dict[str, tuple[int, int]] = {}  # name → its file's (device, inode)
+        self._names: dict[tuple[int, int], set[str]] = {}  # (device, inode) → names
         budget = _Budget(limits)
         folders = [(self.root, 1)]
         while folders:  # no recursion: depth is bounded, not Python's stack
@@ -159,6 +161,9 @@ class DirectoryPackage:
                             _check_name_length(rel.encode("utf-8", errors="surrogateescape"))
                             budget.file(rel, status.st_size)
                             self._files[rel] = (target, status.st_size)
+                            inode = (status.st_dev, status.st_ino)
+                            self._inode[rel] = inode
+                            self._names.setdefault(inode, set()).update((rel, self._rel(target)))
             except OSError as exc:
                 raise PackageError(f"cannot read {self._rel(folder)}: {exc.strerror}") from exc
 
@@ -192,8 +197,9 @@ class DirectoryPackage:
     def size(self, name: str) -> int:
         return self._entry(name)[1]
 
-    def origin(self, name: str) -> str:
-        return self._rel(self._entry(name)[0])
+    def origins(self, name: str) -> frozenset[str]:
+        self._entry(name)
+        return frozenset(self._names[self._inode[name]])
 
     def _entry(self, name: str) -> tuple[Path, int]:
         found = self._files.get(name)
@@ -401,9 +407,9 @@ class ZipPackage:
     def size(self, name: str) -> int:
         return self._info(name).file_size
 
-    def origin(self, name: str) -> str:
+    def origins(self, name: str) -> frozenset[str]:
         self._info(name)
-        return name  # symlinks and overlapping entries are refused
+        return frozenset((name,))  # symlinks and overlapping entries are refused
 
     def read(self, name: str) -> bytes:
         info = self._info(name)

@@ -10,8 +10,8 @@
 The package is already counted and sized (``codeexec.packages.archive``); on top,
 a Markdown or LaTeX statement is at most ``MAX_STATEMENT_BYTES`` (converting it to HTML
 is then bounded) and names longer than the store keeps are left out. A file whose bytes
-are test data (a folder's symlink into ``data/``) is never kept: what is served from
-these folders cannot reveal a hidden test.
+are test data (a folder's symlink or hard link into ``data/``) is never kept: what is
+served from these folders cannot reveal a hidden test.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def read_problem_files(files: PackageFiles, layout: str, notes: list[str]) -> li
             media = _media(name, kind)
             if media is None:
                 other.append(path)
-            elif files.origin(path).startswith("data/"):
+            elif any(origin.startswith("data/") for origin in files.origins(path)):
                 test_data.append(path)
             elif len(name.encode("utf-8", errors="surrogateescape")) > MAX_FILE_NAME:
                 long_names.append(path[:80])

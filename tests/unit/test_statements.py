@@ -142,6 +142,20 @@ def test_links_to_test_data_are_never_kept(tmp_path: Path) -> None:
     assert any("links to test data" in note for note in imported.notes)
 
 
+def test_hard_links_to_test_data_are_never_kept(tmp_path: Path) -> None:
+    """A folder unpacked from a tar may hold hard links: the same bytes as a hidden
+    test under another name, which no symlink check sees."""
+    root = write_package(tmp_path / "p", DATA | {"problem.yaml": "name: P\n"})
+    (root / "attachments").mkdir()
+    (root / "statement").mkdir()
+    os.link(root / "data/secret/1.ans", root / "attachments/answer.txt")
+    os.link(root / "data/secret/1.in", root / "statement/input.png")
+    os.link(root / "attachments/answer.txt", root / "attachments/again.txt")
+    imported = read_kattis_package(open_path(root, LIMITS), LANGUAGES)
+    assert imported.files == []
+    assert any("3 file(s) not kept (links to test data)" in note for note in imported.notes)
+
+
 def test_markdown_becomes_sanitised_html_with_its_images() -> None:
     html = markdown_html(
         "# T\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>"
