@@ -9,9 +9,9 @@
 
 The package is already counted and sized (``codeexec.packages.archive``); on top,
 a Markdown or LaTeX statement is at most ``MAX_STATEMENT_BYTES`` (converting it to HTML
-is then bounded) and names longer than the store keeps are left out. A file whose bytes
-are test data (a folder's symlink or hard link into ``data/``) is never kept: what is
-served from these folders cannot reveal a hidden test.
+is then bounded) and names longer than the store keeps, or ending in a space, are left
+out. A file whose bytes are test data (a folder's symlink or hard link into ``data/``)
+is never kept: what is served from these folders cannot reveal a hidden test.
 """
 
 from __future__ import annotations
@@ -75,12 +75,14 @@ def read_problem_files(files: PackageFiles, layout: str, notes: list[str]) -> li
     wanted = [(folder, STATEMENT) for folder in _folders(files, layout)]
     wanted.append((ATTACHMENT_FOLDER, ATTACHMENT))
     kept: list[ProblemFile] = []
-    other, test_data, long_names = [], [], []
+    other, test_data, long_names, padded = [], [], [], []
     for folder, kind in wanted:
         for path in sorted(n for n in files.names() if n.startswith(folder)):
             name = path[len(folder) :]
             media = _media(name, kind)
-            if media is None:
+            if name.endswith(" "):  # MySQL compares names padded: "a " would be "a"
+                padded.append(path)
+            elif media is None:
                 other.append(path)
             elif any(origin.startswith("data/") for origin in files.origins(path)):
                 test_data.append(path)
@@ -97,6 +99,7 @@ def read_problem_files(files: PackageFiles, layout: str, notes: list[str]) -> li
     _note(notes, other, "a statement keeps its texts, images and PDFs")
     _note(notes, test_data, "links to test data")
     _note(notes, long_names, f"names over {MAX_FILE_NAME} bytes")
+    _note(notes, padded, "names ending in a space")
     return kept
 
 

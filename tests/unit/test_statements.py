@@ -156,6 +156,16 @@ def test_hard_links_to_test_data_are_never_kept(tmp_path: Path) -> None:
     assert any("3 file(s) not kept (links to test data)" in note for note in imported.notes)
 
 
+def test_names_ending_in_a_space_are_left_out(tmp_path: Path) -> None:
+    """MySQL compares names padded with spaces (utf8mb4_bin): "a.txt " would be the
+    same stored name as "a.txt", and the import would fail on the duplicate."""
+    files = {"attachments/a.txt": "1", "attachments/a.txt ": "2", "statement/f.png  ": PNG}
+    root = write_package(tmp_path / "p", DATA | {"problem.yaml": "name: P\n"} | files)
+    imported = read_kattis_package(open_path(zip_of(root, tmp_path / "p.zip"), LIMITS), LANGUAGES)
+    assert [(f.name, f.data) for f in imported.files] == [("a.txt", b"1")]
+    assert any("2 file(s) not kept (names ending in a space)" in n for n in imported.notes)
+
+
 def test_markdown_becomes_sanitised_html_with_its_images() -> None:
     html = markdown_html(
         "# T\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>"
