@@ -242,3 +242,10 @@ def test_a_statement_names_no_other_route(reference: str) -> None:
         ),
     ):
         assert "src=" not in html and "href=" not in html, html
+
+
+def test_markdown_whose_html_is_too_big_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statement_html, "MAX_HTML_BYTES", 1000)
+    with pytest.raises(statement_html.ConversionError, match="over 1000 bytes"):
+        markdown_html("[x]: /u\n" + "[x] " * 100, [], FILES_URL)  # 100 links from 400 bytes
+    assert markdown_html("[x]: /u\n" + "[x] " * 10, [], FILES_URL)
