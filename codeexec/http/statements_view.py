@@ -17,7 +17,6 @@ SVG or HTML file from a package runs no script on this origin.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from typing import Any
@@ -197,7 +196,7 @@ async def _html(
 
     async def convert() -> str:
         if source_format == "md":
-            return await asyncio.to_thread(markdown_html, text, names, base)
+            return await markdown_html(text, names, base)
         converted = await latex_html(text, names, base)
         if converted is None:
             raise _NoPandoc

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-from collections.abc import Collection
+import sys
+from collections.abc import Collection, Sequence
 from pathlib import PurePosixPath
 from urllib.parse import quote, unquote, urlsplit
 
 import nh3
-from markdown_it import MarkdownIt
 
 from codeexec.packages.statement_cache import ConversionError
 from codeexec.packages.statements import STATEMENT_MEDIA
@@ -32,7 +32,7 @@ __all__ = ["ConversionError", "latex_html", "markdown_html", "pandoc", "sanitize
 PANDOC_TIMEOUT_S = 20.0
 PANDOC_MEMORY_MB = 512
 MAX_HTML_BYTES = 8 << 20
-CONVERSIONS_AT_ONCE = 2  # pandoc processes or Markdown threads (each may take a CPU)
+CONVERSIONS_AT_ONCE = 2  # converter processes (each may take a CPU)
 _TAGS = set(nh3.ALLOWED_TAGS) | {"figure", "figcaption", "span", "div"}
 _ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()} | {
     "span": {"class"},
@@ -56,11 +56,16 @@ KATTIS_MACROS = r"""\newcommand{\problemname}[1]{\section*{#1}}
 """
 
 
-_MARKDOWN = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False})
-    .enable("table")
-    .enable("strikethrough")
-)
+# markdown-it-py runs in a process of its own: some inputs take it tens of seconds
+# (1 MiB of "![" ~30 s), and a thread cannot be stopped. Its configuration lives here.
+_MARKDOWN_PROGRAM = """
+import sys
+from markdown_it import MarkdownIt
+md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+md.enable("table").enable("strikethrough")
+sys.stdout.write(md.render(sys.stdin.buffer.read().decode("utf-8", "replace")))
+"""
+MARKDOWN_TIMEOUT_S = 20.0
 
 
 def _reference(value: str, names: Collection[str], files_url: str) -> str | None:
@@ -106,11 +111,12 @@ def sanitize(html: str, names: Collection[str], files_url: str) -> str:
     )
 
 
-def markdown_html(text: str, names: Collection[str], files_url: str) -> str:
-    html = _MARKDOWN.render(text)
-    if len(html) > MAX_HTML_BYTES:  # e.g. one reference definition used 300,000 times
-        raise ConversionError(f"its HTML is over {MAX_HTML_BYTES} bytes")
-    return sanitize(html, names, files_url)
+async def markdown_html(text: str, names: Collection[str], files_url: str) -> str:
+    """The Markdown statement as HTML (ConversionError past ``MARKDOWN_TIMEOUT_S`` or
+    ``MAX_HTML_BYTES``: one reference definition used 300,000 times, say)."""
+    argv = (sys.executable, "-I", "-c", _MARKDOWN_PROGRAM)
+    output = await _convert("markdown-it", argv, text.encode("utf-8"), MARKDOWN_TIMEOUT_S)
+    return await asyncio.to_thread(sanitize, output.decode("utf-8", "replace"), names, files_url)
 
 
 def pandoc() -> str | None:
@@ -122,44 +128,51 @@ async def latex_html(text: str, names: Collection[str], files_url: str) -> str |
     program = pandoc()
     if program is None:
         return None
-    process = await asyncio.create_subprocess_exec(
+    argv = (
         program, "--sandbox", "--quiet", "--from=latex", "--to=html5",
         "+RTS", f"-M{PANDOC_MEMORY_MB}m", "-RTS",
+    )  # fmt: skip
+    source = (KATTIS_MACROS + text).encode("utf-8")
+    output = await _convert("pandoc", argv, source, PANDOC_TIMEOUT_S)
+    return await asyncio.to_thread(sanitize, output.decode("utf-8", "replace"), names, files_url)
+
+
+async def _convert(name: str, argv: Sequence[str], source: bytes, timeout_s: float) -> bytes:
+    """What the converter ``argv`` writes for ``source`` on its stdin, within
+    ``timeout_s`` (then it is killed) and ``MAX_HTML_BYTES``; ConversionError else."""
+    process = await asyncio.create_subprocess_exec(
+        *argv,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     try:
-        output = await asyncio.wait_for(
-            _converse(process, (KATTIS_MACROS + text).encode("utf-8")), PANDOC_TIMEOUT_S
-        )
+        return await asyncio.wait_for(_converse(name, process, source), timeout_s)
     except TimeoutError:
-        raise ConversionError(f"pandoc took more than {PANDOC_TIMEOUT_S:g} s") from None
+        raise ConversionError(f"{name} took more than {timeout_s:g} s") from None
     finally:
         if process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
-    html = await asyncio.to_thread(sanitize, output.decode("utf-8", "replace"), names, files_url)
-    return html
 
 
-async def _converse(process: asyncio.subprocess.Process, source: bytes) -> bytes:
-    """pandoc's output, at most ``MAX_HTML_BYTES`` of it; ConversionError when it fails."""
+async def _converse(name: str, process: asyncio.subprocess.Process, source: bytes) -> bytes:
+    """The converter's output, at most ``MAX_HTML_BYTES``; ConversionError when it fails."""
     assert process.stdin and process.stdout and process.stderr
     try:
         process.stdin.write(source)
         await process.stdin.drain()
         process.stdin.close()
     except (BrokenPipeError, ConnectionResetError):
-        pass  # pandoc stopped reading: its exit status and message say why
+        pass  # it stopped reading: its exit status and message say why
     output = bytearray()
     while chunk := await process.stdout.read(1 << 16):
         output += chunk
         if len(output) > MAX_HTML_BYTES:
-            raise ConversionError(f"pandoc's HTML is over {MAX_HTML_BYTES} bytes")
+            raise ConversionError(f"{name}'s HTML is over {MAX_HTML_BYTES} bytes")
     errors = await process.stderr.read(2000)
     if await process.wait() != 0:
         message = errors.decode("utf-8", "replace").strip() or f"exit {process.returncode}"
-        raise ConversionError(f"pandoc could not convert it: {message}")
+        raise ConversionError(f"{name} could not convert it: {message}")
     return bytes(output)

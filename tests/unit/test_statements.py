@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -167,12 +168,12 @@ def test_names_ending_in_a_space_are_left_out(tmp_path: Path) -> None:
 
 
 def test_markdown_becomes_sanitised_html_with_its_images() -> None:
-    html = markdown_html(
+    html = asyncio.run(markdown_html(
         "# T\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>"
         "\n\n![fig](fig.png) ![gone](missing.png) [web](https://example.com) [tool](t.py)",
         ["fig.png"],
         FILES_URL,
-    )
+    ))  # fmt: skip
     assert "<script" not in html and "&lt;script&gt;" in html  # shown as text, never run
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img src=x" not in html
     assert 'href="javascript' not in html
@@ -236,7 +237,9 @@ def test_a_statement_names_no_other_route(reference: str) -> None:
     """The page fetches a statement's images with the viewer's key: a hostile statement
     must not make it ask for another route (an admin's keys, another problem's files)."""
     for html in (
-        markdown_html(f"![x](<{reference}>) [y](<{reference}>)", ["fig.png"], FILES_URL),
+        asyncio.run(
+            markdown_html(f"![x](<{reference}>) [y](<{reference}>)", ["fig.png"], FILES_URL)
+        ),
         statement_html.sanitize(
             f'<img src="{reference}"><a href="{reference}">y</a>', ["fig.png"], FILES_URL
         ),
@@ -247,5 +250,15 @@ def test_a_statement_names_no_other_route(reference: str) -> None:
 def test_markdown_whose_html_is_too_big_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(statement_html, "MAX_HTML_BYTES", 1000)
     with pytest.raises(statement_html.ConversionError, match="over 1000 bytes"):
-        markdown_html("[x]: /u\n" + "[x] " * 100, [], FILES_URL)  # 100 links from 400 bytes
-    assert markdown_html("[x]: /u\n" + "[x] " * 10, [], FILES_URL)
+        asyncio.run(markdown_html("[x]: /u\n" + "[x] " * 100, [], FILES_URL))  # from 400 bytes
+    assert asyncio.run(markdown_html("[x]: /u\n" + "[x] " * 10, [], FILES_URL))
+
+
+def test_markdown_that_converts_forever_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """markdown-it-py takes tens of seconds on some inputs (1 MiB of "![" ~30 s): it runs
+    in a process of its own, killed at the timeout (a thread could not be stopped)."""
+    monkeypatch.setattr(statement_html, "MARKDOWN_TIMEOUT_S", 1.0)
+    started = time.monotonic()
+    with pytest.raises(statement_html.ConversionError, match="took more than 1 s"):
+        asyncio.run(markdown_html("![" * 400_000, [], FILES_URL))
+    assert time.monotonic() - started < 5
