@@ -65,10 +65,16 @@ async def docs_asset(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     if not ASSETS.is_dir():
         raise _not_built()
-    path = ASSETS / name
+    return web.FileResponse(asset_path(ASSETS, name, "docs page"))
+
+
+def asset_path(folder: Path, name: str, page: str) -> Path:
+    """The built file ``name`` of ``folder``: a plain name (no path) that exists, else
+    404 (pages' assets: /docs, the judge page)."""
+    path = folder / name
     if not ASSET_NAME.fullmatch(name) or not path.is_file():
-        raise ApiError(404, "Not found", f"no file {name[:100]!r} in the docs page")
-    return web.FileResponse(path)
+        raise ApiError(404, "Not found", f"no file {name[:100]!r} in the {page}")
+    return path
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from codeexec.http.browser_headers import page_policy
-from codeexec.http.docs_view import ASSET_NAME
+from codeexec.http.docs_view import asset_path
 from codeexec.http.error_schema import ErrorBody
 from codeexec.http.errors import ApiError
 from codeexec.http.operations import Operation, Reply, operation
@@ -75,10 +75,7 @@ async def web_asset(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     if not PAGE.is_file():
         raise _not_built()
-    path = ASSETS / "assets" / name
-    if not ASSET_NAME.fullmatch(name) or not path.is_file():
-        raise ApiError(404, "Not found", f"no file {name[:100]!r} in the web page")
-    return web.FileResponse(path, headers=_ASSET_HEADERS)
+    return web.FileResponse(asset_path(ASSETS / "assets", name, "web page"), headers=_ASSET_HEADERS)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
