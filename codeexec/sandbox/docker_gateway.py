@@ -42,6 +42,9 @@ class DockerGateway:
         # pool, checkers, version checks): the one place they are counted.
         self._metrics = metrics or Metrics()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="docker")
+        # Creates whose thread may still be making a container: the reaping at shutdown
+        # waits for them, so none lands after it unknown to everyone.
+        self._creating: set[asyncio.Future[Any]] = set()
         try:
             self.client = docker.from_env(max_pool_size=threads, timeout=120)
         except docker.errors.DockerException as exc:
@@ -97,16 +100,23 @@ class DockerGateway:
         creating = loop.run_in_executor(
             self._pool, functools.partial(self.client.containers.create, **config)
         )
+        self._creating.add(creating)
+        creating.add_done_callback(self._creating.discard)
         try:
             container = await asyncio.shield(creating)
         except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                made = str((await creating).id)
-                self._metrics.container_created()
-                await self.remove(made)
+            # Shielded: cancelled again meanwhile (a shutdown cancels what is left), the
+            # removal still happens; and remove_strays waits for the create either way.
+            await asyncio.shield(self._remove_late(creating))
             raise
         self._metrics.container_created()
         return str(container.id)
+
+    async def _remove_late(self, creating: asyncio.Future[Any]) -> None:
+        with contextlib.suppress(Exception):
+            made = str((await creating).id)
+            self._metrics.container_created()
+            await self.remove(made)
 
     async def start(self, container_id: str) -> None:
         await self.call(self.client.api.start, container_id)
@@ -153,7 +163,9 @@ class DockerGateway:
 
     async def remove_strays(self, instance: str) -> int:
         """Remove sandboxes a previous run of this instance left behind (e.g. after
-        SIGKILL), or that are left at shutdown: counted as reaped, not as removed."""
+        SIGKILL), or that are left at shutdown: counted as reaped, not as removed. Creates
+        still in a thread are waited for first, so their containers are found too."""
+        await asyncio.gather(*self._creating, return_exceptions=True)
         strays = await self.list_sandboxes(instance)
         removed = await asyncio.gather(*(self._remove(cid) for cid in strays))
         self._metrics.containers_reaped_now(sum(removed))
