@@ -12,18 +12,20 @@ from codeexec.checker.lines import LinesComparison
 from codeexec.checker.stream import ACCEPTED, CheckResult, Comparison
 from codeexec.checker.tokens import CheckerArgsError, TokenComparison, TokenOptions
 from codeexec.checker.unchecked import UncheckedComparison
-from codeexec.model import CHECKER_MODES, UNCHECKED, CheckerSpec
+from codeexec.model import CHECKER_MODES, PROGRAM_MODES, UNCHECKED, CheckerSpec
 
 
 def validate_spec(spec: CheckerSpec) -> None:
     """Refuse a spec no checker can run (unknown mode, bad flags, a stray program)."""
     if spec.mode not in CHECKER_MODES:
         raise CheckerArgsError(f"unknown checker mode {spec.mode!r}; use one of {CHECKER_MODES}")
-    if (spec.mode == "custom") != (spec.program is not None):
-        raise CheckerArgsError("a checker program goes with mode 'custom', and only there")
+    if (spec.mode in PROGRAM_MODES) != (spec.program is not None):
+        raise CheckerArgsError(
+            "a checker program goes with modes 'custom' and 'interactive', and only there"
+        )
     if spec.mode == "tokens":
         TokenOptions.parse(spec.args)
-    elif spec.args and spec.mode != "custom":
+    elif spec.args and spec.mode not in PROGRAM_MODES:
         raise CheckerArgsError(f"the {spec.mode} checker takes no arguments")
 
 

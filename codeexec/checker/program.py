@@ -1,9 +1,14 @@
-"""``custom`` checkers: the problem's own program, by the Kattis output-validator protocol.
+"""``custom`` checkers and ``interactive`` problems' interactors: the problem's own
+program, by the Kattis output-validator protocol.
 
 ``checker input answer feedback_dir [args...] < output``: exit 42 accepts, 43 rejects;
 anything else (a crash, a limit, another exit code) is the checker's failure and the
 test is IE, never the submission's fault. The feedback files ``teammessage.txt`` and
 ``judgemessage.txt`` become the test's message (shown for shown tests only).
+
+An interactor is run the same way, with the submission's output as its stdin while the
+submission runs, and its stdout as the submission's stdin (``CheckerSession.interact``);
+its feedback files come back on its stderr, which is otherwise discarded.
 
 The checker runs in a container of its own, never the submission's: it sees the answer,
 which the submission's sandbox never does. It is compiled once per distinct program and
@@ -16,13 +21,14 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from cachetools import LRUCache
 
 from codeexec.checker import CheckResult
 from codeexec.config import Settings
-from codeexec.model import CheckerSpec, Language, RunLimits
-from codeexec.sandbox.api import Blob, Box, Files, Sandboxes, SandboxFile
+from codeexec.model import CheckerSpec, Language, RunLimits, RunOutcome
+from codeexec.sandbox.api import Blob, Box, Files, OutputSink, Pipe, Sandboxes, SandboxFile
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,19 @@ _WRAPPER = (
     f"cat {FEEDBACK_DIR}/teammessage.txt {FEEDBACK_DIR}/judgemessage.txt 2>/dev/null"
     f" | head -c {_FEEDBACK_LIMIT}; exit $code"
 )
+# An interactor's stdout is the conversation: its feedback comes back on stderr, and
+# its own stderr (a tail) only when it did not decide.
+_INTERACTIVE_WRAPPER = (
+    f"mkdir {FEEDBACK_DIR} || exit 3; "
+    '"$@" 2>/tmp/interactor.err; code=$?; '
+    f"cat {FEEDBACK_DIR}/teammessage.txt {FEEDBACK_DIR}/judgemessage.txt 2>/dev/null"
+    f" | head -c {_FEEDBACK_LIMIT} >&2; "
+    "case $code in 42|43) ;; *) echo >&2; tail -c 2000 /tmp/interactor.err >&2;; esac; "
+    "exit $code"
+)
+# What an interactor may write to the submission in one test: a bound on the service's
+# buffers, far above any real conversation.
+INTERACTOR_OUTPUT_BYTES = 64 * 1024 * 1024
 _MB = 1024 * 1024
 
 
@@ -64,10 +83,9 @@ class CheckerSession:
         self._box = box
         self._artifact = artifact
         self._limits = limits
-        self._argv = (
-            "sh", "-c", _WRAPPER, "checker", *language.run,
-            "input", "answer", f"{FEEDBACK_DIR}/", *args,
-        )  # fmt: skip
+        command = (*language.run, "input", "answer", f"{FEEDBACK_DIR}/", *args)
+        self._argv = ("sh", "-c", _WRAPPER, "checker", *command)
+        self._interactive_argv = ("sh", "-c", _INTERACTIVE_WRAPPER, "interactor", *command)
 
     async def check(self, input_data: bytes, answer: bytes, output: Blob) -> CheckResult:
         """Raises CheckerFailed (or SandboxError) when the checker does not decide."""
@@ -90,6 +108,36 @@ class CheckerSession:
         )
         stderr = outcome.stderr[-2000:].decode("utf-8", errors="replace").strip()
         raise CheckerFailed(f"checker ended with {reason}: {stderr or feedback}"[:4000])
+
+    async def interact(
+        self,
+        input_data: bytes,
+        answer: bytes,
+        submission_limits: RunLimits,
+        stdin: Pipe,
+        stdout_to: OutputSink,
+    ) -> tuple[RunOutcome, str]:
+        """Run the interactor for one test while the submission runs elsewhere: what the
+        submission writes arrives on ``stdin``, what the interactor writes goes to
+        ``stdout_to``. Its outcome and feedback (raises SandboxError if its sandbox
+        fails). It may use the submission's time and its own: it waits on the
+        submission all along."""
+        await self._box.put_files(
+            (
+                *self._artifact,
+                SandboxFile("input", 0o444, input_data),
+                SandboxFile("answer", 0o444, answer),
+            )
+        )
+        limits = replace(
+            self._limits,
+            cpu_ms=self._limits.cpu_ms + submission_limits.cpu_ms,
+            wall_ms=self._limits.wall_ms + submission_limits.wall_ms,
+            output_bytes=INTERACTOR_OUTPUT_BYTES,
+            stderr_bytes=_FEEDBACK_LIMIT + 4096,
+        )
+        outcome = await self._box.run(self._interactive_argv, stdin, limits, stdout_to=stdout_to)
+        return outcome, outcome.stderr.decode("utf-8", errors="replace").strip()
 
 
 class CheckerPrograms:

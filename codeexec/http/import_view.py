@@ -28,7 +28,7 @@ from codeexec.http.operations import Body, Operation, Param, Reply, operation
 from codeexec.http.problem_schema import ImportOut
 from codeexec.http.statements_view import described
 from codeexec.http.visibility import problem_for, viewer_of
-from codeexec.model import CHECKER_MODES, CheckerSpec, FileSummary
+from codeexec.model import CHECKER_MODES, PROGRAM_MODES, CheckerSpec, FileSummary
 from codeexec.packages.archive import PackageError, PackageTooLarge
 from codeexec.packages.importer import import_package, open_upload, package_limits
 
@@ -122,7 +122,7 @@ def _checker_override(fields: dict[str, str]) -> CheckerSpec | None:
     mode = fields.get("checker")
     if not mode:
         return None
-    if mode not in CHECKER_MODES or mode == "custom":
+    if mode not in CHECKER_MODES or mode in PROGRAM_MODES:
         raise ApiError(422, "Invalid checker", "checker must be one of exact, lines, tokens")
     return CheckerSpec(mode, tuple(shlex.split(fields.get("checker_args", ""))))
 

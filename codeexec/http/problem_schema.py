@@ -71,10 +71,10 @@ MAX_POLICY_BYTES = 16 * 1024  # screening and checker args are TEXT columns (64 
 
 
 class CheckerIn(Input):
-    """``{"mode": "tokens", "args": [...]}``; custom: plus ``language`` and ``source``
-    (or ``files`` + ``entry_point``)."""
+    """``{"mode": "tokens", "args": [...]}``; custom and interactive (the program is the
+    interactor): plus ``language`` and ``source`` (or ``files`` + ``entry_point``)."""
 
-    mode: Literal["exact", "lines", "tokens", "custom"] = "lines"
+    mode: Literal["exact", "lines", "tokens", "custom", "interactive"] = "lines"
     args: Annotated[
         list[Annotated[StrictStr, Field(max_length=256)]],
         Field(max_length=MAX_CHECKER_ARGS, fail_fast=True),
@@ -151,7 +151,7 @@ class CheckerFileOut(Answer):
 class CheckerOut(Answer):
     """A checker's mode; admins also see its arguments and a custom one's program."""
 
-    mode: Literal["exact", "lines", "tokens", "custom"]
+    mode: Literal["exact", "lines", "tokens", "custom", "interactive"]
     args: list[str] | None = None
     language: str | None = None
     files: list[CheckerFileOut] | None = None

@@ -53,6 +53,7 @@ from codeexec.intake import SubmissionError, binary_files, program_files
 from codeexec.intake.program import source_bytes
 from codeexec.model import (
     PROBLEM_ID_PATTERN,
+    PROGRAM_MODES,
     CheckerProgram,
     CheckerSpec,
     Language,
@@ -119,7 +120,7 @@ async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> C
     if isinstance(given, str):
         return CheckerSpec(given)
     program = None
-    if given.mode == "custom":
+    if given.mode in PROGRAM_MODES:
         usable = app[LIFECYCLE].usable(app[LANGUAGES])
         language = usable.get(given.language or "")
         if language is None:
@@ -140,7 +141,8 @@ async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> C
         program = CheckerProgram(language.id, tuple(texts.items()))
     elif given.language or given.source or given.files or given.entry_point:
         raise _unprocessable(
-            "Invalid checker", "checker.language/source/files go with mode 'custom' only"
+            "Invalid checker",
+            "checker.language/source/files go with modes 'custom' and 'interactive' only",
         )
     spec = CheckerSpec(given.mode, tuple(given.args), program)
     try:

@@ -21,6 +21,7 @@ from typing import Any
 from codeexec.checker import CheckResult, Comparison, start_comparison
 from codeexec.checker.program import CheckerFailed, CheckerPrograms, CheckerSession
 from codeexec.config import Settings
+from codeexec.judge.interaction import converse, interactive_verdict
 from codeexec.judge.verdicts import limit_verdict
 from codeexec.model import (
     AdHoc,
@@ -133,7 +134,7 @@ class Judge:
         isolation = problem.isolation or self._settings.limits.default_isolation
         async with AsyncExitStack() as stack:
             checker = None
-            if problem.checker.mode == "custom" and tests:
+            if problem.checker.program is not None and tests:
                 data = max(len(t.input) + len(t.expected_output) for t in tests)
                 session = self.checkers.session(problem.checker, data, limits.output_bytes)
                 try:
@@ -279,10 +280,15 @@ class Judge:
             argv, merge = argv + plan.ad_hoc.args, plan.ad_hoc.merge_stderr
         with check.for_test(test, self._settings.checker.checker_spool_kb << 10) as feed:
             output = _Output(keep, feed)
+            talk = None
             try:
-                outcome = await box.run(
-                    argv, test.input, plan.limits, stdout_to=output, merge_stderr=merge
-                )
+                if check.interactor is not None:
+                    talk = await converse(box, argv, plan.limits, test, check.interactor, output)
+                    outcome = talk.submission
+                else:
+                    outcome = await box.run(
+                        argv, test.input, plan.limits, stdout_to=output, merge_stderr=merge
+                    )
             except SandboxDirty as exc:
                 log.warning("sandbox %s retired before a test: %s", box.container_id[:12], exc)
                 return None
@@ -295,10 +301,18 @@ class Judge:
                     )
                 log.error("internal error in sandbox %s: %s", box.container_id[:12], exc)
                 return TestResult(Verdict.IE, test.hidden)
-            verdict = limit_verdict(outcome, plan.limits)
+            feedback = ""
+            verdict: Verdict | None
+            if talk is not None:
+                verdict = interactive_verdict(talk, plan.limits)
+                if verdict == Verdict.IE:  # its reasons are the judge's, not the submitter's
+                    log.error("interactor did not decide", extra={"error": talk.feedback[:2000]})
+                elif not test.hidden:
+                    feedback = talk.feedback
+            else:
+                verdict = limit_verdict(outcome, plan.limits)
             if verdict == Verdict.RE and _reports_out_of_memory(plan.language, outcome):
                 verdict = Verdict.MLE
-            feedback = ""
             if verdict is None:
                 checked = await check.result(test)
                 if checked is None:
@@ -319,11 +333,16 @@ class _Check:
     def __init__(self, spec: CheckerSpec, program: CheckerSession | None) -> None:
         self._spec = spec
         self._program = program
+        # An interactive problem's interactor judges while the program runs.
+        self.interactor = program if spec.interactive else None
         self._comparison: Comparison | None = None
         self._spool: SpooledTemporaryFile[bytes] | None = None
 
     @contextmanager
     def for_test(self, test: TestCase, spool_bytes: int) -> Iterator[Callable[[bytes], object]]:
+        if self.interactor is not None:
+            yield lambda _: None
+            return
         if self._program is None:
             self._comparison = start_comparison(self._spec, test.expected_output)
             yield self._comparison.feed

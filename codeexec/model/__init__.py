@@ -3,7 +3,13 @@ verdict and a result are. Nothing here imports anything else of codeexec, so any
 (doors, intake, judge, sandbox, stores, views) can use them without pulling in another.
 """
 
-from codeexec.model.checker import CHECKER_MODES, UNCHECKED, CheckerProgram, CheckerSpec
+from codeexec.model.checker import (
+    CHECKER_MODES,
+    PROGRAM_MODES,
+    UNCHECKED,
+    CheckerProgram,
+    CheckerSpec,
+)
 from codeexec.model.files import (
     ATTACHMENT,
     STATEMENT,
@@ -32,6 +38,7 @@ __all__ = [
     "ATTACHMENT",
     "CHECKER_MODES",
     "PROBLEM_ID_PATTERN",
+    "PROGRAM_MODES",
     "SCOPES",
     "STATEMENT",
     "UNCHECKED",

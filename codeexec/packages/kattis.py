@@ -9,9 +9,12 @@
   the checker's arguments;
 - ``validation: custom`` (legacy) or an ``output_validator/`` program (2023-07+) → a
   custom checker; otherwise the ``tokens`` checker (Kattis' default validator);
+- ``type: interactive`` (2023-07+) or ``validation: custom interactive`` (legacy) → the
+  output validator is the interactor (checker mode ``interactive``); an interactive
+  test's ``.ans`` may be absent (the interactor gets an empty answer file);
 - ``statement/`` (``problem_statement/``) and ``attachments/`` → the problem's files
   (``codeexec.packages.statements``);
-- interactive, multi-pass, scoring and submit-answer problems are refused by name.
+- multi-pass, scoring and submit-answer problems are refused by name.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from codeexec.packages.safe_yaml import MAX_YAML_BYTES, load_yaml
 from codeexec.packages.statements import read_problem_files, statement_text
 
 PROBLEM_ID = re.compile(PROBLEM_ID_PATTERN)
-UNSUPPORTED_TYPES = ("interactive", "multi-pass", "scoring", "submit-answer")
+UNSUPPORTED_TYPES = ("multi-pass", "scoring", "submit-answer")
 _ENTRY_NAMES = ("validate", "validator", "checker", "check", "main")
 _TIME_LIMIT_FILE_BYTES = 64
 # Limits a package may set (seconds, MiB): beyond, they are typos or attacks; the
@@ -108,11 +111,12 @@ def _layout(config: dict[str, Any]) -> str:
     raise PackageError(f"unknown problem_format_version {version!r}")
 
 
-def _refuse_unsupported(config: dict[str, Any], layout: str, names: list[str]) -> None:
+def _types(config: dict[str, Any], layout: str, names: list[str]) -> set[str]:
+    """The problem's types (2023-07+ ``type``; legacy ``validation`` words), as 2023-07
+    names them: "interactive", "scoring", ..."""
     if layout == "legacy":
-        kinds = _text(config, "validation", "default").split()
-        wanted = {"interactive": "interactive", "score": "scoring"}
-        found = [wanted[k] for k in kinds if k in wanted]
+        words = _text(config, "validation", "default").split()
+        kinds = [{"interactive": "interactive", "score": "scoring"}.get(w, w) for w in words]
     else:
         given = config.get("type", "pass-fail")
         if isinstance(given, str):
@@ -123,9 +127,14 @@ def _refuse_unsupported(config: dict[str, Any], layout: str, names: list[str]) -
             raise PackageError(
                 f"problem.yaml: type must be a string or a list of strings, not {_kind(given)}"
             )
-        found = [k for k in kinds if k in UNSUPPORTED_TYPES]
-    if not found and any(n.endswith(".interaction") for n in names):
-        found = ["interactive"]
+    found = set(kinds)
+    if layout == "legacy" and any(n.endswith(".interaction") for n in names):
+        found.add("interactive")  # sample interactions: only interactive problems have them
+    return found
+
+
+def _refuse_unsupported(types: set[str]) -> None:
+    found = [k for k in UNSUPPORTED_TYPES if k in types]
     if found:
         raise PackageError(f"{', '.join(found)} problems are not supported (yet)")
 
@@ -203,7 +212,7 @@ def _validator_args(config: dict[str, Any], files: PackageFiles) -> tuple[str, .
     return args
 
 
-def _tests(files: PackageFiles, progress: Progress | None) -> list[TestCase]:
+def _tests(files: PackageFiles, progress: Progress | None, interactive: bool) -> list[TestCase]:
     names = set(files.names())
     inputs = sorted(
         (n for n in names if n.endswith(".in") and n.startswith(("data/sample/", "data/secret/"))),
@@ -214,11 +223,12 @@ def _tests(files: PackageFiles, progress: Progress | None) -> list[TestCase]:
     tests = []
     for i, name in enumerate(inputs):
         answer = name[: -len(".in")] + ".ans"
-        if answer not in names:
+        if answer not in names and not interactive:
             raise PackageError(f"{name} has no {PurePosixPath(answer).name}")
         hidden = name.split("/")[1] == "secret"
         label = name[len("data/") : -len(".in")]
-        tests.append(TestCase(files.read(name), files.read(answer), hidden, label))
+        expected = files.read(answer) if answer in names else b""
+        tests.append(TestCase(files.read(name), expected, hidden, label))
         if progress is not None:
             progress(i + 1, len(inputs))
     if not tests:
@@ -319,11 +329,23 @@ def read_kattis_package(
     if "problem.yaml" not in files.names():
         raise PackageError("no problem.yaml in the package")
     layout = _layout(config)
-    _refuse_unsupported(config, layout, files.names())
+    types = _types(config, layout, files.names())
+    _refuse_unsupported(types)
+    interactive = "interactive" in types
     notes: list[str] = []
     limits = _limits(config, files, notes)
     args = _validator_args(config, files)
-    if checker is None:
+    if interactive:
+        if checker is not None:
+            raise PackageError("an interactive problem is judged by its own interactor only")
+        program = _checker_program(files, languages, known)
+        if program is None:
+            raise PackageError(
+                "an interactive problem needs its interactor: output_validator/ (2023-07+)"
+                " or output_validators/ (legacy)"
+            )
+        checker = CheckerSpec("interactive", args, program)
+    elif checker is None:
         if layout == "legacy":
             custom = _text(config, "validation", "default").startswith("custom")
             program = _checker_program(files, languages, known) if custom else None
@@ -352,4 +374,5 @@ def read_kattis_package(
         memory_limit_mb=limits.get("memory_limit_mb"),
         output_limit_kb=limits.get("output_limit_kb"),
     )
-    return ImportedProblem(problem, _tests(files, progress), layout, notes, kept)
+    tests = _tests(files, progress, interactive)
+    return ImportedProblem(problem, tests, layout, notes, kept)

@@ -7,7 +7,9 @@ it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import collections
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import IO, Protocol, TypeVar
@@ -15,6 +17,62 @@ from typing import IO, Protocol, TypeVar
 from codeexec.model import Language, RunLimits, RunOutcome
 
 Blob = bytes | IO[bytes]  # a file is sent from its start to its end, never read whole
+# Where a run's output goes as it arrives; an awaitable it returns is awaited before more
+# is read (back-pressure: a pipe to a reader that is not reading).
+OutputSink = Callable[[bytes], Awaitable[None] | None]
+
+
+class Pipe:
+    """Input that arrives while a run goes on: what one party of an interaction (an
+    interactive problem's submission or interactor) writes is the other's stdin. The
+    writer is held back once ``limit`` bytes wait; ``close`` ends the reader's input,
+    ``stop`` ends the reader's run itself."""
+
+    def __init__(self, limit: int = 1 << 20) -> None:
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._waiting = 0
+        self._limit = limit
+        self._changed = asyncio.Event()
+        self.closed = False
+        self.stopped = False
+
+    async def write(self, data: bytes) -> None:
+        if self.closed or self.stopped or not data:
+            return  # the reader has gone: what it would have read is dropped
+        self._chunks.append(data)
+        self._waiting += len(data)
+        self._changed.set()
+        while self._waiting > self._limit and not (self.closed or self.stopped):
+            self._changed.clear()
+            await self._changed.wait()
+
+    def close(self) -> None:
+        self.closed = True
+        self._changed.set()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self._changed.set()
+
+    async def wait_stopped(self) -> None:
+        while not self.stopped:
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def read(self) -> bytes | None:
+        """The next chunk; b"" once closed (and drained); None once stopped."""
+        while True:
+            if self.stopped:
+                return None
+            if self._chunks:
+                data = self._chunks.popleft()
+                self._waiting -= len(data)
+                self._changed.set()  # a held-back writer may go on
+                return data
+            if self.closed:
+                return b""
+            self._changed.clear()
+            await self._changed.wait()
 
 
 class SandboxError(Exception):
@@ -59,15 +117,17 @@ class Box(Protocol):
     async def run(
         self,
         argv: tuple[str, ...],
-        stdin: Blob,
+        stdin: Blob | Pipe,
         limits: RunLimits,
         *,
         keep_files: bool = False,
-        stdout_to: Callable[[bytes], None] | None = None,
+        stdout_to: OutputSink | None = None,
         merge_stderr: bool = False,
     ) -> RunOutcome:
         """Run ``argv`` as a fresh process (raises SandboxError if the sandbox fails);
-        ``merge_stderr``: its stderr is its stdout (one pipe, in the order written)."""
+        ``merge_stderr``: its stderr is its stdout (one pipe, in the order written).
+        With a ``Pipe`` as stdin, the run ends when its program does or the pipe is
+        stopped (``RunOutcome.killed_for`` "stopped")."""
 
     async def was_oom_killed(self) -> bool:
         """Whether the sandbox as a whole was killed for memory."""

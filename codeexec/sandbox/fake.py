@@ -6,15 +6,25 @@ test to look at."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from codeexec.model import Language, RunLimits, RunOutcome
-from codeexec.sandbox.api import Blob, BoxStarter, Files, SandboxError, Sandboxes, SandboxFile
+from codeexec.sandbox.api import (
+    Blob,
+    BoxStarter,
+    Files,
+    OutputSink,
+    Pipe,
+    SandboxError,
+    Sandboxes,
+    SandboxFile,
+)
 
 
 @dataclass
@@ -29,6 +39,16 @@ class FakeRun:
     files: dict[str, bytes]
     keep_files: bool
     merge_stderr: bool = False
+    # An interactive run: its input as it comes (``stdin`` is then b"") and where its
+    # output goes as it writes it; its stand-in program is then ``async``.
+    pipe: Pipe | None = None
+    write: OutputSink | None = None
+
+    async def say(self, data: bytes) -> None:
+        """Write ``data`` to the other party now (an interactive run)."""
+        assert self.write is not None
+        if (held := self.write(data)) is not None:
+            await held
 
 
 class KilledForMemory(Exception):
@@ -60,7 +80,7 @@ def outcome(
     )
 
 
-Program = Callable[[FakeRun], RunOutcome]
+Program = Callable[[FakeRun], RunOutcome | Awaitable[RunOutcome]]
 
 
 @dataclass
@@ -92,19 +112,29 @@ class FakeBox:
     async def run(
         self,
         argv: tuple[str, ...],
-        stdin: Blob,
+        stdin: Blob | Pipe,
         limits: RunLimits,
         *,
         keep_files: bool = False,
-        stdout_to: Callable[[bytes], None] | None = None,
+        stdout_to: OutputSink | None = None,
         merge_stderr: bool = False,
     ) -> RunOutcome:
         self._usable()
-        data = stdin if isinstance(stdin, bytes) else stdin.read()
+        pipe = stdin if isinstance(stdin, Pipe) else None
+        data = b""
+        if isinstance(stdin, bytes):
+            data = stdin
+        elif not isinstance(stdin, Pipe):
+            data = stdin.read()
         run = FakeRun(self, argv, data, limits, dict(self.files), keep_files, merge_stderr)
+        if pipe is not None:
+            run.pipe, run.write = pipe, stdout_to
         self.runs.append(run)
         try:
-            result = self.program(run)
+            answered = self.program(run)
+            if inspect.isawaitable(answered):
+                answered = await _until_stopped(answered, pipe)
+            result = answered
         except KilledForMemory:
             self.alive, self.oom_killed = False, True
             raise SandboxError("sandbox closed the stream") from None
@@ -116,7 +146,8 @@ class FakeBox:
         if stdout_to is None:
             return result
         for start in range(0, len(result.stdout), 3):  # in pieces, as the runner streams
-            stdout_to(result.stdout[start : start + 3])
+            if (held := stdout_to(result.stdout[start : start + 3])) is not None:
+                await held
         return RunOutcome(**{**result.__dict__, "stdout": b""})
 
     async def was_oom_killed(self) -> bool:
@@ -195,6 +226,21 @@ class FakeSandboxes:
 
     async def removals_done(self) -> None:
         """Nothing is removed in the background here: a discard is done when it returns."""
+
+
+async def _until_stopped(program: Awaitable[RunOutcome], pipe: Pipe | None) -> RunOutcome:
+    """An async stand-in program's outcome; stopping its pipe kills it, as the runner
+    does (``killed_for`` "stopped")."""
+    running = asyncio.ensure_future(program)
+    if pipe is None:
+        return await running
+    stopped = asyncio.ensure_future(pipe.wait_stopped())
+    await asyncio.wait((running, stopped), return_when=asyncio.FIRST_COMPLETED)
+    if running.done():
+        stopped.cancel()
+        return running.result()
+    running.cancel()
+    return outcome(exit_code=None, signal=9, killed_for="stopped")
 
 
 if TYPE_CHECKING:  # mypy holds the fake to both seams it stands in for

@@ -16,7 +16,7 @@ import logging
 import struct
 from typing import Any
 
-from codeexec.sandbox.api import Blob
+from codeexec.sandbox.api import Blob, Pipe
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ _DOCKER_FRAME = struct.Struct(">BxxxI")
 _HEADER = struct.Struct(">I")
 MAX_HEADER_BYTES = 1 << 20
 _COPY_CHUNK = 256 * 1024
+_FRAME_MAX, _STOP_FRAME = 1 << 16, 0xFFFFFFFF  # the runner's MAX_FRAME and STOP_FRAME
 
 
 def blob_size(blob: Blob) -> int:
@@ -67,6 +68,23 @@ class RunnerStream:
             while chunk := blob.read(_COPY_CHUNK):
                 self._writer.write(chunk)
                 await self._writer.drain()
+        await self._writer.drain()
+
+    async def send_frames(self, pipe: Pipe) -> None:
+        """A streamed input: each chunk as a frame of ``uint32 size`` + data, size 0
+        when the pipe is closed, and the stop frame (the end of this run's input) once
+        it is stopped."""
+        while (data := await pipe.read()) is not None:
+            if not data:  # closed: the reader's stdin ends; only the stop frame follows
+                self._writer.write(_HEADER.pack(0))
+                await self._writer.drain()
+                await pipe.wait_stopped()
+                break
+            for start in range(0, len(data), _FRAME_MAX):
+                part = data[start : start + _FRAME_MAX]
+                self._writer.write(_HEADER.pack(len(part)) + part)
+            await self._writer.drain()
+        self._writer.write(_HEADER.pack(_STOP_FRAME))
         await self._writer.drain()
 
     async def receive(self, max_blob_bytes: int) -> tuple[dict[str, Any], list[bytes]]:

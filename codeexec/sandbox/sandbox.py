@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,15 @@ from docker.types import LogConfig, Ulimit
 
 from codeexec.config import Settings
 from codeexec.model import Language, RunLimits, RunOutcome
-from codeexec.sandbox.api import Blob, Files, SandboxDirty, SandboxError, SandboxFile
+from codeexec.sandbox.api import (
+    Blob,
+    Files,
+    OutputSink,
+    Pipe,
+    SandboxDirty,
+    SandboxError,
+    SandboxFile,
+)
 from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, DockerGateway
 from codeexec.sandbox.engine import EngineInfo
 from codeexec.sandbox.protocol import ProtocolError, RunnerStream
@@ -174,11 +182,11 @@ class Sandbox:
     async def run(
         self,
         argv: tuple[str, ...],
-        stdin: Blob,
+        stdin: Blob | Pipe,
         limits: RunLimits,
         *,
         keep_files: bool = False,
-        stdout_to: Callable[[bytes], None] | None = None,
+        stdout_to: OutputSink | None = None,
         merge_stderr: bool = False,
     ) -> RunOutcome:
         """Run ``argv`` with ``stdin`` as a fresh process. The input is sent while the
@@ -189,8 +197,12 @@ class Sandbox:
         request: dict[str, Any] = {"op": "run", "argv": list(argv), "env": env, "limits": wire}
         if merge_stderr:
             request["merge_stderr"] = True
-        self._stream.send_header(dict(request, keep_files=keep_files), stdin)
-        feeding = asyncio.create_task(self._stream.send_body(stdin))
+        if isinstance(stdin, Pipe):
+            self._stream.send_header(dict(request, keep_files=keep_files, stdin="stream"))
+            feeding = asyncio.create_task(self._stream.send_frames(stdin))
+        else:
+            self._stream.send_header(dict(request, keep_files=keep_files), stdin)
+            feeding = asyncio.create_task(self._stream.send_body(stdin))
         kept: list[bytes] = []
         received = 0
         try:
@@ -206,10 +218,12 @@ class Sandbox:
                     received += len(chunk)
                     if received > limits.output_bytes:
                         raise ProtocolError("the runner sent more output than the limit")
-                    if stdout_to is not None:
-                        stdout_to(chunk)
-                    else:
+                    if stdout_to is None:
                         kept.append(chunk)
+                    elif (held := stdout_to(chunk)) is not None:
+                        await held
+                if isinstance(stdin, Pipe):
+                    stdin.stop()  # the run is over: its input stream ends (stop frame)
                 await feeding
         except TimeoutError as exc:
             self.alive = False
@@ -220,6 +234,7 @@ class Sandbox:
         finally:
             if not feeding.done():
                 feeding.cancel()
+                self.alive = False  # a streamed input cut short leaves the runner out of step
         if not header.get("ok") or len(blobs) != 1:
             # The runner answered but cannot go on (e.g. it could not clean up after
             # the program): this container is not used again.

@@ -172,9 +172,7 @@ def test_legacy_validator_folder_in_c_with_a_header(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("config", "feature"),
     [
-        ("validation: custom interactive\n", "interactive"),
         ("validation: default score\n", "scoring"),
-        ("problem_format_version: 2023-07-draft\ntype: interactive\n", "interactive"),
         ("problem_format_version: 2023-07-draft\ntype: [pass-fail, multi-pass]\n", "multi-pass"),
         ("problem_format_version: 2025-09\ntype: scoring\n", "scoring"),
         ("problem_format_version: 2025-09\ntype: submit-answer\n", "submit-answer"),
@@ -188,6 +186,36 @@ def test_unsupported_problem_types_are_refused_by_name(
     )
     with pytest.raises(PackageError, match=f"{feature} problems are not supported"):
         read_kattis_package(open_path(root, LIMITS), LANGUAGES)
+
+
+INTERACTOR = "import sys\nsys.exit(42)\n"
+
+
+@pytest.mark.parametrize(
+    ("config", "validator"),
+    [
+        ("validation: custom interactive\n", "output_validators/guess/interactor.py"),
+        ("problem_format_version: 2023-07-draft\ntype: interactive\n", "output_validator/x.py"),
+        ("problem_format_version: 2025-09\ntype: [interactive]\n", "output_validator/x.py"),
+    ],
+)
+def test_interactive_problems_are_judged_by_their_interactor(
+    tmp_path: Path, config: str, validator: str
+) -> None:
+    files = {"problem.yaml": config, "data/secret/1.in": "5", validator: INTERACTOR}
+    imported = read_kattis_package(
+        open_path(write_package(tmp_path / "p", files), LIMITS), LANGUAGES
+    )
+    checker = imported.problem.checker
+    assert checker.mode == "interactive" and checker.program is not None
+    assert checker.program.language == "python"
+    assert [(t.input, t.expected_output) for t in imported.tests] == [(b"5", b"")]  # no .ans
+    without = write_package(tmp_path / "q", {"problem.yaml": config, "data/secret/1.in": ""})
+    with pytest.raises(PackageError, match="needs its interactor"):
+        read_kattis_package(open_path(without, LIMITS), LANGUAGES)
+    with pytest.raises(PackageError, match="judged by its own interactor"):
+        package = open_path(write_package(tmp_path / "r", files), LIMITS)
+        read_kattis_package(package, LANGUAGES, checker=CheckerSpec("tokens"))
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from codeexec.model import RunLimits
-from codeexec.sandbox.api import SandboxDirty, SandboxError
+from codeexec.sandbox.api import Pipe, SandboxDirty, SandboxError
 from codeexec.sandbox.languages import load_language
 from codeexec.sandbox.protocol import RunnerStream
 from codeexec.sandbox.sandbox import Sandbox
@@ -153,3 +153,49 @@ async def test_a_silent_runner_times_out() -> None:
         with pytest.raises(SandboxError, match="did not answer"):
             await box.run(("x",), b"", fast)
     assert not box.alive
+
+
+async def test_a_piped_input_is_sent_as_frames_ended_by_the_stop_frame() -> None:
+    """An interactive run's input: each write a frame, 0 when the pipe closes, and the
+    stop frame once the run has answered, so the runner reads the next request in step."""
+    frames: list[int | bytes] = []
+
+    async def framed(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        header, blobs = await read_request(reader)
+        assert header["stdin"] == "stream" and blobs == 0
+        while True:
+            (size,) = struct.unpack(">I", await reader.readexactly(4))
+            if size in (0, 0xFFFFFFFF):
+                frames.append(size)
+                if size == 0:  # the program's stdin is closed: it answers
+                    writer.write(message({"op": "out"}, b"bye") + message(result(), b""))
+                    await writer.drain()
+                    continue
+                return
+            frames.append(await reader.readexactly(size))
+
+    box = await with_runner(framed)
+    pipe = Pipe()
+    said = bytearray()
+    running = asyncio.create_task(box.run(("x",), pipe, LIMITS, stdout_to=said.extend))
+    await pipe.write(b"5\n")
+    await pipe.write(b"x" * 70_000)  # more than one frame
+    pipe.close()
+    outcome = await running
+    await asyncio.wait_for(box._script, 1)  # type: ignore[attr-defined]  # read to its end
+    assert said == b"bye" and outcome.exit_code == 0 and box.alive
+    assert frames == [b"5\n", b"x" * 65536, b"x" * 4464, 0, 0xFFFFFFFF]
+
+
+async def test_a_pipe_holds_its_writer_back_and_drops_writes_once_its_reader_has_gone() -> None:
+    pipe = Pipe(limit=10)
+    writing = asyncio.create_task(pipe.write(b"x" * 20))
+    await asyncio.sleep(0)
+    assert not writing.done()  # over the limit: held until the reader takes it
+    assert await pipe.read() == b"x" * 20
+    await asyncio.wait_for(writing, 1)
+    pipe.close()
+    await pipe.write(b"late")  # dropped
+    assert await pipe.read() == b""
+    pipe.stop()
+    assert await pipe.read() is None

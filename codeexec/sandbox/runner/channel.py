@@ -14,6 +14,10 @@ MAX_HEADER = 1 << 20
 CHUNK = 1 << 16  # the largest piece of output in one message, and of input read at once
 COALESCE_S = 0.01  # output waits at most this long to be sent with more
 MAX_CREDIT = 3  # wall time waited on the service is credited up to 3 times the limit
+# Streamed input (interactive runs): frames of ``uint32 size`` + data; size 0 closes the
+# program's stdin, STOP_FRAME ends the run's input (and the program, if still running).
+MAX_FRAME = 1 << 20
+STOP_FRAME = 0xFFFFFFFF
 
 
 class Channel:

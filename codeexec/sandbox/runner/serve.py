@@ -51,6 +51,7 @@ class Runner:
         self.cgroup: Cgroup | Gvisor = Gvisor() if self.kernel.gvisor else Cgroup()
         self.baseline: Files = []
         self.dirty: str | None = None
+        self.watch: Watch | None = None  # the run under way (its input may still come)
 
     def problems(self) -> list[str]:
         """Why this container must not judge anything (empty when it may)."""
@@ -82,14 +83,17 @@ class Runner:
         return problems
 
     def run(self, request: dict[str, Any], sizes: list[int]) -> None:
+        stream = request.get("stdin") == "stream"
+        size = sizes[0] if sizes else 0
+        watch = self.watch = Watch(self.channel, request["limits"], size, stream)
         if self.dirty is not None:  # nothing runs here again: the service runs it elsewhere
             self.channel.discard(sum(sizes))
             error = f"Dirty: {self.dirty}"
             self.channel.send(
                 {"op": "run", "ok": False, "error": error, "dirty": self.dirty, "ran": False}
             )
+            watch.skip_stream()
             return
-        watch = Watch(self.channel, request["limits"], sizes[0] if sizes else 0)
         result: dict[str, Any] | None = None
         try:
             memory_base = self.cgroup.memory_bytes() or 0  # the program's files count
@@ -109,14 +113,16 @@ class Runner:
         finally:
             # Whatever happened, the input is consumed (the stream stays in step) and the
             # frames sent so far are complete; a failed run is cleaned before its answer.
-            self.channel.discard(watch.stdin_left)
-            watch.stdin_left = 0
+            if not stream:
+                self.channel.discard(watch.stdin_left)
+                watch.stdin_left = 0
             self.channel.flush()
             if watch.dirty is not None:
                 self.dirty = watch.dirty
             if result is None:
                 self.clean_up()
         self.channel.send(dict(result, op="run", ok=True), bytes(watch.err))
+        watch.skip_stream()
         # Every process of the run is dead already (killed before its status was read);
         # the rest of the clean-up overlaps the service's work on this answer. If it
         # fails, the next run answers "dirty" and this container is not used again.
@@ -140,7 +146,7 @@ class Runner:
         nproc = limits["processes"] + 1 if self.kernel.gvisor else None
         started = time.monotonic()
         try:
-            has_input = watch.stdin_left > 0
+            has_input = watch.stdin_left > 0 or watch.stream
             process = start(argv, env, limits, final, nproc, has_input, merge_stderr)
         except NotStarted as exc:
             return not_started(watch, argv[0], exc.error)
@@ -191,6 +197,10 @@ class Runner:
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 self.channel.send({"op": op, "ok": False, "error": error, "dirty": self.dirty})
+                if self.watch is not None:  # a streamed input is read to its end
+                    self.watch.skip_stream()
+            finally:
+                self.watch = None
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 
-from .channel import CHUNK, COALESCE_S, MAX_CREDIT, Channel
+from .channel import CHUNK, COALESCE_S, MAX_CREDIT, MAX_FRAME, STOP_FRAME, Channel
 from .cleanup import DRAIN_S, collect_unix_garbage
 from .measure import FIRST_SAMPLE_S, POLL_S, Meter
 from .spawn import Process
@@ -81,10 +81,19 @@ class Watch:
     """The streams of one run and what the watching found: output sent, stderr kept,
     the limit the program broke (``killed_for``), a reason the sandbox is dirty."""
 
-    def __init__(self, channel: Channel, limits: dict[str, int], stdin_size: int) -> None:
+    def __init__(
+        self, channel: Channel, limits: dict[str, int], stdin_size: int, stream: bool = False
+    ) -> None:
         self.channel = channel
         self.limits = limits
-        self.stdin_left = stdin_size  # bytes of input still to come from the service
+        # Input is one blob of ``stdin_size`` bytes, or (``stream``: interactive runs) a
+        # sequence of frames the service sends while the program runs, ended by a stop
+        # frame; ``stdin_left`` is what is still to come of the blob or current frame.
+        self.stdin_left = stdin_size
+        self.stream = stream
+        self.stream_open = stream  # the stop frame has not come yet
+        self.stdin_eof = False  # streaming: the service closed the program's input
+        self.frame_head = bytearray()
         self.stdin_buf = memoryview(b"")
         self.out_total = 0
         self.out_sent = 0
@@ -115,7 +124,7 @@ class Watch:
                 rlist = [exit_watch.fd, *(fd for fd in self.readers if fd != stdout_r)]
                 if stdout_r in self.readers and self._unsent() < OUT_HIGH_WATER:
                     rlist.append(stdout_r)
-                if self.stdin_left and not self.stdin_buf:
+                if (self.stdin_left or self.stream_open) and not self.stdin_buf:
                     rlist.append(0)
                 program_in = process.stdin
                 wlist = [program_in] if program_in is not None and self.stdin_buf else []
@@ -125,8 +134,12 @@ class Watch:
                 # yet sent, or its output pipe full because the service has not taken what
                 # was sent — is transport time, not charged to it. A program that merely
                 # sleeps meanwhile is not blocked and earns nothing.
+                # Streaming input comes from the other party of an interaction: waiting
+                # for it is the program's own time (a program that forgot to flush waits
+                # forever), never credited.
                 waiting = (
-                    program_in is not None
+                    not self.stream
+                    and program_in is not None
                     and self.stdin_left > 0
                     and not self.stdin_buf
                     and pipe_unread(program_in) == 0
@@ -146,9 +159,12 @@ class Watch:
                 if waiting:
                     credit += now - before
                 if 0 in ready_r:
-                    chunk = self.channel.read_some(min(CHUNK, self.stdin_left))
-                    self.stdin_left -= len(chunk)
-                    self.stdin_buf = memoryview(chunk if program_in is not None else b"")
+                    if self.stream and not self.stdin_left:
+                        self._read_frame_head()
+                    else:
+                        chunk = self.channel.read_some(min(CHUNK, self.stdin_left))
+                        self.stdin_left -= len(chunk)
+                        self.stdin_buf = memoryview(chunk if program_in is not None else b"")
                 if program_in is not None and (program_in in ready_w or not self.stdin_buf):
                     process.stdin = self._feed(program_in)
                 if 1 in ready_w:
@@ -161,7 +177,9 @@ class Watch:
                     self.ship()
                 if exit_watch.fd in ready_r and exit_watch.ended():
                     return credit
-                if self.out_total > limits["output_bytes"]:
+                if self.stream and not self.stream_open:
+                    self.killed_for = "stopped"  # the service ended the interaction
+                elif self.out_total > limits["output_bytes"]:
                     self.killed_for = "output"
                 elif now >= started + wall_s + min(credit, MAX_CREDIT * wall_s):
                     self.killed_for = "wall"
@@ -199,6 +217,39 @@ class Watch:
             os.close(fd)
         readers.clear()
 
+    def _read_frame_head(self) -> None:
+        """Read (part of) the next input frame's ``uint32`` length: ``STOP_FRAME`` ends
+        the run's input and the program, 0 closes the program's stdin."""
+        self.frame_head += self.channel.read_some(4 - len(self.frame_head))
+        if len(self.frame_head) < 4:
+            return
+        size = int.from_bytes(self.frame_head, "big")
+        self.frame_head.clear()
+        if size == STOP_FRAME:
+            self.stream_open = False
+        elif size == 0:
+            self.stdin_eof = True
+        elif size > MAX_FRAME:
+            raise ValueError(f"input frame of {size} bytes")  # out of step: stop
+        else:
+            self.stdin_left = size
+
+    def skip_stream(self) -> None:
+        """After the answer: read the rest of a streamed input up to its stop frame, so
+        the next request is read in step (the service sends it once it has the answer)."""
+        while self.stream_open:
+            if self.stdin_left:
+                self.channel.discard(self.stdin_left)
+                self.stdin_left = 0
+            else:
+                select.select([0], [], [])
+                self._read_frame_head()
+
+    def _input_done(self) -> bool:
+        if self.stream:
+            return self.stdin_eof or not self.stream_open
+        return not self.stdin_left
+
     def _feed(self, fd: int) -> int | None:
         """Pass input on to the program; close its stdin once all of it went through."""
         if self.stdin_buf:
@@ -210,7 +261,7 @@ class Watch:
                 self.stdin_buf = memoryview(b"")
                 os.close(fd)
                 return None
-        if not self.stdin_buf and not self.stdin_left:
+        if not self.stdin_buf and not self.stdin_left and self._input_done():
             os.close(fd)
             return None
         return fd

@@ -1,0 +1,3 @@
+input()
+print("five", flush=True)
+input()
