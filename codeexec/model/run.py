@@ -26,7 +26,7 @@ class RunOutcome:
     wall_ms: int
     memory_kb: int
     oom_killed: bool
-    killed_for: str | None  # "cpu" | "wall" | "output" | None
+    killed_for: str | None  # "cpu" | "wall" | "output" | "memory" | "stopped" | None
     stdout: bytes
     stderr: bytes
     kept_bytes: int = 0  # with keep_files: the size of the program kept for later runs

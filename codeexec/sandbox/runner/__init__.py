@@ -51,12 +51,20 @@ service checks every size against a cap before it buffers anything).
   sends the program's stdout as ``{"op": "out"}`` messages of at most ``CHUNK`` bytes
   (coalesced for ``COALESCE_S``), and at most ``output_bytes`` in all. Then the answer:
   ``{"op": "run", "ok": true, "exit_code", "signal", "cpu_ms", "wall_ms", "memory_kb",
-  "oom_killed", "killed_for": null|"cpu"|"wall"|"output"|"memory", "stdout_overflow",
+  "oom_killed", "killed_for": null|"cpu"|"wall"|"output"|"memory"|"stopped", "stdout_overflow",
   "stdout_total", "stderr_total"}`` (with ``keep_files``: ``kept_bytes``, or
   ``kept_error`` when what the step left cannot be a program) + one blob, the stderr
   (at most ``stderr_bytes``). Time the program spent blocked on the service (input not
   yet sent, output not yet taken) is credited to its wall time, up to ``MAX_CREDIT``
   times the limit.
+- A streamed run (interactive problems: the input is what the other party of the
+  conversation writes, as it writes it): the run header says ``"stdin": "stream"`` and
+  announces no blob; the input follows as frames of ``uint32 size`` + data (at most
+  ``MAX_FRAME``); size 0 closes the program's stdin; ``STOP_FRAME`` ends the run's input
+  and, if the program still runs, the program (``killed_for`` "stopped"). The service
+  always sends the stop frame, at the latest once it has the answer; the runner reads
+  the frames up to it before the next request. Waiting for streamed input is never
+  credited: it is the conversation's time.
 - Failures: ``{"op", "ok": false, "error", "dirty"}``; a run refused because an earlier
   test could not be cleaned up also says ``"ran": false``. A dirty runner runs nothing
   again (the service removes the container). An unknown op gets ``"unknown op"``;
