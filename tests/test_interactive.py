@@ -6,7 +6,11 @@ tests/unit/test_interaction.py's."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import AsyncIterator
@@ -182,3 +186,20 @@ async def test_misbehaving_interactors_get_a_clear_verdict_in_bounded_time(
     assert len(test.get("feedback") or "") <= 70_000
     health = await client.get("/healthz")
     assert health.status == 200
+
+
+async def test_grade_cli_grades_against_an_interactive_package(tmp_path: Path) -> None:
+    """The grade command's local package path: the interactor (C++) is built from the
+    package and every source judged by talking to it."""
+    guess = PACKAGES / "guess-legacy" / "submissions"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "codeexec", "grade", str(PACKAGES / "guess-legacy"),
+         str(guess / "accepted" / "bisect.py"), str(guess / "wrong_answer" / "count_up.py"),
+         "--json", str(tmp_path / "r.json")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # one source fails, as expected
+    report = json.loads((tmp_path / "r.json").read_text())  # noqa: ASYNC240 (small)
+    verdicts = {Path(g["source"]).name: g["job"]["verdict"] for g in report["graded"]}
+    assert verdicts == {"bisect.py": "AC", "count_up.py": "WA"}
