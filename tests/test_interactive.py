@@ -200,6 +200,6 @@ async def test_grade_cli_grades_against_an_interactive_package(tmp_path: Path) -
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # one source fails, as expected
-    report = json.loads((tmp_path / "r.json").read_text())  # noqa: ASYNC240 (small)
+    report = json.loads((tmp_path / "r.json").read_text())
     verdicts = {Path(g["source"]).name: g["job"]["verdict"] for g in report["graded"]}
     assert verdicts == {"bisect.py": "AC", "count_up.py": "WA"}
