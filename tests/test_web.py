@@ -461,3 +461,47 @@ async def test_an_imported_statement_shows_with_its_image_and_attachments(
     await page.screenshot(path=SHOTS / "imported-statement.png", full_page=True)
     await page.close()
     assert page.errors == []
+
+
+def guess_package() -> bytes:
+    """tests/data/kattis/guess (an interactive problem, Python interactor) as a zip."""
+    folder = Path(__file__).parent / "data" / "kattis" / "guess"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "submissions" not in path.parts:
+                archive.write(path, f"guess/{path.relative_to(folder).as_posix()}")
+    return buffer.getvalue()
+
+
+async def test_an_interactive_problem_says_so_and_shows_the_interactors_feedback(
+    browser: Any, locked: Client
+) -> None:
+    page = Page(await browser.new_page())
+    await page.goto(str(locked.make_url("/")))
+    await page.get_by_label("API key").fill(ADMIN_TOKEN)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
+    await page.get_by_label("Kattis package (zip)").set_input_files(
+        files=[{"name": "guess.zip", "mimeType": "application/zip", "buffer": guess_package()}]
+    )
+    await page.get_by_role("button", name="Import problem").click()
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value("guess")
+    samples = page.locator("#samples")
+    await expect(samples).to_contain_text("Interactive problem")
+    await expect(samples.get_by_text("Interactor's input")).to_be_visible()
+    await expect(samples.locator("figcaption", has_text=re.compile("^Output$"))).to_have_count(0)
+    await page.get_by_role("combobox", name="Language").select_option("python")
+    editor = page.get_by_role("textbox", name="Source code")
+    await editor.click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.press("Delete")
+    await page.keyboard.insert_text('input()\nprint("five", flush=True)\ninput()\n')
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_role("status")).to_have_text(re.compile(r"WA, shown 0/1 passed"))
+    first = page.locator("#details .difference").first
+    await expect(first).to_contain_text("Interactor: guess 1 is not a number: 'five")
+    await expect(first).to_contain_text("Your program wrote")
+    await page.screenshot(path=SHOTS / "interactive.png", full_page=True)
+    await page.close()
+    assert page.errors == []

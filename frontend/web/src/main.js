@@ -189,22 +189,30 @@ async function renderStatement(problem) {
   }
 }
 
+// An interactive problem's program talks with the judge's interactor: a test's "input"
+// is the interactor's, and there is no output to compare.
+const interactive = (problem) => problem?.checker?.mode === "interactive";
+
 function renderSamples(problem) {
   const shown = problem.tests.filter((t) => !t.hidden);
   const hidden = problem.tests.length - shown.length;
+  const talks = interactive(problem);
   const items = shown.map((t, i) =>
     el(
       "div",
       { className: "sample" },
       el("h4", { textContent: `Sample ${i + 1}${t.name ? ` (${t.name})` : ""}` }),
       el("div", { className: "io" },
-        el("figure", {}, el("figcaption", { textContent: "Input" }), el("pre", { textContent: t.input ?? "(binary)" })),
-        el("figure", {}, el("figcaption", { textContent: "Output" }), el("pre", { textContent: t.expected_output ?? "(binary)" })),
+        el("figure", {}, el("figcaption", { textContent: talks ? "Interactor's input" : "Input" }), el("pre", { textContent: t.input ?? "(binary)" })),
+        ...(talks ? [] : [el("figure", {}, el("figcaption", { textContent: "Output" }), el("pre", { textContent: t.expected_output ?? "(binary)" }))]),
       ),
     ),
   );
-  const note = el("p", { className: "muted", textContent: `${hidden} hidden test${hidden === 1 ? "" : "s"} (counts only).` });
-  $("samples").replaceChildren(...items, note);
+  const notes = [el("p", { className: "muted", textContent: `${hidden} hidden test${hidden === 1 ? "" : "s"} (counts only).` })];
+  if (talks) {
+    notes.unshift(el("p", { className: "interactive-note", textContent: "Interactive problem: your program talks with the judge's interactor (read its messages, flush what you write); the interactor decides each test." }));
+  }
+  $("samples").replaceChildren(...items, ...notes);
 }
 
 async function openProblem(id) {
@@ -300,10 +308,13 @@ function marked_(text, diff) {
   return el("pre", {}, before, ...(rest ? [el("mark", { textContent: rest })] : []), after);
 }
 
-function showDifference(label, verdict, expected, got, stderr) {
+function showDifference(label, verdict, expected, got, stderr, feedback) {
   if (verdict === "AC" || verdict === "CE") return;
   const items = [el("h3", { textContent: `${label}: ${verdict}` })];
-  if (verdict === "WA" && expected !== null && got !== null) {
+  if (interactive(state.problem)) {
+    if (feedback) items.push(el("p", { className: "feedback", textContent: `Interactor: ${feedback}` }));
+    if (got) items.push(el("figure", {}, el("figcaption", { textContent: "Your program wrote" }), el("pre", { textContent: got })));
+  } else if (verdict === "WA" && expected !== null && got !== null) {
     const diff = firstDifference(expected ?? "", got ?? "");
     if (diff) {
       items.push(el("p", { className: "where", textContent: `First difference: line ${diff.line}, column ${diff.column}.` }));
@@ -357,7 +368,7 @@ function showJob(job) {
     if (result.hidden) continue;
     fillRow(result.position, result);
     const label = row(result.position).querySelector("th").textContent;
-    showDifference(label, result.verdict, result.expected ?? null, result.got ?? null, result.stderr);
+    showDifference(label, result.verdict, result.expected ?? null, result.got ?? null, result.stderr, result.feedback);
   }
   showCompileOutput(job.compile_output);
   if (job.tests?.hidden && !samplesOnly(job)) {
