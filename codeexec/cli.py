@@ -23,7 +23,7 @@ from codeexec.http.app import make_app
 from codeexec.logs import configure as configure_logging
 from codeexec.model import CheckerSpec
 from codeexec.packages.archive import PackageError
-from codeexec.packages.importer import import_package, open_path, package_limits
+from codeexec.packages.importer import import_package, open_path, package_limits, package_paths
 from codeexec.sandbox.docker_gateway import DockerGateway, DockerUnavailable
 from codeexec.sandbox.images import ImageError, ImageManager
 from codeexec.sandbox.languages import discover_languages
@@ -136,6 +136,10 @@ async def _import_problems(
     languages = discover_languages(settings.sandbox.languages_dir, settings.sandbox.languages)
     known = discover_languages(settings.sandbox.languages_dir)  # a checker's language told apart
     limits = package_limits(settings)
+    paths = [p for given in paths for p in await asyncio.to_thread(package_paths, given)]
+    if problem_id is not None and len(paths) > 1:
+        print(f"--id needs exactly one package; found {len(paths)}", file=sys.stderr)
+        return 2
     failed = 0
     async with _database(settings) as engine:
         store = ProblemStore(engine, 0)

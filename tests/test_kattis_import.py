@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tracemalloc
@@ -264,3 +265,24 @@ async def test_package_attacks_over_http_are_refused_in_bounded_memory(
         assert peak < len(data) + (24 << 20), (attack, peak)
     response = await client.get("/api/v1/problems")
     assert (await response.json())["total"] == 0
+
+
+async def test_cli_imports_a_folder_of_packages_whole(
+    service: Callable[..., Any], database_url: str, tmp_path: Path
+) -> None:
+    """A contest's archive, unpacked: a folder whose subfolders are packages (here an
+    interactive one and a pass-fail one) imports every one of them."""
+    contest = tmp_path / "contest"
+    shutil.copytree(Path(__file__).parent / "data" / "kattis" / "guess", contest / "guess")
+    shutil.copytree(KATTIS / "hello", contest / "hello")
+    (contest / "README.txt").write_text("not a package")
+    done = cli_import(database_url, contest)
+    assert done.returncode == 0, done.stderr
+    assert "[1/2] guess: created, problem 'guess'" in done.stderr
+    assert "checker interactive (python)" in done.stderr
+    assert "[2/2] hello: created, problem 'hello'" in done.stderr
+    refused = cli_import(database_url, contest, "--id", "x")
+    assert refused.returncode == 2 and "--id needs exactly one package" in refused.stderr
+    client: Client = await service(database_url=database_url)
+    bisect = Path(__file__).parent / "data/kattis/guess/submissions/accepted/bisect.py"
+    assert (await judge(client, "guess", bisect.read_text()))["passed"]

@@ -62,6 +62,16 @@ def open_path(path: Path, limits: PackageLimits) -> PackageFiles:
     raise PackageError(f"{path}: not a package folder or a zip archive")
 
 
+def package_paths(path: Path) -> list[Path]:
+    """The packages ``path`` names: itself, or for a folder of packages (a contest's
+    archive, unpacked: no problem.yaml of its own) every subfolder that has one, by name."""
+    if path.is_dir() and not (path / "problem.yaml").exists():
+        found = sorted(p for p in path.iterdir() if p.is_dir() and (p / "problem.yaml").is_file())
+        if found:
+            return found
+    return [path]
+
+
 def open_upload(archive: IO[bytes], filename: str, limits: PackageLimits) -> PackageFiles:
     return ZipPackage(archive, short_name(filename) if filename else "", limits)
 
