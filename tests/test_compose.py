@@ -6,12 +6,14 @@ and the stack is pointed at them through the compose file's image variables.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -64,6 +66,9 @@ def build_wheelhouse() -> None:
     )
 
 
+ADMIN_TOKEN = "compose-admin"
+
+
 @pytest.fixture
 def stack(docker_engine: object) -> Iterator[str]:
     compose = compose_command()
@@ -80,6 +85,7 @@ def stack(docker_engine: object) -> Iterator[str]:
         "CODEEXEC_PORT": str(port),
         "CODEEXEC_INSTANCE_NAME": project,
         "CODEEXEC_LANGUAGES": "python",  # the smoke test needs one image, not eight
+        "CODEEXEC_ADMIN_TOKEN": ADMIN_TOKEN,
     }
     base = [*compose, "-p", project, "-f", str(REPO / "docker-compose.yml")]
     subprocess.run([*base, "up", "-d", "--no-build"], env=env, check=True, cwd=REPO)
@@ -115,3 +121,24 @@ def test_compose_stack_answers_the_seed_request(stack: str) -> None:
     assert body["passed"] is True
     assert [t["got"] for t in body["shownTests"]] == ["dan", "perez"]
     assert body["hiddenTests"] == {"failed": 0, "passed": 2}
+    # The image has pandoc: a Kattis LaTeX statement is served as HTML.
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("latex/problem.yaml", "name: LaTeX\n")
+        archive.writestr("latex/data/sample/1.in", "1\n")
+        archive.writestr("latex/data/sample/1.ans", "1\n")
+        archive.writestr(
+            "latex/problem_statement/problem.tex",
+            "\\problemname{LaTeX}\nPrint \\emph{the number}.\n",
+        )
+    imported = requests.post(
+        f"{stack}/api/v1/problems/import",
+        files={"package": ("latex.zip", package.getvalue(), "application/zip")},
+        data={"checker": "tokens"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=60,
+    )
+    assert imported.status_code == 201, imported.text
+    html = requests.get(f"{stack}/api/v1/problems/latex/statement?format=html", timeout=60)
+    assert html.status_code == 200, html.text
+    assert "<em>the number</em>" in html.json()["content"]
