@@ -29,6 +29,7 @@ from codeexec.checker import CheckResult
 from codeexec.config import Settings
 from codeexec.model import CheckerSpec, Language, RunLimits, RunOutcome
 from codeexec.sandbox.api import Blob, Box, Files, OutputSink, Pipe, Sandboxes, SandboxFile
+from codeexec.sandbox.runner.channel import MAX_CREDIT
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,8 @@ class CheckerSession:
         limits = replace(
             self._limits,
             cpu_ms=self._limits.cpu_ms + submission_limits.cpu_ms,
-            wall_ms=self._limits.wall_ms + submission_limits.wall_ms,
+            # the submission's wall time may be extended by what it waits on this side
+            wall_ms=self._limits.wall_ms + (1 + MAX_CREDIT) * submission_limits.wall_ms,
             output_bytes=INTERACTOR_OUTPUT_BYTES,
             stderr_bytes=_FEEDBACK_LIMIT + 4096,
         )

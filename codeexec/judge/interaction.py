@@ -7,6 +7,12 @@ the submission writes and writes what it reads; it exits 42 (accepted) or 43 (wr
 answer). When it ends, the submission's input ends; when it rejects (or fails) while the
 submission still runs, the submission is stopped. When the submission ends, the
 interactor's input ends.
+
+Time: what the submission waits for the interactor is credited to its wall time, like
+any wait on the service (so the interactor's time and the relay's, ~1 ms a round trip,
+are not the submission's). A conversation in which neither party says anything for the
+submission's whole wall limit (a program that forgot to flush, both waiting) is ended
+there: the submission's TLE.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ class Conversation:
     interactor: RunOutcome | None  # None: the interactor's sandbox failed
     feedback: str  # the interactor's feedback files (or why it failed)
     interactor_first: bool  # it ended while the submission still ran
+    idle: bool = False  # ended because neither party said anything for the wall limit
 
 
 async def converse(
@@ -43,20 +50,29 @@ async def converse(
     """Run one test as a conversation; ``shown`` sees what the submission writes.
     Raises SandboxError when the submission's sandbox fails."""
     to_submission, to_interactor = Pipe(), Pipe()
+    loop = asyncio.get_running_loop()
+    heard = loop.time()  # when either party last said something
 
     async def submission_wrote(chunk: bytes) -> None:
+        nonlocal heard
+        heard = loop.time()
         shown(chunk)
         await to_interactor.write(chunk)
+
+    async def interactor_wrote(chunk: bytes) -> None:
+        nonlocal heard
+        heard = loop.time()
+        await to_submission.write(chunk)
 
     submission = asyncio.create_task(
         box.run(argv, to_submission, limits, stdout_to=submission_wrote)
     )
     talking = asyncio.create_task(
         interactor.interact(
-            test.input, test.expected_output, limits, to_interactor, to_submission.write
+            test.input, test.expected_output, limits, to_interactor, interactor_wrote
         )
     )
-    interactor_first = False
+    interactor_first = idle = False
 
     def submission_ended(task: asyncio.Task[RunOutcome]) -> None:
         if task.cancelled() or task.exception() is not None:
@@ -73,7 +89,15 @@ async def converse(
 
     submission.add_done_callback(submission_ended)
     talking.add_done_callback(interactor_ended)
+    silence = limits.wall_ms / 1000
     try:
+        while not submission.done():
+            await asyncio.wait((submission,), timeout=max(0.0, heard + silence - loop.time()))
+            if not submission.done() and loop.time() - heard >= silence and not talking.done():
+                idle = True  # both waiting: a deadlock, or a program that never flushed
+                to_submission.stop()
+                to_interactor.stop()
+                break
         await asyncio.wait((submission, talking))
     finally:
         for task in (submission, talking):
@@ -83,9 +107,9 @@ async def converse(
         if not isinstance(failed, SandboxError):
             raise failed
         log.error("interactor sandbox failed: %s", failed)
-        return Conversation(ran, None, "", interactor_first)
+        return Conversation(ran, None, "", interactor_first, idle)
     outcome, feedback = talking.result()
-    return Conversation(ran, outcome, feedback, interactor_first)
+    return Conversation(ran, outcome, feedback, interactor_first, idle)
 
 
 def decided(outcome: RunOutcome) -> bool | None:
@@ -97,14 +121,15 @@ def decided(outcome: RunOutcome) -> bool | None:
 
 def interactive_verdict(talk: Conversation, limits: RunLimits) -> Verdict:
     """The test's verdict, as Kattis and DOMjudge decide it: the submission's time limit
-    first; then a rejection the interactor gave while the submission still ran (the
-    submission's crash is then its consequence); then the submission's own failure; then
-    the interactor's decision. An interactor that does not decide is an internal error,
-    unless the submission failed by itself."""
+    (or a conversation that fell silent for as long) first; then a rejection the
+    interactor gave while the submission still ran (the submission's crash is then its
+    consequence); then the submission's own failure; then the interactor's decision. An
+    interactor that does not decide is an internal error, unless the submission failed
+    by itself."""
     run = talk.submission
     own = None if run.killed_for == "stopped" else limit_verdict(run, limits)
     decision = None if talk.interactor is None else decided(talk.interactor)
-    if own == Verdict.TLE:
+    if own == Verdict.TLE or talk.idle:
         return Verdict.TLE
     if decision is False and talk.interactor_first:
         return Verdict.WA

@@ -168,3 +168,28 @@ def test_verdict_precedence(
 ) -> None:
     talk = Conversation(submission, interactor, "", first)
     assert interactive_verdict(talk, LIMITS) == verdict
+
+
+async def test_a_silent_conversation_ends_at_the_wall_limit_as_the_submissions_tle() -> None:
+    """Both parties waiting (a program that never flushed): stopped once nothing was said
+    for the wall limit, not after the credit the runner gives waits on the service."""
+
+    async def waits(run: FakeRun) -> RunOutcome:
+        await run.pipe.read()  # type: ignore[union-attr]  # the interactor's n
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def asks_then_waits(run: FakeRun) -> RunOutcome:
+        await run.say(b"10\n")
+        while await run.pipe.read():  # type: ignore[union-attr]
+            pass
+        return outcome(exit_code=43)
+
+    sandboxes = FakeSandboxes(party(waits, asks_then_waits))
+    settings = Settings(default_time_limit_ms=100)  # wall limit: 1.1 s
+    j = Judge(settings, sandboxes, LANGUAGES)
+    snapshot = ProblemSnapshot(Problem("guess", checker=INTERACTOR), (TestCase(b"5", b""),))
+    started = asyncio.get_running_loop().time()
+    judged = await j.judge(PY, SOURCE, snapshot)
+    assert judged.results[0].verdict == Verdict.TLE
+    assert 1.0 < asyncio.get_running_loop().time() - started < 3

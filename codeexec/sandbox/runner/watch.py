@@ -134,13 +134,13 @@ class Watch:
                 # yet sent, or its output pipe full because the service has not taken what
                 # was sent — is transport time, not charged to it. A program that merely
                 # sleeps meanwhile is not blocked and earns nothing.
-                # Streaming input comes from the other party of an interaction: waiting
-                # for it is the program's own time (a program that forgot to flush waits
-                # forever), never credited.
+                # Streamed input comes from the other party of a conversation: waiting for
+                # it is the other's time and the transport's (~1 ms a round trip), credited
+                # alike; a program that forgot to flush then waits until the credit is used
+                # up and ends at its wall limit, as it would have.
                 waiting = (
-                    not self.stream
-                    and program_in is not None
-                    and self.stdin_left > 0
+                    program_in is not None
+                    and (self.stdin_left > 0 or (self.stream_open and not self.stdin_eof))
                     and not self.stdin_buf
                     and pipe_unread(program_in) == 0
                 ) or (
@@ -285,7 +285,8 @@ class Watch:
             if not self.out_buf:
                 self.out_since = time.monotonic()
             self.out_buf += keep
-            if len(self.out_buf) >= CHUNK:
+            # A conversation cannot wait: the other party may be waiting for this.
+            if len(self.out_buf) >= CHUNK or self.stream:
                 self.ship()
         return True
 
