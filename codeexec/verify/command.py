@@ -66,6 +66,7 @@ from codeexec.verify.verified import (
 
 INTERRUPTED = 130
 SHOWN_TESTS = 12  # of a disagreeing submission's verdicts, on its report line
+LABEL_WIDTH = 24  # a longer expectation pushes its own line's columns, not every line's
 
 
 def add_parser(problem_commands: Any) -> None:
@@ -166,7 +167,7 @@ class Lines:
     def __init__(self, display: Display, paths: Sequence[str], labels: Sequence[str]) -> None:
         self.display = display
         self.width = max(map(len, paths), default=0)
-        self.label_width = max(map(len, labels), default=0)
+        self.label_width = min(max(map(len, labels), default=0), LABEL_WIDTH)
 
     def show(self, v: Verified) -> None:
         mark, path = MARKS[v.status], v.path.ljust(self.width)

@@ -93,6 +93,9 @@ class Check:
     got: str  # the final verdict in the format's terms, e.g. "WA" or "RTE (MLE)"
     reasons: tuple[str, ...] = ()  # why it does not agree
     unchecked: tuple[str, ...] = ()  # parts of the expectation that could not be checked
+    # Requirements on test groups that could not be checked at all: the server names no
+    # hidden test to this key. Agreeing on the rest is then no verdict either way.
+    blind: tuple[str, ...] = ()
 
 
 # -- reading submissions.yaml -------------------------------------------------------------
@@ -323,9 +326,10 @@ def check(expected: Expectation, job: Mapping[str, Any]) -> Check:
         return Check(False, got, (f"expected the final verdict {expected.final}",), expected.notes)
     reasons: list[str] = []
     unchecked = list(expected.notes)
+    blind: list[str] = []
     for r in expected.requirements:
-        _requirement(r, tests, job, reasons, unchecked)
-    return Check(not reasons, got, tuple(reasons), tuple(unchecked))
+        _requirement(r, tests, job, reasons, unchecked, blind)
+    return Check(not reasons, got, tuple(reasons), tuple(unchecked), tuple(blind))
 
 
 def _requirement(
@@ -334,12 +338,15 @@ def _requirement(
     job: Mapping[str, Any],
     reasons: list[str],
     unchecked: list[str],
+    blind: list[str],
 ) -> None:
     scope = tests
     if r.group is not None:
         inside = [(t, _in_group(t, r.group)) for t in tests]
         if any(found is None for _, found in inside):
-            unchecked.append(f"{r.source}: the server names no hidden test (an admin key does)")
+            blind.append(
+                f"{r.source}: the server names no hidden test to this key (an admin's does)"
+            )
             return
         scope = [t for t, found in inside if found]
         if not scope:

@@ -12,12 +12,15 @@ from codeexec.grade.graded import Graded
 from codeexec.verify.expectations import Expectation, check, kattis_verdict
 
 AGREES, DISAGREES, USAGE, INFRASTRUCTURE = 0, 1, 2, 3
+SUMMARY_NAMES = 5  # submissions named in a package's summary line, per kind
 
 
 class Status(StrEnum):
     AGREE = "agree"
     DISAGREE = "disagree"
-    SKIPPED = "skipped"  # not run: nothing expected of it, or no language for it
+    # Not run (nothing expected of it, no language for it), or its expectation could not
+    # be checked (test groups a submitter's key does not see).
+    SKIPPED = "skipped"
     NOT_JUDGED = "not judged"  # the judge failed (IE, unreachable, job failed)
 
 
@@ -85,10 +88,11 @@ def verified(path: str, expected: Expectation, graded: Graded) -> Verified:
     if _is_ie(job):
         return replace(base, got="IE", reasons=("the judge failed (IE), not the program",))
     result = check(expected, job)
-    status = Status.AGREE if result.agrees else Status.DISAGREE
-    return replace(
-        base, status=status, got=result.got, reasons=result.reasons, unchecked=result.unchecked
-    )
+    status, reasons = Status.DISAGREE, result.reasons
+    if result.agrees:
+        status = Status.SKIPPED if result.blind else Status.AGREE
+        reasons = result.blind
+    return replace(base, status=status, got=result.got, reasons=reasons, unchecked=result.unchecked)
 
 
 @dataclass
@@ -122,8 +126,14 @@ class PackageReport:
             (Status.SKIPPED, "skipped"),
             (Status.NOT_JUDGED, "not judged"),
         ):
-            if self.count(status):
-                parts.append(f"{self.count(status)} {word}")
+            paths = [v.path for v in self.submissions if v.status == status]
+            if paths and status != Status.SKIPPED:
+                named = ", ".join(paths[:SUMMARY_NAMES]) + (
+                    ", ..." if len(paths) > SUMMARY_NAMES else ""
+                )
+                parts.append(f"{len(paths)} {word} ({named})")
+            elif paths:
+                parts.append(f"{len(paths)} {word}")
         return f"{self.package}: {len(self.submissions)} submissions: {', '.join(parts)}"
 
     def as_json(self, strict: bool) -> dict[str, Any]:
