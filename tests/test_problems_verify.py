@@ -188,12 +188,17 @@ def test_a_package_without_submissions_exits_2(name: str) -> None:
 
 
 def test_skipped_submissions_fail_only_when_strict(tmp_path: Path) -> None:
-    """Nothing here can run, so no sandbox is started at all."""
-    package = copy_with(tmp_path, "verify-groups", {"accepted/sum.rkt": "accepted/sum.rkt"})
-    lenient, strict = verify(package), verify(package, "--strict")
+    """Nothing here runs (--filter leaves the one that would out), so no sandbox starts."""
+    package = copy_with(
+        tmp_path, "verify-groups",
+        {"accepted/sum.rkt": "accepted/sum.rkt", "rejected/minus.py": "rejected/minus.py"},
+    )  # fmt: skip
+    lenient = verify(package, "--filter", r"\.rkt$")
+    strict = verify(package, "--filter", r"\.rkt$", "--strict")
     assert lenient.returncode == 0 and strict.returncode == 1, (lenient, strict)
     assert "- accepted/sum.rkt" in lenient.stdout and "skipped: no language" in lenient.stdout
-    assert "starting sandboxes" not in lenient.stdout
+    assert "minus.py" not in lenient.stdout and "starting sandboxes" not in lenient.stdout
+    assert "1 submission: 0 agree, 1 skipped" in lenient.stdout
 
 
 @pytest.mark.parametrize(
@@ -202,6 +207,8 @@ def test_skipped_submissions_fail_only_when_strict(tmp_path: Path) -> None:
         (["--jobs", "0"], "--jobs must be at least 1", 2),
         (["--id", "x"], "--id goes with --server", 2),
         (["--server", "ftp://x"], "an http(s) URL", 2),
+        (["--filter", "zzz"], "no submission's path matches --filter 'zzz'", 2),
+        (["--filter", "("], "not a regular expression", 2),
         (["--server", "http://127.0.0.1:9"], "127.0.0.1:9", 3),
     ],
 )

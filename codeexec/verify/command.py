@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack, suppress
@@ -89,6 +90,10 @@ def add_parser(problem_commands: Any) -> None:
     verify.add_argument(
         "--jobs", type=int, default=2, metavar="N", help="submissions judged at once (default 2)"
     )
+    verify.add_argument(
+        "--filter", type=_pattern, metavar="REGEX",
+        help="only the submissions whose path (e.g. accepted/sum.py) this finds",
+    )  # fmt: skip
     verify.add_argument("--quiet", action="store_true", help="only the summary lines")
     verify.add_argument(
         "--server", metavar="URL", help="judge on this codeexec server (it has the problem)"
@@ -97,6 +102,13 @@ def add_parser(problem_commands: Any) -> None:
     verify.add_argument(
         "--id", metavar="PROBLEM", help="with --server: the problem's id (default: package name)"
     )
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"not a regular expression: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -128,8 +140,9 @@ def _read(files: PackageFiles) -> tuple[str, Rules | None, list[PackageSubmissio
     return layout, rules, find_submissions(files), notes
 
 
-def _plan(path: Path, known: dict[str, ServerLanguage]) -> Plan:
-    """What to run and what to expect (PackageError for a broken package)."""
+def _plan(path: Path, known: dict[str, ServerLanguage], only: re.Pattern[str] | None) -> Plan:
+    """What to run and what to expect (PackageError for a broken package); ``only``: the
+    submissions whose path it finds, if given."""
     files = open_path(path, package_limits(Settings()))
     try:
         layout, rules, found, notes = _read(files)
@@ -141,6 +154,10 @@ def _plan(path: Path, known: dict[str, ServerLanguage]) -> Plan:
         raise UsageError("no submissions: nothing to verify (submissions/ is missing or empty)")
     if not any(s.path.startswith("accepted/") for s in found):
         notes.append("no submission in submissions/accepted (the format requires one)")
+    if only is not None:
+        found = [s for s in found if only.search(s.path)]
+        if not found:
+            raise UsageError(f"no submission's path matches --filter {only.pattern!r}")
     runs, skipped = [], []
     for submission in found:
         expected = expectation(submission.path, layout, rules)
@@ -222,7 +239,7 @@ async def _verify(path: Path, args: argparse.Namespace, display: Display) -> Pac
         else:
             known = local_languages()
         try:
-            plan = await asyncio.to_thread(_plan, path, known)
+            plan = await asyncio.to_thread(_plan, path, known, args.filter)
         except PackageError as exc:
             raise UsageError(str(exc)) from exc
         report.problem, report.layout, report.notes = plan.problem, plan.layout, plan.notes

@@ -134,7 +134,8 @@ class PackageReport:
                 parts.append(f"{len(paths)} {word} ({named})")
             elif paths:
                 parts.append(f"{len(paths)} {word}")
-        return f"{self.package}: {len(self.submissions)} submissions: {', '.join(parts)}"
+        many = "" if len(self.submissions) == 1 else "s"
+        return f"{self.package}: {len(self.submissions)} submission{many}: {', '.join(parts)}"
 
     def as_json(self, strict: bool) -> dict[str, Any]:
         return {
