@@ -257,38 +257,57 @@ async def _verify(path: Path, args: argparse.Namespace, display: Display) -> Pac
             return report
         languages = tuple(sorted({run.language for run in plan.runs}))
         if client is not None:
-            down = [lang for lang in languages if not known[lang].available]
-            if down:
-                raise InfrastructureError(f"{args.server} cannot judge {', '.join(down)} now")
-            problem = args.id or plan.problem
-            if not await client.problem_exists(problem):
-                raise UsageError(f"no problem {problem!r} on {args.server} (import it, or --id)")
+            problem = await _on_server(client, args, known, languages, plan.problem)
         else:
             display.note(f"{path}: starting sandboxes for {', '.join(languages)} ...")
-            try:
-                server = await stack.enter_async_context(local_server(path, languages))
-            except PackageError as exc:
-                raise UsageError(str(exc)) from exc
-            broken = {lang: why for lang, why in server.unavailable.items() if lang in languages}
-            if broken:
-                lang, why = next(iter(broken.items()))
-                raise InfrastructureError(f"language {lang} cannot be judged here: {why}")
-            client = GradeClient(server.base_url, server.token)
-            stack.push_async_callback(client.close)
-            problem = server.problem_id
+            client, problem = await _local(stack, path, languages)
         with display:
             judged = await _judge(client, problem, plan, args.jobs, display, lines)
         report.submissions = sorted([*plan.skipped, *judged], key=lambda v: v.path)
     return report
 
 
-async def _verify_all(args: argparse.Namespace, display: Display) -> list[PackageReport]:
+async def _on_server(
+    client: GradeClient, args: argparse.Namespace, known: dict[str, ServerLanguage],
+    languages: tuple[str, ...], name: str,
+) -> str:  # fmt: skip
+    """The problem's id on ``--server``, once it is known to be there and to judge the
+    submissions' languages."""
+    down = [lang for lang in languages if not known[lang].available]
+    if down:
+        raise InfrastructureError(f"{args.server} cannot judge {', '.join(down)} now")
+    problem: str = args.id or name
+    if not await client.problem_exists(problem):
+        raise UsageError(f"no problem {problem!r} on {args.server} (import it, or --id)")
+    return problem
+
+
+async def _local(
+    stack: AsyncExitStack, path: Path, languages: tuple[str, ...]
+) -> tuple[GradeClient, str]:
+    """A client of a service started for the package (stopped with ``stack``), and the
+    package's problem id there."""
+    try:
+        server = await stack.enter_async_context(local_server(path, languages))
+    except PackageError as exc:
+        raise UsageError(str(exc)) from exc
+    broken = {lang: why for lang, why in server.unavailable.items() if lang in languages}
+    if broken:
+        lang, why = next(iter(broken.items()))
+        raise InfrastructureError(f"language {lang} cannot be judged here: {why}")
+    client = GradeClient(server.base_url, server.token)
+    stack.push_async_callback(client.close)
+    return client, server.problem_id
+
+
+async def _verify_all(args: argparse.Namespace, human: TextIO) -> list[PackageReport]:
     reports = []
     for path in args.packages:
         try:
             if not path.exists():
                 raise UsageError("no such package (a folder or zip)")
-            reports.append(await _verify(path, args, display))
+            # A display per package: its progress bars are keyed by submission path.
+            reports.append(await _verify(path, args, Display(human, args.quiet)))
         except UsageError as exc:
             reports.append(PackageReport(str(path), error=str(exc), error_status=USAGE))
         except (InfrastructureError, Unreachable, DockerUnavailable, ImageError) as exc:
@@ -312,10 +331,9 @@ def _check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     to_stdout = args.json == "-"
     human = sys.stderr if to_stdout else out
-    display = Display(human, args.quiet)
     try:
         _check_args(args)
-        reports = asyncio.run(interruptible(_verify_all(args, display)))
+        reports = asyncio.run(interruptible(_verify_all(args, human)))
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("codeexec problems verify: interrupted (sandboxes removed)", file=sys.stderr)
         return INTERRUPTED
