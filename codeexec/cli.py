@@ -1,5 +1,5 @@
-"""The ``codeexec`` command: ``serve``, ``grade``, ``problems import``, ``keys`` and
-``images build``."""
+"""The ``codeexec`` command: ``serve``, ``grade``, ``problems import``, ``problems
+verify``, ``keys`` and ``images build``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from codeexec.sandbox.languages import discover_languages
 from codeexec.store.engine import create_engine, migrate, wait_until_reachable
 from codeexec.store.keys import KeyStore
 from codeexec.store.problems import ProblemStore
+from codeexec.verify import command as verify_command
 
 
 def _serve(settings: Settings) -> int:
@@ -199,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument(
         "--checker-args", default="", help="the checker's flags, e.g. 'float_tolerance 1e-6'"
     )
+    verify_command.add_parser(problem_commands)
     keys = commands.add_parser("keys", help="manage API keys")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     create = key_commands.add_parser("create", help="make a key (its token is shown once)")
@@ -233,12 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"invalid configuration:\n{exc}", file=sys.stderr)
         return 2
-    if args.command == "grade":  # its own output; the service it may start logs warnings
-        # Read by a person or in a CI log, beside grade's own lines: JSON only if asked.
+    verifying = args.command == "problems" and args.problems_command == "verify"
+    if args.command == "grade" or verifying:
+        # Their own output; the service they may start logs warnings, read by a person or
+        # in a CI log beside their lines: JSON only if asked.
         configure_logging(
             "WARNING", "console" if settings.log_format == "auto" else settings.log_format
         )
-        return grade_command.run(args)
+        return verify_command.run(args) if verifying else grade_command.run(args)
     configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "serve":

@@ -123,16 +123,19 @@ class GradeClient:
 
     async def grade(
         self, source: str, files: Mapping[str, str], problem: str, language: str,
-        progress: Progress,
+        progress: Progress, entry_point: str | None = None,
     ) -> Graded:  # fmt: skip
-        """Submit ``files`` as one program and wait for its result (Refused and
-        Unreachable are the caller's)."""
+        """Submit ``files`` as one program (``entry_point``: which file starts it, when
+        the server cannot tell) and wait for its result (Refused and Unreachable are the
+        caller's)."""
         started = time.monotonic()
-        body = {
+        body: dict[str, Any] = {
             "problem_id": problem,
             "language": language,
             "files": [{"name": name, "content": text} for name, text in files.items()],
         }
+        if entry_point is not None:
+            body["entry_point"] = entry_point
         created = await self._json("POST", "api/v1/submissions", json=body)
         sid = created.get("id") if isinstance(created, dict) else None
         if not isinstance(sid, str) or not sid.isalnum():

@@ -22,7 +22,7 @@ from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -51,6 +51,7 @@ PASSED, FAILED, USAGE, INFRASTRUCTURE = 0, 1, 2, 3
 INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
 MAX_SOURCE_BYTES = 1 << 20  # the server's default CODEEXEC_MAX_SOURCE_BYTES
 MAX_SOURCES = 1000  # files graded in one go
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -186,10 +187,10 @@ class Display:
             return
         verdict = _verdict(graded)
         line = f"{graded.source}: {verdict} ({graded.duration_s:.1f} s)"
-        self.console.print(_safe(line), markup=False)
+        self.console.print(log_safe(line), markup=False)
         job = graded.job or {}
         if job.get("verdict") == "CE" and job.get("compile_output"):
-            self.console.print(_indent(_safe(job["compile_output"])), markup=False)
+            self.console.print(_indent(log_safe(job["compile_output"])), markup=False)
             return
         rows = list(_rows(job))
         if not rows:
@@ -209,14 +210,14 @@ def _rows(job: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
         name = test.get("name") or f"test {test.get('position')}"
         time_ms, memory_kb = test.get("time_ms"), test.get("memory_kb")
         yield (
-            _safe(name),
-            _safe(test.get("verdict")),
+            log_safe(name),
+            log_safe(test.get("verdict")),
             f"{time_ms} ms" if time_ms is not None else "-",
             f"{memory_kb} kB" if memory_kb is not None else "-",
         )
 
 
-def _safe(text: object) -> str:
+def log_safe(text: object) -> str:
     """What a program (or a server) wrote, fit for a CI log: control characters and
     terminal escapes removed, and no line a CI runner would take for a command of its
     own (GitHub's ``::error::``, ``::add-mask::``, ``::stop-commands::``)."""
@@ -293,7 +294,7 @@ async def _grade(args: argparse.Namespace, sources: list[Source], display: Displ
                 raise UsageError(f"no problem {args.problem!r} on {args.server}")
             problem = args.problem
         else:
-            languages = _languages_of(sources, args.language, _local_languages())
+            languages = _languages_of(sources, args.language, local_languages())
             display.note(f"starting sandboxes for {', '.join(sorted(set(languages)))} ...")
             package = Path(args.problem)
             try:
@@ -312,16 +313,16 @@ async def _grade(args: argparse.Namespace, sources: list[Source], display: Displ
     raise AssertionError("unreachable")
 
 
-def _local_languages() -> dict[str, ServerLanguage]:
+def local_languages() -> dict[str, ServerLanguage]:
     """The languages this installation knows, as a server lists them."""
     found = discover_languages(Settings().sandbox.languages_dir)
     return {lang.id: ServerLanguage(lang.id, lang.extensions, True) for lang in found.values()}
 
 
-async def _interruptible(grading: Coroutine[Any, Any, list[Graded]]) -> list[Graded]:
-    """``grading``, cancelled by SIGTERM or SIGHUP (a CI job cancelled) as by Ctrl-C, so
+async def interruptible(work: Coroutine[Any, Any, T]) -> T:
+    """``work``, cancelled by SIGTERM or SIGHUP (a CI job cancelled) as by Ctrl-C, so
     that the local service removes its sandboxes and store on the way out."""
-    task = asyncio.ensure_future(grading)
+    task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, task.cancel)
@@ -355,7 +356,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         sources = _sources(args.sources)
         if not args.server and not Path(args.problem).exists():
             raise UsageError(f"{args.problem}: no such package (a folder or zip; or give --server)")
-        graded = asyncio.run(_interruptible(_grade(args, sources, display)))
+        graded = asyncio.run(interruptible(_grade(args, sources, display)))
     except (KeyboardInterrupt, asyncio.CancelledError):
         print(
             "codeexec grade: interrupted (sandboxes and the local store removed)", file=sys.stderr

@@ -376,3 +376,14 @@ def read_kattis_package(
     )
     tests = _tests(files, progress, interactive)
     return ImportedProblem(problem, tests, layout, notes, kept)
+
+
+def package_layout(files: PackageFiles) -> str:
+    """The package's layout as its ``problem.yaml`` says: legacy, 2023-07 or 2025-09."""
+    return _layout(_yaml(files, "problem.yaml"))
+
+
+def package_yaml(files: PackageFiles, name: str) -> dict[str, Any]:
+    """Another YAML file of the package (e.g. ``submissions/submissions.yaml``), within
+    the same bounds as ``problem.yaml``: {} when absent or empty."""
+    return _yaml(files, name)
