@@ -23,6 +23,7 @@ from codeexec.model.problem import (
 )
 from codeexec.model.result import Judgement, Output, Result, Shown, TestReport, TestResult
 from codeexec.model.run import RunLimits, RunOutcome
+from codeexec.model.scoring import GroupScore, ScoreGroup, ScoreReport, Scoring
 from codeexec.model.source import SourceFile
 from codeexec.model.submission import SCOPES, Event, Outcome, Scope, Status, Submission
 from codeexec.model.verdict import Verdict
@@ -41,6 +42,7 @@ __all__ = [
     "CompileLimits",
     "Event",
     "FileSummary",
+    "GroupScore",
     "Judgement",
     "Language",
     "Outcome",
@@ -52,6 +54,9 @@ __all__ = [
     "Result",
     "RunLimits",
     "RunOutcome",
+    "ScoreGroup",
+    "ScoreReport",
+    "Scoring",
     "Scope",
     "Screening",
     "SelfTest",
