@@ -90,18 +90,19 @@ class CheckerSession:
             )
         )
         outcome = await self._box.run(self._argv, output, self._limits)
-        score, multiplier, text = (outcome.stdout.split(b"\n", 2) + [b"", b""])[:3]
+        score, multiplier, text = [*outcome.stdout.split(b"\n", 2), b"", b""][:3]
         feedback = text.decode("utf-8", errors="replace").strip()
-        if outcome.killed_for is None and outcome.signal is None:
-            if outcome.exit_code in (ACCEPT, REJECT):
-                try:
-                    scores = (
-                        _score_file(score, SCORE_FILES[0]),
-                        _score_file(multiplier, SCORE_FILES[1]),
-                    )
-                except ValueError as exc:
-                    return CheckResult(outcome.exit_code == ACCEPT, feedback, score_error=str(exc))
-                return CheckResult(outcome.exit_code == ACCEPT, feedback, *scores)
+        decided = outcome.exit_code in (ACCEPT, REJECT)
+        if decided and outcome.killed_for is None and outcome.signal is None:
+            accepted = outcome.exit_code == ACCEPT
+            try:
+                scores = (
+                    _score_file(score, SCORE_FILES[0]),
+                    _score_file(multiplier, SCORE_FILES[1]),
+                )
+            except ValueError as exc:
+                return CheckResult(accepted, feedback, score_error=str(exc))
+            return CheckResult(accepted, feedback, *scores)
         reason = outcome.killed_for or (
             f"signal {outcome.signal}" if outcome.signal else f"exit code {outcome.exit_code}"
         )

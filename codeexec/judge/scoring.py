@@ -234,7 +234,7 @@ def _most(scoring: Scoring, node: _Node) -> float | None:
     """The most a group can score: its bound, else (legacy) what its items can add up
     to; None when a validator's score.txt leaves it unbounded."""
     g = node.group
-    if g.max_score is not None or not scoring.style == "legacy":
+    if g.max_score is not None or scoring.style != "legacy":
         return g.max_score
     mosts: list[float | None] = []
     for item in node.items:

@@ -11,7 +11,8 @@
   custom checker; otherwise the ``tokens`` checker (Kattis' default validator);
 - ``statement/`` (``problem_statement/``) and ``attachments/`` → the problem's files
   (``codeexec.packages.statements``);
-- interactive, multi-pass, scoring and submit-answer problems are refused by name.
+- scoring problems: their test groups and settings (``codeexec.packages.kattis_scoring``);
+- interactive, multi-pass and submit-answer problems are refused by name.
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ from codeexec.model import (
     TestCase,
 )
 from codeexec.packages.archive import PackageError, PackageFiles, PackageTooLarge
+from codeexec.packages.kattis_scoring import is_scoring, read_scoring
 from codeexec.packages.safe_yaml import MAX_YAML_BYTES, load_yaml
 from codeexec.packages.statements import read_problem_files, statement_text
 
 PROBLEM_ID = re.compile(PROBLEM_ID_PATTERN)
-UNSUPPORTED_TYPES = ("interactive", "multi-pass", "scoring", "submit-answer")
+UNSUPPORTED_TYPES = ("interactive", "multi-pass", "submit-answer")
 _ENTRY_NAMES = ("validate", "validator", "checker", "check", "main")
 _TIME_LIMIT_FILE_BYTES = 64
 # Limits a package may set (seconds, MiB): beyond, they are typos or attacks; the
@@ -111,8 +113,7 @@ def _layout(config: dict[str, Any]) -> str:
 def _refuse_unsupported(config: dict[str, Any], layout: str, names: list[str]) -> None:
     if layout == "legacy":
         kinds = _text(config, "validation", "default").split()
-        wanted = {"interactive": "interactive", "score": "scoring"}
-        found = [wanted[k] for k in kinds if k in wanted]
+        found = [k for k in kinds if k == "interactive"]
     else:
         given = config.get("type", "pass-fail")
         if isinstance(given, str):
@@ -343,6 +344,12 @@ def read_kattis_package(
     except CheckerArgsError as exc:
         raise PackageError(f"checker: {exc}") from exc
     kept = read_problem_files(files, layout, notes)
+    tests = _tests(files, progress)
+    scoring = None
+    if is_scoring(config, layout):
+        scoring, tests = read_scoring(
+            config, layout, tests, lambda n: _yaml(files, n), files.names()
+        )
     problem = Problem(
         id=pid,
         title=_title(config, pid),
@@ -351,5 +358,6 @@ def read_kattis_package(
         time_limit_ms=limits.get("time_limit_ms"),
         memory_limit_mb=limits.get("memory_limit_mb"),
         output_limit_kb=limits.get("output_limit_kb"),
+        scoring=scoring,
     )
-    return ImportedProblem(problem, _tests(files, progress), layout, notes, kept)
+    return ImportedProblem(problem, tests, layout, notes, kept)
