@@ -173,6 +173,8 @@ def _legacy(
         own = read_yaml(path)
         merged = {**(settings[parent] if parent else _LEGACY_DEFAULTS), **own}
         settings[name] = merged
+        if parent is not None and "ignore_sample" in str(own.get("grader_flags", "")).split():
+            raise PackageError(f"{path}: grader_flags ignore_sample is only allowed in data/")
         groups.append(_legacy_group(name, parent, {**merged, **overrides}, path))
     marked = [replace(t, group=_directory(t)) for t in tests]
     return Scoring("legacy", tuple(groups), validator_scores=scores), marked
@@ -186,8 +188,6 @@ def _legacy_group(name: str, parent: str | None, s: dict[str, Any], path: str) -
     if _choice(s["grading"], f"{path}: grading", ("default", "custom")) == "custom":
         raise PackageError(f"{path}: custom graders (grading: custom) are not supported")
     flags = _grader_flags(s["grader_flags"], f"{path}: grader_flags")
-    if flags.ignore_sample and parent is not None:
-        raise PackageError(f"{path}: grader_flags ignore_sample is only allowed in data/")
     low, high = _range(s["range"], f"{path}: range")
     return ScoreGroup(
         name=name,
@@ -200,7 +200,7 @@ def _legacy_group(name: str, parent: str | None, s: dict[str, Any], path: str) -
         on_reject=_choice(s["on_reject"], f"{path}: on_reject", ("break", "continue")),
         verdict_mode=flags.verdict_mode,
         accept_if_any=flags.accept_if_any,
-        ignore_sample=flags.ignore_sample,
+        ignore_sample=flags.ignore_sample and parent is None,  # inherited: no meaning
     )
 
 
