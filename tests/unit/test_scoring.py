@@ -436,3 +436,47 @@ def test_a_job_of_the_shown_tests_has_no_score() -> None:
     snapshot = ProblemSnapshot(Problem("p", scoring=MODERN), MODERN_TESTS).shown()
     result = report(snapshot, Judgement((r(),)))
     assert result.scoring is None
+
+
+# -- grade reports ---------------------------------------------------------------------
+
+SCORED_JOB = {
+    "id": "j1",
+    "status": "finished",
+    "verdict": "WA",
+    "passed": False,
+    "score": 30.0,
+    "max_score": 100.0,
+    "groups": [
+        {"name": "secret/g1", "score": 30.0, "max_score": 40.0, "verdict": "AC", "tests": [1]},
+        {"name": "secret/g2", "score": 0.0, "max_score": 60.0, "verdict": "WA", "tests": [2, 3]},
+    ],
+    "results": [
+        {"position": 1, "hidden": True, "verdict": "AC", "score": 30.0},
+        {"position": 2, "hidden": True, "verdict": "WA", "score": 0.0},
+        {"position": 3, "hidden": True, "verdict": "SK"},
+    ],
+}
+
+
+def test_reports_give_points_from_the_score_and_show_groups() -> None:
+    from xml.etree import ElementTree
+
+    from codeexec.grade.classroom import classroom_result
+    from codeexec.grade.graded import Graded
+    from codeexec.grade.junit import junit_xml
+
+    graded = Graded("a.py", "p", "python", SCORED_JOB)
+    result = classroom_result([graded])
+    assert result["max_score"] == 100 and result["status"] == "fail"
+    (entry,) = result["tests"]
+    assert (entry["name"], entry["score"], entry["max_score"]) == ("score", 30.0, 100.0)
+    assert "secret/g2: 0/60 WA" in entry["message"]
+    rescaled = classroom_result([graded], {"score": 10})["tests"][0]
+    assert (rescaled["score"], rescaled["max_score"]) == (3.0, 10)
+    suite = ElementTree.fromstring(junit_xml([graded])).find("testsuite")
+    assert suite is not None
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["score"] == "30.0" and properties["group secret/g1"] == "30/40 AC"
+    cases = suite.findall("testcase")
+    assert cases[2].find("skipped") is not None and cases[1].find("failure") is not None
