@@ -251,6 +251,8 @@ def _modern(
         if group in groups:
             groups[group].tests += 1
         marked.append(replace(test, group=group))
+    if "secret" not in groups:
+        raise PackageError("a scoring problem needs tests in data/secret")
     _infer_maxima(groups)
     for g in groups.values():
         for required in g.require_pass:

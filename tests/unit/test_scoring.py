@@ -189,10 +189,11 @@ def test_bad_legacy_settings_name_their_file_and_key(
         ("max_score: 10\nrequire_pass: secret/zz\n", r"require_pass names 'secret/zz'"),
         ("max_score: 10\nstatic_validation_score: 5\n", r"static validation is not supported"),
         ("max_score: 10\nscoring: 3\n", r"scoring must be a mapping"),
+        ("max_score: 100\nscore_aggregation: pass-fail\n", None),
     ],
 )  # fmt: skip
 def test_bad_2025_09_settings_name_their_file_and_key(
-    tmp_path: Path, group_yaml: str, message: str
+    tmp_path: Path, group_yaml: str, message: str | None
 ) -> None:
     files = {
         "problem.yaml": "problem_format_version: 2025-09\ntype: scoring\n",
@@ -200,7 +201,17 @@ def test_bad_2025_09_settings_name_their_file_and_key(
         "data/secret/group1/1.in": "",
         "data/secret/group1/1.ans": "",
     }
+    if message is None:  # the control: this one is fine
+        assert groups(read(write(tmp_path / "p", files)))["secret/group1"].max_score == 100
+        return
     with pytest.raises(PackageError, match=message):
+        read(write(tmp_path / "p", files))
+
+
+def test_a_2025_09_scoring_package_needs_secret_tests(tmp_path: Path) -> None:
+    files = {"problem.yaml": "problem_format_version: 2025-09\ntype: scoring\n",
+             "data/sample/1.in": "", "data/sample/1.ans": ""}  # fmt: skip
+    with pytest.raises(PackageError, match="needs tests in data/secret"):
         read(write(tmp_path / "p", files))
 
 
@@ -480,3 +491,33 @@ def test_reports_give_points_from_the_score_and_show_groups() -> None:
     assert properties["score"] == "30.0" and properties["group secret/g1"] == "30/40 AC"
     cases = suite.findall("testcase")
     assert cases[2].find("skipped") is not None and cases[1].find("failure") is not None
+
+
+def test_a_rejected_subgroup_stops_its_parent_too() -> None:
+    from codeexec.judge.scoring import Stops
+
+    # legacy defaults: on_reject break everywhere, so a failed sample stops data/
+    scoring = Scoring(
+        "legacy",
+        (
+            ScoreGroup("data", on_reject="break"),
+            ScoreGroup("sample", "data", on_reject="break"),
+            ScoreGroup("secret", "data", on_reject="break"),
+        ),
+        validator_scores=False,
+    )
+    tests = (
+        TestCase(b"", b"", False, "sample/1", group="sample"),
+        TestCase(b"", b"", False, "sample/2", group="sample"),
+        TestCase(b"", b"", True, "secret/1", group="secret"),
+    )
+    stops = Stops.of(scoring, tests)
+    assert stops is not None and not stops.skips(0)
+    stops.record(0, Verdict.WA)
+    assert stops.skips(1) and stops.skips(2)
+    passing = Stops.of(scoring, tests)
+    assert passing is not None
+    passing.record(0, Verdict.AC)
+    passing.record(1, Verdict.AC)
+    assert not passing.skips(2)
+    assert Stops.of(MODERN, MODERN_TESTS) is None  # nothing breaks in 2025-09
