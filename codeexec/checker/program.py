@@ -4,7 +4,9 @@ program, by the Kattis output-validator protocol.
 ``checker input answer feedback_dir [args...] < output``: exit 42 accepts, 43 rejects;
 anything else (a crash, a limit, another exit code) is the checker's failure and the
 test is IE, never the submission's fault. The feedback files ``teammessage.txt`` and
-``judgemessage.txt`` become the test's message (shown for shown tests only).
+``judgemessage.txt`` become the test's message (shown for shown tests only);
+``score.txt`` and ``score_multiplier.txt`` (at most 128 bytes, one finite number) its
+score, for scoring problems (``CheckResult.score_error`` when one is not a number).
 
 An interactor is run the same way, with the submission's output as its stdin while the
 submission runs, and its stdout as the submission's stdin (``CheckerSession.interact``);
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -36,10 +40,17 @@ log = logging.getLogger(__name__)
 ACCEPT, REJECT = 42, 43
 FEEDBACK_DIR = "/tmp/feedback"
 _FEEDBACK_LIMIT = 64 * 1024
-# The checker's own stdout is not part of the protocol; its feedback files are.
+SCORE_FILES = ("score.txt", "score_multiplier.txt")
+_SCORE_BYTES = 128
+# A decimal number as score.txt holds one (no "nan", "inf", hex or underscores).
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# The checker's own stdout is not part of the protocol; its feedback files are. First
+# one line per score file: "=" and its first bytes (newlines made spaces), or empty.
 _WRAPPER = (
     f"mkdir {FEEDBACK_DIR} || exit 3; "
     '"$@" >/dev/null; code=$?; '
+    f"for f in {' '.join(SCORE_FILES)}; do if [ -f {FEEDBACK_DIR}/$f ]; then printf =;"
+    f" head -c {_SCORE_BYTES + 1} {FEEDBACK_DIR}/$f | tr '\\n\\r' '  '; fi; echo; done; "
     f"cat {FEEDBACK_DIR}/teammessage.txt {FEEDBACK_DIR}/judgemessage.txt 2>/dev/null"
     f" | head -c {_FEEDBACK_LIMIT}; exit $code"
 )
@@ -98,12 +109,19 @@ class CheckerSession:
             )
         )
         outcome = await self._box.run(self._argv, output, self._limits)
-        feedback = outcome.stdout.decode("utf-8", errors="replace").strip()
-        if outcome.killed_for is None and outcome.signal is None:
-            if outcome.exit_code == ACCEPT:
-                return CheckResult(True, feedback)
-            if outcome.exit_code == REJECT:
-                return CheckResult(False, feedback)
+        score, multiplier, text = [*outcome.stdout.split(b"\n", 2), b"", b""][:3]
+        feedback = text.decode("utf-8", errors="replace").strip()
+        decided = outcome.exit_code in (ACCEPT, REJECT)
+        if decided and outcome.killed_for is None and outcome.signal is None:
+            accepted = outcome.exit_code == ACCEPT
+            try:
+                scores = (
+                    _score_file(score, SCORE_FILES[0]),
+                    _score_file(multiplier, SCORE_FILES[1]),
+                )
+            except ValueError as exc:
+                return CheckResult(accepted, feedback, score_error=str(exc))
+            return CheckResult(accepted, feedback, *scores)
         reason = outcome.killed_for or (
             f"signal {outcome.signal}" if outcome.signal else f"exit code {outcome.exit_code}"
         )
@@ -140,6 +158,20 @@ class CheckerSession:
         )
         outcome = await self._box.run(self._interactive_argv, stdin, limits, stdout_to=stdout_to)
         return outcome, outcome.stderr.decode("utf-8", errors="replace").strip()
+
+
+def _score_file(line: bytes, name: str) -> float | None:
+    """What the wrapper printed of one score file: None when there is none; ValueError
+    unless it holds one finite number."""
+    if not line:
+        return None
+    data = line[1:]
+    if len(data) > _SCORE_BYTES:
+        raise ValueError(f"{name} is longer than {_SCORE_BYTES} bytes")
+    text = data.decode("ascii", errors="replace").strip()
+    if not _NUMBER.fullmatch(text) or not math.isfinite(value := float(text)):
+        raise ValueError(f"{name} does not hold one finite number: {text[:40]!r}")
+    return value
 
 
 class CheckerPrograms:
@@ -187,7 +219,7 @@ class CheckerPrograms:
             cpu_ms=s.checker.checker_time_limit_ms,
             wall_ms=2 * s.checker.checker_time_limit_ms,
             memory_mb=s.checker.checker_memory_limit_mb,
-            output_bytes=_FEEDBACK_LIMIT,
+            output_bytes=_FEEDBACK_LIMIT + len(SCORE_FILES) * (_SCORE_BYTES + 3),
             stderr_bytes=s.limits.stderr_limit_kb * 1024,
             file_bytes=scratch_mb * _MB,
         )

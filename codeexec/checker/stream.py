@@ -19,6 +19,10 @@ SPACE = b" \t\n\r\v\f"  # C isspace() in the "C" locale, as the Kattis validator
 class CheckResult:
     accepted: bool
     message: str = ""  # why not (shown to the submitter for shown tests only)
+    # A custom checker's score.txt / score_multiplier.txt (scoring problems).
+    score: float | None = None
+    score_multiplier: float | None = None
+    score_error: str | None = None  # a score file that holds no number
 
 
 ACCEPTED = CheckResult(True)

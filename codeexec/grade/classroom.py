@@ -24,10 +24,12 @@ What the real actions write, and what the reporter reads (their source, read for
   agrees with the points only when every test is worth the same.
 
 Each test of each graded source is one entry, worth 1 point unless ``points`` (by test
-name, see ``graded.own_name``) says otherwise; with more than one graded source a test's
-name starts with ``<problem>: <source>: ``. A source that could not be graded is one
-``error`` entry worth 1 point, so a run with one never reports full marks. A hidden
-test's entry carries its verdict only.
+name, see ``graded.own_name``) says otherwise; a scoring problem's source is one entry
+``score`` instead, worth its ``max_score`` (``points["score"]`` rescales it) and
+scoring what the job scored, each group's score in its message; with more than one
+graded source a test's name starts with ``<problem>: <source>: ``. A source that could
+not be graded is one ``error`` entry worth 1 point, so a run with one never reports
+full marks. A hidden test's entry carries its verdict only.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from codeexec.grade.graded import (
     name_of,
     own_name,
     reportable,
+    score_lines,
     summary,
     verdict_of,
 )
@@ -89,6 +92,8 @@ def _entries(g: Graded, points: Mapping[str, float] | None) -> list[dict[str, An
     if compile_failed and not tests:
         return [_entry("compile", g.source, "error", 0, compiler, 0.0)]
     out = []
+    if g.job.get("score") is not None:
+        return [_score_entry(g, points)]
     for number, test in enumerate(tests):
         worth: float = 1 if points is None else points.get(own_name(test), 1)
         verdict = verdict_of(test)
@@ -103,6 +108,21 @@ def _entries(g: Graded, points: Mapping[str, float] | None) -> list[dict[str, An
         seconds = int(reportable(test).get("time_ms") or 0) / 1000
         out.append(_entry(name_of(test), g.source, status, worth, message, seconds))
     return out
+
+
+def _score_entry(g: Graded, points: Mapping[str, float] | None) -> dict[str, Any]:
+    """A scoring problem's job as one entry: its points are its score (scaled to
+    ``points["score"]`` when given; an unbounded problem is worth what it scored)."""
+    assert g.job is not None
+    score = float(g.job["score"])
+    most = g.job.get("max_score")
+    most = score if most is None else float(most)
+    worth = most if points is None or "score" not in points else points["score"]
+    earned = score * worth / most if most > 0 else 0.0
+    verdict = str(g.job.get("verdict"))
+    status = "pass" if score >= most else "error" if verdict in ERRORS else "fail"
+    entry = _entry("score", g.source, status, worth, score_lines(g.job), 0.0)
+    return {**entry, "score": round(earned, 6)}
 
 
 def _entry(

@@ -48,6 +48,7 @@ class ServerLanguage:
     id: str
     extensions: tuple[str, ...]
     available: bool
+    kattis_names: tuple[str, ...] = ()
 
 
 class GradeClient:
@@ -106,6 +107,7 @@ class GradeClient:
                     str(item["id"]),
                     tuple(str(e) for e in item.get("extensions", ())),
                     bool(item.get("available")),
+                    tuple(str(n) for n in item.get("kattis_names", ())),
                 )
                 for item in body["languages"]
             }

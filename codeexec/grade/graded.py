@@ -83,6 +83,7 @@ _VERDICT_TEXT = {
     Verdict.RE.value: "runtime error",
     Verdict.CE.value: "compilation failed",
     Verdict.IE.value: "internal error (the judge failed, not the program)",
+    Verdict.SK.value: "not run (its group stopped at an earlier rejection)",
 }
 
 
@@ -115,6 +116,23 @@ def own_name(test: Mapping[str, Any]) -> str:
     per-test settings (e.g. Classroom points) are keyed by. Never shown for a hidden test."""
     name = test.get("name")
     return str(name) if name else f"test {test.get('position', '?')}"
+
+
+def scored(score: float, most: float | None) -> str:
+    """``12.5/100``, or ``12.5`` when unbounded."""
+    return f"{score:g}" if most is None else f"{score:g}/{most:g}"
+
+
+def group_text(group: Mapping[str, Any]) -> str:
+    """A scoring problem's group as a report shows it: ``30/30 AC``."""
+    return f"{scored(group['score'], group.get('max_score'))} {group['verdict']}"
+
+
+def score_lines(job: Mapping[str, Any]) -> str:
+    """A scoring problem's job: its score, then each group's, one per line."""
+    lines = [f"score {scored(job['score'], job.get('max_score'))}"]
+    lines += [f"{g['name']}: {group_text(g)}" for g in job.get("groups") or []]
+    return "\n".join(lines)
 
 
 def time_s(test: Mapping[str, Any]) -> float:

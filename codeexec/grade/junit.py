@@ -29,6 +29,7 @@ from codeexec.grade.graded import (
     clean,
     details,
     excerpt,
+    group_text,
     name_of,
     summary,
     time_s,
@@ -37,6 +38,7 @@ from codeexec.grade.graded import (
 from codeexec.model.verdict import Verdict
 
 NOT_RUN = "not run: compilation failed"
+SKIPPED = "not run: its group stopped at an earlier rejection (on_reject: break)"
 _COMPILE_LINES, _COMPILE_CHARS = 40, 4000  # of a compiler's message
 
 
@@ -98,6 +100,8 @@ def _cases(g: Graded, classname: str) -> list[ET.Element]:
         verdict = verdict_of(test)
         if verdict == Verdict.CE.value and (compile_failed and number > 0):
             ET.SubElement(case, "skipped", {"message": NOT_RUN})
+        elif verdict == Verdict.SK.value:
+            ET.SubElement(case, "skipped", {"message": SKIPPED})
         elif verdict == Verdict.CE.value:
             compiler = str(g.job.get("compile_output") or "")
             error = ET.SubElement(case, "error", {"type": verdict, "message": summary(test)})
@@ -121,8 +125,12 @@ def _properties(g: Graded) -> list[tuple[str, str]]:
     if g.job is not None:
         out += [
             (key, str(g.job[key]))
-            for key in ("id", "problem_version", "status", "verdict")
+            for key in ("id", "problem_version", "status", "verdict", "score", "max_score")
             if g.job.get(key) is not None
+        ]
+        # a scoring problem's groups: "group secret/g1" = "30/30 AC"
+        out += [
+            (f"group {group['name']}", group_text(group)) for group in g.job.get("groups") or []
         ]
     return out
 

@@ -3,8 +3,9 @@
 Request ``{"code": str, "id": str, "language"?: str}``; response ``error``,
 ``shownTests`` (``input``, ``expected``, ``got``, ``passed`` + extra ``verdict``,
 ``time_ms``, ``memory_kb``), ``shownPassed``, ``shownFailed``, ``hiddenTests``
-(``passed``, ``failed``), ``passed``. Nothing a hidden test printed reaches the
-response: hidden tests only count.
+(``passed``, ``failed``), ``passed``; a scoring problem's also ``score`` and
+``max_score``. Nothing a hidden test printed reaches the response: hidden tests only
+count.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class ExecRequest(BaseModel):
     language: LanguageIn = DEFAULT_LANGUAGE
 
 
-VerdictOut = Literal["AC", "WA", "TLE", "MLE", "RE", "OLE", "CE", "IE"]
+VerdictOut = Literal["AC", "WA", "TLE", "MLE", "RE", "OLE", "CE", "IE", "SK"]
 
 
 class ShownTestOut(Answer):
@@ -91,6 +92,12 @@ class ExecResponse(Answer):
     shownFailed: int
     hiddenTests: Counts
     passed: bool
+    score: float | None = Field(
+        None, description="a scoring problem's only: what the submission scored"
+    )
+    max_score: float | None = Field(
+        None, description="a scoring problem's only: the most it can score (null: unbounded)"
+    )
 
 
 # Seed 004's example, exactly (the extra per-test fields are left out of it).
@@ -148,6 +155,9 @@ def exec_response(result: Result) -> dict[str, Any]:
                 "feedback": test.shown.feedback,
             }
         )
+    scored = {}
+    if result.scoring is not None:
+        scored = {"score": result.scoring.score, "max_score": result.scoring.max_score}
     return {
         "error": error,
         "shownTests": shown,
@@ -158,6 +168,7 @@ def exec_response(result: Result) -> dict[str, Any]:
             "passed": result.count(hidden=True, passed=True),
         },
         "passed": result.passed,
+        **scored,
     }
 
 

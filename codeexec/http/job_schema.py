@@ -48,6 +48,7 @@ class TestResultOut(Answer):
     stderr: str | None = None
     feedback: str | None = None
     output: OutputOut | None = None
+    score: float | None = Field(None, description="a scoring problem's test: what it scored")
 
     __test__ = False  # not a pytest test class
 
@@ -57,6 +58,16 @@ class TestCounts(Answer):
     hidden: Counts
 
     __test__ = False
+
+
+class GroupOut(Answer):
+    """What a scoring problem's submission scored in one test group."""
+
+    name: str = Field(description='the group\'s path under data/, e.g. "secret/group1"')
+    score: float
+    max_score: float | None = Field(description="the most it can score (null: unbounded)")
+    verdict: VerdictOut = Field(description="the group's verdict (SK: none of it ran)")
+    tests: list[int] = Field(description="the positions of its tests (its subgroups' too)")
 
 
 class SubmissionOut(Answer):
@@ -88,6 +99,14 @@ class SubmissionOut(Answer):
     tests: TestCounts | None = None
     compile_output: str | None = None
     results: list[TestResultOut] | None = None
+    score: float | None = Field(None, description="a scoring problem's: the submission's score")
+    max_score: float | None = Field(
+        None, description="a scoring problem's: the most it can score (null: unbounded)"
+    )
+    groups: list[GroupOut] | None = Field(None, description="a scoring problem's test groups")
+    score_error: str | None = Field(
+        None, description="admins only: the judge error that made the score 0"
+    )
     error: str | None = None
     cancel_requested: bool | None = None
 

@@ -19,6 +19,9 @@ class LanguageOut(Answer):
     compiled: bool
     source_file: str
     extensions: list[str]
+    kattis_names: list[str] = Field(
+        description="the Kattis package format's codes for it, where they are not its id"
+    )
     screened: bool = Field(description="programs are screened against a policy before they run")
     available: bool
     reason: str | None = Field(None, description="why it is not available")
@@ -44,6 +47,7 @@ async def list_languages(request: web.Request) -> web.Response:
             "compiled": language.compile is not None,
             "source_file": language.source_file,
             "extensions": list(language.extensions),
+            "kattis_names": list(language.kattis_names),
             # Whether programs are screened against a policy before they run.
             "screened": language.screening.parser is not None,
         } | lifecycle.availability(language.id)

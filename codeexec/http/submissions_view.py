@@ -189,6 +189,14 @@ def submission_out(s: Submission, viewer: Viewer) -> dict[str, Any]:
             "compile_output": r.compile_output,
             "results": [test_for(viewer, t.as_json()) for t in r.tests],
         }
+        if r.scoring is not None:
+            out |= {
+                "score": r.scoring.score,
+                "max_score": r.scoring.max_score,
+                "groups": [g.as_json() for g in r.scoring.groups],
+            }
+            if viewer.sees_hidden and r.scoring.error is not None:
+                out["score_error"] = r.scoring.error
     if s.status == Status.FAILED:
         out["error"] = s.error
     if s.status == Status.RUNNING and s.cancel_requested:

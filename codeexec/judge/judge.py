@@ -22,6 +22,7 @@ from codeexec.checker import CheckResult, Comparison, start_comparison
 from codeexec.checker.program import CheckerFailed, CheckerPrograms, CheckerSession
 from codeexec.config import Settings
 from codeexec.judge.interaction import converse, interactive_verdict
+from codeexec.judge.scoring import Stops
 from codeexec.judge.verdicts import limit_verdict
 from codeexec.model import (
     AdHoc,
@@ -32,6 +33,7 @@ from codeexec.model import (
     ProblemSnapshot,
     RunLimits,
     RunOutcome,
+    Scoring,
     TestCase,
     TestResult,
     Verdict,
@@ -52,6 +54,7 @@ class _Plan:
     memory_mb: int  # what the container must hold: the larger of compile and run
     checker: CheckerSpec
     ad_hoc: AdHoc | None = None
+    scoring: Scoring | None = None
 
 
 # Told of progress while judging: ("compiled", {...}) and ("test", {...}) per test.
@@ -130,6 +133,7 @@ class Judge:
             memory_mb=self._sandboxes.shape_memory_mb(language, limits.memory_mb),
             checker=problem.checker,
             ad_hoc=problem.ad_hoc,
+            scoring=problem.scoring,
         )
         isolation = problem.isolation or self._settings.limits.default_isolation
         async with AsyncExitStack() as stack:
@@ -154,9 +158,14 @@ class Judge:
         progress: ProgressHook | None,
     ) -> Judgement:
         language = plan.language
-        check = _Check(plan.checker, checker)
+        check = _Check(plan.checker, checker, scores=plan.scoring is not None)
         results: list[TestResult] = []
         stopped = False
+        # A scoring problem's groups with on_reject: break leave tests unrun (SK).
+        stops = Stops.of(plan.scoring, tests)
+
+        def skips() -> bool:
+            return stops is not None and stops.skips(len(results))
 
         async def record(result: TestResult) -> bool:
             """Keep a test's result; whether to go on. An ad-hoc run's repeats stop at
@@ -165,6 +174,8 @@ class Judge:
             if plan.ad_hoc is not None and results:
                 results[-1] = replace(results[-1], stdout=b"", stderr=b"")
             results.append(result)
+            if stops is not None:
+                stops.record(len(results) - 1, result.verdict)
             if progress is not None:
                 await progress(
                     "test",
@@ -229,15 +240,18 @@ class Judge:
                 if isolation == "submission" and box.alive:
                     segment = _segment(tests, isolation)
                     fresh = language.compile is None
-                    await self._run_tests(box, plan, segment, check, record, fresh)
+                    await self._run_tests(box, plan, segment, check, record, fresh, skips)
         # The tests still to run (every one in "test" isolation; after a sandbox died or
         # a shown test follows a hidden one), each segment in a fresh container.
         size = sum(len(f.data) for f in program)
         while len(results) < len(tests) and not stopped:
+            if skips():
+                await record(TestResult(Verdict.SK, tests[len(results)].hidden))
+                continue
             segment = _segment(tests[len(results) :], isolation)
             async with self._open(plan, plan.limits.memory_mb, size) as box:
                 await box.put_files(program)
-                await self._run_tests(box, plan, segment, check, record, fresh=True)
+                await self._run_tests(box, plan, segment, check, record, True, skips)
         return Judgement(tuple(results), compile_ms=compile_ms)
 
     async def _run_tests(
@@ -248,10 +262,15 @@ class Judge:
         check: _Check,
         record: Callable[[TestResult], Awaitable[bool]],
         fresh: bool,
+        skips: Callable[[], bool] = lambda: False,
     ) -> None:
         """Run ``tests`` in ``box`` until one cannot be, or ``record`` says to stop;
-        ``fresh``: nothing ran in it."""
+        ``fresh``: nothing ran in it; ``skips``: the next test is not to be run."""
         for position, test in enumerate(tests):
+            if skips():
+                if not await record(TestResult(Verdict.SK, test.hidden)):
+                    return
+                continue
             result = await self._run_test(box, plan, test, check)
             if result is None and (position or not fresh):
                 return  # not run: it runs in a fresh container (see judge())
@@ -313,6 +332,7 @@ class Judge:
                 verdict = limit_verdict(outcome, plan.limits)
             if verdict == Verdict.RE and _reports_out_of_memory(plan.language, outcome):
                 verdict = Verdict.MLE
+            checked = None
             if verdict is None:
                 checked = await check.result(test)
                 if checked is None:
@@ -321,6 +341,8 @@ class Judge:
                     verdict = Verdict.AC if checked.accepted else Verdict.WA
                     feedback = "" if test.hidden else checked.message
         result = _result(verdict, test.hidden, outcome, output, feedback)
+        if checked is not None and plan.scoring is not None:
+            result = replace(result, score=checked.score, score_multiplier=checked.score_multiplier)
         if len(outcome.stderr) >= plan.limits.stderr_bytes:
             result = replace(result, stderr_truncated=not test.hidden)
         return result
@@ -330,11 +352,14 @@ class _Check:
     """How one submission's outputs are checked: a streaming comparison with the
     answer, or the output spooled for the problem's custom checker."""
 
-    def __init__(self, spec: CheckerSpec, program: CheckerSession | None) -> None:
+    def __init__(
+        self, spec: CheckerSpec, program: CheckerSession | None, scores: bool = False
+    ) -> None:
         self._spec = spec
         self._program = program
         # An interactive problem's interactor judges while the program runs.
         self.interactor = program if spec.interactive else None
+        self._scores = scores  # a scoring problem: a score file that is no number is IE
         self._comparison: Comparison | None = None
         self._spool: SpooledTemporaryFile[bytes] | None = None
 
@@ -360,7 +385,10 @@ class _Check:
             return self._comparison.finish()
         assert self._program is not None and self._spool is not None
         try:
-            return await self._program.check(test.input, test.expected_output, self._spool)
+            checked = await self._program.check(test.input, test.expected_output, self._spool)
+            if self._scores and checked.score_error is not None:
+                raise CheckerFailed(checked.score_error)
+            return checked
         except (CheckerFailed, SandboxError) as exc:
             # A field, quoted on the console: a checker's stderr may quote the output.
             log.error("custom checker failed", extra={"error": str(exc)})

@@ -29,6 +29,7 @@ from codeexec.model.problem import (
 )
 from codeexec.model.result import Judgement, Output, Result, Shown, TestReport, TestResult
 from codeexec.model.run import RunLimits, RunOutcome
+from codeexec.model.scoring import GroupScore, ScoreGroup, ScoreReport, Scoring
 from codeexec.model.source import SourceFile
 from codeexec.model.submission import SCOPES, Event, Outcome, Scope, Status, Submission
 from codeexec.model.verdict import Verdict
@@ -48,6 +49,7 @@ __all__ = [
     "CompileLimits",
     "Event",
     "FileSummary",
+    "GroupScore",
     "Judgement",
     "Language",
     "Outcome",
@@ -60,6 +62,9 @@ __all__ = [
     "RunLimits",
     "RunOutcome",
     "Scope",
+    "ScoreGroup",
+    "ScoreReport",
+    "Scoring",
     "Screening",
     "SelfTest",
     "Shown",

@@ -123,6 +123,9 @@ class Language:
     # Identifiers of this language in Judge0 CE and Piston (the compatibility APIs).
     judge0_ids: tuple[int, ...] = ()
     piston_names: tuple[str, ...] = ()
+    # Codes the Kattis problem package format uses for it where they are not its id
+    # (``submissions.yaml``'s ``language``: "python3").
+    kattis_names: tuple[str, ...] = ()
     # Whether the Piston API shows a compile stage for it (when it has a compile step):
     # false where Piston's own package runs without one, so errors show in the run stage.
     piston_compile_stage: bool = True

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from codeexec.model.checker import CheckerSpec
+from codeexec.model.scoring import Scoring
 
 # Problem ids: what seed 004 uses and what Kattis short names are (also safe in URLs).
 PROBLEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -20,6 +21,8 @@ class TestCase:
     # 1-based, in the whole problem: set when a snapshot holds only some of its tests
     # (``ProblemSnapshot.shown``); None: its place in the snapshot is its position.
     position: int | None = None
+    # A scoring problem's: the innermost test group it is in ("sample", "secret/g1").
+    group: str | None = None
 
     __test__ = False  # not a pytest test class
 
@@ -58,6 +61,7 @@ class Problem:
     screening: dict[str, list[str]] | None = None
     statement: str | None = None
     ad_hoc: AdHoc | None = None  # never stored as a problem: carried by its job
+    scoring: Scoring | None = None  # a scoring problem's groups (Kattis type: scoring)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
+from codeexec.model.scoring import ScoreReport
 from codeexec.model.verdict import Verdict
 
 
@@ -23,6 +24,9 @@ class TestResult:
     stderr: bytes = b""
     stderr_truncated: bool = False
     feedback: str = ""  # the checker's message (shown tests only)
+    # What a scoring problem's validator wrote in score.txt / score_multiplier.txt.
+    score: float | None = None
+    score_multiplier: float | None = None
 
     __test__ = False  # not a pytest test class
 
@@ -105,6 +109,7 @@ class TestReport:
     signal: int | None
     shown: Shown | None
     output: Output | None = None  # ad-hoc runs only
+    score: float | None = None  # a scoring problem's tests only
 
     __test__ = False  # not a pytest test class
 
@@ -125,6 +130,8 @@ class TestReport:
             out |= {k: getattr(self.shown, k) for k in _SHOWN_FIELDS}
         if self.output is not None:
             out["output"] = self.output.as_json()
+        if self.score is not None:
+            out["score"] = self.score
         return out
 
     @classmethod
@@ -142,6 +149,7 @@ class TestReport:
             signal=d.get("signal"),
             shown=shown,
             output=Output.from_json(d["output"]) if "output" in d else None,
+            score=d.get("score"),
         )
 
 
@@ -154,6 +162,7 @@ class Result:
     passed: bool
     compile_output: str
     tests: tuple[TestReport, ...]
+    scoring: ScoreReport | None = None  # scoring problems only
 
     def count(self, hidden: bool, passed: bool) -> int:
         return sum(

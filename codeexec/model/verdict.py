@@ -14,3 +14,4 @@ class Verdict(StrEnum):
     OLE = "OLE"  # output limit exceeded
     CE = "CE"  # compile error
     IE = "IE"  # internal error: the service failed, never the submission's fault
+    SK = "SK"  # skipped: not run (a scoring problem's group stopped at a rejection)

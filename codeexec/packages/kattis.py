@@ -14,7 +14,8 @@
   test's ``.ans`` may be absent (the interactor gets an empty answer file);
 - ``statement/`` (``problem_statement/``) and ``attachments/`` → the problem's files
   (``codeexec.packages.statements``);
-- multi-pass, scoring and submit-answer problems are refused by name.
+- scoring problems: their test groups and settings (``codeexec.packages.kattis_scoring``);
+- multi-pass, submit-answer and interactive scoring problems are refused by name.
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ from codeexec.model import (
     TestCase,
 )
 from codeexec.packages.archive import PackageError, PackageFiles, PackageTooLarge
+from codeexec.packages.kattis_scoring import read_scoring
 from codeexec.packages.safe_yaml import MAX_YAML_BYTES, load_yaml
 from codeexec.packages.statements import read_problem_files, statement_text
 
 PROBLEM_ID = re.compile(PROBLEM_ID_PATTERN)
-UNSUPPORTED_TYPES = ("multi-pass", "scoring", "submit-answer")
+UNSUPPORTED_TYPES = ("multi-pass", "submit-answer")
 _ENTRY_NAMES = ("validate", "validator", "checker", "check", "main")
 _TIME_LIMIT_FILE_BYTES = 64
 # Limits a package may set (seconds, MiB): beyond, they are typos or attacks; the
@@ -112,29 +114,30 @@ def _layout(config: dict[str, Any]) -> str:
 
 
 def _types(config: dict[str, Any], layout: str, names: list[str]) -> set[str]:
-    """The problem's types (2023-07+ ``type``; legacy ``validation`` words), as 2023-07
-    names them: "interactive", "scoring", ..."""
+    """The problem's types as 2023-07 names them ("interactive", "scoring", ...):
+    ``type`` (a string or a list; legacy packages have it too), and in legacy packages
+    the ``validation`` words ("custom interactive", "custom score")."""
+    given = config.get("type", "pass-fail")
+    if isinstance(given, str):
+        kinds = given.split()
+    elif isinstance(given, list) and all(isinstance(k, str) for k in given):
+        kinds = list(given)
+    else:
+        raise PackageError(
+            f"problem.yaml: type must be a string or a list of strings, not {_kind(given)}"
+        )
     if layout == "legacy":
         words = _text(config, "validation", "default").split()
-        kinds = [{"interactive": "interactive", "score": "scoring"}.get(w, w) for w in words]
-    else:
-        given = config.get("type", "pass-fail")
-        if isinstance(given, str):
-            kinds = given.split()
-        elif isinstance(given, list) and all(isinstance(k, str) for k in given):
-            kinds = given
-        else:
-            raise PackageError(
-                f"problem.yaml: type must be a string or a list of strings, not {_kind(given)}"
-            )
-    found = set(kinds)
-    if layout == "legacy" and any(n.endswith(".interaction") for n in names):
-        found.add("interactive")  # sample interactions: only interactive problems have them
-    return found
+        kinds += [{"interactive": "interactive", "score": "scoring"}.get(w, w) for w in words]
+        if any(n.endswith(".interaction") for n in names):
+            kinds.append("interactive")  # sample interactions: only interactive problems
+    return set(kinds)
 
 
 def _refuse_unsupported(types: set[str]) -> None:
     found = [k for k in UNSUPPORTED_TYPES if k in types]
+    if {"interactive", "scoring"} <= types:  # an interactor's score.txt is not read yet
+        found.append("interactive scoring")
     if found:
         raise PackageError(f"{', '.join(found)} problems are not supported (yet)")
 
@@ -365,6 +368,12 @@ def read_kattis_package(
     except CheckerArgsError as exc:
         raise PackageError(f"checker: {exc}") from exc
     kept = read_problem_files(files, layout, notes)
+    tests = _tests(files, progress, interactive)
+    scoring = None
+    if "scoring" in types:
+        scoring, tests = read_scoring(
+            config, layout, tests, lambda n: _yaml(files, n), files.names()
+        )
     problem = Problem(
         id=pid,
         title=_title(config, pid),
@@ -373,8 +382,8 @@ def read_kattis_package(
         time_limit_ms=limits.get("time_limit_ms"),
         memory_limit_mb=limits.get("memory_limit_mb"),
         output_limit_kb=limits.get("output_limit_kb"),
+        scoring=scoring,
     )
-    tests = _tests(files, progress, interactive)
     return ImportedProblem(problem, tests, layout, notes, kept)
 
 

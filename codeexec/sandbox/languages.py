@@ -268,6 +268,7 @@ def load_language(folder: Path) -> Language:
             main_pattern=_pattern(data.get("main_pattern")),
             judge0_ids=_ints(data.get("judge0_ids", []), "judge0_ids"),
             piston_names=_strings(data.get("piston_names", []), "piston_names"),
+            kattis_names=_strings(data.get("kattis_names", []), "kattis_names"),
             piston_compile_stage=_switch(
                 data.get("piston_compile_stage", True), "piston_compile_stage"
             ),

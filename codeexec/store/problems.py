@@ -23,6 +23,7 @@ from codeexec.model import (
     ProblemFile,
     ProblemSnapshot,
     ProblemSummary,
+    Scoring,
     TestCase,
     TestSummary,
 )
@@ -75,6 +76,7 @@ def _row_to_problem(row: Any) -> Problem:
         checker=_checker_of(row),
         screening=json.loads(row.screening) if row.screening is not None else None,
         statement=row.statement,
+        scoring=Scoring.from_json(json.loads(row.scoring)) if row.scoring else None,
     )
 
 
@@ -168,6 +170,7 @@ class ProblemStore:
                 test_cases.c.expected_output,
                 test_cases.c.hidden,
                 test_cases.c.name,
+                test_cases.c.test_group,
             )
             .where(test_cases.c.problem_id == problem_id, test_cases.c.version == version)
             .order_by(test_cases.c.position)
@@ -175,7 +178,10 @@ class ProblemStore:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return tuple(
-            TestCase(bytes(r.input), bytes(r.expected_output), bool(r.hidden), r.name) for r in rows
+            TestCase(
+                bytes(r.input), bytes(r.expected_output), bool(r.hidden), r.name, group=r.test_group
+            )
+            for r in rows
         )
 
     async def save(
@@ -187,6 +193,9 @@ class ProblemStore:
         """Create a problem, or replace its settings and tests as a new version. Its
         statement files and attachments become ``files``; ``None`` keeps those it had."""
         values = _settings_columns({name: getattr(problem, name) for name in SETTINGS_FIELDS})
+        # Set by an import with its tests' groups, never changed alone.
+        scoring = problem.scoring
+        values["scoring"] = json.dumps(scoring.as_json()) if scoring is not None else None
         async with self._engine.begin() as conn:
             current = await self._lock_version(conn, problem.id)
             version = 1 if current is None else current + 1
@@ -324,6 +333,7 @@ class ProblemStore:
                 "expected_output": t.expected_output,
                 "hidden": t.hidden,
                 "name": t.name,
+                "test_group": t.group,
             }
             for i, t in enumerate(plan)
             if isinstance(t, TestCase)
@@ -334,7 +344,7 @@ class ProblemStore:
         for i, old in enumerate(plan):
             if isinstance(old, int):
                 assert copy_from is not None
-                columns = ("input", "expected_output", "hidden", "name")
+                columns = ("input", "expected_output", "hidden", "name", "test_group")
                 source = select(
                     literal(problem_id),
                     literal(version),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from codeexec.model import Result, TestReport, Verdict
+from codeexec.model import Result, ScoreReport, TestReport, Verdict
 
 
 def result_columns(result: Result) -> dict[str, Any]:
@@ -23,6 +23,7 @@ def result_columns(result: Result) -> dict[str, Any]:
         "passed": result.passed,
         "compile_output": result.compile_output or None,
         "results": json.dumps([t.as_json() for t in result.tests], ensure_ascii=False),
+        "score": json.dumps(result.scoring.as_json()) if result.scoring is not None else None,
         **counts,
     }
 
@@ -37,4 +38,5 @@ def result_of(row: Any) -> Result | None:
         passed=bool(row.passed),
         compile_output=row.compile_output or "",
         tests=tuple(TestReport.from_json(d) for d in json.loads(row.results or "[]")),
+        scoring=ScoreReport.from_json(json.loads(row.score)) if row.score else None,
     )

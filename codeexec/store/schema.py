@@ -51,6 +51,7 @@ problems = Table(
     Column("checker_files", LongText, nullable=True),  # JSON list of [name, text]
     # JSON object {language: [names]}; NULL means "the server default policy".
     Column("screening", Text, nullable=True),
+    Column("scoring", LongText, nullable=True),  # JSON model.Scoring; NULL: pass-fail
     Column("created_at", DateTime, nullable=False, server_default=func.now()),
     Column("updated_at", DateTime, nullable=False, server_default=func.now()),
     mysql_charset="utf8mb4",
@@ -72,6 +73,7 @@ test_cases = Table(
     Column("expected_output", Blob, nullable=False),
     Column("hidden", Boolean, nullable=False, server_default="0"),
     Column("name", String(255), nullable=True),  # e.g. "secret/group1/03" from a package
+    Column("test_group", String(255), nullable=True),  # a scoring problem's: "secret/group1"
     UniqueConstraint("problem_id", "version", "position", name="uq_test_position"),
     Index("ix_tests_problem_version", "problem_id", "version"),
     mysql_charset="utf8mb4",
@@ -136,6 +138,7 @@ submissions = Table(
     Column("compile_output", LongText, nullable=True),
     Column("error", Text, nullable=True),
     Column("results", LongText, nullable=True),  # JSON list, one object per test
+    Column("score", LongText, nullable=True),  # JSON model.ScoreReport (scoring problems)
     Column("callback_url", Text, nullable=True),
     Column("webhook_state", String(16), nullable=True),  # pending|delivered|failed
     Column("rerun_of", String(32), nullable=True),

@@ -14,8 +14,6 @@ from codeexec.packages.archive import PackageFiles
 
 ROOT = "submissions/"
 RULES_FILE = "submissions/submissions.yaml"
-# The spec's language codes that are not codeexec's language ids.
-SPEC_LANGUAGES = {"python3": "python"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,8 @@ def language_of(
     ``language``, in the spec's codes) if given, else the one language whose extensions
     the files have (files of no language's extension, e.g. headers, travel along)."""
     if named is not None:
-        ours = SPEC_LANGUAGES.get(named, named)
+        # the spec's code, where a language's language.toml says it is not its id
+        ours = next((lang.id for lang in known.values() if named in lang.kattis_names), named)
         if ours not in known:
             return None, f"language {named!r} (submissions.yaml) is not one codeexec has"
         return ours, None

@@ -172,9 +172,8 @@ def test_legacy_validator_folder_in_c_with_a_header(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("config", "feature"),
     [
-        ("validation: default score\n", "scoring"),
+        ("validation: custom interactive score\n", "interactive scoring"),
         ("problem_format_version: 2023-07-draft\ntype: [pass-fail, multi-pass]\n", "multi-pass"),
-        ("problem_format_version: 2025-09\ntype: scoring\n", "scoring"),
         ("problem_format_version: 2025-09\ntype: submit-answer\n", "submit-answer"),
     ],
 )

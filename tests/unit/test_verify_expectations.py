@@ -19,7 +19,7 @@ from codeexec.verify.verified import PackageReport, Status, Verified, verified
 
 NAMES = ("sample/1", "secret/easy/1", "secret/hard/1")
 KNOWN = {
-    "python": ServerLanguage("python", (".py",), True),
+    "python": ServerLanguage("python", (".py",), True, ("python3",)),
     "c": ServerLanguage("c", (".c",), True),
     "cpp": ServerLanguage("cpp", (".cpp", ".cc", ".C"), True),
 }

@@ -6,7 +6,7 @@ import { ApiError, api, authHeaders, openEvents, session } from "./api.js";
 import { firstDifference, splitAt } from "./diff.js";
 import { createEditor } from "./editor.js";
 import { TEMPLATES } from "./languages.js";
-import { countEvents, formatMemory, formatTime, statusText } from "./results.js";
+import { countEvents, formatMemory, formatTime, scoreText, statusText } from "./results.js";
 import { followEvents } from "./sse.js";
 import { statementFile } from "./statement.js";
 import "./style.css";
@@ -377,7 +377,8 @@ function showJob(job) {
   }
   if (job.status === "finished") {
     const [hidden, label] = samplesOnly(job) ? [null, "Samples"] : [job.tests.hidden, "Judged"];
-    say(statusText(job.verdict, job.tests.shown, hidden, label));
+    const scored = scoreText(job.score, job.max_score); // scoring problems only
+    say(statusText(job.verdict, job.tests.shown, hidden, label) + scored);
   } else if (job.status === "failed") say(`Failed: ${job.error ?? "could not be judged"}`);
   else if (job.status === "cancelled") say("Cancelled");
 }

@@ -14,6 +14,19 @@ export function statusText(verdict, shown, hidden, label = "Judged") {
   return parts.join(", ");
 }
 
+/**
+ * A scoring problem's score for the status line: ", score 40/100" (", score 7" when
+ * unbounded); "" for a pass-fail problem's job (no `score`).
+ * @param {number | null | undefined} score
+ * @param {number | null | undefined} maxScore
+ */
+export function scoreText(score, maxScore) {
+  if (score === null || score === undefined) return "";
+  return maxScore === null || maxScore === undefined
+    ? `, score ${score}`
+    : `, score ${score}/${maxScore}`;
+}
+
 /** Live counts from `test` events: {position, verdict, hidden}. */
 export function countEvents(events) {
   const shown = { passed: 0, failed: 0 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countEvents, formatMemory, statusText } from "../src/results.js";
+import { countEvents, formatMemory, scoreText, statusText } from "../src/results.js";
 
 describe("results", () => {
   it("ends the status with the verdict and the counts", () => {
@@ -17,5 +17,13 @@ describe("results", () => {
     expect(formatMemory(840)).toBe("840 KB");
     expect(formatMemory(2048)).toBe("2.0 MB");
     expect(formatMemory(null)).toBe("");
+  });
+});
+
+describe("scoreText", () => {
+  it("shows a scoring problem's score, and nothing for a pass-fail one", () => {
+    expect(scoreText(40, 100)).toBe(", score 40/100");
+    expect(scoreText(7.5, null)).toBe(", score 7.5");
+    expect(scoreText(undefined, undefined)).toBe("");
   });
 });
