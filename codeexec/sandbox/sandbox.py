@@ -205,11 +205,13 @@ class Sandbox:
             feeding = asyncio.create_task(self._stream.send_body(stdin))
         kept: list[bytes] = []
         received = 0
+        loop = asyncio.get_running_loop()
         try:
             # The runner may credit up to MAX_CREDIT times the wall limit for time the
             # program waited on this side; it always answers before this.
             within = limits.wall_ms / 1000 * (1 + MAX_CREDIT) + _REPLY_GRACE_S
-            async with asyncio.timeout(within):
+            async with asyncio.timeout(within) as deadline:
+                held_s = 0.0
                 while True:
                     header, blobs = await self._stream.receive(max(OUT_CHUNK, limits.stderr_bytes))
                     if header.get("op") != "out":
@@ -221,7 +223,15 @@ class Sandbox:
                     if stdout_to is None:
                         kept.append(chunk)
                     elif (held := stdout_to(chunk)) is not None:
+                        # Time the sink holds the output back (the other party of a
+                        # conversation not reading yet) is not the runner's lateness:
+                        # the deadline waits too, up to ``within`` in all, so nothing
+                        # is waited on for ever.
+                        paused, due = loop.time(), deadline.when() or loop.time()
+                        deadline.reschedule(due + within - held_s)
                         await held
+                        held_s += loop.time() - paused
+                        deadline.reschedule(due + loop.time() - paused)
                 if isinstance(stdin, Pipe):
                     stdin.stop()  # the run is over: its input stream ends (stop frame)
                 await feeding
@@ -232,6 +242,8 @@ class Sandbox:
             self.alive = False
             raise SandboxError(f"sandbox runner failed: {exc}") from exc
         finally:
+            if isinstance(stdin, Pipe):
+                stdin.stop()  # whatever happened: nobody reads it now, its writer goes on
             if not feeding.done():
                 feeding.cancel()
                 self.alive = False  # a streamed input cut short leaves the runner out of step

@@ -63,8 +63,10 @@ service checks every size against a cap before it buffers anything).
   ``MAX_FRAME``); size 0 closes the program's stdin; ``STOP_FRAME`` ends the run's input
   and, if the program still runs, the program (``killed_for`` "stopped"). The service
   always sends the stop frame, at the latest once it has the answer; the runner reads
-  the frames up to it before the next request. Waiting for streamed input is never
-  credited: it is the conversation's time.
+  the frames up to it before the next request; once the program has ended it reads
+  (and drops) them while it sends the rest of the output and the answer, so neither
+  party of a conversation waits on the other's runner. Waiting on the other party (for
+  input, or for it to take the output) is never credited: it is the conversation's time.
 - Failures: ``{"op", "ok": false, "error", "dirty"}``; a run refused because an earlier
   test could not be cleaned up also says ``"ran": false``. A dirty runner runs nothing
   again (the service removes the container). An unknown op gets ``"unknown op"``;

@@ -134,19 +134,21 @@ class Watch:
                 # yet sent, or its output pipe full because the service has not taken what
                 # was sent — is transport time, not charged to it. A program that merely
                 # sleeps meanwhile is not blocked and earns nothing.
-                # Streaming input comes from the other party of an interaction: waiting
-                # for it is the program's own time (a program that forgot to flush waits
-                # forever), never credited.
-                waiting = (
-                    not self.stream
-                    and program_in is not None
-                    and self.stdin_left > 0
-                    and not self.stdin_buf
-                    and pipe_unread(program_in) == 0
-                ) or (
-                    stdout_r in self.readers
-                    and self._unsent() >= OUT_HIGH_WATER
-                    and pipe_unread(stdout_r) >= pipe_capacity(stdout_r)
+                # A streamed run talks with the other party of an interaction: waiting
+                # for its input, or for it to take the output, is the conversation's
+                # time (a program that forgot to flush waits forever), never credited.
+                waiting = not self.stream and (
+                    (
+                        program_in is not None
+                        and self.stdin_left > 0
+                        and not self.stdin_buf
+                        and pipe_unread(program_in) == 0
+                    )
+                    or (
+                        stdout_r in self.readers
+                        and self._unsent() >= OUT_HIGH_WATER
+                        and pipe_unread(stdout_r) >= pipe_capacity(stdout_r)
+                    )
                 )
                 wall_deadline = started + wall_s + min(credit, MAX_CREDIT * wall_s)
                 before = time.monotonic()
@@ -238,12 +240,27 @@ class Watch:
         """After the answer: read the rest of a streamed input up to its stop frame, so
         the next request is read in step (the service sends it once it has the answer)."""
         while self.stream_open:
-            if self.stdin_left:
-                self.channel.discard(self.stdin_left)
-                self.stdin_left = 0
-            else:
-                select.select([0], [], [])
-                self._read_frame_head()
+            select.select([0], [], [])
+            self._skip_some()
+
+    def flush(self) -> None:
+        """Send what is queued once the program has ended. A streamed input is read
+        (and dropped) meanwhile: the other party of the conversation may be blocked on
+        writing it, and the service on passing it, before this runner's output and
+        answer are taken."""
+        while self.channel.pending:
+            ready_r, ready_w, _ = select.select([0] if self.stream_open else [], [1], [])
+            if ready_w:
+                self.channel.flush_some()
+            if ready_r:
+                self._skip_some()
+
+    def _skip_some(self) -> None:
+        """Read and drop what is there of the streamed input (frame by frame)."""
+        if self.stdin_left:
+            self.stdin_left -= len(self.channel.read_some(min(CHUNK, self.stdin_left)))
+        else:
+            self._read_frame_head()
 
     def _input_done(self) -> bool:
         if self.stream:
