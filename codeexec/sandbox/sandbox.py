@@ -157,8 +157,15 @@ class Sandbox:
             self.hard_mb = hard_mb
         self.memory_mb = memory_mb
 
+    def _usable(self) -> None:
+        """Refuse a request once the runner is out of step (or gone): it could still be
+        busy with an earlier one, whose late answer would be read as this one's."""
+        if not self.alive:
+            raise SandboxError("this sandbox failed earlier: it is not used again")
+
     async def put_files(self, files: Files) -> None:
         """Make ``files`` the program every later run starts from."""
+        self._usable()
         await self._stream.send(
             {"op": "put", "files": [{"name": f.name, "mode": f.mode} for f in files]},
             *(f.data for f in files),
@@ -169,6 +176,7 @@ class Sandbox:
 
     async def export_files(self, max_bytes: int) -> Files:
         """The program as the compile step left it, to start another sandbox from."""
+        self._usable()
         await self._stream.send({"op": "export"})
         header, blobs = await self._reply(_START_TIMEOUT_S, max_bytes)
         entries = header.get("files")
@@ -192,6 +200,7 @@ class Sandbox:
         """Run ``argv`` with ``stdin`` as a fresh process. The input is sent while the
         output arrives; with ``stdout_to`` the output is handed over chunk by chunk
         instead of being kept (``RunOutcome.stdout`` is then empty)."""
+        self._usable()
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
         wire = dict(limits_wire(limits), processes=self.processes)  # gVisor: runner's NPROC
         request: dict[str, Any] = {"op": "run", "argv": list(argv), "env": env, "limits": wire}

@@ -248,3 +248,33 @@ async def test_time_the_sink_holds_output_back_is_not_the_runners(
             with pytest.raises(SandboxError, match="did not answer"):
                 await asyncio.wait_for(running, 5)
             assert not box.alive
+
+
+async def test_a_sandbox_out_of_step_is_not_used_again() -> None:
+    """A run that timed out leaves its answer still to come: a later request (e.g. the
+    next test's interactor or checker in the same session) must not read it as its own
+    reply, nor send the next test's data to a runner still busy with the last one."""
+    late = asyncio.Event()
+
+    async def late_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await late.wait()
+        writer.write(message(result(), b""))  # the timed-out run's answer, late
+        await writer.drain()
+        await read_request(reader)
+        writer.write(message({"op": "put", "ok": True}))
+        await writer.drain()
+
+    box = await with_runner(late_answer)
+    fast = RunLimits(cpu_ms=10, wall_ms=10, memory_mb=64, output_bytes=10, stderr_bytes=10,
+                     file_bytes=10)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("codeexec.sandbox.sandbox._REPLY_GRACE_S", 0.2)
+        with pytest.raises(SandboxError, match="did not answer"):
+            await box.run(("x",), b"", fast)
+    assert not box.alive
+    late.set()
+    with pytest.raises(SandboxError, match="not used again"):
+        await box.put_files(())
+    with pytest.raises(SandboxError, match="not used again"):
+        await box.run(("x",), b"", fast)
