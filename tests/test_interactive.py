@@ -170,9 +170,15 @@ async def interactive_problem(client: Client, problem_id: str, interactor: str) 
         # a huge feedback file is cut, not carried whole
         ("import sys\nopen(sys.argv[3] + '/judgemessage.txt', 'w').write('y' * 50_000_000)\n"
          "raise SystemExit(43)\n", "print(1)\n", "WA", 60),
+        # answers every query while the submission floods queries and never reads the
+        # answers: both block on the other; the submission's wall limit ends it (waiting
+        # on the interactor is not credited) and its runner still gets its answer out
+        # (what it wrote is passed on at the interactor's pace, ended by its wall limit)
+        ("import sys\nfor query in sys.stdin:\n    print('answer', query, end='', flush=True)\n",
+         "import sys\nwhile True:\n    sys.stdout.write('?\\n' * 65536)\n", "TLE", 45),
     ],
     ids=["hangs", "floods-idle", "floods-reader", "early-ac", "early-ac-hang", "crashes",
-         "huge-feedback"],
+         "huge-feedback", "both-flood"],
 )  # fmt: skip
 async def test_misbehaving_interactors_get_a_clear_verdict_in_bounded_time(
     client: Client, interactor: str, submission: str, verdict: str, within_s: float

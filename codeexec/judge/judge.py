@@ -21,7 +21,7 @@ from typing import Any
 from codeexec.checker import CheckResult, Comparison, start_comparison
 from codeexec.checker.program import CheckerFailed, CheckerPrograms, CheckerSession
 from codeexec.config import Settings
-from codeexec.judge.interaction import converse, interactive_verdict
+from codeexec.judge.interaction import converse, decided, interactive_verdict
 from codeexec.judge.scoring import Stops
 from codeexec.judge.verdicts import limit_verdict
 from codeexec.model import (
@@ -324,9 +324,10 @@ class Judge:
             verdict: Verdict | None
             if talk is not None:
                 verdict = interactive_verdict(talk, plan.limits)
+                undecided = talk.interactor is None or decided(talk.interactor) is None
                 if verdict == Verdict.IE:  # its reasons are the judge's, not the submitter's
                     log.error("interactor did not decide", extra={"error": talk.feedback[:2000]})
-                elif not test.hidden:
+                elif not test.hidden and not undecided:  # undecided: its stderr, not feedback
                     feedback = talk.feedback
             else:
                 verdict = limit_verdict(outcome, plan.limits)

@@ -157,8 +157,15 @@ class Sandbox:
             self.hard_mb = hard_mb
         self.memory_mb = memory_mb
 
+    def _usable(self) -> None:
+        """Refuse a request once the runner is out of step (or gone): it could still be
+        busy with an earlier one, whose late answer would be read as this one's."""
+        if not self.alive:
+            raise SandboxError("this sandbox failed earlier: it is not used again")
+
     async def put_files(self, files: Files) -> None:
         """Make ``files`` the program every later run starts from."""
+        self._usable()
         await self._stream.send(
             {"op": "put", "files": [{"name": f.name, "mode": f.mode} for f in files]},
             *(f.data for f in files),
@@ -169,6 +176,7 @@ class Sandbox:
 
     async def export_files(self, max_bytes: int) -> Files:
         """The program as the compile step left it, to start another sandbox from."""
+        self._usable()
         await self._stream.send({"op": "export"})
         header, blobs = await self._reply(_START_TIMEOUT_S, max_bytes)
         entries = header.get("files")
@@ -192,6 +200,7 @@ class Sandbox:
         """Run ``argv`` with ``stdin`` as a fresh process. The input is sent while the
         output arrives; with ``stdout_to`` the output is handed over chunk by chunk
         instead of being kept (``RunOutcome.stdout`` is then empty)."""
+        self._usable()
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
         wire = dict(limits_wire(limits), processes=self.processes)  # gVisor: runner's NPROC
         request: dict[str, Any] = {"op": "run", "argv": list(argv), "env": env, "limits": wire}
@@ -205,11 +214,13 @@ class Sandbox:
             feeding = asyncio.create_task(self._stream.send_body(stdin))
         kept: list[bytes] = []
         received = 0
+        loop = asyncio.get_running_loop()
         try:
             # The runner may credit up to MAX_CREDIT times the wall limit for time the
             # program waited on this side; it always answers before this.
             within = limits.wall_ms / 1000 * (1 + MAX_CREDIT) + _REPLY_GRACE_S
-            async with asyncio.timeout(within):
+            async with asyncio.timeout(within) as deadline:
+                held_s = 0.0
                 while True:
                     header, blobs = await self._stream.receive(max(OUT_CHUNK, limits.stderr_bytes))
                     if header.get("op") != "out":
@@ -221,7 +232,15 @@ class Sandbox:
                     if stdout_to is None:
                         kept.append(chunk)
                     elif (held := stdout_to(chunk)) is not None:
+                        # Time the sink holds the output back (the other party of a
+                        # conversation not reading yet) is not the runner's lateness:
+                        # the deadline waits too, up to ``within`` in all, so nothing
+                        # is waited on for ever.
+                        paused, due = loop.time(), deadline.when() or loop.time()
+                        deadline.reschedule(due + within - held_s)
                         await held
+                        held_s += loop.time() - paused
+                        deadline.reschedule(due + loop.time() - paused)
                 if isinstance(stdin, Pipe):
                     stdin.stop()  # the run is over: its input stream ends (stop frame)
                 await feeding
@@ -232,6 +251,8 @@ class Sandbox:
             self.alive = False
             raise SandboxError(f"sandbox runner failed: {exc}") from exc
         finally:
+            if isinstance(stdin, Pipe):
+                stdin.stop()  # whatever happened: nobody reads it now, its writer goes on
             if not feeding.done():
                 feeding.cancel()
                 self.alive = False  # a streamed input cut short leaves the runner out of step

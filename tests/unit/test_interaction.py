@@ -193,3 +193,21 @@ async def test_a_silent_conversation_ends_at_the_wall_limit_as_the_submissions_t
     judged = await j.judge(PY, SOURCE, snapshot)
     assert judged.results[0].verdict == Verdict.TLE
     assert 1.0 < asyncio.get_running_loop().time() - started < 3
+
+
+async def test_an_interactor_that_did_not_decide_shows_nothing_of_itself() -> None:
+    """The submission failed by itself (RE) and the interactor crashed on the input
+    ending: the verdict is the submission's, and the interactor's own stderr (its
+    traceback, which the wrapper adds for the judges when it does not decide) is not
+    shown, not even for a shown test."""
+
+    async def crashes(run: FakeRun) -> RunOutcome:
+        return outcome(exit_code=1)
+
+    async def fragile(run: FakeRun) -> RunOutcome:
+        await line(run.pipe)  # type: ignore[arg-type]
+        return outcome(stderr=b'Traceback: line 9, in main\n    secret = "swordfish"', exit_code=1)
+
+    judged, _ = await judge(crashes, fragile, TestCase(b"", b""))
+    assert judged.results[0].verdict == Verdict.RE
+    assert judged.results[0].feedback == ""

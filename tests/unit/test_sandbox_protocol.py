@@ -199,3 +199,82 @@ async def test_a_pipe_holds_its_writer_back_and_drops_writes_once_its_reader_has
     assert await pipe.read() == b""
     pipe.stop()
     assert await pipe.read() is None
+
+
+async def test_a_streamed_run_that_fails_stops_its_pipe() -> None:
+    """Nobody reads a failed run's input any more: the other party of the conversation,
+    held back writing to it, goes on instead of waiting for its own time-out."""
+
+    async def vanishes(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.close()
+
+    box = await with_runner(vanishes)
+    pipe = Pipe(limit=10)
+    writing = asyncio.create_task(pipe.write(b"x" * 20))  # held back: over the limit
+    with pytest.raises(SandboxError):
+        await box.run(("x",), pipe, LIMITS, stdout_to=lambda _: None)
+    assert pipe.stopped and not box.alive
+    await asyncio.wait_for(writing, 1)
+
+
+@pytest.mark.parametrize(("held_s", "answers"), [(0.3, True), (3600, False)])
+async def test_time_the_sink_holds_output_back_is_not_the_runners(
+    held_s: float, answers: bool
+) -> None:
+    """A conversation's other party that does not read yet holds this run's output back
+    (the runner cannot answer meanwhile): that time does not count against the runner,
+    up to the run's own bound once more."""
+
+    async def says_then_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(message({"op": "out"}, b"query") + message(result(), b""))
+        await writer.drain()
+        while await reader.read(1 << 16):  # the frames, up to the stop frame
+            pass
+
+    async def slow_reader(_: bytes) -> None:
+        await asyncio.sleep(held_s)
+
+    box = await with_runner(says_then_answers)
+    fast = RunLimits(cpu_ms=10, wall_ms=10, memory_mb=64, output_bytes=10, stderr_bytes=10,
+                     file_bytes=10)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("codeexec.sandbox.sandbox._REPLY_GRACE_S", 0.2)  # within: 0.24 s
+        running = box.run(("x",), Pipe(), fast, stdout_to=slow_reader)
+        if answers:
+            assert (await running).exit_code == 0 and box.alive
+        else:
+            with pytest.raises(SandboxError, match="did not answer"):
+                await asyncio.wait_for(running, 5)
+            assert not box.alive
+
+
+async def test_a_sandbox_out_of_step_is_not_used_again() -> None:
+    """A run that timed out leaves its answer still to come: a later request (e.g. the
+    next test's interactor or checker in the same session) must not read it as its own
+    reply, nor send the next test's data to a runner still busy with the last one."""
+    late = asyncio.Event()
+
+    async def late_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await late.wait()
+        writer.write(message(result(), b""))  # the timed-out run's answer, late
+        await writer.drain()
+        await read_request(reader)
+        writer.write(message({"op": "put", "ok": True}))
+        await writer.drain()
+
+    box = await with_runner(late_answer)
+    fast = RunLimits(cpu_ms=10, wall_ms=10, memory_mb=64, output_bytes=10, stderr_bytes=10,
+                     file_bytes=10)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("codeexec.sandbox.sandbox._REPLY_GRACE_S", 0.2)
+        with pytest.raises(SandboxError, match="did not answer"):
+            await box.run(("x",), b"", fast)
+    assert not box.alive
+    late.set()
+    with pytest.raises(SandboxError, match="not used again"):
+        await box.put_files(())
+    with pytest.raises(SandboxError, match="not used again"):
+        await box.run(("x",), b"", fast)

@@ -63,8 +63,11 @@ service checks every size against a cap before it buffers anything).
   ``MAX_FRAME``); size 0 closes the program's stdin; ``STOP_FRAME`` ends the run's input
   and, if the program still runs, the program (``killed_for`` "stopped"). The service
   always sends the stop frame, at the latest once it has the answer; the runner reads
-  the frames up to it before the next request. Waiting for streamed input is credited
-  like any wait on the service (it is the other party's time and the transport's).
+  the frames up to it before the next request; once the program has ended it reads
+  (and drops) them while it sends the rest of the output and the answer, so neither
+  party of a conversation waits on the other's runner. Waiting for streamed input is
+  credited like any wait on the service (the other party's time and the transport's);
+  waiting for the other party to take the output is not (a flood is the program's).
 - Failures: ``{"op", "ok": false, "error", "dirty"}``; a run refused because an earlier
   test could not be cleaned up also says ``"ran": false``. A dirty runner runs nothing
   again (the service removes the container). An unknown op gets ``"unknown op"``;

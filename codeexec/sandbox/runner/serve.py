@@ -89,9 +89,10 @@ class Runner:
         if self.dirty is not None:  # nothing runs here again: the service runs it elsewhere
             self.channel.discard(sum(sizes))
             error = f"Dirty: {self.dirty}"
-            self.channel.send(
+            self.channel.queue(
                 {"op": "run", "ok": False, "error": error, "dirty": self.dirty, "ran": False}
             )
+            watch.flush()
             watch.skip_stream()
             return
         result: dict[str, Any] | None = None
@@ -116,12 +117,13 @@ class Runner:
             if not stream:
                 self.channel.discard(watch.stdin_left)
                 watch.stdin_left = 0
-            self.channel.flush()
+            watch.flush()
             if watch.dirty is not None:
                 self.dirty = watch.dirty
             if result is None:
                 self.clean_up()
-        self.channel.send(dict(result, op="run", ok=True), bytes(watch.err))
+        self.channel.queue(dict(result, op="run", ok=True), bytes(watch.err))
+        watch.flush()
         watch.skip_stream()
         # Every process of the run is dead already (killed before its status was read);
         # the rest of the clean-up overlaps the service's work on this answer. If it
@@ -196,8 +198,11 @@ class Runner:
                 return
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                self.channel.send({"op": op, "ok": False, "error": error, "dirty": self.dirty})
-                if self.watch is not None:  # a streamed input is read to its end
+                self.channel.queue({"op": op, "ok": False, "error": error, "dirty": self.dirty})
+                if self.watch is None:
+                    self.channel.flush()
+                else:  # a streamed input is read to its end
+                    self.watch.flush()
                     self.watch.skip_stream()
             finally:
                 self.watch = None

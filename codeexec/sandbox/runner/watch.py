@@ -136,15 +136,16 @@ class Watch:
                 # sleeps meanwhile is not blocked and earns nothing.
                 # Streamed input comes from the other party of a conversation: waiting for
                 # it is the other's time and the transport's (~1 ms a round trip), credited
-                # alike; a program that forgot to flush then waits until the credit is used
-                # up and ends at its wall limit, as it would have.
+                # alike (the service ends a conversation silent for the wall limit). Its
+                # output not taken is a flood the other party does not read: not credited.
                 waiting = (
                     program_in is not None
                     and (self.stdin_left > 0 or (self.stream_open and not self.stdin_eof))
                     and not self.stdin_buf
                     and pipe_unread(program_in) == 0
                 ) or (
-                    stdout_r in self.readers
+                    not self.stream
+                    and stdout_r in self.readers
                     and self._unsent() >= OUT_HIGH_WATER
                     and pipe_unread(stdout_r) >= pipe_capacity(stdout_r)
                 )
@@ -238,12 +239,27 @@ class Watch:
         """After the answer: read the rest of a streamed input up to its stop frame, so
         the next request is read in step (the service sends it once it has the answer)."""
         while self.stream_open:
-            if self.stdin_left:
-                self.channel.discard(self.stdin_left)
-                self.stdin_left = 0
-            else:
-                select.select([0], [], [])
-                self._read_frame_head()
+            select.select([0], [], [])
+            self._skip_some()
+
+    def flush(self) -> None:
+        """Send what is queued once the program has ended. A streamed input is read
+        (and dropped) meanwhile: the other party of the conversation may be blocked on
+        writing it, and the service on passing it, before this runner's output and
+        answer are taken."""
+        while self.channel.pending:
+            ready_r, ready_w, _ = select.select([0] if self.stream_open else [], [1], [])
+            if ready_w:
+                self.channel.flush_some()
+            if ready_r:
+                self._skip_some()
+
+    def _skip_some(self) -> None:
+        """Read and drop what is there of the streamed input (frame by frame)."""
+        if self.stdin_left:
+            self.stdin_left -= len(self.channel.read_some(min(CHUNK, self.stdin_left)))
+        else:
+            self._read_frame_head()
 
     def _input_done(self) -> bool:
         if self.stream:
