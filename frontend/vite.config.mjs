@@ -14,6 +14,7 @@ export default defineConfig({
     emptyOutDir: true,
     assetsDir: "assets",
     modulePreload: { polyfill: false }, // an inline script otherwise; browsers have it
+    assetsInlineLimit: 0, // files, not data: URLs: the page's CSP loads fonts from 'self' only
     sourcemap: false,
     chunkSizeWarningLimit: 600,
   },

@@ -22,6 +22,7 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient
 
 from codeexec.http.web_view import PAGE
+from codeexec.packages.statement_html import pandoc
 from tests.conftest import REPO, started_service, unavailable
 from tests.test_kattis_import import KATTIS, zipped
 
@@ -431,10 +432,14 @@ def statement_package() -> bytes:
         "statement/dot.png": png_dot(),
         "attachments/tool.py": "print('tool')\n",
     }
+    return package_zip("shown", files)
+
+
+def package_zip(name: str, files: dict[str, str | bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(f"shown/{name}", data)
+        for path, data in files.items():
+            archive.writestr(f"{name}/{path}", data)
     return buffer.getvalue()
 
 
@@ -461,6 +466,101 @@ async def test_an_imported_statement_shows_with_its_image_and_attachments(
     await page.screenshot(path=SHOTS / "imported-statement.png", full_page=True)
     await page.close()
     assert page.errors == []
+
+
+# Points of the viewport, outside the element, where something inside it is on top.
+PAINTED_OUTSIDE = """(id) => {
+  const box = document.getElementById(id), r = box.getBoundingClientRect(), found = [];
+  for (let x = 2; x < innerWidth; x += 16) for (let y = 2; y < innerHeight; y += 16) {
+    if (x >= r.left && x < r.right && y >= r.top && y < r.bottom) continue;
+    const on = document.elementFromPoint(x, y);
+    if (on && box.contains(on)) found.push([x, y]);
+  }
+  return found.slice(0, 5);
+}"""
+
+
+def math_package() -> bytes:
+    """Statements in two languages, Markdown and LaTeX, with math, hostile TeX too."""
+    return package_zip(
+        "sums",
+        {
+            "problem.yaml": "problem_format_version: 2023-07-draft\nname: Sums\n",
+            "data/sample/1.in": "3\n",
+            "data/sample/1.ans": "6\n",
+            "statement/problem.en.md": "# Sums\n\n"
+            "Given $1 \\le n \\le 10^5$, print $$\\sum_{i=1}^n i.$$ It costs $5 and $6.\n\n"
+            "Hostile: $\\href{javascript:window.pwned=1}{click}$ $\\htmlClass{skip}{x}$"
+            " $\\url{https://evil.example}$ $\\rule{100000em}{100000em}$"
+            " $\\def\\a{\\a\\a}\\a$"
+            " $\\kern{10em}\\kern{10em}\\kern{10em}\\kern{10em}\\kern{10em}\\kern{10em}"
+            "\\raisebox{10em}{\\rule{10em}{10em}}$\n",
+            "statement/problem.sv.tex": "\\problemname{Summor}\n"
+            "Givet $1 \\le n \\le 10^5$, skriv \\[\\sum_{i=1}^n i.\\]\n",
+        },
+    )
+
+
+async def test_statement_math_is_typeset_and_the_language_switch_shows_another(
+    browser: Any, locked: Client
+) -> None:
+    if pandoc() is None:
+        unavailable("pandoc is not installed (the Swedish statement is LaTeX)")
+    page = Page(await browser.new_page())
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    await page.goto(str(locked.make_url("/")))
+    await page.get_by_label("API key").fill(ADMIN_TOKEN)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
+    await page.get_by_label("Kattis package (zip)").set_input_files(
+        files=[{"name": "sums.zip", "mimeType": "application/zip", "buffer": math_package()}]
+    )
+    await page.get_by_role("button", name="Import problem").click()
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value("sums")
+    statement = page.locator("#statement")
+    await expect(statement.get_by_role("heading", name="Sums")).to_be_visible()
+    await expect(statement.locator(".katex").first).to_be_visible()
+    await expect(statement.locator(".katex-display")).to_have_count(1)
+    await expect(statement).to_contain_text("It costs $5 and $6.")
+    assert await statement.locator("span.math").count() == 8
+    untypeset = statement.locator("span.math:not(:has(.katex)):not(.math-error)")
+    assert await untypeset.count() == 0  # no raw TeX left
+    # Hostile TeX: no link, no class of the page's, the rule capped, the bomb stopped.
+    assert await statement.locator("a, .skip, script, img").count() == 0
+    bomb = statement.locator(".math-error")
+    await expect(bomb).to_have_count(1)
+    await expect(bomb).to_have_attribute("title", re.compile("Too many expansions"))
+    width = await page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    assert width <= 0
+    # Math moved out of the statement (kerns, \raisebox) is clipped: it covers nothing.
+    await page.set_viewport_size({"width": 1280, "height": 2000})  # the whole page in view
+    assert await page.evaluate(PAINTED_OUTSIDE, "statement") == []
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    fonts = await page.evaluate(
+        "document.fonts.ready.then(() => [...document.fonts]"
+        ".filter((f) => f.status === 'loaded').map((f) => f.family))"
+    )
+    assert any(family.startswith("KaTeX_") for family in fonts), fonts
+    await page.screenshot(path=SHOTS / "statement-math.png", full_page=True)
+
+    switch = page.get_by_role("combobox", name="Statement language")
+    await expect(switch.locator("option")).to_have_text(["English", "Svenska"])
+    await expect(switch).to_have_value("en")
+    await switch.select_option("sv")
+    await expect(statement.get_by_role("heading", name="Summor")).to_be_visible()
+    await expect(statement.get_by_role("heading", name="Sums")).to_have_count(0)
+    await expect(statement).to_have_attribute("lang", "sv")
+    await expect(statement.locator(".katex-display")).to_have_count(1)
+    await expect(statement.locator(".katex").first).to_be_visible()
+    await page.screenshot(path=SHOTS / "statement-language.png", full_page=True)
+    # Only this service was asked for anything (KaTeX's script, styles and fonts too).
+    origin = str(locked.make_url("/")).rstrip("/")
+    assert [url for url in requests if not url.startswith((origin, "blob:", "data:"))] == []
+    assert any("/web/assets/KaTeX_" in url for url in requests)
+    assert await page.evaluate("window.pwned") is None
+    await page.close()
+    assert page.errors == []  # a CSP violation is one
 
 
 def guess_package() -> bytes:

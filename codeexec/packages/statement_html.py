@@ -1,7 +1,15 @@
 """Statements as HTML: Markdown with markdown-it-py (CommonMark, tables; raw HTML off),
 LaTeX with pandoc when it is on the PATH; either is then sanitised with nh3 (ammonia's
 allow-list: no scripts, event handlers, styles or ``javascript:`` URLs), since packages
-are third-party. Relative references to the statement's own files (``fig.png``,
+are third-party.
+
+Math comes out of both in one form, left for the page to typeset (KaTeX): the TeX as
+escaped text in ``<span class="math inline">`` or ``<span class="math display">``
+(pandoc's ``--katex`` output; Markdown's ``$..$`` and ``$$..$$`` through mdit-py-plugins'
+dollarmath, with pandoc's rule for where a ``$`` opens and closes math, so "costs $5 and
+$6" stays text). Those are the only classes a ``span`` keeps.
+
+Relative references to the statement's own files (``fig.png``,
 ``\\includegraphics{fig}``) become ``files_url`` + the stored name; others are dropped,
 so the page never asks for a file the problem does not have.
 
@@ -35,13 +43,13 @@ MAX_HTML_BYTES = 8 << 20
 CONVERSIONS_AT_ONCE = 2  # converter processes (each may take a CPU)
 _TAGS = set(nh3.ALLOWED_TAGS) | {"figure", "figcaption", "span", "div"}
 _ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()} | {
-    "span": {"class"},
     "div": {"class"},
     "code": {"class"},
     "pre": {"class"},
     "td": {"align", "colspan", "rowspan", "style"},
     "th": {"align", "colspan", "rowspan", "style"},
 }
+_CLASSES = {"span": {"math", "inline", "display"}}  # the math the page typesets
 _STYLES = {"text-align"}  # tables' column alignment (markdown-it, pandoc)
 _SCHEMES = {"http", "https", "mailto"}
 # Kattis' LaTeX class, as far as HTML goes: its commands and environments in terms
@@ -58,11 +66,25 @@ KATTIS_MACROS = r"""\newcommand{\problemname}[1]{\section*{#1}}
 
 # markdown-it-py runs in a process of its own: some inputs take it tens of seconds
 # (1 MiB of "![" ~30 s), and a thread cannot be stopped. Its configuration lives here.
+# Math: a ``$`` opens only before a non-space and closes only after one, not before a
+# digit (pandoc's tex_math_dollars rule); every display form is one span, valid in a <p>.
 _MARKDOWN_PROGRAM = """
 import sys
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 md = MarkdownIt("commonmark", {"html": False, "linkify": False})
 md.enable("table").enable("strikethrough")
+md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False,
+       allow_blank_lines=False, double_inline=True)
+def math(kind, end=""):
+    def render(self, tokens, idx, options, env):
+        tex = escapeHtml(tokens[idx].content.strip())
+        return f'<span class="math {kind}">{tex}</span>{end}'
+    return render
+md.add_render_rule("math_inline", math("inline"))
+md.add_render_rule("math_inline_double", math("display"))
+md.add_render_rule("math_block", math("display", "\\n"))
 sys.stdout.write(md.render(sys.stdin.buffer.read().decode("utf-8", "replace")))
 """
 MARKDOWN_TIMEOUT_S = 20.0
@@ -105,6 +127,7 @@ def sanitize(html: str, names: Collection[str], files_url: str) -> str:
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         attribute_filter=rewrite,
+        allowed_classes=_CLASSES,
         filter_style_properties=_STYLES,
         url_schemes=_SCHEMES,
         link_rel="noopener noreferrer nofollow",
@@ -129,7 +152,7 @@ async def latex_html(text: str, names: Collection[str], files_url: str) -> str |
     if program is None:
         return None
     argv = (
-        program, "--sandbox", "--quiet", "--from=latex", "--to=html5",
+        program, "--sandbox", "--quiet", "--from=latex", "--to=html5", "--katex",
         "+RTS", f"-M{PANDOC_MEMORY_MB}m", "-RTS",
     )  # fmt: skip
     source = (KATTIS_MACROS + text).encode("utf-8")

@@ -213,6 +213,79 @@ def test_latex_becomes_html_with_pandoc_in_a_sandbox() -> None:
     assert "root:" not in html and "javascript" not in html
 
 
+def test_markdown_math_becomes_elements_holding_the_tex_as_text() -> None:
+    html = asyncio.run(markdown_html(
+        "Let $1 \\le n \\le 10^5$ and $a<b$; also $$\\sum_i i$$ here.\n\n"
+        "$$\n\\frac{1}{2} > x\n$$\n\n"
+        "$</span><script>alert(1)</script>$",
+        [],
+        FILES_URL,
+    ))  # fmt: skip
+    assert '<span class="math inline">1 \\le n \\le 10^5</span>' in html
+    assert '<span class="math inline">a&lt;b</span>' in html
+    assert '<p>Let <span class="math inline">' in html
+    assert '<span class="math display">\\sum_i i</span> here.</p>' in html  # in its paragraph
+    assert '<span class="math display">\\frac{1}{2} &gt; x</span>' in html
+    hostile = "&lt;/span&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert f'<span class="math inline">{hostile}</span>' in html
+    assert "<script" not in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It costs $5 and $6 today.",  # a $ before a space does not close math
+        "From $5 to $10.",
+        "Pay $ x $ now.",  # nor does one after a space open it
+        "It is 2$ or $3.",  # nor one next to a digit
+        "An escaped \\$x\\$ here.",
+        "`$x$` in code",
+        "```\n$x$\n```",
+        "    $x$ indented",
+    ],
+)
+def test_dollars_that_are_not_math_stay_as_written(text: str) -> None:
+    html = asyncio.run(markdown_html(text, [], FILES_URL))
+    assert "math" not in html
+    assert "$" in html
+
+
+def test_the_sanitiser_keeps_the_math_classes_only() -> None:
+    html = statement_html.sanitize(
+        '<span class="math inline">x</span><span class="math display evil">y</span>'
+        '<span class="muted">z</span><p class="math inline">w</p><a class="math">v</a>',
+        [],
+        FILES_URL,
+    )
+    assert html == (
+        '<span class="math inline">x</span><span class="math display">y</span>'
+        '<span class="">z</span><p>w</p><a rel="noopener noreferrer nofollow">v</a>'
+    )
+
+
+def test_latex_math_becomes_the_same_elements() -> None:
+    if statement_html.pandoc() is None:
+        unavailable("pandoc is not installed")
+    html = asyncio.run(
+        latex_html(
+            "Let $1 \\le n < 10^5$ and \\(a\\) and \\[ b \\]\n"
+            "\\begin{equation} c = 1 \\end{equation}\n"
+            "$$d$$ Prices \\$5 and \\$6. \\verb|$e$|\n"
+            "\\begin{verbatim}\n$f$\n\\end{verbatim}\n",
+            [],
+            FILES_URL,
+        )
+    )
+    assert html is not None
+    assert '<span class="math inline">1 \\le n &lt; 10^5</span>' in html
+    assert '<span class="math inline">a</span>' in html
+    for tex in ("b", "c = 1", "d"):
+        assert f'<span class="math display">{tex}</span>' in html
+    assert "Prices $5 and $6." in html
+    assert "<code>$e$</code>" in html and "<pre><code>$f$</code></pre>" in html
+    assert "\\(" not in html and "\\[" not in html  # no delimiters: the TeX only
+
+
 def test_latex_without_pandoc_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(statement_html.shutil, "which", lambda _name: None)
     assert asyncio.run(latex_html("x", [], FILES_URL)) is None

@@ -8,7 +8,7 @@ import { createEditor } from "./editor.js";
 import { TEMPLATES } from "./languages.js";
 import { countEvents, formatMemory, formatTime, scoreText, statusText } from "./results.js";
 import { followEvents } from "./sse.js";
-import { statementFile } from "./statement.js";
+import { languageName, statementFile, statementLanguage } from "./statement.js";
 import "./style.css";
 
 const $ = (id) => document.getElementById(id);
@@ -153,41 +153,74 @@ function fileLink(name, path, download) {
   return link;
 }
 
-/** The stored statement as HTML (sanitised by the server, and again here), in English
- * or the first language it has; a PDF when that is all there is; else the Markdown
- * `statement` field. Then the attachments, for download. */
-async function renderStatement(problem) {
-  const box = $("statement");
+// The statement language the reader last chose, for this tab (another problem shows it
+// too when it has it).
+const LANGUAGE_KEY = "codeexec.statement-language";
+let statementShown = 0; // the statement being shown; an older one's answer is dropped
+
+/** The select of the problem's statement languages, shown when it has more than one. */
+function renderLanguageSwitch(problem, language) {
   const languages = problem.statement_languages ?? [];
-  const language = languages.includes("en") ? "en" : languages[0];
+  const select = $("statement-language");
+  select.replaceChildren(
+    ...languages.map((code) => el("option", { value: code, lang: code, textContent: languageName(code) })),
+  );
+  if (language) select.value = language;
+  $("statement-languages").hidden = languages.length < 2;
+}
+
+/** The stored statement as HTML (sanitised by the server, and again here; its math
+ * typeset), in the chosen language, else English, else the first; a PDF when that is
+ * all there is in it; else the Markdown `statement` field. Then the attachments. */
+async function renderStatement(problem, wanted = sessionStorage.getItem(LANGUAGE_KEY)) {
+  const box = $("statement");
+  const language = statementLanguage(problem.statement_languages ?? [], wanted);
+  const shown = ++statementShown;
+  const stale = () => state.problem !== problem || shown !== statementShown;
+  renderLanguageSwitch(problem, language);
   const id = encodeURIComponent(problem.id);
-  let shown = false;
+  let done = false;
   if (language) {
     try {
       const answer = await api(`/api/v1/problems/${id}/statement?lang=${encodeURIComponent(language)}&format=html`);
-      if (state.problem !== problem) return; // another problem was opened meanwhile
+      if (stale()) return; // another problem or language was chosen meanwhile
       box.innerHTML = DOMPurify.sanitize(answer.content, STATEMENT);
+      box.lang = language;
+      // KaTeX (its script, styles and fonts) is loaded when a statement has math.
+      const math = box.querySelector("span.math") ? await import("./math.js") : null;
+      if (stale()) return; // its box holds another statement now
+      math?.typesetMath(box);
       await showImages(box, answer.files_url);
-      shown = true;
+      done = true;
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 406) throw error;
       const pdf = problem.statements.find((s) => s.language === language && s.format === "pdf");
-      if (pdf && state.problem === problem) {
+      if (pdf && !stale()) {
         box.replaceChildren(el("p", {}, "The statement is a PDF: ", fileLink(pdf.name, pdf.url, false)));
-        shown = true;
+        box.lang = language;
+        done = true;
       }
     }
   }
-  if (state.problem !== problem) return;
-  if (!shown) markdownStatement(problem, box);
+  if (stale()) return;
+  if (!done) {
+    box.removeAttribute("lang");
+    markdownStatement(problem, box);
+  }
   const attachments = problem.attachments ?? [];
   if (attachments.length) {
     box.append(
-      el("h4", { textContent: "Attachments" }),
+      el("h4", { textContent: "Attachments", lang: "en" }),
       el("ul", { className: "attachments" }, ...attachments.map((a) => el("li", {}, fileLink(a.name, a.url, true)))),
     );
   }
 }
+
+$("statement-language").addEventListener("change", () => {
+  const language = $("statement-language").value;
+  sessionStorage.setItem(LANGUAGE_KEY, language);
+  if (state.problem) renderStatement(state.problem, language).catch(failed);
+});
 
 // An interactive problem's program talks with the judge's interactor: a test's "input"
 // is the interactor's, and there is no output to compare.

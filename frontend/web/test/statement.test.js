@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { statementFile } from "../src/statement.js";
+import { languageName, statementFile, statementLanguage } from "../src/statement.js";
 
 const FILES = "/api/v1/problems/sum/statement/files/";
 const ORIGIN = "https://judge.example";
@@ -25,5 +25,24 @@ describe("statementFile", () => {
     ]) {
       expect(statementFile(src, FILES, ORIGIN), src).toBeNull();
     }
+  });
+});
+
+describe("statementLanguage", () => {
+  it("is the one asked for when the problem has it, else English, else the first", () => {
+    expect(statementLanguage(["en", "sv"], "sv")).toBe("sv");
+    expect(statementLanguage(["en", "sv"], "de")).toBe("en");
+    expect(statementLanguage(["en", "sv"], null)).toBe("en");
+    expect(statementLanguage(["pt-BR", "sv"], null)).toBe("pt-BR");
+    expect(statementLanguage([], "sv")).toBeUndefined();
+  });
+});
+
+describe("languageName", () => {
+  it("is the language's name in itself, capitalised, else the code", () => {
+    expect(languageName("en")).toBe("English");
+    expect(languageName("sv")).toBe("Svenska");
+    expect(languageName("pt-BR")).toMatch(/^Português/);
+    expect(languageName("x-not-a-code!")).toBe("x-not-a-code!");
   });
 });
