@@ -225,3 +225,20 @@ def test_a_broken_submissions_yaml_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "unknown verdicts ['OK']" in done.stdout
     assert "nope: not verified: no such package" in done.stdout
+
+
+def test_an_archive_of_interactive_and_scoring_problems_verifies_whole(tmp_path: Path) -> None:
+    """Issue 20's test of done: a contest's archive (a folder of packages: an interactive
+    problem with a Python interactor, one with a C++ interactor, a scoring problem) —
+    every example submission gets what its folder says."""
+    contest = tmp_path / "contest"
+    for name in ("guess", "guess-legacy", "scoring-triangle"):
+        shutil.copytree(DATA / name, contest / name)
+    done = verify(contest, "--json", tmp_path / "r.json", "--jobs", "3")
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["agree"] is True
+    counts = {Path(p["package"]).name: len(p["submissions"]) for p in report["packages"]}
+    assert counts == {"guess": 6, "guess-legacy": 4, "scoring-triangle": counts["scoring-triangle"]}
+    assert counts["scoring-triangle"] >= 3
+    assert all(p["exit_status"] == 0 for p in report["packages"])

@@ -42,7 +42,7 @@ from codeexec.grade.command import (
 from codeexec.grade.graded import Graded
 from codeexec.grade.local import local_server
 from codeexec.packages.archive import PackageError, PackageFiles
-from codeexec.packages.importer import open_path, package_limits
+from codeexec.packages.importer import open_path, package_limits, package_paths
 from codeexec.packages.kattis import package_layout, package_yaml
 from codeexec.sandbox.docker_gateway import DockerUnavailable
 from codeexec.sandbox.images import ImageError
@@ -302,7 +302,9 @@ async def _local(
 
 async def _verify_all(args: argparse.Namespace, human: TextIO) -> list[PackageReport]:
     reports = []
-    for path in args.packages:
+    # A folder of packages (a contest's archive, unpacked) verifies each package in it.
+    paths = [p for given in args.packages for p in package_paths(given)]
+    for path in paths:
         try:
             if not path.exists():
                 raise UsageError("no such package (a folder or zip)")
