@@ -256,6 +256,23 @@ async def test_the_page_and_its_assets_carry_their_headers(client: Client) -> No
 ADMIN_TOKEN = "web-admin-token"
 
 
+async def signed_in(page: Page, service: Client) -> None:
+    """``page`` at ``service``'s / with the admin key entered, as a person does it."""
+    await page.goto(str(service.make_url("/")))
+    await page.get_by_label("API key").fill(ADMIN_TOKEN)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
+
+
+async def import_through_the_page(page: Page, name: str, package: bytes) -> None:
+    """Import a Kattis package zip with the page's form; it opens the problem."""
+    await page.get_by_label("Kattis package (zip)").set_input_files(
+        files=[{"name": f"{name}.zip", "mimeType": "application/zip", "buffer": package}]
+    )
+    await page.get_by_role("button", name="Import problem").click()
+    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(name)
+
+
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def locked(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     """A service that requires a key, as one on a public address does."""
@@ -329,10 +346,7 @@ async def test_hostile_statement_and_output_stay_text_and_cannot_stand_in_for_th
     )
     assert made.status == 201, await made.text()
     page = Page(await browser.new_page())
-    await page.goto(str(locked.make_url("/")))
-    await page.get_by_label("API key").fill(ADMIN_TOKEN)
-    await page.keyboard.press("Enter")
-    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
+    await signed_in(page, locked)
     await page.get_by_role("combobox", name="Problem").select_option("hostile")
     await expect(page.locator("#problem-title")).to_have_text(problem["title"])
     await page.get_by_role("combobox", name="Language").select_option("python")
@@ -447,15 +461,8 @@ async def test_an_imported_statement_shows_with_its_image_and_attachments(
     browser: Any, locked: Client
 ) -> None:
     page = Page(await browser.new_page())
-    await page.goto(str(locked.make_url("/")))
-    await page.get_by_label("API key").fill(ADMIN_TOKEN)
-    await page.keyboard.press("Enter")
-    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
-    await page.get_by_label("Kattis package (zip)").set_input_files(
-        files=[{"name": "shown.zip", "mimeType": "application/zip", "buffer": statement_package()}]
-    )
-    await page.get_by_role("button", name="Import problem").click()
-    await expect(page.get_by_role("combobox", name="Problem")).to_have_value("shown")
+    await signed_in(page, locked)
+    await import_through_the_page(page, "shown", statement_package())
     statement = page.locator("#statement")
     await expect(statement.get_by_role("heading", name="Shown statement")).to_be_visible()
     await expect(statement.get_by_role("link", name="tool.py")).to_be_visible()
@@ -509,15 +516,8 @@ async def test_statement_math_is_typeset_and_the_language_switch_shows_another(
     page = Page(await browser.new_page())
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    await page.goto(str(locked.make_url("/")))
-    await page.get_by_label("API key").fill(ADMIN_TOKEN)
-    await page.keyboard.press("Enter")
-    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
-    await page.get_by_label("Kattis package (zip)").set_input_files(
-        files=[{"name": "sums.zip", "mimeType": "application/zip", "buffer": math_package()}]
-    )
-    await page.get_by_role("button", name="Import problem").click()
-    await expect(page.get_by_role("combobox", name="Problem")).to_have_value("sums")
+    await signed_in(page, locked)
+    await import_through_the_page(page, "sums", math_package())
     statement = page.locator("#statement")
     await expect(statement.get_by_role("heading", name="Sums")).to_be_visible()
     await expect(statement.locator(".katex").first).to_be_visible()
@@ -578,15 +578,8 @@ async def test_an_interactive_problem_says_so_and_shows_the_interactors_feedback
     browser: Any, locked: Client
 ) -> None:
     page = Page(await browser.new_page())
-    await page.goto(str(locked.make_url("/")))
-    await page.get_by_label("API key").fill(ADMIN_TOKEN)
-    await page.keyboard.press("Enter")
-    await expect(page.get_by_role("combobox", name="Problem")).to_have_value(re.compile(".+"))
-    await page.get_by_label("Kattis package (zip)").set_input_files(
-        files=[{"name": "guess.zip", "mimeType": "application/zip", "buffer": guess_package()}]
-    )
-    await page.get_by_role("button", name="Import problem").click()
-    await expect(page.get_by_role("combobox", name="Problem")).to_have_value("guess")
+    await signed_in(page, locked)
+    await import_through_the_page(page, "guess", guess_package())
     samples = page.locator("#samples")
     await expect(samples).to_contain_text("Interactive problem")
     await expect(samples.get_by_text("Interactor's input")).to_be_visible()
