@@ -12,7 +12,10 @@ Time: what the submission waits for the interactor is credited to its wall time,
 any wait on the service (so the interactor's time and the relay's, ~1 ms a round trip,
 are not the submission's). A conversation in which neither party says anything for the
 submission's whole wall limit (a program that forgot to flush, both waiting) is ended
-there: the submission's TLE.
+there: the submission's TLE. Otherwise a conversation may run for ``WALL_FACTOR`` times
+the wall limit: every round trip also costs both programs a wake-up and the runners' and
+the engine's relaying, which on a busy machine is not all credited; the CPU limit, which
+judges the program, is unchanged.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from codeexec.checker.program import ACCEPT, REJECT, CheckerSession
 from codeexec.judge.verdicts import limit_verdict
@@ -28,6 +31,8 @@ from codeexec.model import RunLimits, RunOutcome, TestCase, Verdict
 from codeexec.sandbox.api import Box, Pipe, SandboxError
 
 log = logging.getLogger(__name__)
+
+WALL_FACTOR = 3
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ async def converse(
     """Run one test as a conversation; ``shown`` sees what the submission writes.
     Raises SandboxError when the submission's sandbox fails."""
     to_submission, to_interactor = Pipe(), Pipe()
+    talk_limits = replace(limits, wall_ms=WALL_FACTOR * limits.wall_ms)
     loop = asyncio.get_running_loop()
     heard = loop.time()  # when either party last said something
 
@@ -65,11 +71,11 @@ async def converse(
         await to_submission.write(chunk)
 
     submission = asyncio.create_task(
-        box.run(argv, to_submission, limits, stdout_to=submission_wrote)
+        box.run(argv, to_submission, talk_limits, stdout_to=submission_wrote)
     )
     talking = asyncio.create_task(
         interactor.interact(
-            test.input, test.expected_output, limits, to_interactor, interactor_wrote
+            test.input, test.expected_output, talk_limits, to_interactor, interactor_wrote
         )
     )
     interactor_first = idle = False
