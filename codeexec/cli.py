@@ -1,5 +1,5 @@
-"""The ``codeexec`` command: ``serve``, ``grade``, ``problems import``, ``problems
-verify``, ``keys`` and ``images build``."""
+"""The ``codeexec`` command: ``serve``, ``worker``, ``grade``, ``problems import``,
+``problems verify``, ``keys`` and ``images build``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from codeexec.checker import CheckerArgsError, validate_spec
 from codeexec.config import Settings
 from codeexec.grade import command as grade_command
 from codeexec.http.app import make_app
+from codeexec.http.worker import run_worker
 from codeexec.logs import configure as configure_logging
 from codeexec.model import CheckerSpec
 from codeexec.packages.archive import PackageError
@@ -33,15 +34,16 @@ from codeexec.store.problems import ProblemStore
 from codeexec.verify import command as verify_command
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, workers: bool) -> int:
     logging.getLogger(__name__).info(
-        "codeexec on http://%s:%d (database %s)",
+        "codeexec on http://%s:%d (database %s)%s",
         settings.http.host,
         settings.http.port,
         settings.store.database_url.split("@")[-1],
+        "" if workers else "; no job workers: `codeexec worker` processes judge",
     )
     web.run_app(
-        make_app(settings),
+        make_app(settings, workers=workers),
         host=settings.http.host,
         port=settings.http.port,
         shutdown_timeout=settings.http.drain_timeout_s,
@@ -184,6 +186,18 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="judge nothing here (no Docker): accept jobs for `codeexec worker` processes"
+        " on the same database; /exec answers 503",
+    )
+    worker = commands.add_parser(
+        "worker", help="run job workers only (no API), on the same database as serve"
+    )
+    worker.add_argument(
+        "--health-port", type=int, help="serve /healthz and /readyz on this port (default: none)"
+    )
     grade_command.add_parser(commands)
     problems = commands.add_parser("problems", help="manage problems")
     problem_commands = problems.add_subparsers(dest="problems_command", required=True)
@@ -246,7 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "serve":
-            return _serve(settings)
+            return _serve(settings, workers=not args.no_workers)
+        if args.command == "worker":
+            asyncio.run(run_worker(settings, args.health_port))
+            return 0
         if args.command == "problems":
             return _problems_import(settings, args)
         if args.command == "keys":

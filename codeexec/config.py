@@ -14,6 +14,7 @@ module is imported).
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -61,11 +62,16 @@ class _Group(BaseSettings):
 
 class ProcessSettings(_Group):
     """What names this process; its fields are read as ``settings.instance_name``,
-    ``settings.log_level`` and ``settings.log_format``."""
+    ``settings.worker_name``, ``settings.log_level`` and ``settings.log_format``."""
 
     # Labels this process's containers (strays with it are removed at start-up) and
     # owns the jobs it runs (requeued when it restarts).
     instance_name: str = "default"
+    # Names this process on the jobs it judges (a job's ``worker``); unset: host name
+    # and process id. Only shown: leases and restarts go by the instance name.
+    worker_name: Annotated[str | None, BeforeValidator(_empty_is_unset)] = Field(
+        None, max_length=128
+    )
     log_level: str = "INFO"
     log_format: LogFormat = "auto"
 
@@ -280,6 +286,7 @@ class Settings(BaseModel):
     auth: AuthSettings
     screening: ScreeningSettings
     instance_name: str
+    worker_name: str | None
     log_level: str
     log_format: LogFormat
 
@@ -306,6 +313,12 @@ class Settings(BaseModel):
     def workers(self) -> int:
         """Job workers in this process."""
         return self.jobs.job_workers or self.admission.concurrency
+
+    @property
+    def worker(self) -> str:
+        """How the jobs this process judges name it: ``CODEEXEC_WORKER_NAME``, else
+        host name and process id."""
+        return self.worker_name or f"{socket.gethostname()}:{os.getpid()}"
 
     @property
     def auth_required(self) -> bool:

@@ -68,6 +68,7 @@ from codeexec.http.submissions_view import submission_out
 from codeexec.http.visibility import CONTESTANT
 from codeexec.http.web_view import add_routes as add_web_routes
 from codeexec.intake import Intake
+from codeexec.jobs.elsewhere import NoWorkers
 from codeexec.jobs.notifier import Notifier
 from codeexec.jobs.runner import JobRunner
 from codeexec.jobs.webhooks import Webhooks
@@ -283,20 +284,27 @@ def callback(app: web.Application, s: Submission) -> tuple[str, dict[str, Any]]:
     return "POST", submission_out(s, CONTESTANT)
 
 
-async def _jobs(app: web.Application) -> AsyncIterator[None]:
-    """Job workers and webhook delivery, once sandboxes are ready; at shutdown running
-    jobs get the drain timeout, then go back to the queue."""
-    settings = app[SETTINGS]
-    # A callback leaves the service for a URL the submitter chose: it always carries
-    # the contestant's view, whoever submitted (an admin reads the rest over the API).
+async def _webhooks(app: web.Application) -> AsyncIterator[None]:
+    """Callbacks: checked when a job is submitted, delivered by the worker that finished it."""
     webhooks = Webhooks(
-        settings,
+        app[SETTINGS],
         app[SUBMISSIONS],
         app[OUTBOX],
         app[KEYS],
         partial(callback, app),
         metrics=app[METRICS],
     )
+    app[WEBHOOKS] = webhooks
+    try:
+        yield
+    finally:
+        await webhooks.close()
+
+
+async def _jobs(app: web.Application) -> AsyncIterator[None]:
+    """Job workers, once sandboxes are ready; at shutdown running jobs get the drain
+    timeout, then go back to the queue. The callbacks this instance owed are sent again."""
+    settings, webhooks = app[SETTINGS], app[WEBHOOKS]
 
     def finished(done: Submission) -> None:
         if done.callback_url:
@@ -314,7 +322,6 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
         app[LIFECYCLE].building,
         app[METRICS],
     )
-    app[WEBHOOKS] = webhooks
     app[JOBS] = runner
     for pending in await app[OUTBOX].pending_webhooks(settings.instance_name):
         webhooks.deliver(pending)
@@ -323,7 +330,6 @@ async def _jobs(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await runner.stop(settings.http.drain_timeout_s)
-        await webhooks.close()
 
 
 async def _start_draining(app: web.Application) -> None:
@@ -331,10 +337,8 @@ async def _start_draining(app: web.Application) -> None:
     log.info("shutting down: draining in-flight submissions")
 
 
-def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
-    """The service. ``judging=False`` leaves out the screener, the sandboxes and the job
-    workers: the HTTP edge and the store only (tests and benchmarks of request handling;
-    a request that gets as far as judging then fails)."""
+def _application(settings: Settings) -> web.Application:
+    """What every kind of process shares: middlewares, state, drain and headers."""
     app = web.Application(
         client_max_size=settings.http.max_body_bytes,
         # request_context first: every answer, errors included, carries the request id;
@@ -359,12 +363,29 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     )
     app[NOTIFIER] = Notifier()
     app[RATE_LIMITER] = RateLimiter(settings.auth.rate_limit_per_s, settings.auth.rate_limit_burst)
-    app.cleanup_ctx.extend([_store, _screener, _sandboxes, _jobs] if judging else [_store])
     app.on_shutdown.append(_start_draining)
     app.on_response_prepare.extend([add_request_id, add_browser_headers])
-    app.router.add_post("/exec", exec_code)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    add_metrics_routes(app)
+    return app
+
+
+def make_app(settings: Settings, *, judging: bool = True, workers: bool = True) -> web.Application:
+    """The service. ``workers=False`` (``serve --no-workers``) judges nothing: no Docker,
+    no job workers; it accepts and screens jobs for ``codeexec worker`` processes on the
+    same database, and ``/exec`` answers 503. ``judging=False`` leaves out the screener
+    too: the HTTP edge and the store only (tests and benchmarks of request handling; a
+    request that gets as far as judging then fails)."""
+    app = _application(settings)
+    if not judging:
+        app.cleanup_ctx.append(_store)
+    elif workers:
+        app.cleanup_ctx.extend([_store, _screener, _sandboxes, _webhooks, _jobs])
+    else:
+        app.cleanup_ctx.extend([_store, _screener, _webhooks])
+        app[JOBS] = NoWorkers()
+    app.router.add_post("/exec", exec_code)
     app.router.add_get("/api/v1/languages", list_languages)
     add_problem_routes(app.router)
     add_submission_routes(app.router)
@@ -372,8 +393,16 @@ def make_app(settings: Settings, *, judging: bool = True) -> web.Application:
     add_judge0_routes(app.router, settings.http.judge0_prefix)
     add_key_routes(app.router)
     add_piston_routes(app, settings.http.piston_prefix)
-    add_metrics_routes(app)
     add_openapi_routes(app)
     add_docs_routes(app.router)
     add_web_routes(app.router)
+    return app
+
+
+def make_worker_app(settings: Settings) -> web.Application:
+    """``codeexec worker``: job workers with their own Docker engine and images, on the
+    shared database; only ``/healthz``, ``/readyz`` and ``/metrics`` are served (on
+    ``--health-port``, if given)."""
+    app = _application(settings)
+    app.cleanup_ctx.extend([_store, _screener, _sandboxes, _webhooks, _jobs])
     return app

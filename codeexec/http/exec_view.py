@@ -20,10 +20,11 @@ from codeexec.http.answers import Answer, respond
 from codeexec.http.body import BodyLimits, read_json
 from codeexec.http.error_schema import ErrorBody
 from codeexec.http.errors import BAD_REQUEST, ApiError, field_errors, refused
-from codeexec.http.keys import ADMISSION, INTAKE, JUDGE, SETTINGS
+from codeexec.http.keys import ADMISSION, INTAKE, JOBS, JUDGE, SETTINGS
 from codeexec.http.operations import Body, Operation, Reply, operation
 from codeexec.http.source_schema import FileName, SourceFileIn, SourceFiles, source_files
 from codeexec.intake import Rejected, Request
+from codeexec.jobs.elsewhere import NoWorkers
 from codeexec.judge.admission import QueueFull
 from codeexec.judge.pipeline import judge_program
 from codeexec.judge.report import report
@@ -211,7 +212,8 @@ def intake_request(
             404: Reply("no such problem", ErrorBody),
             413: Reply("the body, or the program, is too large", ErrorBody),
             503: Reply(
-                "too many submissions waiting, or the language is being prepared",
+                "too many submissions waiting, or the language is being prepared, or this"
+                " process judges nothing (serve --no-workers)",
                 ErrorBody,
                 headers=("Retry-After",),
             ),
@@ -223,6 +225,12 @@ def intake_request(
 async def exec_code(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
+    if JOBS in app and isinstance(app[JOBS], NoWorkers):  # serve --no-workers: no Docker
+        raise ApiError(
+            503,
+            "This process does not judge",
+            "it runs with --no-workers: submit a job (POST /api/v1/submissions) instead",
+        )
     limits = submission_limits(settings.http.max_body_bytes)
     payload = _parse(await read_json(request, limits, BAD_REQUEST))
 

@@ -20,6 +20,7 @@ from codeexec.http.keys import (
     STORE,
 )
 from codeexec.http.operations import Operation, Reply, operation
+from codeexec.sandbox.docker_gateway import DockerGateway
 
 
 class Alive(Answer):
@@ -35,7 +36,10 @@ class Availability(Answer):
 class Readiness(Answer):
     status: Literal["ready", "unavailable"]
     database: bool
-    docker: bool
+    docker: bool | None = Field(
+        description="the Docker engine answers (null: this process judges nothing,"
+        " serve --no-workers)"
+    )
     draining: bool
     languages: dict[str, Availability]
     engine: dict[str, Any] | None = Field(description="the Docker engine, as docker info says")
@@ -69,12 +73,13 @@ async def healthz(_request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     app = request.app
     lifecycle = app[LIFECYCLE]
-    database, docker_ok = await asyncio.gather(app[STORE].ping(), app[DOCKER].ping())
+    docker, sandboxes = app.get(DOCKER), app.get(SANDBOXES)
+    database, docker_ok = await asyncio.gather(app[STORE].ping(), _ping(docker))
     queued = await app[JOB_QUEUE].count_queued() if database else None
     languages = {lang_id: lifecycle.availability(lang_id) for lang_id in app[LANGUAGES]}
     ready = (
         database
-        and docker_ok
+        and docker_ok is not False
         and not lifecycle.draining
         and any(v["available"] for v in languages.values())
     )
@@ -85,10 +90,15 @@ async def readyz(request: web.Request) -> web.Response:
         "draining": lifecycle.draining,
         "languages": languages,
         "engine": lifecycle.engine.as_dict() if lifecycle.engine else None,
-        "sandbox_cgroup": app[SANDBOXES].runner_cgroup,
-        "sandbox_accounting": app[SANDBOXES].runner_accounting,
+        "sandbox_cgroup": sandboxes.runner_cgroup if sandboxes else None,
+        "sandbox_accounting": sandboxes.runner_accounting if sandboxes else None,
         "execution": app[ADMISSION].stats(),
-        "pool": pool.stats() if (pool := app[SANDBOXES].pool) else None,
+        "pool": pool.stats() if sandboxes and (pool := sandboxes.pool) else None,
         "jobs": app[JOBS].stats() | {"queued": queued},
     }
     return respond(Readiness, body, status=200 if ready else 503)
+
+
+async def _ping(docker: DockerGateway | None) -> bool | None:
+    """Whether the engine answers; None in a process that judges nothing."""
+    return await docker.ping() if docker is not None else None

@@ -128,7 +128,8 @@ def _checker_override(fields: dict[str, str]) -> CheckerSpec | None:
 
 
 async def _compile_checker(app: web.Application, spec: CheckerSpec) -> None:
-    if spec.program is None:
+    # serve --no-workers has no Docker: a checker that does not compile fails its jobs
+    if spec.program is None or JUDGE not in app:
         return
     try:
         await app[JUDGE].checkers.verify(spec)

@@ -89,6 +89,10 @@ class SubmissionOut(Answer):
     callback_url: str | None
     webhook: str | None = Field(description="the callback's delivery state")
     attempts: int
+    worker: str | None = Field(
+        description="the process that claimed it last (CODEEXEC_WORKER_NAME, else host name"
+        " and process id); null until a worker claimed it"
+    )
     scope: Scope = Field(
         description='the tests judged: every test ("all") or the shown ones ("shown"); '
         "tests and results count only those"
@@ -165,6 +169,7 @@ class RunOut(Answer):
     created_at: Time
     started_at: Time | None
     finished_at: Time | None
+    worker: str | None = Field(description="the process that claimed it last (null: none yet)")
     verdict: VerdictOut | None = None
     compile_output: str | None = None
     stdout: str | None = None

@@ -10,8 +10,8 @@ from aiohttp import web
 from codeexec.config import Settings
 from codeexec.http.limiter import RateLimiter
 from codeexec.intake import Intake
+from codeexec.jobs.elsewhere import JobWorkers
 from codeexec.jobs.notifier import Notifier
-from codeexec.jobs.runner import JobRunner
 from codeexec.jobs.webhooks import Webhooks
 from codeexec.judge.admission import Admission
 from codeexec.judge.judge import Judge
@@ -86,7 +86,7 @@ SUBMISSIONS = web.AppKey("submissions", SubmissionStore)
 JOB_QUEUE = web.AppKey("job_queue", JobQueue)
 EVENTS = web.AppKey("events", EventLog)
 OUTBOX = web.AppKey("outbox", WebhookOutbox)
-JOBS = web.AppKey("jobs", JobRunner)
+JOBS = web.AppKey("jobs", JobWorkers)
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
 NOTIFIER = web.AppKey("notifier", Notifier)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)

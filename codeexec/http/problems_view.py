@@ -149,7 +149,8 @@ async def checker_spec(app: web.Application, given: CheckerIn | str | None) -> C
         validate_spec(spec)
     except CheckerArgsError as exc:
         raise _unprocessable("Invalid checker", f"checker: {exc}") from exc
-    if program is not None:
+    # serve --no-workers has no Docker: a checker that does not compile fails its jobs
+    if program is not None and JUDGE in app:
         try:
             await app[JUDGE].checkers.verify(spec)
         except CheckerFailed as exc:

@@ -195,6 +195,7 @@ def run_out(s: Submission) -> dict[str, Any]:
         "created_at": iso_time(s.created_at),
         "started_at": iso_time(s.started_at),
         "finished_at": iso_time(s.finished_at),
+        "worker": s.worker,
     }
     if s.result is not None:
         summary = RunSummary.of(s.result)

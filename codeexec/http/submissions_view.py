@@ -168,6 +168,7 @@ def submission_out(s: Submission, viewer: Viewer) -> dict[str, Any]:
         "callback_url": s.callback_url,
         "webhook": s.webhook_state,
         "attempts": s.attempts,
+        "worker": s.worker,
         "scope": s.scope,
         "files": [{"name": n, "content": c} for n, c in s.files],
     }

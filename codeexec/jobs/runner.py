@@ -160,7 +160,10 @@ class JobRunner:
             if self._stopping:
                 return False
             job = await self._queue.claim(
-                self._instance, self._settings.jobs.job_lease_s, skip=self._preparing()
+                self._instance,
+                self._settings.jobs.job_lease_s,
+                skip=self._preparing(),
+                name=self._settings.worker,
             )
             if job is None:
                 return False

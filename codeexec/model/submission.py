@@ -47,6 +47,7 @@ class Submission:
     attempts: int = 0
     cancel_requested: bool = False
     claimed_by: str | None = None
+    worker: str | None = None  # the process that claimed it last (its worker name)
     # What intake accepted: the problem version screened against, and a syntax error the
     # screener found (judged CE), so a worker need not screen again.
     accepted_version: int | None = None

@@ -67,20 +67,23 @@ class JobQueue:
     # -- the worker's side ------------------------------------------------------------
 
     async def claim(
-        self, worker: str, lease_s: float, skip: Collection[str] = ()
+        self, worker: str, lease_s: float, skip: Collection[str] = (), name: str | None = None
     ) -> Submission | None:
         """The oldest queued job, now running under ``worker``'s lease (None if none);
-        none of a language in ``skip``."""
+        none of a language in ``skip``. ``name``: how the job shows who runs it (default
+        ``worker``)."""
         for attempt in range(RETRIES):
             try:
-                sid = await self._claim_once(worker, lease_s, skip)
+                sid = await self._claim_once(worker, lease_s, skip, name or worker)
             except OperationalError:  # SQLite: another writer won the race; try again
                 await asyncio.sleep(0.05 * (attempt + 1))
                 continue
             return await self._get(sid) if sid else None
         return None
 
-    async def _claim_once(self, worker: str, lease_s: float, skip: Collection[str]) -> str | None:
+    async def _claim_once(
+        self, worker: str, lease_s: float, skip: Collection[str], name: str
+    ) -> str | None:
         now = utcnow()
         queued = submissions.c.status == Status.QUEUED
         if skip:
@@ -102,6 +105,7 @@ class JobQueue:
                 .values(
                     status=Status.RUNNING,
                     claimed_by=worker,
+                    worker=name,
                     lease_until=now + timedelta(seconds=lease_s),
                     started_at=now,
                     attempts=submissions.c.attempts + 1,
@@ -109,7 +113,7 @@ class JobQueue:
             )
             if taken.rowcount != 1:
                 return None
-            await write_event(conn, row.id, "started", {"worker": worker})
+            await write_event(conn, row.id, "started", {"worker": name})
             return str(row.id)
 
     async def renew(self, sid: str, worker: str, lease_s: float) -> tuple[bool, bool]:

@@ -146,6 +146,7 @@ submissions = Table(
     Column("started_at", Timestamp, nullable=True),
     Column("finished_at", Timestamp, nullable=True),
     Column("claimed_by", String(64), nullable=True),  # the worker's instance
+    Column("worker", String(128), nullable=True),  # the process that claimed it last
     Column("lease_until", Timestamp, nullable=True),  # renewed while it runs
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("cancel_requested", Boolean, nullable=False, server_default="0"),

@@ -69,6 +69,7 @@ def submission_of(row: Any) -> Submission:
         attempts=int(row.attempts),
         cancel_requested=bool(row.cancel_requested),
         claimed_by=row.claimed_by,
+        worker=row.worker,
         accepted_version=row.accepted_version,
         screening_error=row.screening_error,
         inline=inline_of(row.inline_problem) if row.inline_problem else None,

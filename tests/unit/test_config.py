@@ -1,4 +1,6 @@
+import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -67,7 +69,7 @@ def test_every_invalid_value_is_reported_at_once(monkeypatch: pytest.MonkeyPatch
 def test_groups_and_settings_agree() -> None:
     groups = {group for group in GROUPS if group is not None}
     assert set(Settings.model_fields) == groups | set(ProcessSettings.model_fields)
-    assert len(OWNERS) == 77  # one name each, from CODEEXEC_<NAME>
+    assert len(OWNERS) == 78  # one name each, from CODEEXEC_<NAME>
 
 
 def _documented() -> dict[str, set[str]]:
@@ -100,3 +102,9 @@ def test_the_readme_lists_every_setting_under_its_group() -> None:
     documented = _documented()
     assert list(documented) == list(expected)  # in the same order
     assert documented == expected
+
+
+def test_a_worker_is_named_by_its_host_and_process_unless_named() -> None:
+    assert Settings().worker == f"{socket.gethostname()}:{os.getpid()}"
+    assert Settings(worker_name="").worker == f"{socket.gethostname()}:{os.getpid()}"
+    assert Settings(worker_name="rack-2").worker == "rack-2"
