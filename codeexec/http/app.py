@@ -193,6 +193,9 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
             recycler = asyncio.create_task(pool.recycle(usable))  # reads the list each round
         preparation = _preparation(settings, gateway, judge, factory, lifecycle, usable, pool)
         mode = settings.sandbox.build_images
+        if missing:  # each build's progress is logged as it comes (_preparation)
+            names = ", ".join(lang.id for lang in missing)
+            log.info("%d image(s) current; missing or outdated (%s): %s", len(built), mode, names)
         for language in missing:
             if mode == "off":
                 tag = language.image_tag(settings.sandbox.image_prefix)
