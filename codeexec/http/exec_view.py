@@ -212,31 +212,37 @@ def intake_request(
             404: Reply("no such problem", ErrorBody),
             413: Reply("the body, or the program, is too large", ErrorBody),
             503: Reply(
-                "too many submissions waiting, or the language is being prepared, or this"
-                " process judges nothing (serve --no-workers)",
+                "too many submissions waiting, or the language is being prepared",
                 ErrorBody,
                 headers=("Retry-After",),
             ),
+            504: Reply(
+                "serve --no-workers only: no worker judged it within CODEEXEC_MAX_WAIT_S;"
+                " Location is the job, where its result will be",
+                ErrorBody,
+                headers=("Location",),
+            ),
         },
-        description="Seed 004's contract. Hidden tests are only counted.",
+        description="Seed 004's contract. Hidden tests are only counted. On a process"
+        " that judges nothing (`serve --no-workers`) the program is judged as a job by a"
+        " `codeexec worker`, waited for up to CODEEXEC_MAX_WAIT_S (then 504).",
         body=Body(ExecRequest, example=SEED_REQUEST),
     )
 )
 async def exec_code(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
-    if JOBS in app and isinstance(app[JOBS], NoWorkers):  # serve --no-workers: no Docker
-        raise ApiError(
-            503,
-            "This process does not judge",
-            "it runs with --no-workers: submit a job (POST /api/v1/submissions) instead",
-        )
     limits = submission_limits(settings.http.max_body_bytes)
     payload = _parse(await read_json(request, limits, BAD_REQUEST))
 
     request_in = intake_request(
         payload.id, payload.language, payload.code, payload.files, payload.entry_point
     )
+    if JOBS in app and isinstance(app[JOBS], NoWorkers):  # serve --no-workers: no Docker
+        # Imported here: it builds on the jobs API's view, which imports this module.
+        from codeexec.http.exec_queued import exec_by_job
+
+        return await exec_by_job(request, request_in)
     try:
         work = await app[INTAKE].accept(request_in)
     except Rejected as exc:

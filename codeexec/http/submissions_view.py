@@ -237,15 +237,17 @@ async def accept_job(
     callback_url: str | None = None,
     rerun_of: str | None = None,
     door: tuple[str, dict[str, Any]] | None = None,
+    bad_request: str = "Invalid submission",
 ) -> Submission:
     """Screen and queue one job, a submission or an ad-hoc run (ApiError when it cannot
     be: intake's refusal, or a callback URL the webhook guard refuses); ``door``: the
-    door that answers for it in its own format, and what it keeps of the request."""
+    door that answers for it in its own format, and what it keeps of the request;
+    ``bad_request``: the door's wording of a 400."""
     app = request.app
     try:
         work = await app[INTAKE].accept(request_in)
     except Rejected as exc:
-        raise refused(exc, "Invalid submission", app[SETTINGS].admission.retry_after_s) from None
+        raise refused(exc, bad_request, app[SETTINGS].admission.retry_after_s) from None
     if callback_url is not None:
         try:
             await app[WEBHOOKS].check(callback_url)

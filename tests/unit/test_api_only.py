@@ -1,9 +1,10 @@
 """``serve --no-workers``: the API without Docker or job workers. Jobs are screened and
 queued for ``codeexec worker`` processes, which show on each job as its ``worker``;
-``/exec`` (judged in the API process) answers 503."""
+``/exec`` is judged the same way and answered in its own shape."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +13,19 @@ from aiohttp.test_utils import TestClient, TestServer
 from codeexec.config import Settings
 from codeexec.http.app import make_app
 from codeexec.http.keys import DOCKER, JOB_QUEUE, JUDGE
-from codeexec.model import Status
+from codeexec.model import Outcome, Result, Status, Verdict
 
 SUM = "HQ000000000000000001"
 PROGRAM = "a, b = map(int, input().split())\nprint(a + b)"
 
 
-async def api_only(tmp_path: Path) -> TestClient[Any, Any]:
+async def api_only(tmp_path: Path, **overrides: Any) -> TestClient[Any, Any]:
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'api.sqlite3'}",
         languages=("python",),
         screening_workers=1,
         auth="off",
+        **overrides,
     )
     client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings, workers=False)))
     await client.start_server()
@@ -69,13 +71,40 @@ async def test_an_api_only_process_queues_jobs_for_workers_elsewhere(tmp_path: P
         await client.close()
 
 
-async def test_exec_answers_503_where_nothing_is_judged(tmp_path: Path) -> None:
+async def test_exec_is_judged_as_a_job_by_a_worker_elsewhere(tmp_path: Path) -> None:
     client = await api_only(tmp_path)
+    try:
+        asked = asyncio.create_task(client.post("/exec", json={"id": SUM, "code": PROGRAM}))
+        queue = client.app[JOB_QUEUE]
+        job = None
+        for _ in range(200):  # a worker elsewhere claims it ...
+            if (job := await queue.claim("rack-2", 30, name="rack-2:1")) is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert job is not None and (job.problem_id, job.files) == (SUM, (("main.py", PROGRAM),))
+        result = Result(1, Verdict.CE, False, "SyntaxError: nothing", ())
+        await queue.finish(job.id, "rack-2", Outcome(Status.FINISHED, result))  # ... judges it
+        response = await asked
+        body = await response.json()
+        assert response.status == 200, body
+        assert (body["passed"], body["error"], body["shownTests"]) == (
+            False,
+            "SyntaxError: nothing",
+            [],
+        )
+        refused = await client.post("/exec", json={"id": SUM, "code": "eval(input())"})
+        assert refused.status == 403  # screened here, as any /exec
+    finally:
+        await client.close()
+
+
+async def test_exec_not_judged_in_time_points_at_its_job(tmp_path: Path) -> None:
+    client = await api_only(tmp_path, max_wait_s=0.3)  # and no worker runs
     try:
         response = await client.post("/exec", json={"id": SUM, "code": PROGRAM})
         body = await response.json()
-        assert response.status == 503, body
-        assert body["error"] == "This process does not judge"
-        assert "/api/v1/submissions" in body["detail"]
+        assert response.status == 504, body
+        job = await (await client.get(response.headers["Location"])).json()
+        assert job["status"] == "queued"  # judged later; its result will be there
     finally:
         await client.close()
