@@ -15,6 +15,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -69,8 +70,10 @@ def build_wheelhouse() -> None:
 ADMIN_TOKEN = "compose-admin"
 
 
-@pytest.fixture
-def stack(docker_engine: object) -> Iterator[str]:
+@contextmanager
+def compose_stack(docker_engine: object, profile: str | None = None) -> Iterator[str]:
+    """The stack up, the default one or with ``profile`` instead of the codeexec
+    service; the URL of its published API."""
     compose = compose_command()
     build_wheelhouse()
     build("local/mariadb", "deploy/mariadb")
@@ -83,38 +86,77 @@ def stack(docker_engine: object) -> Iterator[str]:
         "CODEEXEC_MYSQL_IMAGE": "local/mariadb",
         "CODEEXEC_IMAGE": "codeexec:compose-test",
         "CODEEXEC_PORT": str(port),
+        "CODEEXEC_API_PORT": str(port),  # the workers profile's API
         "CODEEXEC_INSTANCE_NAME": project,
         "CODEEXEC_LANGUAGES": "python",  # the smoke test needs one image, not eight
         "CODEEXEC_ADMIN_TOKEN": ADMIN_TOKEN,
     }
     base = [*compose, "-p", project, "-f", str(REPO / "docker-compose.yml")]
-    subprocess.run([*base, "up", "-d", "--no-build"], env=env, check=True, cwd=REPO)
+    logs = ["codeexec"]
+    up = [*base, "up", "-d", "--no-build"]
+    if profile is not None:
+        base += ["--profile", profile]
+        logs = ["api", "worker-1", "worker-2"]
+        up = [*base, "up", "-d", "--no-build", "--scale", "codeexec=0"]
+    subprocess.run(up, env=env, check=True, cwd=REPO)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        logs = subprocess.run(
-            [*base, "logs", "--no-color", "codeexec"],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        )
-        print(logs.stdout[-4000:])
+        for service in logs:
+            printed = subprocess.run(
+                [*base, "logs", "--no-color", service],
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+            )
+            print(printed.stdout[-4000:])
         subprocess.run([*base, "down", "-v", "--timeout", "30"], env=env, cwd=REPO, check=False)
-        assert sandboxes_of(docker_engine, project) == []  # type: ignore[arg-type]
+        for suffix in ("", "-worker-1", "-worker-2"):
+            assert sandboxes_of(docker_engine, project + suffix) == []  # type: ignore[arg-type]
 
 
-def test_compose_stack_answers_the_seed_request(stack: str) -> None:
+@pytest.fixture
+def stack(docker_engine: object) -> Iterator[str]:
+    with compose_stack(docker_engine) as url:
+        yield url
+
+
+def wait_ready(url: str) -> None:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{stack}/readyz", timeout=5).status_code == 200:
-                break
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
         except requests.RequestException:
             pass
         time.sleep(1)
-    else:
-        raise AssertionError("the compose stack never became ready")
+    raise AssertionError("the compose stack never became ready")
+
+
+def test_the_workers_profile_judges_on_its_workers(docker_engine: object) -> None:
+    with compose_stack(docker_engine, "workers") as api:
+        wait_ready(api)  # the API: ready without Docker
+        ids = []
+        for _ in range(6):
+            body = {"problem_id": "HQ000000000000000002", "source": SEED_REQUEST["code"]}
+            created = requests.post(f"{api}/api/v1/submissions", json=body, timeout=30)
+            assert created.status_code == 202, created.text
+            ids.append(created.json()["id"])
+        deadline, jobs = time.monotonic() + 300, []
+        while time.monotonic() < deadline:  # the workers build their image first
+            jobs = [requests.get(f"{api}/api/v1/submissions/{i}", timeout=10).json() for i in ids]
+            if all(job["done"] for job in jobs):
+                break
+            time.sleep(1)
+        assert [job["verdict"] for job in jobs] == ["AC"] * 6, jobs
+        assert {job["worker"] for job in jobs} <= {"worker-1", "worker-2"}
+        seed = requests.post(f"{api}/exec", json=SEED_REQUEST, timeout=120)
+        assert seed.status_code == 200 and seed.json()["passed"] is True, seed.text
+
+
+def test_compose_stack_answers_the_seed_request(stack: str) -> None:
+    wait_ready(stack)
     response = requests.post(f"{stack}/exec", json=SEED_REQUEST, timeout=60)
     assert response.status_code == 200
     body = response.json()
