@@ -287,6 +287,16 @@ async def test_a_worker_judges_a_queued_job_and_reports_each_step(stores: Stores
     assert events[-1].data == {"status": "finished", "verdict": "AC"}
 
 
+async def test_a_job_names_its_worker_apart_from_the_lease_owner(stores: Stores) -> None:
+    sandboxes, done = FakeSandboxes(echo), list[Submission]()
+    async with runner(stores, sandboxes, done, worker_name="judge-3"):
+        job = await submit(stores)
+        finished = await until(stores, job.id, [Status.FINISHED])
+    assert (finished.claimed_by, finished.worker) == (W1, "judge-3")
+    started = [e for e in await stores.events.events(job.id) if e.kind == "started"]
+    assert started[0].data == {"worker": "judge-3"}
+
+
 async def test_what_intake_found_is_judged_without_a_sandbox(stores: Stores) -> None:
     sandboxes, done = FakeSandboxes(echo), list[Submission]()
     async with runner(stores, sandboxes, done):
