@@ -163,6 +163,25 @@ def server_pid(url: str) -> int | None:
     return None
 
 
+async def _lock_waits(url: str) -> tuple[int, int] | None:
+    """InnoDB's row lock waits so far, and the milliseconds spent in them (server-wide)."""
+    engine = create_engine(url)
+    try:
+        if engine.dialect.name == "sqlite":
+            return None
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SHOW GLOBAL STATUS WHERE Variable_name IN "
+                    "('Innodb_row_lock_waits', 'Innodb_row_lock_time')"
+                )
+            )
+            found = {str(name): int(value) for name, value in rows.all()}
+        return found["Innodb_row_lock_waits"], found["Innodb_row_lock_time"]
+    finally:
+        await engine.dispose()
+
+
 def cpu_s(pid: int | None) -> float | None:
     if pid is None:
         return None
@@ -261,9 +280,12 @@ def drain(url: str, workers: int, per_process: int, judge_s: float) -> list[dict
 def throughput(url: str, workers: int, args: argparse.Namespace, pid: int | None) -> dict[str, Any]:
     ids, enqueue_s = asyncio.run(enqueue(url, args.jobs, args.enqueue_clients))
     per_process = workers if url.startswith("sqlite") else args.per_process  # SQLite: one process
-    server_cpu = cpu_s(pid)
+    server_cpu, waits = cpu_s(pid), asyncio.run(_lock_waits(url))
     tallies = drain(url, workers, per_process, args.judge_ms / 1000)
     server_used = None if server_cpu is None else (cpu_s(pid) or 0) - server_cpu
+    waited = asyncio.run(_lock_waits(url))
+    if waits is not None and waited is not None:
+        waits = (waited[0] - waits[0], waited[1] - waits[1])
     seconds = max(t["last_finish"] or 0 for t in tallies) - min(
         t["first_claim"] or math.inf for t in tallies
     )
@@ -283,6 +305,9 @@ def throughput(url: str, workers: int, args: argparse.Namespace, pid: int | None
         "empty_claims": sum(t["empty_claims"] for t in tallies),
         "server_cpu_ms_per_job": None if server_used is None else server_used * 1000 / jobs,
         "workers_cpu_ms_per_job": sum(t["cpu_s"] for t in tallies) * 1000 / jobs,
+        # row lock waits during the run and their total ms (server-wide: other clients too)
+        "row_lock_waits": None if waits is None else waits[0],
+        "row_lock_wait_ms": None if waits is None else waits[1],
         **account(ids, accepted, events),
     }
 
@@ -364,8 +389,9 @@ def machine() -> dict[str, Any]:
 def table(runs: dict[str, list[dict[str, Any]]]) -> str:
     rows = [
         "| database | workers (processes) | jobs | jobs/s | enqueue/s | claim p50 ms "
-        "| claim p99 ms | empty claims | DB CPU ms/job | workers CPU ms/job | lost | twice |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| claim p99 ms | empty claims | lock waits | DB CPU ms/job | workers CPU ms/job "
+        "| lost | twice |",
+        "| --- " + "| ---: " * 12 + "|",
     ]
     for database, phases in runs.items():
         for p in phases:
@@ -374,6 +400,7 @@ def table(runs: dict[str, list[dict[str, Any]]]) -> str:
                 f"| {database} | {p['workers']} ({p['processes']}) | {p['jobs']} "
                 f"| {p['jobs_per_s']:.0f} | {p['enqueue_per_s']:.0f} "
                 f"| {p['claim_p50_ms']:.1f} | {p['claim_p99_ms']:.1f} | {p['empty_claims']} "
+                f"| {'-' if p['row_lock_waits'] is None else p['row_lock_waits']} "
                 f"| {'-' if server is None else f'{server:.2f}'} "
                 f"| {p['workers_cpu_ms_per_job']:.2f} | {p['lost']} | {p['finished_twice']} |"
             )
@@ -419,11 +446,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--dead-jobs", type=int, default=4, help="jobs the dead worker held")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
-        "--quick", action="store_true", help="CI-sized: 300 jobs, lease 1 s, 2 trials"
+        "--quick", action="store_true", help="CI-sized: 100 jobs, lease 1 s, 2 trials"
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.jobs, args.leases, args.trials = 300, "1", 2
+        args.jobs, args.leases, args.trials = 100, "1", 2
     return args
 
 
@@ -436,8 +463,13 @@ def run(
         pid = server_pid(fresh)
         phases = []
         for workers in (int(w) for w in args.workers.split(",")):
-            print(f"{facts['database']}: {workers} worker(s) ...", flush=True)
+            print(f"{facts['database']}: {workers} worker(s) ...", end=" ", flush=True)
+            started = time.perf_counter()
             phases.append(throughput(fresh, workers, args, pid))
+            print(
+                f"{phases[-1]['jobs_per_s']:.0f} jobs/s ({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
         trials = []
         for lease in (float(s) for s in args.leases.split(",")):
             print(f"{facts['database']}: lease {lease:g} s recovery ...", flush=True)
