@@ -245,6 +245,8 @@ def _drain_process(
     url: str, instance: str, workers: int, judge_s: float, barrier: Any, out: Any
 ) -> None:
     out.put(asyncio.run(_drain(url, instance, workers, judge_s, barrier)))
+    out.close()
+    out.join_thread()  # the tally is in the pipe before this process ends
 
 
 def drain(url: str, workers: int, per_process: int, judge_s: float) -> list[dict[str, Any]]:
@@ -273,7 +275,9 @@ def drain(url: str, workers: int, per_process: int, judge_s: float) -> list[dict
         for proc in procs:
             if len(tallies) < len(procs):
                 proc.terminate()
-            proc.join()
+            proc.join(timeout=30)
+            if proc.is_alive():  # its tally is in: do not wait on a stuck exit
+                proc.kill()
     return tallies
 
 
@@ -438,11 +442,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--sqlite", action="store_true", help="also SQLite, for comparison")
     parser.add_argument("--workers", default="1,4,16,64", help="worker counts")
     parser.add_argument("--per-process", type=int, default=16, help="workers per process")
-    parser.add_argument("--jobs", type=int, default=3000, help="jobs per worker count")
+    parser.add_argument("--jobs", type=int, default=2000, help="jobs per worker count")
     parser.add_argument("--enqueue-clients", type=int, default=8)
     parser.add_argument("--judge-ms", type=float, default=0.0, help="fake judging time")
     parser.add_argument("--leases", default="1,2,5,10,30", help="lease lengths, seconds")
-    parser.add_argument("--trials", type=int, default=3, help="recovery trials per lease")
+    parser.add_argument("--trials", type=int, default=2, help="recovery trials per lease")
     parser.add_argument("--dead-jobs", type=int, default=4, help="jobs the dead worker held")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
@@ -471,7 +475,7 @@ def run(
                 flush=True,
             )
         trials = []
-        for lease in (float(s) for s in args.leases.split(",")):
+        for lease in (float(s) for s in args.leases.split(",") if s):
             print(f"{facts['database']}: lease {lease:g} s recovery ...", flush=True)
             for _ in range(args.trials):
                 trials.append(asyncio.run(recovery(fresh, lease, args.dead_jobs, 4)))
