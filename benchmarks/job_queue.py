@@ -195,9 +195,18 @@ def cpu_s(pid: int | None) -> float | None:
 # --- enqueue and drain ----------------------------------------------------------------
 
 
-async def enqueue(url: str, jobs: int, clients: int) -> tuple[list[str], float]:
-    """``jobs`` jobs queued as the API does, ``clients`` at a time: their ids, seconds."""
+def queue_engine(url: str, isolation: str | None) -> AsyncEngine:
+    """The store's engine; with ``isolation`` (e.g. READ COMMITTED) instead of the
+    server's default, to compare."""
     engine = create_engine(url)
+    return engine.execution_options(isolation_level=isolation) if isolation else engine
+
+
+async def enqueue(
+    url: str, jobs: int, clients: int, isolation: str | None
+) -> tuple[list[str], float]:
+    """``jobs`` jobs queued as the API does, ``clients`` at a time: their ids, seconds."""
+    engine = queue_engine(url, isolation)
     store = SubmissionStore(engine)
     ids: list[str] = []
     left = iter(range(jobs))
@@ -216,9 +225,9 @@ async def enqueue(url: str, jobs: int, clients: int) -> tuple[list[str], float]:
 
 
 async def _drain(
-    url: str, instance: str, workers: int, judge_s: float, barrier: Any
+    url: str, instance: str, workers: int, judge_s: float, isolation: str | None, barrier: Any
 ) -> dict[str, Any]:
-    engine = create_engine(url)
+    engine = queue_engine(url, isolation)
     try:
         # Open the connections the workers will use before the clock starts.
         conns = [await engine.connect() for _ in range(min(workers, 10))]
@@ -242,14 +251,22 @@ async def _drain(
 
 
 def _drain_process(
-    url: str, instance: str, workers: int, judge_s: float, barrier: Any, out: Any
+    url: str,
+    instance: str,
+    workers: int,
+    judge_s: float,
+    isolation: str | None,
+    barrier: Any,
+    out: Any,
 ) -> None:
-    out.put(asyncio.run(_drain(url, instance, workers, judge_s, barrier)))
+    out.put(asyncio.run(_drain(url, instance, workers, judge_s, isolation, barrier)))
     out.close()
     out.join_thread()  # the tally is in the pipe before this process ends
 
 
-def drain(url: str, workers: int, per_process: int, judge_s: float) -> list[dict[str, Any]]:
+def drain(
+    url: str, workers: int, per_process: int, judge_s: float, isolation: str | None
+) -> list[dict[str, Any]]:
     """Run ``workers`` workers, ``per_process`` to a process, until the queue is empty;
     each process's tally."""
     ctx = multiprocessing.get_context("spawn")
@@ -258,7 +275,10 @@ def drain(url: str, workers: int, per_process: int, judge_s: float) -> list[dict
     out = ctx.Queue()
     shares = [workers // processes + (i < workers % processes) for i in range(processes)]
     procs = [
-        ctx.Process(target=_drain_process, args=(url, f"bench-p{i}", share, judge_s, barrier, out))
+        ctx.Process(
+            target=_drain_process,
+            args=(url, f"bench-p{i}", share, judge_s, isolation, barrier, out),
+        )
         for i, share in enumerate(shares)
     ]
     for proc in procs:
@@ -282,10 +302,10 @@ def drain(url: str, workers: int, per_process: int, judge_s: float) -> list[dict
 
 
 def throughput(url: str, workers: int, args: argparse.Namespace, pid: int | None) -> dict[str, Any]:
-    ids, enqueue_s = asyncio.run(enqueue(url, args.jobs, args.enqueue_clients))
+    ids, enqueue_s = asyncio.run(enqueue(url, args.jobs, args.enqueue_clients, args.isolation))
     per_process = workers if url.startswith("sqlite") else args.per_process  # SQLite: one process
     server_cpu, waits = cpu_s(pid), asyncio.run(_lock_waits(url))
-    tallies = drain(url, workers, per_process, args.judge_ms / 1000)
+    tallies = drain(url, workers, per_process, args.judge_ms / 1000, args.isolation)
     server_used = None if server_cpu is None else (cpu_s(pid) or 0) - server_cpu
     waited = asyncio.run(_lock_waits(url))
     if waits is not None and waited is not None:
@@ -327,10 +347,12 @@ async def _events(url: str) -> dict[str, int]:
 # --- lease recovery -------------------------------------------------------------------
 
 
-async def recovery(url: str, lease_s: float, jobs: int, live_workers: int) -> dict[str, Any]:
+async def recovery(
+    url: str, lease_s: float, jobs: int, live_workers: int, isolation: str | None
+) -> dict[str, Any]:
     """A worker claims ``jobs`` jobs and dies; the seconds until live workers (and their
     reaper, at a random phase to the death) have finished them all."""
-    engine = create_engine(url)
+    engine = queue_engine(url, isolation)
     store = SubmissionStore(engine)
     host = Host(engine, "bench-live", live_workers, lease_s, POLL_S, drain=False)
     host.gate.clear()  # the dead worker claims first
@@ -448,6 +470,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--leases", default="1,2,5,10,30", help="lease lengths, seconds")
     parser.add_argument("--trials", type=int, default=2, help="recovery trials per lease")
     parser.add_argument("--dead-jobs", type=int, default=4, help="jobs the dead worker held")
+    parser.add_argument(
+        "--isolation",
+        help="transaction isolation for the store's engine, e.g. 'READ COMMITTED' "
+        "(default: the server's, as codeexec runs)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--quick", action="store_true", help="CI-sized: 100 jobs, lease 1 s, 2 trials"
@@ -478,7 +505,9 @@ def run(
         for lease in (float(s) for s in args.leases.split(",") if s):
             print(f"{facts['database']}: lease {lease:g} s recovery ...", flush=True)
             for _ in range(args.trials):
-                trials.append(asyncio.run(recovery(fresh, lease, args.dead_jobs, 4)))
+                trials.append(
+                    asyncio.run(recovery(fresh, lease, args.dead_jobs, 4, args.isolation))
+                )
     return facts, phases, trials
 
 
