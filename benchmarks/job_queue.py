@@ -527,6 +527,7 @@ def main(argv: Sequence[str]) -> int:
         name = str(facts["database"])
         report["databases"][name] = {"facts": facts, "throughput": phases, "recovery": trials}
         runs[name], recoveries[name] = phases, trials
+    report["machine"]["load_at_end"] = os.getloadavg()[0]  # a shared machine's noise
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print()
