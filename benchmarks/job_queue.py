@@ -245,6 +245,7 @@ async def _drain(
             "first_claim": t.first_claim,
             "last_finish": t.last_finish,
             "cpu_s": time.process_time() - cpu,
+            "errors": t.errors,
         }
     finally:
         await engine.dispose()
@@ -336,6 +337,10 @@ def throughput(url: str, workers: int, args: argparse.Namespace, pid: int | None
         # row lock waits during the run and their total ms (server-wide: other clients too)
         "row_lock_waits": None if waits is None else waits[0],
         "row_lock_wait_ms": None if waits is None else waits[1],
+        # store calls that raised (the job then waits for its lease to run out: without
+        # a reaper while draining, it counts as lost)
+        "store_errors": sum(len(t["errors"]) for t in tallies),
+        "error_samples": sorted({e for t in tallies for e in t["errors"]})[:3],
         **account(ids, accepted, events),
     }
 

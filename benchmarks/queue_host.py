@@ -59,6 +59,7 @@ class Tally:
     first_claim: float | None = None
     last_finish: float | None = None
     requeued: list[tuple[float, list[str]]] = field(default_factory=list)  # reaper's finds
+    errors: list[str] = field(default_factory=list)  # store calls that raised
 
 
 class Host:
@@ -116,12 +117,16 @@ class Host:
         while True:
             await self.gate.wait()
             self._wake.clear()
-            if not await self.queue.has_queued():
-                if self.drain:
-                    return
-                await self._idle()
-            elif not await self._work_once():
-                await self._idle()  # another worker was quicker
+            try:
+                if not await self.queue.has_queued():
+                    if self.drain:
+                        return
+                    await self._idle()
+                elif not await self._work_once():
+                    await self._idle()  # another worker was quicker
+            except Exception as exc:  # as the runner: note it, carry on
+                self.tally.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+                await asyncio.sleep(self.poll_s)
 
     async def _work_once(self) -> bool:
         started = time.time()
