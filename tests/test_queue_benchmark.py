@@ -60,6 +60,7 @@ def test_quick_run_on_mariadb(mysql_url: str, tmp_path: Path) -> None:
     for p in phases:
         assert p["jobs"] == 100, p
         assert p["lost"] == 0 and p["finished_twice"] == 0 and p["strays"] == 0, p
+        assert p["store_errors"] == 0, p
         assert p["jobs_per_s"] > 0 and p["enqueue_per_s"] > 0 and p["seconds"] > 0, p
         assert 0 < p["claim_p50_ms"] <= p["claim_p99_ms"], p
         assert p["workers_cpu_ms_per_job"] > 0, p
