@@ -325,7 +325,16 @@ def service_report(service: dict[str, Any], args: argparse.Namespace) -> dict[st
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    if sys.argv[1:2] == ["queue"]:  # the job queue alone: benchmarks/job_queue.py
+        from benchmarks import job_queue
+
+        return job_queue.main(sys.argv[2:])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        epilog="python -m benchmarks queue --help: the job queue alone, on MariaDB",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--submissions", type=int, default=20, help="sequential submissions per way"
     )
