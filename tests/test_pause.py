@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import docker
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from codeexec.http.keys import SETTINGS
 from tests.conftest import assert_only_warm_containers, sandboxes_of
@@ -50,9 +51,9 @@ async def start(service: Callable[..., Any], **overrides: Any) -> Client:
     return client
 
 
-async def submit(client: Client, source: str, query: str = "") -> Any:
+async def submit(client: Client, source: str, query: str = "", **extra: Any) -> Any:
     response = await client.post(
-        BASE + query, json={"problem_id": NAP, "language": "python", "source": source}
+        BASE + query, json={"problem_id": NAP, "language": "python", "source": source, **extra}
     )
     assert response.status in (200, 202), await response.text()
     return await response.json()
@@ -141,13 +142,31 @@ async def test_a_frozen_job_is_judged_as_if_it_had_never_been_paused(
     await assert_only_warm_containers(client.app, docker_engine, instance_name)
 
 
+class Receiver:
+    """A local webhook receiver: each call's event and the job's status."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        app = web.Application()
+        app.router.add_post("/hook", self._hook)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append((request.headers["X-Codeexec-Event"], body["status"]))
+        return web.Response(status=204)
+
+
 async def test_queued_and_submitted_paused_jobs_wait_for_their_resume(
     service: Callable[..., Any],
 ) -> None:
-    client = await start(service, concurrency=1)
+    receiver = Receiver()
+    await receiver.server.start_server()
+    client = await start(service, concurrency=1, webhook_allow_private=True)
     busy = await submit(client, SLEEPY)  # holds the only worker for ~3 s
     await wait_for(client, busy["id"], ("running",))
-    queued = await submit(client, GOOD)
+    hook = str(receiver.server.make_url("/hook"))
+    queued = await submit(client, GOOD, callback_url=hook)
     assert queued["status"] == "queued"
     held = await post(client, queued["id"], "pause")
     assert held["status"] == "paused" and held["state"] == "NOT_STARTED"
@@ -166,6 +185,20 @@ async def test_queued_and_submitted_paused_jobs_wait_for_their_resume(
     ]  # fmt: skip
     bad = await client.post(BASE + "?paused=maybe", json={"problem_id": NAP, "source": GOOD})
     assert bad.status == 400
+    # Its callback: a notice when paused and when resumed, then the outcome.
+    deadline = time.monotonic() + 10
+    while len(receiver.calls) < 3:
+        assert time.monotonic() < deadline, receiver.calls
+        await asyncio.sleep(0.05)
+    await receiver.server.close()
+    assert receiver.calls[0] == ("submission.paused", "paused"), receiver.calls
+    # The resume notice sends the job as it is when sent: queued, running or finished
+    # already; it may even arrive after the outcome.
+    assert sorted(event for event, _ in receiver.calls[1:]) == [
+        "submission.finished", "submission.resumed",
+    ]  # fmt: skip
+    assert ("submission.finished", "finished") in receiver.calls
+    assert (await job(client, queued["id"]))["webhook"] == "delivered"
 
 
 async def test_cancel_and_delete_paused_jobs(

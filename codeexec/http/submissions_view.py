@@ -459,6 +459,7 @@ async def pause_submission(request: web.Request) -> web.Response:
         # Frozen now if it runs here; another process's worker sees it within
         # CODEEXEC_JOB_POLL_S.
         await app[JOBS].pause_here(found.id, True)
+    _notify(request, found, updated, "paused")
     return _job_now(request, updated)
 
 
@@ -478,7 +479,16 @@ async def resume_submission(request: web.Request) -> web.Response:
     if updated is not None and updated.status == Status.RUNNING:
         await app[JOBS].pause_here(found.id, False)
     app[JOBS].wake()
+    _notify(request, found, updated, "resumed")
     return _job_now(request, updated)
+
+
+def _notify(request: web.Request, before: Submission, now: Submission | None, what: str) -> None:
+    """A callback notice when the job was paused or resumed now (a door's callbacks,
+    Judge0's, carry outcomes only)."""
+    changed = now is not None and (now.status == Status.PAUSED) != (before.status == Status.PAUSED)
+    if changed and before.callback_url and before.door is None:
+        request.app[WEBHOOKS].deliver(before.id, what)
 
 
 def _refuse_done(job: Submission) -> None:
