@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import time
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -275,6 +276,7 @@ class JobRunner:
                 if loop.time() - renewed >= lease / 3:
                     await self._queue.renew(sid, self._instance, lease)
                     renewed = loop.time()
+                asked = time.monotonic()
                 claim = await self._queue.look(sid, self._instance)
             except Exception:
                 log.exception("could not renew the lease of job %s", sid)
@@ -283,7 +285,8 @@ class JobRunner:
                 self._cancel_requested.add(sid)
                 task.cancel()
                 return
-            if await freezer.set(claim.paused):
+            # A change made here meanwhile (pause_here) is newer than what was read.
+            if freezer.changed_at < asked and await freezer.set(claim.paused):
                 event(log, "submission.paused" if claim.paused else "submission.resumed")
 
     async def _judge_job(self, job: Submission) -> Outcome:

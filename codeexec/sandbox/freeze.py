@@ -40,6 +40,7 @@ class Freezer:
         self._lock = asyncio.Lock()  # one change at a time, each to every box
         self._since: float | None = None
         self._total = 0.0
+        self.changed_at = 0.0  # time.monotonic() of the last change
 
     def frozen_s(self) -> float:
         """How long the job has been paused in all, so far."""
@@ -52,6 +53,7 @@ class Freezer:
             if paused == self.paused:
                 return False
             self.paused = paused
+            self.changed_at = time.monotonic()
             if paused:
                 self._since = time.monotonic()
             elif self._since is not None:
