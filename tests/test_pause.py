@@ -30,9 +30,11 @@ GOOD = "a, b = map(int, input().split())\nprint(a + b)"
 PAUSE_S = 4.0
 
 
-async def start(service: Callable[..., Any], **overrides: Any) -> Client:
+async def start(service: Callable[..., Any], tests: int = 2, **overrides: Any) -> Client:
+    """A service with problem ``nap`` of ``tests`` tests (the first shown)."""
     values: dict[str, Any] = {"admin_token": TOKEN, "job_poll_s": 0.1, "auth": "off"}
     client: Client = await service(**(values | overrides))
+    cases = [{"input": f"{i} 2\n", "expected_output": f"{i + 2}\n"} for i in range(1, tests + 1)]
     response = await client.post(
         "/api/v1/problems",
         json={
@@ -40,10 +42,7 @@ async def start(service: Callable[..., Any], **overrides: Any) -> Client:
             "title": "Nap, then add",
             "time_limit_ms": 1000,
             "wall_time_limit_ms": 3000,
-            "tests": [
-                {"input": "1 2\n", "expected_output": "3\n"},
-                {"input": "2 2\n", "expected_output": "4\n", "hidden": True},
-            ],
+            "tests": [cases[0], *({**c, "hidden": True} for c in cases[1:])],
         },
         headers=ADMIN,
     )
@@ -52,9 +51,8 @@ async def start(service: Callable[..., Any], **overrides: Any) -> Client:
 
 
 async def submit(client: Client, source: str, query: str = "", **extra: Any) -> Any:
-    response = await client.post(
-        BASE + query, json={"problem_id": NAP, "language": "python", "source": source, **extra}
-    )
+    body = {"problem_id": NAP, "language": "python", "source": source, **extra}
+    response = await client.post(BASE + query, json=body)
     assert response.status in (200, 202), await response.text()
     return await response.json()
 
@@ -247,7 +245,7 @@ async def test_a_job_paused_too_long_is_cancelled_with_the_reason(
 async def test_a_pause_asked_of_another_process_freezes_the_job_where_it_runs(
     service: Callable[..., Any], docker_engine: docker.DockerClient, instance_name: str
 ) -> None:
-    client = await start(service, concurrency=1)
+    client = await start(service, tests=12, concurrency=1)  # ~18 s: outlasts a start-up
     frozen = await submit(client, SLEEPY)
     await wait_for(client, frozen["id"], ("running",))
     # A second process on the same database, which runs nothing of it.
