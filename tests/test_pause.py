@@ -102,6 +102,17 @@ def paused_containers(engine: docker.DockerClient, instance: str) -> int:
     return sum(1 for s in states if s.get("Paused"))
 
 
+def talking(engine: docker.DockerClient, instance: str) -> int:
+    """Containers of the instance running a program besides their runner."""
+    count = 0
+    for cid in sandboxes_of(engine, instance):
+        try:
+            count += len(engine.api.top(cid)["Processes"] or []) >= 2
+        except docker.errors.APIError:
+            continue
+    return count
+
+
 def judged(body: Any) -> tuple[Any, ...]:
     return body["verdict"], [(r["verdict"], r.get("hidden")) for r in body["results"]]
 
@@ -293,3 +304,45 @@ async def test_paused_jobs_after_a_restart(
     done = await wait_for(again, frozen["id"], ("finished",))
     assert done["verdict"] == "AC" and done["attempts"] == 2  # run again from its start
     assert (await wait_for(again, waiting["id"], ("finished",)))["attempts"] == 1
+
+
+INTERACTOR = "import sys\nprint('ask', flush=True)\nsys.exit(42 if input() == 'ok' else 43)\n"
+# Answers after 1.5 s: a 4 s pause counted as silence (3 s, the wall limit) is a TLE.
+SLOW_TALKER = "import time\ninput()\ntime.sleep(1.5)\nprint('ok', flush=True)\n"
+
+
+async def test_an_interactive_job_has_both_boxes_frozen_and_no_silence_counted(
+    service: Callable[..., Any], docker_engine: docker.DockerClient, instance_name: str
+) -> None:
+    client = await start(service, pool_size=0)  # every container is the job's
+    response = await client.post(
+        "/api/v1/problems",
+        json={
+            "id": "talk",
+            "title": "Talk",
+            "time_limit_ms": 1000,
+            "wall_time_limit_ms": 3000,
+            "checker": {"mode": "interactive", "language": "python", "source": INTERACTOR},
+            "tests": [{"input": "1\n", "expected_output": ""}],
+        },
+        headers=ADMIN,
+    )
+    assert response.status == 201, await response.text()
+    body = {"problem_id": "talk", "language": "python", "source": SLOW_TALKER}
+    plain = await (await client.post(BASE + "?wait=true", json=body)).json()
+    assert plain["verdict"] == "AC", plain
+
+    sid = (await (await client.post(BASE, json=body)).json())["id"]
+    deadline = time.monotonic() + 30
+    while talking(docker_engine, instance_name) < 2:  # the submission's, the interactor's
+        assert time.monotonic() < deadline, "the conversation did not start"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # the interactor asked; the submission takes its time
+    await post(client, sid, "pause")
+    while paused_containers(docker_engine, instance_name) < 2:
+        assert time.monotonic() < deadline, "not both boxes were frozen"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(PAUSE_S)
+    await post(client, sid, "resume")
+    done = await wait_for(client, sid, ("finished", "failed", "cancelled"))
+    assert judged(done) == judged(plain) == ("AC", [("AC", False)]), done
