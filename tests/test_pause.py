@@ -1,6 +1,7 @@
 """Pause and resume against the real service (real Docker): a queued job held back, a
 running one frozen by the engine (docker state Paused) for longer than its wall limit
-and judged as if it never was, jobs submitted paused, cancel and delete of paused jobs,
+and judged as if it never was (an interactive one too: both its boxes frozen, no
+silence counted), jobs submitted paused, webhook notices, cancel and delete of paused jobs,
 the CODEEXEC_MAX_PAUSE_S cancellation, a pause asked of another process sharing the
 database, and paused jobs across a restart (the frozen job's lease was kept: released,
 still paused, it runs anew; a queued one had none) on SQLite and MariaDB."""

@@ -136,8 +136,9 @@ class FakeBox:
         merge_stderr: bool = False,
     ) -> RunOutcome:
         self._usable()
-        await self.thawed.wait()  # a frozen box is asked nothing (a stand-in program
-        # that runs on awaits ``thawed`` itself, as a frozen one would stand still)
+        # A frozen box is asked nothing; a stand-in program already running stands
+        # still while frozen only if it awaits ``thawed`` itself.
+        await self.thawed.wait()
         pipe = stdin if isinstance(stdin, Pipe) else None
         data = b""
         if isinstance(stdin, bytes):
