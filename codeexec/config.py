@@ -199,6 +199,7 @@ class JobSettings(_Group):
     job_lease_s: float = Field(30.0, gt=0)  # a running job's lease, renewed while it runs
     job_poll_s: float = Field(0.5, gt=0)  # how often idle workers look for jobs
     max_wait_s: float = Field(60.0, ge=0)  # the longest ?wait=true holds a request
+    max_pause_s: float = Field(3600.0, gt=0)  # a job paused longer is cancelled
     batch_max: int = Field(50, ge=1, le=1000)
     webhook_attempts: int = Field(5, ge=1)
     webhook_backoff_s: float = Field(1.0, ge=0)  # doubles after each failed attempt

@@ -1,5 +1,6 @@
 """Jobs across real processes: a service killed with SIGKILL mid-queue loses nothing
-when it starts again, and two services sharing one MariaDB never judge a job twice."""
+when it starts again, two services sharing one MariaDB never judge a job twice, and a
+frozen job whose service was killed stays paused, released, and runs anew on resume."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import docker
 import pytest
 
 from tests.conftest import sandboxes_of
+from tests.test_pause import paused_containers
 from tests.test_service_process import ServiceProcess
 
 SUM = "HQ000000000000000001"
@@ -146,3 +148,79 @@ async def test_sigterm_puts_unfinished_jobs_back(services: Any) -> None:
     assert done["verdict"] == "AC"
     kinds = await events_of(second.url, sid)
     assert kinds[:3] == ["queued", "started", "requeued"] and kinds.count("finished") == 1
+
+
+NAPPING = "import time\ntime.sleep(3)\na, b = map(int, input().split())\nprint(a + b)"
+
+
+async def _post(url: str, path: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.post(url + path) as response:
+        assert response.status in (200, 202), await response.text()
+        return dict(await response.json())
+
+
+async def _until(check: Any, within_s: float = 30) -> None:
+    for _ in range(int(within_s / 0.1)):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("never happened")
+
+
+async def test_a_frozen_job_outlives_its_killed_service_paused(
+    services: Any, docker_engine: docker.DockerClient
+) -> None:
+    """Both ways a frozen job's worker is lost (docs/decisions.md): its instance starts
+    again while the lease still runs, or another instance finds the lease run out. The
+    job stays paused, released; resumed, it runs from its start."""
+    a, b = f"test-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex[:8]}"
+
+    async def freeze_one(service: Any, instance: str) -> str:
+        async with aiohttp.ClientSession() as session:
+            body = {"problem_id": SUM, "source": NAPPING}
+            async with session.post(f"{service.url}/api/v1/submissions", json=body) as r:
+                sid = str((await r.json())["id"])
+
+            async def running() -> bool:
+                async with session.get(f"{service.url}/api/v1/submissions/{sid}") as r:
+                    return (await r.json())["status"] == "running"
+
+            await _until(running)
+        await _post(service.url, f"/api/v1/submissions/{sid}/pause")
+
+        async def frozen() -> bool:
+            return paused_containers(docker_engine, instance) > 0
+
+        await _until(frozen)
+        return sid
+
+    async def released(url: str, sid: str) -> bool:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{url}/api/v1/submissions/{sid}") as response,
+        ):
+            job = await response.json()
+        return job["status"] == "paused" and job["state"] == "NOT_STARTED"
+
+    first = services(a)
+    await first.wait_ready()
+    kept = await freeze_one(first, a)
+    first.proc.kill()  # SIGKILL while the job is frozen, its lease still running
+    first.proc.wait()
+    again = services(a)  # restarted at once: what it held is released, its strays go
+    await again.wait_ready()
+    assert await released(again.url, kept)
+    assert (await events_of(again.url, kept))[-1] == "released"
+
+    lost = await freeze_one(again, a)
+    again.proc.kill()
+    again.proc.wait()
+    other = services(b)  # another instance: its reaper finds the lease run out (3 s)
+    await other.wait_ready()
+    await _until(lambda: released(other.url, lost))
+    for sid in (kept, lost):
+        await _post(other.url, f"/api/v1/submissions/{sid}/resume")
+    finished = await all_done(other.url, [kept, lost])
+    assert [(s["verdict"], s["attempts"]) for s in finished] == [("AC", 2), ("AC", 2)]
+    # The killed instance starting again removes its frozen stray (checked at the end).
+    await services(a).wait_ready()

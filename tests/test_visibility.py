@@ -271,6 +271,14 @@ async def audit(client: Client, headers: dict[str, str], receiver: Receiver) -> 
     await call("GET", BASE)
     await call("GET", BASE + "/batch", f"{BASE}/batch?ids={sid},nope")
     await call("POST", BASE + "/{sid}/cancel", f"{BASE}/{sid}/cancel")
+    # Pause and resume: a job submitted paused, resumed, paused again (queued or running
+    # by then: frozen), then cancelled.
+    text = await call("POST", BASE, BASE + "?paused=true", json=job)
+    held = json.loads(text)["id"]
+    await call("POST", BASE + "/{sid}/pause", f"{BASE}/{held}/pause")
+    await call("POST", BASE + "/{sid}/resume", f"{BASE}/{held}/resume")
+    await call("POST", BASE + "/{sid}/pause", f"{BASE}/{held}/pause")
+    await call("POST", BASE + "/{sid}/cancel", f"{BASE}/{held}/cancel")
     text = await call("POST", BASE + "/{sid}/rerun", f"{BASE}/{sid}/rerun?wait=true")
     rerun = json.loads(text)["id"]
     text = await call("POST", BASE + "/batch", json={"submissions": [job]})

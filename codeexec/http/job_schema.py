@@ -13,7 +13,7 @@ from codeexec.http.answers import Answer
 from codeexec.http.exec_view import Counts, VerdictOut
 from codeexec.model import Scope
 
-StatusOut = Literal["queued", "running", "finished", "cancelled", "failed"]
+StatusOut = Literal["queued", "running", "paused", "finished", "cancelled", "failed"]
 Time = str  # UTC, ISO 8601 with Z: 2026-11-30T10:00:00.120000Z
 
 
@@ -113,6 +113,7 @@ class SubmissionOut(Answer):
     )
     error: str | None = None
     cancel_requested: bool | None = None
+    paused_at: Time | None = Field(None, description="while paused: since when")
 
 
 class SubmissionStatusOut(Answer):

@@ -83,7 +83,7 @@ _SECURITY_SCHEMES = {
 }
 _TAGS = {
     "exec": "Seed 004's synchronous judging (`POST /exec`)",
-    "submissions": "Jobs: submit, poll, stream events, cancel, rerun, batches",
+    "submissions": "Jobs: submit, poll, stream events, pause, resume, cancel, rerun, batches",
     "runs": "Ad-hoc runs: a program on a given stdin, no stored problem",
     "problems": "Problems and Kattis package imports (writes: admin)",
     "tests": "A problem's tests (writes: admin)",

@@ -1,7 +1,8 @@
 """``/api/v1/submissions``: asynchronous judging (jobs).
 
 Submit (202 + ``Location``), read, poll (``/status``: 200 while running, 303 to
-``/result`` once done), list with filters, cancel, rerun, delete, read the event log or
+``/result`` once done), list with filters, pause and resume, cancel, rerun, delete, read
+the event log or
 follow it live (Server-Sent Events), and do several at once (``/batch``). Every job is
 in the database from the moment it is accepted; workers (``codeexec.jobs.runner``) judge
 it on the same path as ``/exec``. A submitter sees only its own jobs (404 otherwise).
@@ -113,7 +114,8 @@ WAIT = Param(
 _JOB_LINKS = links(
     {"sid": "$response.body#/id"},
     "getSubmission", "getSubmissionStatus", "getSubmissionResult", "getSubmissionEvents",
-    "cancelSubmission", "rerunSubmission", "deleteSubmission",
+    "cancelSubmission", "rerunSubmission", "deleteSubmission", "pauseSubmission",
+    "resumeSubmission",
 )  # fmt: skip
 _QUEUED = {
     200: Reply("done (with ?wait=true)", SubmissionOut, headers=("Location",), links=_JOB_LINKS),
@@ -145,6 +147,8 @@ def seed_state(s: Submission) -> str:
         return "NOT_STARTED"
     if s.status == Status.RUNNING:
         return "STARTED"
+    if s.status == Status.PAUSED:
+        return "STARTED" if s.started_at is not None else "NOT_STARTED"
     if s.status == Status.FINISHED:
         return "FINISHED_OK" if s.result and s.result.passed else "FINISHED_ERROR"
     return "NOT_EXECUTED"  # cancelled or failed
@@ -200,8 +204,10 @@ def submission_out(s: Submission, viewer: Viewer) -> dict[str, Any]:
                 out["score_error"] = r.scoring.error
     if s.status == Status.FAILED:
         out["error"] = s.error
-    if s.status == Status.RUNNING and s.cancel_requested:
+    if s.status in (Status.RUNNING, Status.PAUSED) and s.cancel_requested:
         out["cancel_requested"] = True
+    if s.status == Status.PAUSED:
+        out["paused_at"] = iso_time(s.paused_at)
     return out
 
 
@@ -218,7 +224,7 @@ async def _visible(request: web.Request, sid: str) -> Submission:
 
 
 async def _accept(
-    request: web.Request, payload: SubmissionIn, rerun_of: str | None = None
+    request: web.Request, payload: SubmissionIn, rerun_of: str | None = None, paused: bool = False
 ) -> Submission:
     request_in = intake_request(
         payload.problem_id,
@@ -228,7 +234,7 @@ async def _accept(
         payload.entry_point,
         payload.scope,
     )
-    return await accept_job(request, request_in, payload.callback_url, rerun_of)
+    return await accept_job(request, request_in, payload.callback_url, rerun_of, paused=paused)
 
 
 async def accept_job(
@@ -238,11 +244,12 @@ async def accept_job(
     rerun_of: str | None = None,
     door: tuple[str, dict[str, Any]] | None = None,
     bad_request: str = "Invalid submission",
+    paused: bool = False,
 ) -> Submission:
     """Screen and queue one job, a submission or an ad-hoc run (ApiError when it cannot
     be: intake's refusal, or a callback URL the webhook guard refuses); ``door``: the
     door that answers for it in its own format, and what it keeps of the request;
-    ``bad_request``: the door's wording of a 400."""
+    ``bad_request``: the door's wording of a 400; ``paused``: held back until resumed."""
     app = request.app
     try:
         work = await app[INTAKE].accept(request_in)
@@ -266,6 +273,7 @@ async def accept_job(
         door=door[0] if door is not None else None,
         door_data=door[1] if door is not None else None,
         scope=request_in.scope,
+        paused=paused,
     )
     # Accepted and queued are one moment for a job: it is stored queued.
     logs.event(
@@ -276,6 +284,7 @@ async def accept_job(
         language=created.language,
         door=door[0] if door is not None else None,
         rerun_of=rerun_of,
+        paused=paused,
     )
     if (runner := app.get(JOBS)) is not None:
         runner.remember_request(created.id, logs.REQUEST_ID.get())
@@ -310,6 +319,12 @@ def wants_wait(request: web.Request) -> bool:
     return query_choice(request, "wait", _YES_NO) in _YES
 
 
+PAUSED = Param(
+    "paused", choice_schema(_YES_NO),
+    "submit it paused: held back from workers until resumed (any case)",
+)  # fmt: skip
+
+
 async def _answer_new(request: web.Request, created: Submission, wait: bool) -> web.Response:
     request.app[JOBS].wake()
     if wait:
@@ -339,15 +354,16 @@ async def _payload(request: web.Request, model: type[BaseModel], limits: BodyLim
         _QUEUED | _REFUSED,
         body=Body(SubmissionIn, example={"problem_id": "HQ000000000000000002",
                                          "source": "print(input().lower())"}),
-        params=(WAIT,),
+        params=(WAIT, PAUSED),
     )
 )  # fmt: skip
 async def create_submission(request: web.Request) -> web.Response:
-    wait = wants_wait(request)  # a bad ?wait= is refused before a job is made
+    wait = wants_wait(request)  # a bad ?wait= or ?paused= is refused before a job is made
+    paused = query_choice(request, "paused", _YES_NO) in _YES
     limits = submission_limits(request.app[SETTINGS].http.max_body_bytes)
     payload: SubmissionIn = await _payload(request, SubmissionIn, limits)
     await check_queue_room(request, 1)
-    return await _answer_new(request, await _accept(request, payload), wait)
+    return await _answer_new(request, await _accept(request, payload, paused=paused), wait)
 
 
 @operation(
@@ -409,12 +425,84 @@ async def cancel_submission(request: web.Request) -> web.Response:
         return respond(SubmissionOut, submission_out(found, viewer_of(request)))  # idempotent
     app = request.app
     updated = await app[JOB_QUEUE].request_cancel(found.id)
-    if updated is not None and updated.status == Status.RUNNING and app[JOBS].cancel_here(found.id):
+    if (
+        updated is not None
+        and updated.status in (Status.RUNNING, Status.PAUSED)
+        and app[JOBS].cancel_here(found.id)
+    ):
         # Running here: its sandbox goes now; answer once the job says so.
         updated = await wait_done(request, found.id, 10.0)
     if updated is None:
         raise ApiError(404, "Submission not found")
     return respond(SubmissionOut, submission_out(updated, viewer_of(request)))
+
+
+_PAUSE_ANSWERS = {
+    200: Reply("the job as it is now", SubmissionOut),
+    404: NOT_FOUND,
+    409: Reply("the job is done", ErrorBody),
+}
+
+
+@operation(
+    Operation(
+        "pauseSubmission",
+        "Pause a job: a queued one is held back from workers, a running one's sandboxes"
+        " are frozen (its wall time stops); paused already: answered as it is",
+        _TAGS, _PAUSE_ANSWERS,
+    )
+)  # fmt: skip
+async def pause_submission(request: web.Request) -> web.Response:
+    found = await _visible(request, request.match_info["sid"])
+    _refuse_done(found)
+    app = request.app
+    updated = await app[JOB_QUEUE].pause(found.id)
+    if updated is not None and updated.status == Status.PAUSED and updated.claimed_by:
+        # Frozen now if it runs here; another process's worker sees it within
+        # CODEEXEC_JOB_POLL_S.
+        await app[JOBS].pause_here(found.id, True)
+    _notify(request, found, updated, "paused")
+    return _job_now(request, updated)
+
+
+@operation(
+    Operation(
+        "resumeSubmission",
+        "Resume a paused job: it runs on from where it was, or is queued (in its place) if"
+        " it had not started or its worker was lost; not paused: answered as it is",
+        _TAGS, _PAUSE_ANSWERS,
+    )
+)  # fmt: skip
+async def resume_submission(request: web.Request) -> web.Response:
+    found = await _visible(request, request.match_info["sid"])
+    _refuse_done(found)
+    app = request.app
+    updated = await app[JOB_QUEUE].resume(found.id)
+    if updated is not None and updated.status == Status.RUNNING:
+        await app[JOBS].pause_here(found.id, False)
+    app[JOBS].wake()
+    _notify(request, found, updated, "resumed")
+    return _job_now(request, updated)
+
+
+def _notify(request: web.Request, before: Submission, now: Submission | None, what: str) -> None:
+    """A callback notice when the job was paused or resumed now (a door's callbacks,
+    Judge0's, carry outcomes only)."""
+    changed = now is not None and (now.status == Status.PAUSED) != (before.status == Status.PAUSED)
+    if changed and before.callback_url and before.door is None:
+        request.app[WEBHOOKS].deliver(before.id, what)
+
+
+def _refuse_done(job: Submission) -> None:
+    if job.done:
+        raise ApiError(409, "Already done", f"status is {job.status}", extra={"status": job.status})
+
+
+def _job_now(request: web.Request, job: Submission | None) -> web.Response:
+    if job is None:
+        raise ApiError(404, "Submission not found")
+    _refuse_done(job)  # it may have ended meanwhile
+    return respond(SubmissionOut, submission_out(job, viewer_of(request)))
 
 
 @operation(
@@ -446,7 +534,8 @@ async def rerun_submission(request: web.Request) -> web.Response:
 async def delete_submission(request: web.Request) -> web.Response:
     found = await _visible(request, request.match_info["sid"])
     app = request.app
-    if found.status == Status.RUNNING:  # cancelled first: its sandbox is removed
+    if found.claimed_by is not None and not found.done:  # running or paused: cancelled
+        # first, its sandbox removed
         await app[JOB_QUEUE].request_cancel(found.id)
         # If another process runs it, its worker sees the request at its next renewal.
         app[JOBS].cancel_here(found.id)
@@ -688,3 +777,5 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(one + "/events", get_events)
     router.add_post(one + "/cancel", cancel_submission)
     router.add_post(one + "/rerun", rerun_submission)
+    router.add_post(one + "/pause", pause_submission)
+    router.add_post(one + "/resume", resume_submission)

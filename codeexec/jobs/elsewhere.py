@@ -1,7 +1,7 @@
 """What the HTTP doors ask of this process's job workers, and the stand-in for a process
 that has none (``codeexec serve --no-workers``): its jobs are judged by ``codeexec
 worker`` processes on the same database, which notice new jobs by polling and cancel
-requests at their next lease renewal."""
+(and pause) requests at their next lease renewal."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ class JobWorkers(Protocol):
     def remember_request(self, sid: str, request_id: str | None) -> None: ...
 
     def cancel_here(self, sid: str) -> bool: ...
+
+    async def pause_here(self, sid: str, paused: bool) -> bool: ...
 
     def stats(self) -> dict[str, int]: ...
 
@@ -31,6 +33,9 @@ class NoWorkers:
 
     def cancel_here(self, sid: str) -> bool:
         return False
+
+    async def pause_here(self, sid: str, paused: bool) -> bool:
+        return False  # the worker running it notices at its next poll
 
     def stats(self) -> dict[str, int]:
         return {"workers": 0, "running_here": 0}

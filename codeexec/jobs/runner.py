@@ -11,6 +11,13 @@ are queued again: every job finishes exactly once. A job whose language is being
 prepared here (its image being built) goes back to the queue, and jobs of the languages
 being prepared are not claimed until they are ready: no worker nor slot waits for a build.
 
+A paused job (``store/queue.py``) keeps its worker, slot and lease: the worker freezes
+every sandbox of the job (``sandbox/freeze.py``) when it sees the status, at once when
+the pause was asked of this process, else within CODEEXEC_JOB_POLL_S (the worker looks
+at its job that often), and thaws them when it is resumed. At shutdown a paused job is
+given back at once, still paused. The reaper also cancels jobs paused for longer than
+CODEEXEC_MAX_PAUSE_S.
+
 A job's task logs with its submission id and, when it was submitted to this process,
 the id of the request that submitted it (``remember_request``), so a ``?wait=true``
 request's lines and its job's lines share one request id.
@@ -22,6 +29,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import time
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -38,6 +46,7 @@ from codeexec.logs import REQUEST_ID, SUBMISSION_ID, event
 from codeexec.model import Outcome, Status, Submission
 from codeexec.observe.metrics import Metrics
 from codeexec.sandbox.api import SandboxError
+from codeexec.sandbox.freeze import FREEZER, Freezer
 from codeexec.store.events import EventLog
 from codeexec.store.queue import JobQueue
 
@@ -75,6 +84,7 @@ class JobRunner:
         self._workers: list[asyncio.Task[None]] = []
         self._running: dict[str, asyncio.Task[None]] = {}
         self._cancel_requested: set[str] = set()
+        self._freezers: dict[str, Freezer] = {}  # of the jobs running here
         # Submission id -> the request that submitted it here; bounded, as a job taken
         # by another process is never claimed here to clear its entry.
         self._origins: LRUCache[str, str] = LRUCache(max(64, settings.jobs.job_queue_size))
@@ -121,9 +131,22 @@ class JobRunner:
         task.cancel()
         return True
 
+    async def pause_here(self, sid: str, paused: bool) -> bool:
+        """Freeze (or thaw) the job now if this process runs it; False if it does not."""
+        freezer = self._freezers.get(sid)
+        if freezer is None:
+            return False
+        if await freezer.set(paused):
+            event(log, "submission.paused" if paused else "submission.resumed", submission_id=sid)
+        return True
+
     async def stop(self, drain_s: float) -> None:
         self._stopping = True
         self._wake.set()
+        for sid, task in list(self._running.items()):
+            freezer = self._freezers.get(sid)
+            if freezer is not None and freezer.paused:
+                task.cancel()  # paused: given back now, still paused (nothing to drain)
         running = list(self._running.values())
         if running:
             log.info("waiting up to %.0f s for %d running job(s)", drain_s, len(running))
@@ -181,17 +204,24 @@ class JobRunner:
             return True
 
     async def _reap(self) -> None:
-        """Queue again jobs whose worker (in any process) stopped renewing its lease."""
+        """Queue again jobs whose worker (in any process) stopped renewing its lease, and
+        cancel jobs paused for too long."""
+        jobs = self._settings.jobs
         while True:
-            await asyncio.sleep(self._settings.jobs.job_lease_s / 2)
+            await asyncio.sleep(min(jobs.job_lease_s, jobs.max_pause_s) / 2)
             try:
                 requeued = await self._queue.requeue_abandoned()
+                expired = await self._queue.expire_pauses(jobs.max_pause_s)
             except Exception:
                 log.exception("could not look for abandoned jobs")
                 continue
             if requeued:
                 log.warning("queued again %d job(s) whose lease ran out", len(requeued))
                 self.wake()
+            for sid in expired:
+                event(log, "submission.cancelled", submission_id=sid, reason="paused too long")
+                self.cancel_here(sid)
+                self._notifier.notify(sid)
 
     # -- one job -----------------------------------------------------------------------
 
@@ -199,7 +229,9 @@ class JobRunner:
         self._notifier.notify(job.id)
         me = asyncio.current_task()
         assert me is not None
-        heartbeat = asyncio.create_task(self._heartbeat(job.id, me))
+        freezer = self._freezers[job.id] = Freezer()
+        FREEZER.set(freezer)  # in this task's context: the boxes it opens are the job's
+        heartbeat = asyncio.create_task(self._heartbeat(job.id, me, freezer))
         try:
             outcome = await self._judge_job(job)
         except asyncio.CancelledError:
@@ -227,6 +259,7 @@ class JobRunner:
             outcome = failure(f"internal error: {type(exc).__name__}")
         finally:
             heartbeat.cancel()
+            self._freezers.pop(job.id, None)
         if outcome.status != Status.FINISHED:
             event(log, "submission.failed", logging.WARNING, error=outcome.error)
         done = await self._queue.finish(job.id, self._instance, outcome)
@@ -234,19 +267,30 @@ class JobRunner:
             self._on_done(done)
         self._notifier.notify(job.id)
 
-    async def _heartbeat(self, sid: str, task: asyncio.Task[Any]) -> None:
+    async def _heartbeat(self, sid: str, task: asyncio.Task[Any], freezer: Freezer) -> None:
+        """Renew the job's lease every third of it, and look every CODEEXEC_JOB_POLL_S
+        whether it was cancelled or paused (or resumed) meanwhile, by any process."""
         lease = self._settings.jobs.job_lease_s
+        loop = asyncio.get_running_loop()
+        renewed = loop.time()
         while True:
-            await asyncio.sleep(lease / 3)
+            await asyncio.sleep(min(lease / 3, self._settings.jobs.job_poll_s))
             try:
-                ours, cancel = await self._queue.renew(sid, self._instance, lease)
+                if loop.time() - renewed >= lease / 3:
+                    await self._queue.renew(sid, self._instance, lease)
+                    renewed = loop.time()
+                asked = time.monotonic()
+                claim = await self._queue.look(sid, self._instance)
             except Exception:
                 log.exception("could not renew the lease of job %s", sid)
                 continue
-            if cancel or not ours:
+            if claim.cancel or not claim.ours:
                 self._cancel_requested.add(sid)
                 task.cancel()
                 return
+            # A change made here meanwhile (pause_here) is newer than what was read.
+            if freezer.changed_at < asked and await freezer.set(claim.paused):
+                event(log, "submission.paused" if claim.paused else "submission.resumed")
 
     async def _judge_job(self, job: Submission) -> Outcome:
         try:

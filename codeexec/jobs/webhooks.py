@@ -1,5 +1,8 @@
 """Callbacks: a finished job's resource POSTed to its ``callback_url`` (or sent as the
-door it came in by sends it: Judge0's is a PUT of its own fields).
+door it came in by sends it: Judge0's is a PUT of its own fields). A job of the jobs API
+paused or resumed through it is also sent then, as a notice (``submission.paused``,
+``submission.resumed``): attempted like the final callback, but its delivery state is
+the final callback's only.
 
 Signed with HMAC-SHA256 of the exact body (``X-Codeexec-Signature: sha256=<hex>``) with
 the submitting key's webhook secret (``CODEEXEC_WEBHOOK_SECRET`` for jobs submitted
@@ -209,8 +212,10 @@ class Webhooks:
         """At submission: refuse a URL that could not be delivered to now."""
         await self._resolve(url)
 
-    def deliver(self, sid: str) -> None:
-        task = asyncio.create_task(self._deliver(sid))
+    def deliver(self, sid: str, notice: str | None = None) -> None:
+        """Send the job's callback (its outcome), or with ``notice`` the job as it is
+        now (e.g. "paused"), which leaves the callback's delivery state alone."""
+        task = asyncio.create_task(self._deliver(sid, notice))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -222,16 +227,17 @@ class Webhooks:
         fallback = self._jobs.webhook_secret
         return fallback.get_secret_value() if fallback else None
 
-    async def _deliver(self, sid: str) -> None:
+    async def _deliver(self, sid: str, notice: str | None = None) -> None:
         submission = await self._submissions.get(sid)
         if submission is None or not submission.callback_url:
             return
+        final = notice is None
         url = submission.callback_url
         method, rendered = self._render(submission)
         body = json.dumps(rendered, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json",
-            "X-Codeexec-Event": f"submission.{submission.status}",
+            "X-Codeexec-Event": f"submission.{notice or submission.status}",
             "X-Codeexec-Delivery": sid,
         }
         secret = await self._secret(submission)
@@ -240,6 +246,8 @@ class Webhooks:
         s = self._jobs
         outcome = "failed"
         fields: dict[str, Any] = {"submission_id": sid, "url": shown_url(url)}
+        if notice is not None:
+            fields["notice"] = notice
         for attempt in range(1, s.webhook_attempts + 1):
             try:
                 async with asyncio.timeout(s.webhook_timeout_s):
@@ -249,8 +257,9 @@ class Webhooks:
                     attempt_headers = headers | {"X-Codeexec-Attempt": str(attempt)}
                     status = await send(target, body, attempt_headers, s.webhook_timeout_s, method)
                 if 200 <= status < 300:
-                    await self._outbox.set_webhook_state(sid, "delivered")
-                    self._metrics.webhook("delivered")
+                    if final:
+                        await self._outbox.set_webhook_state(sid, "delivered")
+                        self._metrics.webhook("delivered")
                     event(log, "webhook.delivered", attempt=attempt, status=status, **fields)
                     return
                 event(
@@ -268,8 +277,9 @@ class Webhooks:
                 )  # fmt: skip
             if attempt < s.webhook_attempts:
                 await asyncio.sleep(s.webhook_backoff_s * 2 ** (attempt - 1))
-        await self._outbox.set_webhook_state(sid, "failed")
-        self._metrics.webhook(outcome)
+        if final:
+            await self._outbox.set_webhook_state(sid, "failed")
+            self._metrics.webhook(outcome)
         event(log, "webhook.failed", logging.WARNING, **fields)
 
     async def close(self) -> None:

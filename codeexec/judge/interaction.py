@@ -15,7 +15,8 @@ submission's whole wall limit (a program that forgot to flush, both waiting) is 
 there: the submission's TLE. Otherwise a conversation may run for ``WALL_FACTOR`` times
 the wall limit: every round trip also costs both programs a wake-up and the runners' and
 the engine's relaying, which on a busy machine is not all credited; the CPU limit, which
-judges the program, is unchanged.
+judges the program, is unchanged. Time the job is paused (both sandboxes frozen) is not
+silence.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from codeexec.checker.program import ACCEPT, REJECT, CheckerSession
 from codeexec.judge.verdicts import limit_verdict
 from codeexec.model import RunLimits, RunOutcome, TestCase, Verdict
 from codeexec.sandbox.api import Box, Pipe, SandboxError
+from codeexec.sandbox.freeze import FREEZER
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +59,22 @@ async def converse(
     to_submission, to_interactor = Pipe(), Pipe()
     talk_limits = replace(limits, wall_ms=WALL_FACTOR * limits.wall_ms)
     loop = asyncio.get_running_loop()
-    heard = loop.time()  # when either party last said something
+    freezer = FREEZER.get()
+
+    def clock() -> float:  # time that is not paused
+        return loop.time() - (freezer.frozen_s() if freezer is not None else 0.0)
+
+    heard = clock()  # when either party last said something
 
     async def submission_wrote(chunk: bytes) -> None:
         nonlocal heard
-        heard = loop.time()
+        heard = clock()
         shown(chunk)
         await to_interactor.write(chunk)
 
     async def interactor_wrote(chunk: bytes) -> None:
         nonlocal heard
-        heard = loop.time()
+        heard = clock()
         await to_submission.write(chunk)
 
     submission = asyncio.create_task(
@@ -98,8 +105,8 @@ async def converse(
     silence = limits.wall_ms / 1000
     try:
         while not submission.done():
-            await asyncio.wait((submission,), timeout=max(0.0, heard + silence - loop.time()))
-            if not submission.done() and loop.time() - heard >= silence and not talking.done():
+            await asyncio.wait((submission,), timeout=max(0.0, heard + silence - clock()))
+            if not submission.done() and clock() - heard >= silence and not talking.done():
                 idle = True  # both waiting: a deadlock, or a program that never flushed
                 to_submission.stop()
                 to_interactor.stop()

@@ -19,6 +19,7 @@ SCOPES: tuple[Scope, ...] = ("all", "shown")
 class Status(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    PAUSED = "paused"  # held back from workers, or its sandboxes frozen (claimed_by set)
     FINISHED = "finished"
     CANCELLED = "cancelled"
     FAILED = "failed"
@@ -58,6 +59,7 @@ class Submission:
     door: str | None = None
     door_data: dict[str, Any] | None = None
     scope: Scope = "all"
+    paused_at: datetime | None = None  # while paused: since when
 
     @property
     def done(self) -> bool:

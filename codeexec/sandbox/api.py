@@ -132,6 +132,13 @@ class Box(Protocol):
     async def was_oom_killed(self) -> bool:
         """Whether the sandbox as a whole was killed for memory."""
 
+    async def freeze(self) -> None:
+        """Pause everything in the sandbox (its job is paused); until ``thaw``, requests
+        wait and a run's time does not pass (``sandbox/freeze.py``)."""
+
+    async def thaw(self) -> None:
+        """Let a frozen sandbox run on."""
+
 
 class Sandboxes(Protocol):
     """Where boxes come from."""

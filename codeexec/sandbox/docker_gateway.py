@@ -128,6 +128,13 @@ class DockerGateway:
             self.client.api.update_container, container_id, mem_limit=limit, memswap_limit=limit
         )
 
+    async def pause(self, container_id: str) -> None:
+        """Freeze every process of the container (the cgroup freezer)."""
+        await self.call(self.client.api.pause, container_id)
+
+    async def unpause(self, container_id: str) -> None:
+        await self.call(self.client.api.unpause, container_id)
+
     async def remove(self, container_id: str) -> None:
         if await self._remove(container_id):
             self._metrics.container_removed()

@@ -25,6 +25,7 @@ from codeexec.sandbox.api import (
     Sandboxes,
     SandboxFile,
 )
+from codeexec.sandbox.freeze import enlisted
 
 
 @dataclass
@@ -96,6 +97,21 @@ class FakeBox:
     oom_killed: bool = False
     files: dict[str, bytes] = field(default_factory=dict)
     runs: list[FakeRun] = field(default_factory=list)
+    frozen: bool = False
+    freezes: int = 0  # how often it was frozen
+    thawed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.thawed.set()
+
+    async def freeze(self) -> None:
+        if not self.frozen:
+            self.frozen, self.freezes = True, self.freezes + 1
+            self.thawed.clear()
+
+    async def thaw(self) -> None:
+        self.frozen = False
+        self.thawed.set()
 
     async def put_files(self, files: Files) -> None:
         self._usable()
@@ -120,6 +136,9 @@ class FakeBox:
         merge_stderr: bool = False,
     ) -> RunOutcome:
         self._usable()
+        # A frozen box is asked nothing; a stand-in program already running stands
+        # still while frozen only if it awaits ``thawed`` itself.
+        await self.thawed.wait()
         pipe = stdin if isinstance(stdin, Pipe) else None
         data = b""
         if isinstance(stdin, bytes):
@@ -199,7 +218,8 @@ class FakeSandboxes:
         box = self._box(language, memory_mb, processes)
         self.boxes.append(box)
         try:
-            yield box
+            async with enlisted(box):
+                yield box
         finally:
             box.closed = True
 

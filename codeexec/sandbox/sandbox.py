@@ -9,6 +9,7 @@ start-up by their labels (see ``DockerGateway.remove_strays``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -29,8 +30,10 @@ from codeexec.sandbox.api import (
     SandboxError,
     SandboxFile,
 )
+from codeexec.sandbox.deadline import Deadline
 from codeexec.sandbox.docker_gateway import INSTANCE_LABEL, SANDBOX_LABEL, DockerGateway
 from codeexec.sandbox.engine import EngineInfo
+from codeexec.sandbox.freeze import enlisted
 from codeexec.sandbox.protocol import ProtocolError, RunnerStream
 from codeexec.sandbox.runner.bundle import RUNNER_SOURCE
 from codeexec.sandbox.runner.channel import CHUNK as OUT_CHUNK
@@ -111,6 +114,49 @@ class Sandbox:
         self._gateway = factory.gateway
         self.alive = True  # False once the runner stopped answering
         self.started_at = time.monotonic()
+        self.frozen = False  # paused by the engine (its job is paused)
+        self._thawed = asyncio.Event()
+        self._thawed.set()
+        self._deadline: Deadline | None = None  # of the answer awaited now
+
+    async def freeze(self) -> None:
+        """Pause the container (the cgroup freezer): nothing in it runs until ``thaw``.
+        The deadline of an answer awaited meanwhile waits too."""
+        if self.frozen or not self.alive:
+            return
+        self.frozen = True
+        self._thawed.clear()
+        if self._deadline is not None:
+            self._deadline.freeze()
+        try:
+            await self._gateway.pause(self.container_id)
+        except BaseException:
+            self._thawed_now()
+            raise
+
+    async def thaw(self) -> None:
+        if not self.frozen:
+            return
+        try:
+            await self._gateway.unpause(self.container_id)
+        finally:
+            self._thawed_now()
+
+    def _thawed_now(self) -> None:
+        self.frozen = False
+        self._thawed.set()
+        if self._deadline is not None:
+            self._deadline.thaw()
+
+    @contextlib.asynccontextmanager
+    async def _answer_within(self, within: float) -> AsyncIterator[Deadline]:
+        """A deadline for the runner's answer that does not run while frozen."""
+        async with asyncio.timeout(None) as timeout:
+            self._deadline = Deadline(timeout, within, self.frozen)
+            try:
+                yield self._deadline
+            finally:
+                self._deadline = None
 
     def close(self) -> None:
         self.alive = False
@@ -157,15 +203,19 @@ class Sandbox:
             self.hard_mb = hard_mb
         self.memory_mb = memory_mb
 
-    def _usable(self) -> None:
+    async def _usable(self) -> None:
         """Refuse a request once the runner is out of step (or gone): it could still be
-        busy with an earlier one, whose late answer would be read as this one's."""
+        busy with an earlier one, whose late answer would be read as this one's. A
+        frozen sandbox is asked nothing until it is thawed."""
+        if not self.alive:
+            raise SandboxError("this sandbox failed earlier: it is not used again")
+        await self._thawed.wait()
         if not self.alive:
             raise SandboxError("this sandbox failed earlier: it is not used again")
 
     async def put_files(self, files: Files) -> None:
         """Make ``files`` the program every later run starts from."""
-        self._usable()
+        await self._usable()
         await self._stream.send(
             {"op": "put", "files": [{"name": f.name, "mode": f.mode} for f in files]},
             *(f.data for f in files),
@@ -176,7 +226,7 @@ class Sandbox:
 
     async def export_files(self, max_bytes: int) -> Files:
         """The program as the compile step left it, to start another sandbox from."""
-        self._usable()
+        await self._usable()
         await self._stream.send({"op": "export"})
         header, blobs = await self._reply(_START_TIMEOUT_S, max_bytes)
         entries = header.get("files")
@@ -200,7 +250,7 @@ class Sandbox:
         """Run ``argv`` with ``stdin`` as a fresh process. The input is sent while the
         output arrives; with ``stdout_to`` the output is handed over chunk by chunk
         instead of being kept (``RunOutcome.stdout`` is then empty)."""
-        self._usable()
+        await self._usable()
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
         wire = dict(limits_wire(limits), processes=self.processes)  # gVisor: runner's NPROC
         request: dict[str, Any] = {"op": "run", "argv": list(argv), "env": env, "limits": wire}
@@ -214,13 +264,12 @@ class Sandbox:
             feeding = asyncio.create_task(self._stream.send_body(stdin))
         kept: list[bytes] = []
         received = 0
-        loop = asyncio.get_running_loop()
         try:
             # The runner may credit up to MAX_CREDIT times the wall limit for time the
-            # program waited on this side; it always answers before this.
+            # program waited on this side; it always answers before this (plus the time
+            # the sandbox was frozen, which it does not count either).
             within = limits.wall_ms / 1000 * (1 + MAX_CREDIT) + _REPLY_GRACE_S
-            async with asyncio.timeout(within) as deadline:
-                held_s = 0.0
+            async with self._answer_within(within) as deadline:
                 while True:
                     header, blobs = await self._stream.receive(max(OUT_CHUNK, limits.stderr_bytes))
                     if header.get("op") != "out":
@@ -236,11 +285,11 @@ class Sandbox:
                         # conversation not reading yet) is not the runner's lateness:
                         # the deadline waits too, up to ``within`` in all, so nothing
                         # is waited on for ever.
-                        paused, due = loop.time(), deadline.when() or loop.time()
-                        deadline.reschedule(due + within - held_s)
-                        await held
-                        held_s += loop.time() - paused
-                        deadline.reschedule(due + loop.time() - paused)
+                        deadline.hold()
+                        try:
+                            await held
+                        finally:
+                            deadline.release()
                 if isinstance(stdin, Pipe):
                     stdin.stop()  # the run is over: its input stream ends (stop frame)
                 await feeding
@@ -267,7 +316,8 @@ class Sandbox:
 
     async def _reply(self, within_s: float, max_blob: int) -> tuple[dict[str, Any], list[bytes]]:
         try:
-            return await asyncio.wait_for(self._stream.receive(max_blob), within_s)
+            async with self._answer_within(within_s):
+                return await self._stream.receive(max_blob)
         except TimeoutError as exc:
             self.alive = False
             raise SandboxError("sandbox runner did not answer in time") from exc
@@ -449,7 +499,8 @@ class SandboxFactory:
         if box is None:
             box = await self.start(language, memory_mb, processes, scratch_mb, program_bytes)
         try:
-            yield box
+            async with enlisted(box):  # frozen and thawed with its job's other boxes
+                yield box
         finally:
             # Refilled once the submission is done: a container start is CPU work for
             # the engine that would otherwise compete with this submission's tests.

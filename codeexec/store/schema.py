@@ -128,7 +128,7 @@ submissions = Table(
     Column("problem_version", Integer, nullable=True),  # the version it was judged on
     Column("language", String(32), nullable=False),
     Column("files", LongText, nullable=False),  # JSON [[name, text]] as they enter the sandbox
-    Column("status", String(16), nullable=False),  # queued|running|finished|cancelled|failed
+    Column("status", String(16), nullable=False),  # queued|running|paused|finished|...
     Column("verdict", String(8), nullable=True),
     Column("passed", Boolean, nullable=True),
     Column("shown_passed", Integer, nullable=True),
@@ -156,6 +156,7 @@ submissions = Table(
     Column("door", String(16), nullable=True),  # e.g. "judge0": answers in its own format
     Column("door_data", LongText, nullable=True),  # JSON: what that door keeps of the request
     Column("scope", String(8), nullable=False, server_default="all"),  # the tests: all|shown
+    Column("paused_at", Timestamp, nullable=True),  # while paused: since when
     Index("ix_submissions_status_created", "status", "created_at"),
     Index("ix_submissions_owner_created", "owner", "created_at"),
     Index("ix_submissions_problem", "problem_id"),

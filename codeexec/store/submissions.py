@@ -76,6 +76,7 @@ def submission_of(row: Any) -> Submission:
         door=row.door,
         door_data=json.loads(row.door_data) if row.door_data else None,
         scope=_scope(row.scope),
+        paused_at=row.paused_at,
     )
 
 
@@ -126,9 +127,11 @@ class SubmissionStore:
         door: str | None = None,
         door_data: dict[str, Any] | None = None,
         scope: Scope = "all",
+        paused: bool = False,
     ) -> Submission:
         """Store an accepted job, queued, with its ``queued`` event (an ad-hoc run's
-        with its ``inline`` problem; ``scope``: the tests it judges)."""
+        with its ``inline`` problem; ``scope``: the tests it judges); ``paused``: held
+        back from workers until resumed (then also a ``paused`` event)."""
         now = utcnow()
         sid = uuid.uuid4().hex
         async with self._engine.begin() as conn:
@@ -139,7 +142,8 @@ class SubmissionStore:
                     problem_id=problem_id,
                     language=language,
                     files=json.dumps([list(f) for f in files]),
-                    status=Status.QUEUED,
+                    status=Status.PAUSED if paused else Status.QUEUED,
+                    paused_at=now if paused else None,
                     callback_url=callback_url,
                     webhook_state="pending" if callback_url else None,
                     rerun_of=rerun_of,
@@ -154,6 +158,8 @@ class SubmissionStore:
             )
             data = {"rerun_of": rerun_of} if rerun_of else {}
             await write_event(conn, sid, "queued", data)
+            if paused:
+                await write_event(conn, sid, "paused", {"was": "queued"})
         found = await self.get(sid)
         assert found is not None
         return found

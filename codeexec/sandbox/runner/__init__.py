@@ -56,7 +56,8 @@ service checks every size against a cap before it buffers anything).
   ``kept_error`` when what the step left cannot be a program) + one blob, the stderr
   (at most ``stderr_bytes``). Time the program spent blocked on the service (input not
   yet sent, output not yet taken) is credited to its wall time, up to ``MAX_CREDIT``
-  times the limit.
+  times the limit. Time the container stood still (frozen by the service: a paused
+  job; ``watch.STALL_S`` or longer) is not counted at all.
 - A streamed run (interactive problems: the input is what the other party of the
   conversation writes, as it writes it): the run header says ``"stdin": "stream"`` and
   announces no blob; the input follows as frames of ``uint32 size`` + data (at most

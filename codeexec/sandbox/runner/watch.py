@@ -15,6 +15,20 @@ from .measure import FIRST_SAMPLE_S, POLL_S, Meter
 from .spawn import Process
 
 OUT_HIGH_WATER = 1 << 20  # stop reading a program's stdout while this much is unsent
+# The watch loop wakes at least every POLL_S. Coming back this much later than it asked
+# means the whole container stood still: frozen by the service (a paused job; a frozen
+# container's clock runs on) or the host stalled. That time is not the program's: it is
+# not counted as wall time. A program cannot stall the runner this long itself: the CPU
+# quota's throttling (the runner shares the container's cgroup) lasts at most one CFS
+# period (100 ms), and CPU it burns is judged by the CPU limit anyway.
+STALL_S = 0.25
+
+
+def stalled(since: float, now: float, asked: float) -> float:
+    """The time the runner stood still between ``since`` and ``now``, when it had asked
+    to wake after ``asked`` seconds: 0 unless it came back ``STALL_S`` late or more."""
+    late = now - since - asked
+    return late if late >= STALL_S else 0.0
 
 
 def pipe_unread(fd: int) -> int:
@@ -110,13 +124,16 @@ class Watch:
 
     def watch(self, process: Process, meter: Meter, started: float) -> float:
         """Until the program ends or breaks a limit (``killed_for``); returns the wall
-        time credited to it: time it waited for the service, not for itself."""
+        time credited to it: time it waited for the service, not for itself, and time
+        the container stood still (``stalled``: frozen)."""
         limits = self.limits
         stdout_r, self.err_fd = process.stdout, process.stderr
         self.readers = {stdout_r, process.stderr}
         exit_watch = ExitWatch(process.pid)
         wall_s = limits["wall_ms"] / 1000.0
         credit = 0.0
+        frozen = 0.0
+        last = started  # when the loop last woke
         period = FIRST_SAMPLE_S
         next_sample = started + period
         try:
@@ -149,7 +166,7 @@ class Watch:
                     and self._unsent() >= OUT_HIGH_WATER
                     and pipe_unread(stdout_r) >= pipe_capacity(stdout_r)
                 )
-                wall_deadline = started + wall_s + min(credit, MAX_CREDIT * wall_s)
+                wall_deadline = started + wall_s + min(credit, MAX_CREDIT * wall_s) + frozen
                 before = time.monotonic()
                 deadline = min(next_sample, wall_deadline)
                 if self.out_buf:
@@ -157,8 +174,11 @@ class Watch:
                 timeout = max(0.0, deadline - before)
                 ready_r, ready_w, _ = select.select(rlist, wlist, [], timeout)
                 now = time.monotonic()
+                stood = stalled(last, now, timeout)
+                frozen += stood
+                last = now
                 if waiting:
-                    credit += now - before
+                    credit += max(0.0, now - before - stood)
                 if 0 in ready_r:
                     if self.stream and not self.stdin_left:
                         self._read_frame_head()
@@ -177,19 +197,19 @@ class Watch:
                 if self.out_buf and now - self.out_since >= COALESCE_S:
                     self.ship()
                 if exit_watch.fd in ready_r and exit_watch.ended():
-                    return credit
+                    return credit + frozen
                 if self.stream and not self.stream_open:
                     self.killed_for = "stopped"  # the service ended the interaction
                 elif self.out_total > limits["output_bytes"]:
                     self.killed_for = "output"
-                elif now >= started + wall_s + min(credit, MAX_CREDIT * wall_s):
+                elif now >= started + wall_s + min(credit, MAX_CREDIT * wall_s) + frozen:
                     self.killed_for = "wall"
                 elif now >= next_sample:
                     period = min(POLL_S, period * 2)
                     next_sample = now + period
                     self.killed_for = meter.sample(process.pid, limits)
                 if self.killed_for is not None:
-                    return credit
+                    return credit + frozen
         finally:
             exit_watch.close()
 

@@ -381,6 +381,9 @@ function noteEvent(kind, data, live) {
   else if (kind === "started") say("Running…");
   else if (kind === "compiled" && !data.ok) say("Compile error…");
   else if (kind === "requeued") say("Queued again…");
+  else if (kind === "paused") say("Paused (resume it through the API)…");
+  else if (kind === "resumed") say("Resumed…");
+  else if (kind === "released") say("Paused; it runs again from its start when resumed…");
   else if (kind === "test") {
     live.push(data);
     if (!data.hidden) fillRow(data.position, data); // verdict, time and memory as they come

@@ -58,9 +58,9 @@ def sid_of(token: str) -> str | None:
 
 def status_of(s: Submission) -> tuple[int, str | None]:
     """Judge0's status id and message for a job."""
-    if s.status == Status.QUEUED:
+    if s.status == Status.QUEUED or (s.status == Status.PAUSED and s.claimed_by is None):
         return 1, None
-    if s.status == Status.RUNNING:
+    if s.status in (Status.RUNNING, Status.PAUSED):  # paused: frozen while it ran
         return 2, None
     if s.status != Status.FINISHED or s.result is None:
         return 13, s.error or "cancelled"

@@ -34,6 +34,7 @@ from codeexec.http.compat.judge0.render import (
     base64_requested,
     requested_fields,
     sid_of,
+    status_of,
     submission_fields,
     token_of,
 )
@@ -54,7 +55,7 @@ from codeexec.http.keys import SETTINGS, SUBMISSIONS
 from codeexec.http.operations import Body, Operation, Param, Reply, links, operation
 from codeexec.http.runs_view import submit_run
 from codeexec.http.submissions_view import wait_done
-from codeexec.model import Status, Submission
+from codeexec.model import Submission
 from codeexec.store.submissions import SubmissionFilter
 
 _BATCH_VALUES = 64  # JSON values of one submission in a batch
@@ -183,8 +184,8 @@ async def delete_submission(request: web.Request) -> web.Response:
     found = await _found(request, request.match_info["token"])
     if found is None:
         return error(404, "Not Found")
-    if found.status in (Status.QUEUED, Status.RUNNING):
-        status_id = 1 if found.status == Status.QUEUED else 2
+    if not found.done:
+        status_id = status_of(found)[0]
         return error(
             400,
             f"submission cannot be deleted because its status is {status_id}"
