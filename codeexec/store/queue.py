@@ -179,7 +179,18 @@ class JobQueue:
 
     async def finish(self, sid: str, worker: str, outcome: Outcome) -> Submission | None:
         """Record the outcome if the job is still ours (not cancelled or re-claimed);
-        the job as finished, or None if it was not ours any more."""
+        the job as finished, or None if it was not ours any more. Retried like ``claim``
+        when SQLite is busy past its timeout: a result lost here is judged again."""
+        for attempt in range(RETRIES):
+            try:
+                return await self._finish_once(sid, worker, outcome)
+            except OperationalError:  # SQLite: the write lock stayed taken; nothing written
+                if attempt == RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        return None  # not reached
+
+    async def _finish_once(self, sid: str, worker: str, outcome: Outcome) -> Submission | None:
         values: dict[str, Any] = {
             "status": outcome.status,
             "problem_version": outcome.problem_version,

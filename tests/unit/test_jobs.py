@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from codeexec.config import Settings
 from codeexec.intake import Intake
@@ -455,3 +456,28 @@ async def test_a_job_waiting_for_its_language_holds_up_no_other_job(stores: Stor
     assert await kinds(stores, waiting.id) == [
         "queued", "started", "requeued", "started", "test", "test", "finished"
     ]  # fmt: skip
+
+
+async def test_a_finish_sqlite_refuses_while_busy_is_tried_again_not_lost(
+    stores: Stores,
+) -> None:
+    """SQLite refuses a finish once ("database is locked": another writer held the lock
+    past the busy timeout, as 64 workers did in the queue benchmark; simulated here):
+    the finish is tried again. It used to be lost, and the job judged a second time
+    when its lease ran out."""
+    job = await submit(stores)
+    assert await stores.queue.claim(W1, 30) is not None
+    real = stores.queue._finish_once
+    calls = 0
+
+    async def busy_once(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OperationalError("UPDATE submissions", {}, Exception("database is locked"))
+        return await real(*args)
+
+    stores.queue._finish_once = busy_once  # type: ignore[method-assign]
+    done = await stores.queue.finish(job.id, W1, failure("judged once"))
+    assert calls == 2 and done is not None and done.status == Status.FAILED
+    assert await kinds(stores, job.id) == ["queued", "started", "failed"]
