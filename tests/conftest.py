@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import docker
 import pytest
 import pytest_asyncio
@@ -240,3 +244,45 @@ async def store(database_url: str) -> AsyncIterator[ProblemStore]:
         await conn.execute(text("SELECT 1"))
     yield ProblemStore(engine, cache_bytes=64 * 1024 * 1024)
     await engine.dispose()
+
+
+class CodeexecProcess:
+    """``python -m codeexec <args> --<port flag> P`` (a service or a worker with its health
+    port); ready when ``/readyz`` says 200; stopped as an operator would (SIGTERM: drain,
+    remove every container)."""
+
+    def __init__(self, args: list[str], port_flag: str, env: dict[str, str], log: Path) -> None:
+        self.port = free_port_for_tests()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "codeexec", *args, port_flag, str(self.port)],
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def wait_ready(self, within_s: float = 180) -> dict[str, Any]:
+        deadline = time.monotonic() + within_s
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                assert self.proc.poll() is None, "exited during start-up"
+                try:
+                    async with session.get(f"{self.url}/readyz") as response:
+                        if response.status == 200:
+                            return dict(await response.json())
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise AssertionError("not ready in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +12,7 @@ import aiohttp
 import docker
 import pytest
 
-from tests.conftest import REPO, free_port_for_tests, sandboxes_of
+from tests.conftest import CodeexecProcess, sandboxes_of
 
 SEED_REQUEST = {"code": "x = input()\nprint(x.lower())", "id": "HQ000000000000000002"}
 SLOW_REQUEST = {
@@ -25,43 +21,9 @@ SLOW_REQUEST = {
 }
 
 
-class ServiceProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port_for_tests()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "codeexec", "serve", "--port", str(self.port)],
-            cwd=REPO,
-            env={**os.environ, **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    async def wait_ready(self, within_s: float = 120) -> None:
-        deadline = time.monotonic() + within_s
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                assert self.proc.poll() is None, "service exited during start-up"
-                try:
-                    async with session.get(f"{self.url}/readyz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise AssertionError("service did not become ready")
-
-    def stop(self) -> None:
-        """Stop as an operator would (SIGTERM: drain, remove every container)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
+def ServiceProcess(env: dict[str, str], log: Path) -> CodeexecProcess:
+    """``codeexec serve`` on a free port."""
+    return CodeexecProcess(["serve"], "--port", env, log)
 
 
 @pytest.fixture

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,51 +16,12 @@ import aiohttp
 import docker
 import pytest
 
-from tests.conftest import REPO, free_port_for_tests, sandboxes_of
+from tests.conftest import CodeexecProcess as Process
+from tests.conftest import sandboxes_of
 from tests.test_jobs_process import SUM, all_done, events_of
 
 SUM_PROGRAM = "a, b = map(int, input().split())\nprint(a + b)"
 SLEEPY = "import time\ntime.sleep({s})\na, b = map(int, input().split())\nprint(a + b)"
-
-
-class Process:
-    """``python -m codeexec <args> --<port flag> P``; ready when ``/readyz`` says 200."""
-
-    def __init__(self, args: list[str], port_flag: str, env: dict[str, str], log: Path) -> None:
-        self.port = free_port_for_tests()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "codeexec", *args, port_flag, str(self.port)],
-            cwd=REPO,
-            env={**os.environ, **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    async def wait_ready(self, within_s: float = 180) -> dict[str, Any]:
-        deadline = time.monotonic() + within_s
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                assert self.proc.poll() is None, "exited during start-up"
-                try:
-                    async with session.get(f"{self.url}/readyz") as response:
-                        if response.status == 200:
-                            return dict(await response.json())
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise AssertionError("not ready in time")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
 
 
 @pytest.fixture
