@@ -143,6 +143,9 @@ class SandboxSettings(_Group):
     sandbox_cpus: float = Field(1.0, gt=0)
     sandbox_scratch_mb: int = Field(64, ge=1)
     sandbox_memory_overhead_mb: int = Field(32, ge=16)  # the runner, above a limit
+    # Submissions one container serves, reset and checked clean between two (needs the
+    # pool); 1: a fresh container for every submission (sandbox/pool.py says why not).
+    sandbox_uses: int = Field(50, ge=1)
 
 
 class LimitSettings(_Group):

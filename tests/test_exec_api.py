@@ -494,7 +494,7 @@ async def test_warm_pool_serves_submissions_and_refills(
     from codeexec.http.keys import SANDBOXES
     from tests.conftest import assert_only_warm_containers
 
-    client = await service(pool_size=2)
+    client = await service(pool_size=2, sandbox_uses=1)  # a fresh container each time
     pool = client.app[SANDBOXES].pool
     await pool.settled()
     warm = pool.idle_ids()
@@ -511,6 +511,27 @@ async def test_warm_pool_serves_submissions_and_refills(
     assert used and used.isdisjoint(sandboxes_of(docker_engine, instance_name))
     ready = await (await client.get("/readyz")).json()
     assert ready["pool"]["idle"]["python"] == 2
+
+
+async def test_containers_serve_several_submissions_by_default(
+    service: Start, docker_engine: Any, instance_name: str
+) -> None:
+    from codeexec.http.keys import SANDBOXES
+    from tests.conftest import assert_only_warm_containers
+
+    client = await service(pool_size=1)
+    pool = client.app[SANDBOXES].pool
+    await pool.settled()
+    for _ in range(3):
+        status, body = await post_exec(client, SEED_REQUEST)
+        assert status == 200 and body["passed"] is True
+        await pool.settled()  # given back, reset
+    stats = pool.stats()
+    # The seed problem has shown and hidden tests: each submission used a clean
+    # container for its shown tests and a tainted one for its hidden ones, and after
+    # the first submission both were reused.
+    assert stats["reused"] >= 4 and stats["tainted"] == {"python": 1}, stats
+    await assert_only_warm_containers(client.app, docker_engine, instance_name)
 
 
 async def test_a_problem_with_other_limits_gets_a_fresh_container(service: Start) -> None:

@@ -186,6 +186,7 @@ async def _sandboxes(app: web.Application) -> AsyncIterator[None]:
                 settings.sandbox.pool_size,
                 settings.sandbox.pool_ttl_s,
                 settings.sandbox.pool_parallel_starts,
+                keep=settings.admission.concurrency,
             )
             factory.pool = pool
             for language in usable:

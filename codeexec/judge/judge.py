@@ -199,8 +199,13 @@ class Judge:
         compile_ms: int | None = None  # the compile step's wall time, when it ran
         # An interpreted program in "test" isolation needs no first container: every
         # test gets a fresh one below.
+        # Reused containers keep shown and hidden work apart (sandbox/pool.py): the
+        # compile step's messages are shown, so it takes a container no hidden test used.
+        apart = self._sandboxes.reuses
+        first = _segment(tests, isolation, apart)
         if language.compile is not None or isolation != "test":
-            async with self._open(plan, plan.memory_mb) as box:
+            shown = language.compile is not None or _shows(first)
+            async with self._open(plan, plan.memory_mb, shown=shown) as box:
                 await box.put_files(program)
                 if language.compile is not None:
                     climits = self.compile_limits(language)
@@ -238,9 +243,8 @@ class Judge:
                         log.error("could not resize sandbox %s: %s", box.container_id[:12], fitted)
                         box.alive = False  # the tests run in fresh containers sized right
                 if isolation == "submission" and box.alive:
-                    segment = _segment(tests, isolation)
-                    fresh = language.compile is None
-                    await self._run_tests(box, plan, segment, check, record, fresh, skips)
+                    fresh = language.compile is None and box.uses == 0
+                    await self._run_tests(box, plan, first, check, record, fresh, skips)
         # The tests still to run (every one in "test" isolation; after a sandbox died or
         # a shown test follows a hidden one), each segment in a fresh container.
         size = sum(len(f.data) for f in program)
@@ -248,10 +252,11 @@ class Judge:
             if skips():
                 await record(TestResult(Verdict.SK, tests[len(results)].hidden))
                 continue
-            segment = _segment(tests[len(results) :], isolation)
-            async with self._open(plan, plan.limits.memory_mb, size) as box:
+            segment = _segment(tests[len(results) :], isolation, apart)
+            async with self._open(plan, plan.limits.memory_mb, size, _shows(segment)) as box:
                 await box.put_files(program)
-                await self._run_tests(box, plan, segment, check, record, True, skips)
+                fresh = box.uses == 0
+                await self._run_tests(box, plan, segment, check, record, fresh, skips)
         return Judgement(tuple(results), compile_ms=compile_ms)
 
     async def _run_tests(
@@ -282,16 +287,27 @@ class Judge:
 
     @asynccontextmanager
     async def _open(
-        self, plan: _Plan, memory_mb: int, program_bytes: int = 0
+        self, plan: _Plan, memory_mb: int, program_bytes: int = 0, shown: bool = True
     ) -> AsyncIterator[Box]:
+        """A container for this submission's work; ``shown``: output of what runs in it
+        is shown (it must be one where no hidden test ran)."""
         async with self._sandboxes.open(
-            plan.language, memory_mb, plan.processes, program_bytes=program_bytes
+            plan.language,
+            memory_mb,
+            plan.processes,
+            program_bytes=program_bytes,
+            reuse=True,
+            shown=shown,
         ) as box:
             yield box
 
     async def _run_test(
         self, box: Box, plan: _Plan, test: TestCase, check: _Check
     ) -> TestResult | None:
+        if test.hidden:
+            box.tainted = True  # before it runs: whatever it leaves, nothing shown sees
+        elif box.tainted:  # _segment keeps them apart: reaching this is a bug of ours
+            raise RuntimeError("a shown test must not run where a hidden test ran")
         keep = 0 if test.hidden else self._settings.limits.shown_output_limit_kb << 10
         argv, merge = plan.language.run, False
         if plan.ad_hoc is not None:  # the caller gets the output back, up to a bound
@@ -422,17 +438,26 @@ def _result(
     )
 
 
-def _segment(tests: tuple[TestCase, ...], isolation: str) -> tuple[TestCase, ...]:
+def _segment(
+    tests: tuple[TestCase, ...], isolation: str, apart: bool = False
+) -> tuple[TestCase, ...]:
     """The tests one container judges next: one in "test" isolation; otherwise up to a
     shown test that follows a hidden one. Kernel counters a container's tests share
     (PIDs, inode numbers, IPC ids) can carry a few bits from one test to the next, so a
-    hidden test's data must never reach a test whose output is shown."""
+    hidden test's data must never reach a test whose output is shown. ``apart``
+    (containers are reused): up to any change between shown and hidden, so the shown
+    tests run in a container that stays clean for the next submission."""
     if isolation == "test":
         return tests[:1]
     for i in range(1, len(tests)):
-        if tests[i - 1].hidden and not tests[i].hidden:
+        if tests[i].hidden != tests[i - 1].hidden and (apart or tests[i - 1].hidden):
             return tests[:i]
     return tests
+
+
+def _shows(tests: tuple[TestCase, ...]) -> bool:
+    """Whether anything of these tests' output is shown."""
+    return any(not t.hidden for t in tests)
 
 
 def _compile_failure(

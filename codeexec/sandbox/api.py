@@ -104,6 +104,9 @@ class Box(Protocol):
 
     container_id: str
     alive: bool  # False once it cannot be used again
+    # A hidden test ran in it: set before one runs; nothing shown may run in it after.
+    tainted: bool
+    uses: int  # submissions it served before this one
 
     async def put_files(self, files: Files) -> None:
         """Make ``files`` the program every later run starts from."""
@@ -156,8 +159,18 @@ class Sandboxes(Protocol):
         processes: int,
         scratch_mb: int | None = None,
         program_bytes: int = 0,
+        *,
+        reuse: bool = False,
+        shown: bool = True,
     ) -> AbstractAsyncContextManager[Box]:
-        """A box no other submission has used; removed when the block ends."""
+        """A box for one submission's work. Without ``reuse``: one nothing else has
+        used, removed when the block ends. With it: one that may have served other
+        submissions (reset and checked clean since; never a tainted one when ``shown``:
+        something whose output is shown will run in it), given back to serve more."""
+
+    @property
+    def reuses(self) -> bool:
+        """Whether ``open(reuse=True)`` gives boxes back to serve other submissions."""
 
 
 class WarmBox(Protocol):
@@ -167,6 +180,8 @@ class WarmBox(Protocol):
     alive: bool  # False once it cannot be used again
     processes: int  # the process limit it was started with
     started_at: float  # time.monotonic() when it was started
+    uses: int  # submissions it has served
+    tainted: bool  # a hidden test ran in it
 
 
 WarmBoxT = TypeVar("WarmBoxT", bound=WarmBox)
@@ -183,6 +198,10 @@ class BoxStarter(Protocol[WarmBoxT]):
 
     async def discard(self, box: WarmBoxT) -> None:
         """Close ``box`` and remove it; it is never used again."""
+
+    async def reset(self, box: WarmBoxT) -> None:
+        """Make ``box`` ready for another submission: no program, nothing left of the
+        last one (raises if that cannot be made and checked true)."""
 
     async def removals_done(self) -> None:
         """Wait until every removal under way has finished."""

@@ -99,6 +99,10 @@ class FakeBox:
     runs: list[FakeRun] = field(default_factory=list)
     frozen: bool = False
     freezes: int = 0  # how often it was frozen
+    uses: int = 0
+    tainted: bool = False
+    shown: bool = True  # opened for work whose output is shown
+    resets: int = 0
     thawed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -183,8 +187,9 @@ class FakeSandboxes:
     ``discard``. A test may hold starts or discards at a gate (an unset ``asyncio.Event``)
     and make starts fail (``start_error``, raised once a start is through its gate)."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, *, reuses: bool = False) -> None:
         self.program = program
+        self.reuses = reuses  # the judge then keeps shown and hidden work apart
         self.boxes: list[FakeBox] = []
         self.started: list[FakeBox] = []
         self.discarded: list[FakeBox] = []
@@ -214,14 +219,19 @@ class FakeSandboxes:
         processes: int,
         scratch_mb: int | None = None,
         program_bytes: int = 0,
+        *,
+        reuse: bool = False,
+        shown: bool = True,
     ) -> AsyncIterator[FakeBox]:
         box = self._box(language, memory_mb, processes)
+        box.shown = shown
         self.boxes.append(box)
         try:
             async with enlisted(box):
                 yield box
         finally:
             box.closed = True
+            box.uses += 1
 
     async def start(self, language: Language, memory_mb: int, processes: int) -> FakeBox:
         self.start_calls += 1
@@ -237,6 +247,12 @@ class FakeSandboxes:
         box = self._box(language, memory_mb, processes)
         self.started.append(box)
         return box
+
+    async def reset(self, box: FakeBox) -> None:
+        box.resets += 1
+        if not box.alive:
+            raise SandboxError("sandbox is gone")
+        box.files = {}
 
     async def discard(self, box: FakeBox) -> None:
         box.alive, box.closed = False, True

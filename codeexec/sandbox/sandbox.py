@@ -38,6 +38,7 @@ from codeexec.sandbox.protocol import ProtocolError, RunnerStream
 from codeexec.sandbox.runner.bundle import RUNNER_SOURCE
 from codeexec.sandbox.runner.channel import CHUNK as OUT_CHUNK
 from codeexec.sandbox.runner.channel import MAX_CREDIT, PROTOCOL_VERSION
+from codeexec.sandbox.runner.cleanup import CLEAN_DEADLINE_S, DRAIN_S
 
 if TYPE_CHECKING:
     from codeexec.sandbox.pool import WarmPool
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _START_TIMEOUT_S = 30.0
 _REPLY_GRACE_S = 10.0
+# The runner's clean-up is bounded by its own deadlines (cleanup.CLEAN_DEADLINE_S + DRAIN_S).
+_RESET_TIMEOUT_S = CLEAN_DEADLINE_S + DRAIN_S + _REPLY_GRACE_S
 # How long a container whose runner hung up may take to be seen as exited.
 _EXIT_SETTLE_S = 2.0
 _MB = 1024 * 1024
@@ -114,6 +117,10 @@ class Sandbox:
         self._gateway = factory.gateway
         self.alive = True  # False once the runner stopped answering
         self.started_at = time.monotonic()
+        self.uses = 0  # submissions (or checker sessions) it has served
+        # A hidden test ran here: nothing whose output is shown may run here again
+        # (kernel counters can carry a few bits from one run to the next).
+        self.tainted = False
         self.frozen = False  # paused by the engine (its job is paused)
         self._thawed = asyncio.Event()
         self._thawed.set()
@@ -223,6 +230,16 @@ class Sandbox:
         header, _ = await self._reply(_START_TIMEOUT_S, 0)
         if not header.get("ok"):
             raise SandboxError(f"runner refused files: {header.get('error')}")
+
+    async def reset(self) -> None:
+        """Between two submissions: the program dropped and the container cleaned and
+        checked by its runner (raises SandboxError when it cannot be)."""
+        await self._usable()
+        await self._stream.send({"op": "reset"})
+        header, _ = await self._reply(_RESET_TIMEOUT_S, 0)
+        if not header.get("ok"):
+            self.alive = False
+            raise SandboxDirty(f"runner could not reset: {header.get('error')}")
 
     async def export_files(self, max_bytes: int) -> Files:
         """The program as the compile step left it, to start another sandbox from."""
@@ -482,13 +499,18 @@ class SandboxFactory:
         processes: int,
         scratch_mb: int | None = None,
         program_bytes: int = 0,
+        *,
+        reuse: bool = False,
+        shown: bool = True,
     ) -> AsyncIterator[Sandbox]:
-        """A sandbox no other submission has used, sized for programs allowed
-        ``memory_mb`` (of ``program_bytes`` size): a warm one resized if it needs to be
-        (~20 ms), else a new one. It is removed when the block ends, whatever happened."""
+        """A sandbox sized for programs allowed ``memory_mb`` (of ``program_bytes``
+        size): a warm one resized if it needs to be (~20 ms), else a new one. Without
+        ``reuse`` it is one no other submission used, removed when the block ends;
+        with it, it may have served others and is given back to the pool
+        (``sandbox/pool.py``) to serve more, if it is still sound."""
         box = None
         if self.pool and scratch_mb is None:
-            box = self.pool.take(language, processes)
+            box = self.pool.take(language, processes, shown=shown)
         if box is not None and (box.memory_mb != memory_mb or program_bytes):
             try:
                 await box.fit_memory(memory_mb, program_bytes)
@@ -502,16 +524,29 @@ class SandboxFactory:
             async with enlisted(box):  # frozen and thawed with its job's other boxes
                 yield box
         finally:
+            box.uses += 1
+            if self.pool and reuse and scratch_mb is None and self._sound(box):
+                self.pool.give_back(box, language)
+            else:
+                # Removal (~100 ms of Docker work) happens after the response, in a task
+                # that shutdown waits for; a cancelled request still removes its container.
+                box.close()
+                task = asyncio.create_task(self._remove(box.container_id))
+                self._removals.add(task)
+                task.add_done_callback(self._removals.discard)
             # Refilled once the submission is done: a container start is CPU work for
             # the engine that would otherwise compete with this submission's tests.
             if self.pool:
                 self.pool.replenish(language)
-            # Removal (~100 ms of Docker work) happens after the response, in a task
-            # that shutdown waits for; a cancelled request still removes its container.
-            box.close()
-            task = asyncio.create_task(self._remove(box.container_id))
-            self._removals.add(task)
-            task.add_done_callback(self._removals.discard)
+
+    @property
+    def reuses(self) -> bool:
+        return self.pool is not None and self._settings.sandbox.sandbox_uses > 1
+
+    def _sound(self, box: Sandbox) -> bool:
+        """Whether a box may serve another submission: its runner in step, not frozen
+        (a paused job given up), and below its number of uses."""
+        return box.alive and not box.frozen and box.uses < self._settings.sandbox.sandbox_uses
 
     async def start(
         self,
@@ -555,6 +590,9 @@ class SandboxFactory:
                 stream.close()
             await asyncio.shield(self._remove(container_id))
             raise
+
+    async def reset(self, box: Sandbox) -> None:
+        await box.reset()
 
     async def discard(self, box: Sandbox) -> None:
         box.close()

@@ -357,7 +357,15 @@ async def test_close_finishes_discards_already_under_way(pools: Pools) -> None:
 
 async def test_stats_report_hits_misses_and_idle(pools: Pools) -> None:
     pool, fake = pools(size=2)
-    assert pool.stats() == {"size": 2, "idle": {}, "starting": {}, "hits": 0, "misses": 0}
+    assert pool.stats() == {
+        "size": 2,
+        "idle": {},
+        "tainted": {},
+        "starting": {},
+        "hits": 0,
+        "misses": 0,
+        "reused": 0,
+    }
     await filled(pool)
     await filled(pool, C)
     assert pool.take(PY, default_processes(fake)) is not None
@@ -368,9 +376,11 @@ async def test_stats_report_hits_misses_and_idle(pools: Pools) -> None:
     assert pool.stats() == {
         "size": 2,
         "idle": {"python": 1, "c": 0},
+        "tainted": {},
         "starting": {},
         "hits": 3,
         "misses": 2,
+        "reused": 0,
     }
 
 
@@ -398,3 +408,94 @@ async def test_warm_starts_do_not_log_as_the_request_that_used_the_pool(pools: P
     events = [json.loads(line) for line in lines.getvalue().splitlines()]
     assert [e["message"] for e in events] == ["could not start a warm python sandbox"]
     assert "request_id" not in events[0] and "submission_id" not in events[0]
+
+
+# --- containers given back after a submission (CODEEXEC_SANDBOX_USES) ------------------
+
+
+async def given_back(pool: WarmPool[FakeBox], box: FakeBox, language: Language = PY) -> None:
+    box.uses += 1  # as the factory counts it when the submission's block ends
+    pool.give_back(box, language)
+    await pool.settled()
+
+
+async def test_a_container_given_back_is_reset_and_serves_the_next_submission(
+    pools: Pools,
+) -> None:
+    pool, fake = pools(size=1)
+    await filled(pool)
+    box = pool.take(PY, default_processes(fake))
+    assert box is not None
+    box.files = {"main.py": b"print('secret')"}
+    await given_back(pool, box)
+    assert box.resets == 1 and box.files == {}  # reset before anyone can take it
+    again = pool.take(PY, default_processes(fake))
+    assert again is box and pool.stats()["reused"] == 1
+    assert fake.discarded == []
+
+
+async def test_a_tainted_container_never_serves_shown_work(pools: Pools) -> None:
+    pool, fake = pools(size=1)
+    await filled(pool)
+    box = pool.take(PY, default_processes(fake))
+    assert box is not None
+    box.tainted = True  # a hidden test ran in it
+    await given_back(pool, box)
+    assert pool.stats()["tainted"] == {"python": 1}
+    clean = pool.take(PY, default_processes(fake), shown=True)
+    assert clean is not box  # a clean one (the replacement started meanwhile), or none
+    assert clean is None or not clean.tainted
+    assert pool.take(PY, default_processes(fake), shown=False) is box  # hidden work: yes
+
+
+async def test_hidden_work_takes_a_clean_container_when_no_tainted_one_is_idle(
+    pools: Pools,
+) -> None:
+    pool, fake = pools(size=1)
+    await filled(pool)
+    box = pool.take(PY, default_processes(fake), shown=False)
+    assert box is not None and not box.tainted
+
+
+async def test_a_container_that_cannot_be_reset_is_removed(pools: Pools) -> None:
+    pool, fake = pools(size=1)
+    await filled(pool)
+    box = pool.take(PY, default_processes(fake))
+    assert box is not None
+    box.alive = False  # its runner fell out of step: the reset fails
+    await given_back(pool, box)
+    assert box.resets == 1 and box in fake.discarded
+    assert box.container_id not in pool.idle_ids()
+
+
+async def test_no_more_of_a_kind_are_kept_idle_than_the_pool_may_keep(pools: Pools) -> None:
+    pool, fake = pools(size=1)
+    boxes = [await fake.start(PY, 256, default_processes(fake)) for _ in range(3)]
+    for box in boxes:
+        box.tainted = True
+        await given_back(pool, box)
+    assert pool.stats()["tainted"] == {"python": 1}  # keep = max(size, keep=0) = 1
+    assert fake.discarded == boxes[1:]
+
+
+async def test_a_container_given_back_to_a_closed_pool_is_removed(pools: Pools) -> None:
+    pool, fake = pools(size=1)
+    await filled(pool)
+    box = pool.take(PY, default_processes(fake))
+    assert box is not None
+    await pool.close()
+    await given_back(pool, box)
+    assert box in fake.discarded
+
+
+async def test_a_container_being_reset_counts_as_coming_back(pools: Pools) -> None:
+    pool, fake = pools(size=1)
+    await filled(pool)
+    box = pool.take(PY, default_processes(fake))
+    assert box is not None
+    box.uses += 1
+    pool.give_back(box, PY)
+    pool.replenish(PY)  # the box on its way back fills the pool: nothing new starts
+    await pool.settled()
+    assert fake.start_calls == 1
+    assert pool.take(PY, default_processes(fake)) is box

@@ -43,6 +43,10 @@ service checks every size against a cap before it buffers anything).
 - ``{"op": "put", "files": [{"name", "mode"}]}`` + one blob per file: the program's
   files, relative to /sandbox; they replace the baseline every run starts from.
   Answer ``{"op": "put", "ok": true}``.
+- ``{"op": "reset"}``: between two submissions (a container serves several, see
+  ``sandbox/pool.py``): the baseline emptied and the clean-up after a test done again
+  and checked. Answer ``{"op": "reset", "ok": true}``, or ``ok: false`` with ``error``
+  and ``dirty`` when it cannot be made clean (the container is then removed).
 - ``{"op": "export"}``: answer ``{"op": "export", "ok": true, "files": [...]}`` + one blob
   per file: the baseline (what a compile step left), to start a fresh container from.
 - ``{"op": "run", "argv", "env", "keep_files", "limits": {cpu_ms, wall_ms,

@@ -1,5 +1,5 @@
 """The runner's loop: greet the service, then answer its requests (``put``, ``export``,
-``run``) until the stream ends. ``main`` is what the container runs."""
+``run``, ``reset``) until the stream ends. ``main`` is what the container runs."""
 
 import os
 import resource
@@ -171,6 +171,17 @@ class Runner:
         ]
         self.channel.send({"op": "put", "ok": True})
 
+    def reset(self) -> None:
+        """Between two submissions: no program (the baseline emptied) and everything
+        a test could leave cleaned again, checked, before the answer; a container
+        that cannot be made clean says so and is not used again."""
+        self.baseline = []
+        self.clean_up()
+        answer: dict[str, Any] = {"op": "reset", "ok": self.dirty is None}
+        if self.dirty is not None:
+            answer.update(error=self.dirty, dirty=self.dirty)
+        self.channel.send(answer)
+
     def export(self) -> None:
         """The baseline, to start a fresh container from (test isolation)."""
         names = [{"name": name, "mode": mode} for name, mode, _ in self.baseline]
@@ -189,6 +200,8 @@ class Runner:
                     self.put(request, sizes)
                 elif op == "export":
                     self.export()
+                elif op == "reset":
+                    self.reset()
                 elif op == "run":
                     self.run(request, sizes)
                 else:
