@@ -31,7 +31,9 @@ from benchmarks.workload import WORKLOADS
 RESULTS = REPO / "benchmarks" / "results" / "throughput.json"
 BASELINE = REPO / "benchmarks" / "baseline.json"
 TOLERANCE = 0.3  # relative regression of a ratio that fails the check
-QUICK = {"submissions": 5, "load_submissions": 40}
+# 10 sequential submissions, not 5: the p50 of 5 moved C's p50 ratio by ~20 % between
+# two runs on a busy 2-core machine, close to the 30 % the check allows.
+QUICK = {"submissions": 10, "load_submissions": 48}
 FULL = {"submissions": 20, "load_submissions": 250}
 RUNS_ONLY = "floor, runs only"
 
@@ -224,7 +226,7 @@ def baseline_from(report: Mapping[str, Any]) -> dict[str, Any]:
 
 def main(argv: Sequence[str]) -> int:
     args = parse(argv)
-    baseline = json.loads(args.check.read_text())["languages"] if args.check else None
+    baseline = json.loads(args.check.read_text()) if args.check else None
     client = docker.from_env()
     print("floor ...", flush=True)
     raw: dict[str, dict[str, Any]] = {
@@ -261,7 +263,9 @@ def main(argv: Sequence[str]) -> int:
     print(f"\nresults: {args.out}")
     status = 0
     if baseline is not None:
-        failures = check(figures, baseline)
+        if baseline.get("settings") != report["settings"]:
+            print(f"note: the baseline was measured with {baseline.get('settings')}")
+        failures = check(figures, baseline["languages"])
         for failure in failures:
             print(f"REGRESSION {failure}", flush=True)
         print(f"check against {args.check}: {'FAILED' if failures else 'passed'}")

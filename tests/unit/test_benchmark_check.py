@@ -84,7 +84,7 @@ def test_ratios_are_codeexec_over_the_floor_with_the_runs_only_floor_kept() -> N
 
 def test_options_quick_sizes_explicit_sizes_and_service_settings() -> None:
     quick = parse(["--quick"])
-    assert (quick.submissions, quick.load_submissions, quick.clients) == (5, 40, 8)
+    assert (quick.submissions, quick.load_submissions, quick.clients) == (10, 48, 8)
     sized = parse(["--quick", "--load-submissions", "16", "--env", "A=1", "--env", "B=x=y"])
     assert sized.load_submissions == 16 and sized.env == {"A": "1", "B": "x=y"}
     assert parse([]).load_submissions == 250
