@@ -30,7 +30,7 @@ from typing import Any
 import docker
 
 from benchmarks import container_per_test, throughput
-from benchmarks.service import INSTANCE, REPO, run_codeexec
+from benchmarks.service import INSTANCE, REPO
 from benchmarks.workload import WORKLOADS
 
 RESULTS = REPO / "benchmarks" / "results" / "latest.json"
@@ -190,19 +190,13 @@ def main() -> int:
 
     client = docker.from_env()
     images = throughput.sandbox_images(client)
-    print("floor ...", flush=True)
-    raw: dict[str, dict[str, Any]] = {
-        language: {"floor": measured}
-        for language, measured in throughput.measure_floor(
-            client, args.submissions, args.load_submissions, args.clients
-        ).items()
-    }
+    sizes = (args.submissions, args.load_submissions, args.clients)
     service: dict[str, Any] = {}
-    if "codeexec" in selected:
-        print("codeexec ...", flush=True)
-        service = run_codeexec(args.submissions, args.load_submissions, args.clients)
-        for work in WORKLOADS:
-            raw[work.language]["codeexec"] = service[work.language]
+    if "codeexec" in selected:  # each language's floor measured just before codeexec's
+        raw, service = throughput.floor_and_codeexec(client, *sizes, {})
+    else:
+        measure_floor = throughput.floor_of(client, *sizes)
+        raw = {w.language: {"floor": measure_floor(w)} for w in WORKLOADS}
     if "container-per-test" in selected:
         print("container per test ...", flush=True)
         for work in WORKLOADS:

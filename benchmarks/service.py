@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -132,13 +132,24 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError("codeexec did not become ready")
 
 
+Beside = Callable[[Workload], dict[str, Any]]
+
+
 async def measure_service(
-    url: str, pid: int, submissions: int, load_submissions: int, clients: int
+    url: str,
+    pid: int,
+    submissions: int,
+    load_submissions: int,
+    clients: int,
+    beside: Beside | None = None,
 ) -> dict[str, Any]:
     await wait_ready(url)
     await asyncio.sleep(2)  # let the warm pool fill
-    results: dict[str, Any] = {"idle_rss_mb": rss_mb(pid)}
+    results: dict[str, Any] = {"idle_rss_mb": rss_mb(pid), "beside": {}}
     for work in WORKLOADS:
+        if beside is not None:  # the service idle meanwhile
+            results["beside"][work.language] = await asyncio.to_thread(beside, work)
+        print(f"codeexec, {work.language} ...", flush=True)
         results[work.language] = await measure_codeexec(
             url, pid, work, submissions, load_submissions, clients
         )
@@ -150,10 +161,13 @@ def run_codeexec(
     load_submissions: int,
     clients: int,
     extra_env: Mapping[str, str] | None = None,
+    beside: Beside | None = None,
 ) -> dict[str, Any]:
     """Start codeexec as its own process on a fresh SQLite store and measure it.
     ``extra_env``: more ``CODEEXEC_*`` settings for the service (an A/B from one
-    checkout); they win over the benchmark's own."""
+    checkout); they win over the benchmark's own. ``beside(workload)``: measured just
+    before codeexec on each workload (the floor, so that what else the shared machine
+    does drifts less between the two), its results under ``beside``."""
     workdir = Path(tempfile.mkdtemp(prefix="codeexec-bench-"))
     database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     asyncio.run(seed_problems(database_url))
@@ -183,7 +197,7 @@ def run_codeexec(
         try:
             url = f"http://127.0.0.1:{port}"
             return asyncio.run(
-                measure_service(url, proc.pid, submissions, load_submissions, clients)
+                measure_service(url, proc.pid, submissions, load_submissions, clients, beside)
             )
         except Exception:
             print(f"codeexec's log: {workdir / 'service.log'}", file=sys.stderr, flush=True)

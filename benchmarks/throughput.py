@@ -24,9 +24,9 @@ from typing import Any
 import docker
 
 from benchmarks import floor
-from benchmarks.service import REPO, run_codeexec
+from benchmarks.service import REPO, Beside, run_codeexec
 from benchmarks.stats import summarise
-from benchmarks.workload import WORKLOADS
+from benchmarks.workload import WORKLOADS, Workload
 
 RESULTS = REPO / "benchmarks" / "results" / "throughput.json"
 BASELINE = REPO / "benchmarks" / "baseline.json"
@@ -195,15 +195,37 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def measure_floor(
+def floor_of(
     client: docker.DockerClient, submissions: int, load_submissions: int, clients: int
-) -> dict[str, Any]:
+) -> Beside:
+    """The floor of a workload, sized like codeexec's run (as many submissions under
+    load)."""
     images = sandbox_images(client)
     per_client = floor.load_repetitions(load_submissions, clients)
-    return {
-        w.language: floor.measure(client, images[w.language], w, submissions, clients, per_client)
+
+    def measure(work: Workload) -> dict[str, Any]:
+        print(f"floor, {work.language} ...", flush=True)
+        return floor.measure(client, images[work.language], work, submissions, clients, per_client)
+
+    return measure
+
+
+def floor_and_codeexec(
+    client: docker.DockerClient,
+    submissions: int,
+    load_submissions: int,
+    clients: int,
+    env: Mapping[str, str],
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Per language the floor, then codeexec right after it (raw figures per language
+    and way, and the service's own figures)."""
+    measure_floor = floor_of(client, submissions, load_submissions, clients)
+    service = run_codeexec(submissions, load_submissions, clients, env, beside=measure_floor)
+    raw = {
+        w.language: {"floor": service["beside"][w.language], "codeexec": service[w.language]}
         for w in WORKLOADS
     }
+    return raw, service
 
 
 def baseline_from(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,17 +250,9 @@ def main(argv: Sequence[str]) -> int:
     args = parse(argv)
     baseline = json.loads(args.check.read_text()) if args.check else None
     client = docker.from_env()
-    print("floor ...", flush=True)
-    raw: dict[str, dict[str, Any]] = {
-        language: {"floor": measured}
-        for language, measured in measure_floor(
-            client, args.submissions, args.load_submissions, args.clients
-        ).items()
-    }
-    print("codeexec ...", flush=True)
-    service = run_codeexec(args.submissions, args.load_submissions, args.clients, args.env)
-    for language in raw:
-        raw[language]["codeexec"] = service[language]
+    raw, service = floor_and_codeexec(
+        client, args.submissions, args.load_submissions, args.clients, args.env
+    )
     summary = summaries(raw)
     figures = ratios(summary, service)
     report = {
