@@ -102,3 +102,21 @@ def test_the_committed_baseline_covers_every_workload() -> None:
     assert set(baseline["languages"]) == {w.language for w in WORKLOADS}
     for figures in baseline["languages"].values():
         assert figures["pct_of_floor"] > 0 and figures["p50_ratio"] > 0
+
+
+def test_a_compiled_language_gets_the_runs_only_floor_row_after_the_floor() -> None:
+    from benchmarks.throughput import summaries
+
+    def way(seconds: float) -> dict[str, object]:
+        return {"latencies": [seconds] * 3, "load": {"tests": 100, "seconds": seconds * 10}}
+
+    raw = {
+        "python": {"floor": {**way(0.1), "runs_only": way(0.1)}, "codeexec": way(0.2)},
+        "c": {"floor": {**way(0.06), "runs_only": way(0.01)}, "codeexec": way(0.1)},
+    }
+    got = summaries(raw)
+    assert list(got["python"]) == ["floor", "codeexec"]  # no compile step: one floor
+    assert list(got["c"]) == ["floor", "floor, runs only", "codeexec"]
+    assert got["c"]["floor"]["p50_ms"] == pytest.approx(60)
+    assert got["c"]["floor, runs only"]["p50_ms"] == pytest.approx(10)
+    assert got["c"]["floor, runs only"]["tests_per_s_n"] == pytest.approx(1000)
