@@ -1,4 +1,9 @@
-"""The benchmark workload: one Python and one C problem, 10 tests each, trivial solutions."""
+"""The benchmark workload: one Python and one C problem, 10 tests each, trivial solutions.
+
+As a real problem stores them: the first tests are samples (shown), the rest hidden.
+Where a test is hidden changes only what codeexec answers, not what it runs; the floor
+runs the same 10 tests either way.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,14 @@ class Workload:
     compile: tuple[str, ...] | None
     run: tuple[str, ...]
     tests: tuple[tuple[str, str], ...]  # (input, expected output)
+    hidden: int = 8  # the last ``hidden`` tests are hidden, the ones before them shown
+
+    @property
+    def shown(self) -> int:
+        return len(self.tests) - self.hidden
+
+    def is_hidden(self, index: int) -> bool:
+        return index >= self.shown
 
 
 PYTHON = Workload(
