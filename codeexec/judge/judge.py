@@ -205,7 +205,7 @@ class Judge:
         first = _segment(tests, isolation, apart)
         if language.compile is not None or isolation != "test":
             shown = language.compile is not None or _shows(first)
-            async with self._open(plan, plan.memory_mb, shown=shown) as box:
+            async with self._open(plan, plan.memory_mb, shown=shown, isolation=isolation) as box:
                 await box.put_files(program)
                 if language.compile is not None:
                     climits = self.compile_limits(language)
@@ -253,7 +253,8 @@ class Judge:
                 await record(TestResult(Verdict.SK, tests[len(results)].hidden))
                 continue
             segment = _segment(tests[len(results) :], isolation, apart)
-            async with self._open(plan, plan.limits.memory_mb, size, _shows(segment)) as box:
+            shown = _shows(segment)
+            async with self._open(plan, plan.limits.memory_mb, size, shown, isolation) as box:
                 await box.put_files(program)
                 fresh = box.uses == 0
                 await self._run_tests(box, plan, segment, check, record, fresh, skips)
@@ -287,16 +288,22 @@ class Judge:
 
     @asynccontextmanager
     async def _open(
-        self, plan: _Plan, memory_mb: int, program_bytes: int = 0, shown: bool = True
+        self,
+        plan: _Plan,
+        memory_mb: int,
+        program_bytes: int = 0,
+        shown: bool = True,
+        isolation: str = "submission",
     ) -> AsyncIterator[Box]:
         """A container for this submission's work; ``shown``: output of what runs in it
-        is shown (it must be one where no hidden test ran)."""
+        is shown (it must be one where no hidden test ran). "test" isolation promises
+        every test a container nothing else used: those are never reused."""
         async with self._sandboxes.open(
             plan.language,
             memory_mb,
             plan.processes,
             program_bytes=program_bytes,
-            reuse=True,
+            reuse=isolation != "test",
             shown=shown,
         ) as box:
             yield box

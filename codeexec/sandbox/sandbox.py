@@ -205,7 +205,7 @@ class Sandbox:
             # one needs a new container.
             if hard_mb > self.hard_mb:
                 raise SandboxError("a gVisor sandbox cannot be given more memory")
-        else:
+        elif hard_mb != self.hard_mb:  # a reused container often has the size already
             await self._gateway.update_memory(self.container_id, hard_mb)
             self.hard_mb = hard_mb
         self.memory_mb = memory_mb
@@ -237,7 +237,7 @@ class Sandbox:
         await self._usable()
         await self._stream.send({"op": "reset"})
         header, _ = await self._reply(_RESET_TIMEOUT_S, 0)
-        if not header.get("ok"):
+        if header.get("op") != "reset" or not header.get("ok"):
             self.alive = False
             raise SandboxDirty(f"runner could not reset: {header.get('error')}")
 
@@ -316,6 +316,9 @@ class Sandbox:
         except (ProtocolError, OSError) as exc:
             self.alive = False
             raise SandboxError(f"sandbox runner failed: {exc}") from exc
+        except asyncio.CancelledError:
+            self.alive = False  # the answer is still coming: out of step for good
+            raise
         finally:
             if isinstance(stdin, Pipe):
                 stdin.stop()  # whatever happened: nobody reads it now, its writer goes on
@@ -341,6 +344,9 @@ class Sandbox:
         except ProtocolError as exc:
             self.alive = False
             raise SandboxError(str(exc)) from exc
+        except asyncio.CancelledError:
+            self.alive = False  # the answer is still coming: out of step for good
+            raise
 
 
 def sandbox_ulimits(scratch_mb: int) -> list[Ulimit]:
