@@ -25,7 +25,7 @@ from codeexec.model import (
     Verdict,
 )
 from codeexec.sandbox.api import SandboxError, SandboxFile
-from codeexec.sandbox.fake import FakeRun, FakeSandboxes, KilledForMemory, outcome
+from codeexec.sandbox.fake import FakeBox, FakeRun, FakeSandboxes, KilledForMemory, outcome
 from codeexec.sandbox.languages import discover_languages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +145,44 @@ async def test_no_shown_test_runs_where_a_hidden_one_ran() -> None:
         [b"1\n", b"2\n", b"3\n"],
         [b"4\n"],
     ]
+
+
+@pytest.mark.parametrize("language", [PY, C])
+async def test_with_reused_boxes_shown_and_hidden_work_never_share_one(language: Any) -> None:
+    """Boxes that serve other submissions keep shown and hidden work apart: the shown
+    tests (and a compile step, whose messages are shown) in boxes opened for shown work,
+    where no hidden test ran, the hidden ones in others, marked tainted."""
+    sandboxes = FakeSandboxes(compiler(), reuses=True)
+    j = Judge(Settings(), sandboxes, LANGUAGES)
+    source = (SandboxFile.source("main.c" if language is C else "main.py", "x"),)
+    tests = (t(b"1\n", b"1\n"), t(b"2\n", b"2\n", True), t(b"3\n", b"3\n", True), t(b"4\n", b"4\n"))
+    if language is PY:
+        sandboxes.program = echo
+    judgement = await j.judge(language, source, problem(*tests))
+    assert [r.verdict for r in judgement.results] == [Verdict.AC] * 4
+    tests_run = [[r.stdin for r in b.runs if not r.keep_files] for b in sandboxes.boxes]
+    assert tests_run == [[b"1\n"], [b"2\n", b"3\n"], [b"4\n"]]
+    assert [(b.shown, b.tainted) for b in sandboxes.boxes] == [
+        (True, False),
+        (False, True),
+        (True, False),
+    ]
+
+
+async def test_a_shown_test_is_refused_in_a_tainted_box() -> None:
+    """The last line of defence if a pool ever handed out the wrong kind of box."""
+
+    class WrongPool(FakeSandboxes):
+        def _box(self, language: Any, memory_mb: int, processes: int) -> FakeBox:
+            box = super()._box(language, memory_mb, processes)
+            box.tainted = True  # as if a hidden test of another submission had run in it
+            return box
+
+    sandboxes = WrongPool(echo, reuses=True)
+    j = Judge(Settings(), sandboxes, LANGUAGES)
+    with pytest.raises(RuntimeError, match="hidden test ran"):
+        await j.judge(PY, SOURCE, problem(t(b"1\n", b"1\n")))
+    assert all(not box.runs for box in sandboxes.boxes)  # nothing ran
 
 
 async def test_test_isolation_gives_every_test_its_own_box() -> None:
