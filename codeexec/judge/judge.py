@@ -230,11 +230,17 @@ class Judge:
                     if failed is not None:
                         return replace(failed, compile_ms=compile_ms)
                     # Kept so later tests can start from it in a fresh container; meanwhile
-                    # this one is sized for the program instead of the compiler.
+                    # this one is sized for the program instead of the compiler. With
+                    # reused containers the tests take ones of the program's size instead,
+                    # and this one stays the compiler's: no resize (engine work) each way.
+                    limit = self._settings.sandbox.sandbox_scratch_mb << 20
+                    fitting = (
+                        asyncio.sleep(0)
+                        if apart
+                        else box.fit_memory(plan.limits.memory_mb, compiled.kept_bytes)
+                    )
                     exported, fitted = await asyncio.gather(
-                        box.export_files(self._settings.sandbox.sandbox_scratch_mb << 20),
-                        box.fit_memory(plan.limits.memory_mb, compiled.kept_bytes),
-                        return_exceptions=True,
+                        box.export_files(limit), fitting, return_exceptions=True
                     )
                     if isinstance(exported, BaseException):
                         raise exported
@@ -242,7 +248,9 @@ class Judge:
                     if isinstance(fitted, BaseException):
                         log.error("could not resize sandbox %s: %s", box.container_id[:12], fitted)
                         box.alive = False  # the tests run in fresh containers sized right
-                if isolation == "submission" and box.alive:
+                # Reused containers: a compile step's container runs no test (its size)
+                compile_only = apart and language.compile is not None
+                if isolation == "submission" and box.alive and not compile_only:
                     fresh = language.compile is None and box.uses == 0
                     await self._run_tests(box, plan, first, check, record, fresh, skips)
         # The tests still to run (every one in "test" isolation; after a sandbox died or

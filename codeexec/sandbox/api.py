@@ -179,6 +179,7 @@ class WarmBox(Protocol):
     container_id: str
     alive: bool  # False once it cannot be used again
     processes: int  # the process limit it was started with
+    memory_mb: int  # what a program in it may hold now
     started_at: float  # time.monotonic() when it was started
     uses: int  # submissions it has served
     tainted: bool  # a hidden test ran in it

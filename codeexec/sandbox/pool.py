@@ -71,12 +71,15 @@ class WarmPool(Generic[WarmBoxT]):
     def _stale(self, box: WarmBoxT, now: float) -> bool:
         return not box.alive or now - box.started_at > self._ttl_s
 
-    def take(self, language: Language, processes: int, shown: bool = True) -> WarmBoxT | None:
+    def take(
+        self, language: Language, processes: int, shown: bool = True, memory_mb: int = 0
+    ) -> WarmBoxT | None:
         """An idle container for a submission's work: a clean one if anything it runs
-        is shown, else a tainted one first."""
+        is shown, else a tainted one first; of ``memory_mb`` if one is idle (a resize
+        is engine work: ~16 ms)."""
         kinds = [self._idle] if shown else [self._tainted, self._idle]
         for kind in kinds:
-            box = self._take_from(kind.get(language.id), processes)
+            box = self._take_from(kind.get(language.id), processes, memory_mb)
             if box is not None:
                 self.hits += 1
                 self.reused += box.uses > 0
@@ -84,17 +87,22 @@ class WarmPool(Generic[WarmBoxT]):
         self.misses += 1
         return None
 
-    def _take_from(self, idle: deque[WarmBoxT] | None, processes: int) -> WarmBoxT | None:
-        while idle:
-            box = idle.popleft()
-            if self._stale(box, time.monotonic()):
-                self._spawn(self._factory.discard(box))
-                continue
-            if box.processes == processes:
-                return box
-            idle.appendleft(box)  # fits another request; keep it
-            break
-        return None
+    def _take_from(
+        self, idle: deque[WarmBoxT] | None, processes: int, memory_mb: int
+    ) -> WarmBoxT | None:
+        if not idle:
+            return None
+        now = time.monotonic()
+        for box in [b for b in idle if self._stale(b, now)]:
+            idle.remove(box)
+            self._spawn(self._factory.discard(box))
+        fitting = [b for b in idle if b.processes == processes]
+        sized = [b for b in fitting if b.memory_mb == memory_mb]
+        if not fitting:
+            return None
+        box = (sized or fitting)[0]
+        idle.remove(box)
+        return box
 
     def give_back(self, box: WarmBoxT, language: Language) -> None:
         """A container whose submission is done: reset in the background, then idle
@@ -115,7 +123,8 @@ class WarmPool(Generic[WarmBoxT]):
             await self._factory.discard(box)
             return
         kind = (self._tainted if box.tainted else self._idle).setdefault(language.id, deque())
-        if self._closed or self._stale(box, time.monotonic()) or len(kind) >= self._keep:
+        alike = sum(1 for b in kind if b.memory_mb == box.memory_mb)  # a compile step's
+        if self._closed or self._stale(box, time.monotonic()) or alike >= self._keep:
             await self._factory.discard(box)
             return
         kind.append(box)

@@ -516,7 +516,7 @@ class SandboxFactory:
         (``sandbox/pool.py``) to serve more, if it is still sound."""
         box = None
         if self.pool and scratch_mb is None:
-            box = self.pool.take(language, processes, shown=shown)
+            box = self.pool.take(language, processes, shown=shown, memory_mb=memory_mb)
         if box is not None and (box.memory_mb != memory_mb or program_bytes):
             try:
                 await box.fit_memory(memory_mb, program_bytes)

@@ -499,3 +499,17 @@ async def test_a_container_being_reset_counts_as_coming_back(pools: Pools) -> No
     await pool.settled()
     assert fake.start_calls == 1
     assert pool.take(PY, default_processes(fake)) is box
+
+
+async def test_a_take_prefers_a_container_of_the_size_asked_for(pools: Pools) -> None:
+    """A compile step's container keeps the compiler's size and the tests' keep theirs:
+    each is handed out again for the same work, with no resize (engine work)."""
+    pool, fake = pools(size=1)
+    processes = default_processes(fake, C)
+    compiling = await fake.start(C, 512, processes)
+    running = await fake.start(C, 256, processes)
+    await given_back(pool, compiling, C)
+    await given_back(pool, running, C)  # both kept: one of each size
+    assert pool.take(C, processes, memory_mb=256) is running
+    assert pool.take(C, processes, memory_mb=512) is compiling
+    assert fake.discarded == []
