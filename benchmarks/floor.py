@@ -20,7 +20,7 @@ from typing import Any
 
 import docker
 
-from benchmarks.workload import Workload
+from benchmarks.workload import ONE_CLIENT_PAUSE_S, Workload
 
 TIMER = r"""
 import json, os, subprocess, sys, tempfile, time
@@ -42,6 +42,7 @@ for _ in range(spec["repetitions"]):
         with open(f"in{i}", "rb") as stdin:
             subprocess.run(spec["run"], stdin=stdin, stdout=subprocess.DEVNULL, check=True)
     out.append(time.perf_counter() - started)
+    time.sleep(spec["pause_s"])  # paced as codeexec's one client is (not timed)
 print(json.dumps({"latencies": out, "start": window_start, "end": time.time()}))
 """
 
@@ -79,8 +80,10 @@ def measure(
             "run": work.run,
         }
 
-        def one(reps: int, compile_each: bool) -> dict[str, Any]:
-            command = json.dumps({**spec, "repetitions": reps, "compile_each": compile_each})
+        def one(reps: int, compile_each: bool, pause_s: float = 0.0) -> dict[str, Any]:
+            command = json.dumps(
+                {**spec, "repetitions": reps, "compile_each": compile_each, "pause_s": pause_s}
+            )
             result = container.exec_run(["python3", "-c", TIMER, command])
             output = result.output
             assert isinstance(output, bytes)  # not streamed
@@ -89,7 +92,9 @@ def measure(
             return dict(json.loads(output.decode().strip().splitlines()[-1]))
 
         def way(compile_each: bool) -> dict[str, Any]:
-            latencies = one(repetitions, compile_each)["latencies"]
+            # One client pauses between submissions as codeexec's does: an idle machine
+            # answers the next one slower (caches, clock), and both sides pay it alike.
+            latencies = one(repetitions, compile_each, ONE_CLIENT_PAUSE_S)["latencies"]
             with ThreadPoolExecutor(clients) as pool:
                 loads = list(pool.map(lambda _: one(per_client, compile_each), range(clients)))
             seconds = max(c["end"] for c in loads) - min(c["start"] for c in loads)

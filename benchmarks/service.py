@@ -18,14 +18,13 @@ from typing import Any
 import aiohttp
 
 from benchmarks.stats import percentile
-from benchmarks.workload import WORKLOADS, Workload
+from benchmarks.workload import ONE_CLIENT_PAUSE_S, WORKLOADS, Workload
 from codeexec.model import Problem, TestCase
 from codeexec.store.engine import create_engine, migrate
 from codeexec.store.problems import ProblemStore
 
 REPO = Path(__file__).resolve().parent.parent
 INSTANCE = "benchmark"
-ONE_CLIENT_PAUSE_S = 0.5
 
 
 def free_port() -> int:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# One client waits this long between its submissions (codeexec and the floor alike): it
+# once gave the engine time to replace the container a submission used.
+ONE_CLIENT_PAUSE_S = 0.5
+
 
 @dataclass(frozen=True)
 class Workload:

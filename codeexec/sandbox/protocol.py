@@ -55,10 +55,15 @@ class RunnerStream:
             await self.send_body(blob)
         await self._writer.drain()
 
-    def send_header(self, header: dict[str, Any], *blobs: Blob) -> None:
-        """The header announcing ``blobs``, which must follow with ``send_body``."""
+    def send_header(self, header: dict[str, Any], *blobs: Blob, inline: bool = False) -> None:
+        """The header announcing ``blobs``, which must follow with ``send_body`` — or,
+        ``inline``, are sent with it (bytes only): one write, which the engine's attach
+        proxy forwards as one chunk instead of two."""
         data = json.dumps({**header, "blobs": [blob_size(b) for b in blobs]}).encode()
-        self._writer.write(_HEADER.pack(len(data)) + data)
+        message = _HEADER.pack(len(data)) + data
+        if inline:
+            message += b"".join(b for b in blobs if isinstance(b, bytes))
+        self._writer.write(message)
 
     async def send_body(self, blob: Blob) -> None:
         if isinstance(blob, bytes):
@@ -68,6 +73,9 @@ class RunnerStream:
             while chunk := blob.read(_COPY_CHUNK):
                 self._writer.write(chunk)
                 await self._writer.drain()
+        await self._writer.drain()
+
+    async def drain(self) -> None:
         await self._writer.drain()
 
     async def send_frames(self, pipe: Pipe) -> None:

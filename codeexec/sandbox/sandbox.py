@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _START_TIMEOUT_S = 30.0
 _REPLY_GRACE_S = 10.0
+_INLINE_INPUT = 1 << 16  # a test's input up to this size goes in one write with its request
 # The runner's clean-up is bounded by its own deadlines (cleanup.CLEAN_DEADLINE_S + DRAIN_S).
 _RESET_TIMEOUT_S = CLEAN_DEADLINE_S + DRAIN_S + _REPLY_GRACE_S
 # How long a container whose runner hung up may take to be seen as exited.
@@ -276,6 +277,9 @@ class Sandbox:
         if isinstance(stdin, Pipe):
             self._stream.send_header(dict(request, keep_files=keep_files, stdin="stream"))
             feeding = asyncio.create_task(self._stream.send_frames(stdin))
+        elif isinstance(stdin, bytes) and len(stdin) <= _INLINE_INPUT:
+            self._stream.send_header(dict(request, keep_files=keep_files), stdin, inline=True)
+            feeding = asyncio.create_task(self._stream.drain())
         else:
             self._stream.send_header(dict(request, keep_files=keep_files), stdin)
             feeding = asyncio.create_task(self._stream.send_body(stdin))

@@ -363,3 +363,47 @@ except NotStarted as exc:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2", "0"]  # ENOENT, no descriptor left open
+
+
+def test_queued_messages_leave_in_one_write_and_survive_partial_writes() -> None:
+    """The channel writes everything queued at once (one chunk for the engine's attach
+    proxy to forward), and a pipe that takes only part of it gets the rest, in order."""
+    code = r"""
+import os, sys
+from codeexec.sandbox.runner import channel as ch
+r, w = os.pipe()
+os.dup2(w, 1)
+c = ch.Channel()
+c.queue({"op": "out"}, b"x" * 70000)  # more than a pipe's 64 KiB: a partial write
+c.queue({"op": "run", "ok": True}, b"err")
+writes = []
+real = os.writev
+def counting(fd, parts):
+    writes.append(len(parts))
+    return real(fd, parts)
+os.writev = counting
+got = bytearray()
+while c.pending:
+    c.flush_some()
+    os.set_blocking(r, False)
+    try:
+        while chunk := os.read(r, 1 << 20):
+            got += chunk
+    except BlockingIOError:
+        pass
+expected = bytearray()
+for header, blob in (({"op": "out"}, b"x" * 70000), ({"op": "run", "ok": True}, b"err")):
+    import json
+    data = json.dumps(dict(header, blobs=[len(blob)])).encode()
+    expected += ch.HEADER.pack(len(data)) + data + blob
+assert got == expected, (len(got), len(expected))
+assert writes[0] == 4, writes  # both messages' parts in the first write
+print("ok", writes)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
