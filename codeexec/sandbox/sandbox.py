@@ -234,6 +234,8 @@ class Sandbox:
     async def reset(self) -> None:
         """Between two submissions: the program dropped and the container cleaned and
         checked by its runner (raises SandboxError when it cannot be)."""
+        if self.frozen:  # no job of its own any more: nobody would thaw it
+            raise SandboxError("a frozen sandbox is not reused")
         await self._usable()
         await self._stream.send({"op": "reset"})
         header, _ = await self._reply(_RESET_TIMEOUT_S, 0)
