@@ -72,14 +72,20 @@ class WarmPool(Generic[WarmBoxT]):
         return not box.alive or now - box.started_at > self._ttl_s
 
     def take(
-        self, language: Language, processes: int, shown: bool = True, memory_mb: int = 0
+        self,
+        language: Language,
+        processes: int,
+        shown: bool = True,
+        memory_mb: int = 0,
+        used: bool = True,
     ) -> WarmBoxT | None:
         """An idle container for a submission's work: a clean one if anything it runs
         is shown, else a tainted one first; of ``memory_mb`` if one is idle (a resize
-        is engine work: ~16 ms)."""
+        is engine work: ~16 ms). Not ``used``: only one that never served a submission
+        (for work promised a container nothing else used, e.g. "test" isolation)."""
         kinds = [self._idle] if shown else [self._tainted, self._idle]
         for kind in kinds:
-            box = self._take_from(kind.get(language.id), processes, memory_mb)
+            box = self._take_from(kind.get(language.id), processes, memory_mb, used)
             if box is not None:
                 self.hits += 1
                 self.reused += box.uses > 0
@@ -88,7 +94,7 @@ class WarmPool(Generic[WarmBoxT]):
         return None
 
     def _take_from(
-        self, idle: deque[WarmBoxT] | None, processes: int, memory_mb: int
+        self, idle: deque[WarmBoxT] | None, processes: int, memory_mb: int, used: bool
     ) -> WarmBoxT | None:
         if not idle:
             return None
@@ -96,7 +102,7 @@ class WarmPool(Generic[WarmBoxT]):
         for box in [b for b in idle if self._stale(b, now)]:
             idle.remove(box)
             self._spawn(self._factory.discard(box))
-        fitting = [b for b in idle if b.processes == processes]
+        fitting = [b for b in idle if b.processes == processes and (used or b.uses == 0)]
         sized = [b for b in fitting if b.memory_mb == memory_mb]
         if not fitting:
             return None

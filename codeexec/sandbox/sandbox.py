@@ -518,7 +518,9 @@ class SandboxFactory:
         (``sandbox/pool.py``) to serve more, if it is still sound."""
         box = None
         if self.pool and scratch_mb is None:
-            box = self.pool.take(language, processes, shown=shown, memory_mb=memory_mb)
+            # Without ``reuse`` (e.g. "test" isolation) the promise is a container no
+            # other submission used: never one given back.
+            box = self.pool.take(language, processes, shown, memory_mb, used=reuse)
         if box is not None and (box.memory_mb != memory_mb or program_bytes):
             try:
                 await box.fit_memory(memory_mb, program_bytes)

@@ -513,3 +513,21 @@ async def test_a_take_prefers_a_container_of_the_size_asked_for(pools: Pools) ->
     assert pool.take(C, processes, memory_mb=256) is running
     assert pool.take(C, processes, memory_mb=512) is compiling
     assert fake.discarded == []
+
+
+async def test_work_promised_an_unused_container_never_gets_one_given_back(
+    pools: Pools,
+) -> None:
+    # "test" isolation, self-tests: a container that served a submission carries its
+    # kernel counters (and a tainted one its hidden tests').
+    pool, fake = pools(size=1)
+    await filled(pool)
+    processes = default_processes(fake)
+    clean, tainted = pool.take(PY, processes), await fake.start(PY, 256, processes)
+    assert clean is not None
+    tainted.tainted = True
+    await given_back(pool, clean)
+    await given_back(pool, tainted)
+    assert pool.take(PY, processes, used=False) is None
+    assert pool.take(PY, processes, shown=False, used=False) is None
+    assert pool.take(PY, processes, shown=False) is tainted  # work that may reuse: yes

@@ -1,0 +1,84 @@
+"""Attacks on containers that serve several submissions (``CODEEXEC_SANDBOX_USES``), on
+the real engine, from a submitter's side: each test leaves something in a container
+through one submission and looks for it from the next, which the one-slot, one-warm-
+container service hands the container the previous one gave back when the rules allow.
+``tests/test_sandbox_reuse.py`` has the first two (files and IPC, hidden counters)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient
+
+from codeexec.http.keys import SANDBOXES, STORE
+from codeexec.model import Problem, TestCase
+from tests.conftest import started_service
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+FORKS = 400  # a run that forks this many leaves the PID counter past it
+ANY = {"python": []}  # judged, not screened
+# "fork": fork FORKS processes; "pid": print its own PID; "fresh?": whether its PID says
+# no earlier run forked FORKS in its container (a hidden test's verdict shows it).
+PROBE = f"""
+import os
+line = input()
+if line == "fork":
+    for _ in range({FORKS}):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    print("ok")
+elif line == "pid":
+    print(os.getpid())
+else:
+    print("fresh" if os.getpid() < {FORKS} else "used")
+"""
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TestClient[Any, Any]]:
+    tmp = tmp_path_factory.mktemp("reuse-attacks")
+    service = await started_service(
+        tmp, "reuse-attacks", pool_size=1, concurrency=1, sandbox_uses=50
+    )
+    store = service.app[STORE]
+    # Shown and hidden runs that both fork: a clean and a tainted container come back.
+    await store.save(
+        Problem(id="forks", time_limit_ms=10_000, screening=ANY),
+        [TestCase(b"fork\n", b"ok\n"), TestCase(b"fork\n", b"ok\n", hidden=True)],
+    )
+    await store.save(
+        Problem(id="isolated", isolation="test", time_limit_ms=10_000, screening=ANY),
+        [TestCase(b"pid\n", b"?\n"), TestCase(b"fresh?\n", b"fresh\n", hidden=True)],
+    )
+    yield service
+    await service.close()
+
+
+async def judged(client: TestClient[Any, Any], code: str, problem: str) -> dict[str, Any]:
+    response = await client.post("/exec", json={"code": code, "id": problem})
+    body: dict[str, Any] = await response.json()
+    assert response.status == 200, body
+    await client.app[SANDBOXES].pool.settled()  # reset and back in the pool
+    return body
+
+
+async def test_test_isolation_never_runs_in_a_container_another_submission_used(
+    client: TestClient[Any, Any],
+) -> None:
+    # "test" isolation promises each test a container nothing else used (guarantee 1):
+    # one that served another submission carries its counters, and a tainted one its
+    # hidden tests' (a hidden test's verdict can tell one bit of it).
+    pool = client.app[SANDBOXES].pool
+    await pool.settled()
+    first = await judged(client, PROBE, "forks")
+    assert first["passed"] is True, first
+    assert pool.stats()["tainted"].get("python") == 1
+    second = await judged(client, PROBE, "isolated")
+    assert int(second["shownTests"][0]["got"]) < FORKS, second  # not the "forks" one's
+    assert second["hiddenTests"] == {"passed": 1, "failed": 0}, second  # nor the tainted
