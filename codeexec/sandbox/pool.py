@@ -130,7 +130,10 @@ class WarmPool(Generic[WarmBoxT]):
             return
         kind = (self._tainted if box.tainted else self._idle).setdefault(language.id, deque())
         alike = sum(1 for b in kind if b.memory_mb == box.memory_mb)  # a compile step's
-        if self._closed or self._stale(box, time.monotonic()) or alike >= self._keep:
+        # In all at most two sizes' worth: ad-hoc runs choose their memory limit, and one
+        # container kept per size would be one per value a caller cares to ask for.
+        full = alike >= self._keep or len(kind) >= 2 * self._keep
+        if self._closed or self._stale(box, time.monotonic()) or full:
             await self._factory.discard(box)
             return
         kind.append(box)

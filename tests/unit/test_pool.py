@@ -531,3 +531,15 @@ async def test_work_promised_an_unused_container_never_gets_one_given_back(
     assert pool.take(PY, processes, used=False) is None
     assert pool.take(PY, processes, shown=False, used=False) is None
     assert pool.take(PY, processes, shown=False) is tainted  # work that may reuse: yes
+
+
+async def test_containers_of_many_sizes_given_back_are_not_all_kept(pools: Pools) -> None:
+    # Ad-hoc runs choose their memory limit: one of each size kept idle would let a
+    # caller make the service hold a container (a runner, a shim) per megabyte value.
+    pool, fake = pools(size=1)
+    processes = default_processes(fake)
+    boxes = [await fake.start(PY, 64 + n, processes) for n in range(6)]
+    for box in boxes:
+        await given_back(pool, box)
+    assert pool.stats()["idle"]["python"] <= 2  # a compile step's size and the tests'
+    assert len(fake.discarded) >= 4
