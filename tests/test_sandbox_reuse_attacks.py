@@ -6,6 +6,8 @@ container service hands the container the previous one gave back when the rules 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,8 +15,9 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient
 
-from codeexec.http.keys import SANDBOXES, STORE
-from codeexec.model import Problem, TestCase
+from codeexec.http.keys import LANGUAGES, SANDBOXES, STORE
+from codeexec.model import Problem, RunLimits, TestCase
+from codeexec.sandbox.api import SandboxFile
 from tests.conftest import started_service
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -82,3 +85,38 @@ async def test_test_isolation_never_runs_in_a_container_another_submission_used(
     second = await judged(client, PROBE, "isolated")
     assert int(second["shownTests"][0]["got"]) < FORKS, second  # not the "forks" one's
     assert second["hiddenTests"] == {"passed": 1, "failed": 0}, second  # nor the tainted
+
+
+async def test_a_run_cut_short_leaves_no_runner_out_of_step_in_the_pool(
+    client: TestClient[Any, Any],
+) -> None:
+    # A submission cancelled mid-run (a job cancelled, a request gone): the run's answer
+    # is still coming. Given back, the next submission would read it as its own.
+    factory, python = client.app[SANDBOXES], client.app[LANGUAGES]["python"]
+    pool = factory.pool
+    memory_mb, processes = factory.default_shape(python)
+    limits = RunLimits(5_000, 10_000, memory_mb, 1 << 20, 1 << 16, 1 << 20)
+    await pool.settled()
+    printing, used = asyncio.Event(), []
+
+    async def cut_short() -> None:
+        async with factory.open(python, memory_mb, processes, reuse=True) as box:
+            used.append(box.container_id)
+            # After its output only the run's answer is still to come: "ok", like a reset's.
+            late = "import time\nprint('theirs', flush=True)\ntime.sleep(1)\n"
+            await box.put_files((SandboxFile.source("main.py", late),))
+            await box.run(python.run, b"", limits, stdout_to=lambda _: printing.set())
+
+    task = asyncio.create_task(cut_short())
+    await printing.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await pool.settled()
+    assert used[0] not in pool.idle_ids()
+    for _ in range(2):  # whichever container comes next answers its own run
+        async with factory.open(python, memory_mb, processes, reuse=True) as box:
+            await box.put_files((SandboxFile.source("main.py", "print('mine')\n"),))
+            ran = await box.run(python.run, b"", limits)
+        assert ran.stdout == b"mine\n", ran
+        await pool.settled()
