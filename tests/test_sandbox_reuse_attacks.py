@@ -59,6 +59,11 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Test
         Problem(id="isolated", isolation="test", time_limit_ms=10_000, screening=ANY),
         [TestCase(b"pid\n", b"?\n"), TestCase(b"fresh?\n", b"fresh\n", hidden=True)],
     )
+    for problem, memory_mb in (("small", 64), ("large", 512)):
+        await store.save(
+            Problem(id=problem, memory_limit_mb=memory_mb, time_limit_ms=10_000, screening=ANY),
+            [TestCase(b"", b"?\n")],
+        )
     yield service
     await service.close()
 
@@ -120,3 +125,20 @@ async def test_a_run_cut_short_leaves_no_runner_out_of_step_in_the_pool(
             ran = await box.run(python.run, b"", limits)
         assert ran.stdout == b"mine\n", ran
         await pool.settled()
+
+
+async def test_a_program_gets_its_own_problems_stack_in_a_container_a_smaller_one_used(
+    client: TestClient[Any, Any],
+) -> None:
+    # The runner pins its own hard stack limit to a run's (execve would otherwise write
+    # back the one it started with); it can never raise it again. A container that
+    # served a problem (or an ad-hoc run) of less memory would give every later program
+    # that smaller stack: deep recursion fails (RE) well within its memory limit.
+    code = "import resource\nprint(resource.getrlimit(resource.RLIMIT_STACK)[0] >> 20)\n"
+    pool = client.app[SANDBOXES].pool
+    await pool.settled()
+    small = await judged(client, code, "small")
+    assert small["shownTests"][0]["got"] == "64", small
+    # Offered the container "small" gave back (the one idle of its kind), this printed 64.
+    large = await judged(client, code, "large")
+    assert large["shownTests"][0]["got"] == "512", large

@@ -81,7 +81,8 @@ class WarmPool(Generic[WarmBoxT]):
     ) -> WarmBoxT | None:
         """An idle container for a submission's work: a clean one if anything it runs
         is shown, else a tainted one first; of ``memory_mb`` if one is idle (a resize
-        is engine work: ~16 ms). Not ``used``: only one that never served a submission
+        is engine work: ~16 ms), never one whose runner can no longer give a program
+        of ``memory_mb`` that much stack. Not ``used``: only one that never served a submission
         (for work promised a container nothing else used, e.g. "test" isolation)."""
         kinds = [self._idle] if shown else [self._tainted, self._idle]
         for kind in kinds:
@@ -102,7 +103,13 @@ class WarmPool(Generic[WarmBoxT]):
         for box in [b for b in idle if self._stale(b, now)]:
             idle.remove(box)
             self._spawn(self._factory.discard(box))
-        fitting = [b for b in idle if b.processes == processes and (used or b.uses == 0)]
+        fitting = [
+            b
+            for b in idle
+            if b.processes == processes
+            and (used or b.uses == 0)
+            and b.stack_mb >= memory_mb  # a program of ``memory_mb`` gets that much stack
+        ]
         sized = [b for b in fitting if b.memory_mb == memory_mb]
         if not fitting:
             return None

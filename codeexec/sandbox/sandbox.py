@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -121,6 +122,9 @@ class Sandbox:
         # A hidden test ran here: nothing whose output is shown may run here again
         # (kernel counters can carry a few bits from one run to the next).
         self.tainted = False
+        # A run after a compile step pins the runner's own hard stack limit to the
+        # program's (runner/spawn.py): no later run here gets a larger stack.
+        self.stack_mb = math.inf
         self.frozen = False  # paused by the engine (its job is paused)
         self._thawed = asyncio.Event()
         self._thawed.set()
@@ -270,6 +274,8 @@ class Sandbox:
         output arrives; with ``stdout_to`` the output is handed over chunk by chunk
         instead of being kept (``RunOutcome.stdout`` is then empty)."""
         await self._usable()
+        if not keep_files:
+            self.stack_mb = min(self.stack_mb, limits.memory_mb)  # as limits_wire sends it
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
         wire = dict(limits_wire(limits), processes=self.processes)  # gVisor: runner's NPROC
         request: dict[str, Any] = {"op": "run", "argv": list(argv), "env": env, "limits": wire}

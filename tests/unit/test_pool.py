@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from codeexec.logs import REQUEST_ID, SUBMISSION_ID, JsonFormatter
-from codeexec.model import Language
+from codeexec.model import Language, RunLimits
 from codeexec.sandbox.api import SandboxError
 from codeexec.sandbox.fake import FakeBox, FakeSandboxes, outcome
 from codeexec.sandbox.languages import discover_languages
@@ -543,3 +543,18 @@ async def test_containers_of_many_sizes_given_back_are_not_all_kept(pools: Pools
         await given_back(pool, box)
     assert pool.stats()["idle"]["python"] <= 2  # a compile step's size and the tests'
     assert len(fake.discarded) >= 4
+
+
+async def test_a_container_whose_runner_pinned_a_smaller_stack_serves_only_smaller_work(
+    pools: Pools,
+) -> None:
+    # A program's stack limit is its memory limit, pinned on the runner and never
+    # raised again: a container that ran a 64 MB program gives no later one more.
+    pool, fake = pools(size=1)
+    processes = default_processes(fake)
+    box = await fake.start(PY, 64, processes)
+    await box.run(("python3",), b"", RunLimits(1000, 2000, 64, 1 << 20, 1 << 16, 1 << 20))
+    assert box.stack_mb == 64
+    await given_back(pool, box)
+    assert pool.take(PY, processes, memory_mb=512) is None
+    assert pool.take(PY, processes, memory_mb=64) is box
