@@ -137,13 +137,16 @@ class WarmPool(Generic[WarmBoxT]):
             return
         kind = (self._tainted if box.tainted else self._idle).setdefault(language.id, deque())
         alike = sum(1 for b in kind if b.memory_mb == box.memory_mb)  # a compile step's
-        # In all at most two sizes' worth: ad-hoc runs choose their memory limit, and one
-        # container kept per size would be one per value a caller cares to ask for.
-        full = alike >= self._keep or len(kind) >= 2 * self._keep
-        if self._closed or self._stale(box, time.monotonic()) or full:
+        if self._closed or self._stale(box, time.monotonic()) or alike >= self._keep:
             await self._factory.discard(box)
             return
         kind.append(box)
+        # In all at most two sizes' worth, the latest given back: ad-hoc runs choose their
+        # memory and process limits, and a container kept per shape would be one per
+        # value a caller cares to ask for; the oldest make room, so odd shapes asked
+        # once do not keep the containers of everyday work out.
+        while len(kind) > 2 * self._keep:
+            await self._factory.discard(kind.popleft())
 
     def replenish(self, language: Language) -> None:
         """Start containers in the background until the pool for ``language`` is full."""
