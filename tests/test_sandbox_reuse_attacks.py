@@ -59,6 +59,9 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Test
         Problem(id="isolated", isolation="test", time_limit_ms=10_000, screening=ANY),
         [TestCase(b"pid\n", b"?\n"), TestCase(b"fresh?\n", b"fresh\n", hidden=True)],
     )
+    await store.save(
+        Problem(id="runner", time_limit_ms=10_000, screening=ANY), [TestCase(b"", b"?\n")]
+    )
     for problem, memory_mb in (("small", 64), ("large", 512)):
         await store.save(
             Problem(id=problem, memory_limit_mb=memory_mb, time_limit_ms=10_000, screening=ANY),
@@ -142,3 +145,36 @@ async def test_a_program_gets_its_own_problems_stack_in_a_container_a_smaller_on
     # Offered the container "small" gave back (the one idle of its kind), this printed 64.
     large = await judged(client, code, "large")
     assert large["shownTests"][0]["got"] == "512", large
+
+
+# How a program might read the runner's memory: with containers reused, it holds (freed,
+# not zeroed) the sources and inputs of every submission its container served.
+READ_THE_RUNNER = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+found = []
+if libc.ptrace(0x4206, 1, None, None) == 0:  # PTRACE_SEIZE
+    found.append("ptrace")
+class Iov(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+buf = ctypes.create_string_buffer(16)
+local, remote = Iov(ctypes.addressof(buf), 16), Iov(0x400000, 16)
+n = libc.process_vm_readv(1, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+if n >= 0 or ctypes.get_errno() != 1:  # EPERM, not EFAULT: not even looked at
+    found.append("process_vm_readv")
+for name in ("mem", "maps", "environ", "fd/0", "pagemap"):
+    try:
+        open(f"/proc/1/{name}", "rb").read(1)
+        found.append(name)
+    except OSError:
+        pass
+print(found)
+"""
+
+
+async def test_no_program_reads_the_runner_that_served_earlier_submissions(
+    client: TestClient[Any, Any],
+) -> None:
+    await judged(client, PROBE, "forks")  # the runner now holds another program and input
+    body = await judged(client, READ_THE_RUNNER, "runner")
+    assert body["shownTests"][0]["got"] == "[]", body
