@@ -178,3 +178,36 @@ async def test_no_program_reads_the_runner_that_served_earlier_submissions(
     await judged(client, PROBE, "forks")  # the runner now holds another program and input
     body = await judged(client, READ_THE_RUNNER, "runner")
     assert body["shownTests"][0]["got"] == "[]", body
+
+
+async def test_a_submission_cancelled_while_its_container_is_resized_leaves_no_container(
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A container taken from the pool is resized before the submission's block starts;
+    # cancelled there, it was neither given back nor removed: it ran on, unknown to the
+    # pool, until shutdown.
+    factory, python = client.app[SANDBOXES], client.app[LANGUAGES]["python"]
+    await factory.pool.settled()
+    memory_mb, processes = factory.default_shape(python)
+    resizing = asyncio.Event()
+    update = factory.gateway.update_memory
+
+    async def stuck(container_id: str, hard_mb: int) -> None:
+        resizing.set()
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(factory.gateway, "update_memory", stuck)
+
+    async def submission() -> None:
+        async with factory.open(python, memory_mb + 64, processes, reuse=True):
+            raise AssertionError("never reached")
+
+    task = asyncio.create_task(submission())
+    await resizing.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    monkeypatch.setattr(factory.gateway, "update_memory", update)
+    await factory.removals_done()
+    await factory.pool.settled()
+    assert factory.live_ids() == factory.pool.idle_ids()  # every container not idle: gone

@@ -530,6 +530,10 @@ class SandboxFactory:
         if box is not None and (box.memory_mb != memory_mb or program_bytes):
             try:
                 await box.fit_memory(memory_mb, program_bytes)
+            except asyncio.CancelledError:
+                box.close()  # its size unknown now (the engine may have applied it): gone
+                self._remove_soon(box.container_id)
+                raise
             except Exception as exc:
                 log.warning("could not resize warm sandbox %s: %s", box.container_id[:12], exc)
                 await self.discard(box)
@@ -544,16 +548,19 @@ class SandboxFactory:
             if self.pool and reuse and scratch_mb is None and self._sound(box):
                 self.pool.give_back(box, language)
             else:
-                # Removal (~100 ms of Docker work) happens after the response, in a task
-                # that shutdown waits for; a cancelled request still removes its container.
                 box.close()
-                task = asyncio.create_task(self._remove(box.container_id))
-                self._removals.add(task)
-                task.add_done_callback(self._removals.discard)
+                self._remove_soon(box.container_id)
             # Refilled once the submission is done: a container start is CPU work for
             # the engine that would otherwise compete with this submission's tests.
             if self.pool:
                 self.pool.replenish(language)
+
+    def _remove_soon(self, container_id: str) -> None:
+        # Removal (~100 ms of Docker work) happens after the response, in a task that
+        # shutdown waits for; a cancelled request still removes its container.
+        task = asyncio.create_task(self._remove(container_id))
+        self._removals.add(task)
+        task.add_done_callback(self._removals.discard)
 
     @property
     def reuses(self) -> bool:
