@@ -187,8 +187,12 @@ async def test_a_submission_cancelled_while_its_container_is_resized_leaves_no_c
     # cancelled there, it was neither given back nor removed: it ran on, unknown to the
     # pool, until shutdown.
     factory, python = client.app[SANDBOXES], client.app[LANGUAGES]["python"]
-    await factory.pool.settled()
+    pool = factory.pool
     memory_mb, processes = factory.default_shape(python)
+    # An idle container of the default size (this one, or one alike kept instead), taken
+    # for a smaller program and resized (a smaller one has the stack it needs).
+    pool.give_back(await factory.start(python, memory_mb, processes), python)
+    await pool.settled()
     resizing = asyncio.Event()
     update = factory.gateway.update_memory
 
@@ -199,15 +203,18 @@ async def test_a_submission_cancelled_while_its_container_is_resized_leaves_no_c
     monkeypatch.setattr(factory.gateway, "update_memory", stuck)
 
     async def submission() -> None:
-        async with factory.open(python, memory_mb + 64, processes, reuse=True):
+        async with factory.open(python, memory_mb - 37, processes, reuse=True):
             raise AssertionError("never reached")
 
     task = asyncio.create_task(submission())
-    await resizing.wait()
+    resized = asyncio.create_task(resizing.wait())
+    await asyncio.wait((task, resized), return_when=asyncio.FIRST_COMPLETED)
+    resized.cancel()
+    assert resizing.is_set()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
     monkeypatch.setattr(factory.gateway, "update_memory", update)
     await factory.removals_done()
-    await factory.pool.settled()
-    assert factory.live_ids() == factory.pool.idle_ids()  # every container not idle: gone
+    await pool.settled()
+    assert factory.live_ids() == pool.idle_ids()  # every container not idle: gone
