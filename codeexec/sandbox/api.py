@@ -183,6 +183,9 @@ class WarmBox(Protocol):
     started_at: float  # time.monotonic() when it was started
     uses: int  # submissions it has served
     tainted: bool  # a hidden test ran in it
+    # The largest stack (MB) its runner can still give a program: a run's stack limit
+    # is pinned on the runner itself and can only go down (runner/spawn.py).
+    stack_mb: float
 
 
 WarmBoxT = TypeVar("WarmBoxT", bound=WarmBox)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -103,6 +104,7 @@ class FakeBox:
     tainted: bool = False
     shown: bool = True  # opened for work whose output is shown
     resets: int = 0
+    stack_mb: float = math.inf  # as the runner pins it (Sandbox.stack_mb)
     thawed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -149,6 +151,8 @@ class FakeBox:
             data = stdin
         elif not isinstance(stdin, Pipe):
             data = stdin.read()
+        if not keep_files:
+            self.stack_mb = min(self.stack_mb, limits.memory_mb)
         run = FakeRun(self, argv, data, limits, dict(self.files), keep_files, merge_stderr)
         if pipe is not None:
             run.pipe, run.write = pipe, stdout_to

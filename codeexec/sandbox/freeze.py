@@ -63,6 +63,10 @@ class Freezer:
             return True
 
     async def _apply(self, box: Freezable) -> None:
+        if self.paused and box not in self._boxes:
+            # It left the job after the boxes were listed (e.g. a reused container given
+            # back to the pool): frozen now, nobody would thaw it.
+            return
         try:
             await (box.freeze() if self.paused else box.thaw())
         except Exception as exc:  # a box removed meanwhile: nothing left to freeze

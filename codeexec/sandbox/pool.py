@@ -72,14 +72,21 @@ class WarmPool(Generic[WarmBoxT]):
         return not box.alive or now - box.started_at > self._ttl_s
 
     def take(
-        self, language: Language, processes: int, shown: bool = True, memory_mb: int = 0
+        self,
+        language: Language,
+        processes: int,
+        shown: bool = True,
+        memory_mb: int = 0,
+        used: bool = True,
     ) -> WarmBoxT | None:
         """An idle container for a submission's work: a clean one if anything it runs
         is shown, else a tainted one first; of ``memory_mb`` if one is idle (a resize
-        is engine work: ~16 ms)."""
+        is engine work: ~16 ms), never one whose runner can no longer give a program
+        of ``memory_mb`` that much stack. Not ``used``: only one that never served a submission
+        (for work promised a container nothing else used, e.g. "test" isolation)."""
         kinds = [self._idle] if shown else [self._tainted, self._idle]
         for kind in kinds:
-            box = self._take_from(kind.get(language.id), processes, memory_mb)
+            box = self._take_from(kind.get(language.id), processes, memory_mb, used)
             if box is not None:
                 self.hits += 1
                 self.reused += box.uses > 0
@@ -88,7 +95,7 @@ class WarmPool(Generic[WarmBoxT]):
         return None
 
     def _take_from(
-        self, idle: deque[WarmBoxT] | None, processes: int, memory_mb: int
+        self, idle: deque[WarmBoxT] | None, processes: int, memory_mb: int, used: bool
     ) -> WarmBoxT | None:
         if not idle:
             return None
@@ -96,7 +103,13 @@ class WarmPool(Generic[WarmBoxT]):
         for box in [b for b in idle if self._stale(b, now)]:
             idle.remove(box)
             self._spawn(self._factory.discard(box))
-        fitting = [b for b in idle if b.processes == processes]
+        fitting = [
+            b
+            for b in idle
+            if b.processes == processes
+            and (used or b.uses == 0)
+            and b.stack_mb >= memory_mb  # a program of ``memory_mb`` gets that much stack
+        ]
         sized = [b for b in fitting if b.memory_mb == memory_mb]
         if not fitting:
             return None
@@ -128,6 +141,12 @@ class WarmPool(Generic[WarmBoxT]):
             await self._factory.discard(box)
             return
         kind.append(box)
+        # In all at most two sizes' worth, the latest given back: ad-hoc runs choose their
+        # memory and process limits, and a container kept per shape would be one per
+        # value a caller cares to ask for; the oldest make room, so odd shapes asked
+        # once do not keep the containers of everyday work out.
+        while len(kind) > 2 * self._keep:
+            await self._factory.discard(kind.popleft())
 
     def replenish(self, language: Language) -> None:
         """Start containers in the background until the pool for ``language`` is full."""

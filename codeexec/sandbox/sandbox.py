@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -122,6 +123,9 @@ class Sandbox:
         # A hidden test ran here: nothing whose output is shown may run here again
         # (kernel counters can carry a few bits from one run to the next).
         self.tainted = False
+        # A run after a compile step pins the runner's own hard stack limit to the
+        # program's (runner/spawn.py): no later run here gets a larger stack.
+        self.stack_mb = math.inf
         self.frozen = False  # paused by the engine (its job is paused)
         self._thawed = asyncio.Event()
         self._thawed.set()
@@ -235,6 +239,8 @@ class Sandbox:
     async def reset(self) -> None:
         """Between two submissions: the program dropped and the container cleaned and
         checked by its runner (raises SandboxError when it cannot be)."""
+        if self.frozen:  # no job of its own any more: nobody would thaw it
+            raise SandboxError("a frozen sandbox is not reused")
         await self._usable()
         await self._stream.send({"op": "reset"})
         header, _ = await self._reply(_RESET_TIMEOUT_S, 0)
@@ -269,6 +275,8 @@ class Sandbox:
         output arrives; with ``stdout_to`` the output is handed over chunk by chunk
         instead of being kept (``RunOutcome.stdout`` is then empty)."""
         await self._usable()
+        if not keep_files:
+            self.stack_mb = min(self.stack_mb, limits.memory_mb)  # as limits_wire sends it
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", **self.language.env}
         wire = dict(limits_wire(limits), processes=self.processes)  # gVisor: runner's NPROC
         request: dict[str, Any] = {"op": "run", "argv": list(argv), "env": env, "limits": wire}
@@ -520,10 +528,16 @@ class SandboxFactory:
         (``sandbox/pool.py``) to serve more, if it is still sound."""
         box = None
         if self.pool and scratch_mb is None:
-            box = self.pool.take(language, processes, shown=shown, memory_mb=memory_mb)
+            # Without ``reuse`` (e.g. "test" isolation) the promise is a container no
+            # other submission used: never one given back.
+            box = self.pool.take(language, processes, shown, memory_mb, used=reuse)
         if box is not None and (box.memory_mb != memory_mb or program_bytes):
             try:
                 await box.fit_memory(memory_mb, program_bytes)
+            except asyncio.CancelledError:
+                box.close()  # its size unknown now (the engine may have applied it): gone
+                self._remove_soon(box.container_id)
+                raise
             except Exception as exc:
                 log.warning("could not resize warm sandbox %s: %s", box.container_id[:12], exc)
                 await self.discard(box)
@@ -538,16 +552,19 @@ class SandboxFactory:
             if self.pool and reuse and scratch_mb is None and self._sound(box):
                 self.pool.give_back(box, language)
             else:
-                # Removal (~100 ms of Docker work) happens after the response, in a task
-                # that shutdown waits for; a cancelled request still removes its container.
                 box.close()
-                task = asyncio.create_task(self._remove(box.container_id))
-                self._removals.add(task)
-                task.add_done_callback(self._removals.discard)
+                self._remove_soon(box.container_id)
             # Refilled once the submission is done: a container start is CPU work for
             # the engine that would otherwise compete with this submission's tests.
             if self.pool:
                 self.pool.replenish(language)
+
+    def _remove_soon(self, container_id: str) -> None:
+        # Removal (~100 ms of Docker work) happens after the response, in a task that
+        # shutdown waits for; a cancelled request still removes its container.
+        task = asyncio.create_task(self._remove(container_id))
+        self._removals.add(task)
+        task.add_done_callback(self._removals.discard)
 
     @property
     def reuses(self) -> bool:

@@ -218,10 +218,15 @@ class GatedSandboxes(FakeSandboxes):
         processes: int,
         scratch_mb: int | None = None,
         program_bytes: int = 0,
+        *,
+        reuse: bool = False,
+        shown: bool = True,
     ) -> AsyncIterator[FakeBox]:
         self.waiting.set()
         await self.gate.wait()
-        async with super().open(language, memory_mb, processes, scratch_mb, program_bytes) as box:
+        async with super().open(
+            language, memory_mb, processes, scratch_mb, program_bytes, reuse=reuse, shown=shown
+        ) as box:
             yield box
 
 

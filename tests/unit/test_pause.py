@@ -365,3 +365,19 @@ def test_the_runner_counts_a_stall_not_its_own_polling() -> None:
     assert stalled(10.0, 15.02, 0.02) == 5.0  # frozen 5 s
     # A throttled CFS period (100 ms at most) is never taken for a pause.
     assert STALL_S > 0.1
+
+
+async def test_a_box_that_leaves_its_job_as_the_pause_begins_is_not_frozen() -> None:
+    # A reused container goes back to the pool the moment its submission's block ends.
+    # A pause that had already listed the job's boxes must not freeze it afterwards: in
+    # the pool nobody would thaw it, its reset would wait for a thaw for ever (and the
+    # pool's shutdown with it).
+    freezer = Freezer()
+    FREEZER.set(freezer)
+    box = FakeSandboxes(echo)._box(LANGUAGES["python"], 64, 4)
+    async with enlisted(box):
+        pausing = asyncio.create_task(freezer.set(True))
+        await asyncio.sleep(0)  # the pause lists the boxes; their freezes are scheduled
+    await pausing  # the block has ended (the box given back) before they ran
+    assert not box.frozen and box.freezes == 0
+    assert await freezer.set(False)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from codeexec.logs import REQUEST_ID, SUBMISSION_ID, JsonFormatter
-from codeexec.model import Language
+from codeexec.model import Language, RunLimits
 from codeexec.sandbox.api import SandboxError
 from codeexec.sandbox.fake import FakeBox, FakeSandboxes, outcome
 from codeexec.sandbox.languages import discover_languages
@@ -513,3 +513,62 @@ async def test_a_take_prefers_a_container_of_the_size_asked_for(pools: Pools) ->
     assert pool.take(C, processes, memory_mb=256) is running
     assert pool.take(C, processes, memory_mb=512) is compiling
     assert fake.discarded == []
+
+
+async def test_work_promised_an_unused_container_never_gets_one_given_back(
+    pools: Pools,
+) -> None:
+    # "test" isolation, self-tests: a container that served a submission carries its
+    # kernel counters (and a tainted one its hidden tests').
+    pool, fake = pools(size=1)
+    await filled(pool)
+    processes = default_processes(fake)
+    clean, tainted = pool.take(PY, processes), await fake.start(PY, 256, processes)
+    assert clean is not None
+    tainted.tainted = True
+    await given_back(pool, clean)
+    await given_back(pool, tainted)
+    assert pool.take(PY, processes, used=False) is None
+    assert pool.take(PY, processes, shown=False, used=False) is None
+    assert pool.take(PY, processes, shown=False) is tainted  # work that may reuse: yes
+
+
+async def test_containers_of_many_sizes_given_back_are_not_all_kept(pools: Pools) -> None:
+    # Ad-hoc runs choose their memory limit: one of each size kept idle would let a
+    # caller make the service hold a container (a runner, a shim) per megabyte value.
+    pool, fake = pools(size=1)
+    processes = default_processes(fake)
+    boxes = [await fake.start(PY, 64 + n, processes) for n in range(6)]
+    for box in boxes:
+        await given_back(pool, box)
+    assert pool.stats()["idle"]["python"] == 2  # a compile step's size and the tests'
+    assert fake.discarded == boxes[:4]  # the latest given back are kept
+
+
+async def test_a_container_whose_runner_pinned_a_smaller_stack_serves_only_smaller_work(
+    pools: Pools,
+) -> None:
+    # A program's stack limit is its memory limit, pinned on the runner and never
+    # raised again: a container that ran a 64 MB program gives no later one more.
+    pool, fake = pools(size=1)
+    processes = default_processes(fake)
+    box = await fake.start(PY, 64, processes)
+    await box.run(("python3",), b"", RunLimits(1000, 2000, 64, 1 << 20, 1 << 16, 1 << 20))
+    assert box.stack_mb == 64
+    await given_back(pool, box)
+    assert pool.take(PY, processes, memory_mb=512) is None
+    assert pool.take(PY, processes, memory_mb=64) is box
+
+
+async def test_containers_of_an_odd_shape_make_room_for_everyday_ones(pools: Pools) -> None:
+    # Ad-hoc runs choose their process limit too: two containers of a shape nobody else
+    # asks for must not hold the idle places while everyday ones given back are removed.
+    pool, fake = pools(size=1)
+    processes = default_processes(fake)
+    odd = [await fake.start(PY, 64 + n, processes + 3) for n in range(2)]
+    for box in odd:
+        await given_back(pool, box)
+    everyday = await fake.start(PY, 256, processes)
+    await given_back(pool, everyday)
+    assert pool.take(PY, processes, memory_mb=256) is everyday
+    assert fake.discarded == odd[:1]
