@@ -118,10 +118,12 @@ async def test_every_door_counts_each_submission_once(
     latency = "codeexec_http_request_duration_seconds_count"
     assert d(latency, route="/exec") == 3
     assert not any(jobs[0]["id"] in str(labels) for _, labels in after)
-    # Containers: each submission's sandbox removed, and replaced in the warm pool (or
-    # made for it when none was warm); a C compile error too ran its compiler in one.
-    assert d("codeexec_containers_removed_total") >= 9
-    assert d("codeexec_containers_created_total") >= 9
+    # Containers: each submission's work took a container, made for it or for the warm
+    # pool, or one given back by an earlier submission (reset and checked clean); a C
+    # compile error too ran its compiler in one.
+    created = d("codeexec_containers_created_total")
+    reused = d("codeexec_containers_reused_total")
+    assert reused >= 1 and created + reused >= 9
     # Live state, read when scraped.
     assert total(after, "codeexec_jobs_queued") == 0
     assert total(after, "codeexec_jobs_running") == 0

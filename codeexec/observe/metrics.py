@@ -84,6 +84,11 @@ class Metrics:
             "Sandbox containers removed after use (warm, judging, checkers)",
             registry=r,
         )
+        self.containers_reused = Counter(
+            "codeexec_containers_reused",
+            "Sandbox containers handed to another submission after a checked reset",
+            registry=r,
+        )
         self.containers_reaped = Counter(
             "codeexec_containers_reaped",
             "Stray sandbox containers of this instance removed (left by an earlier run at"
@@ -189,6 +194,9 @@ class Metrics:
 
     def container_removed(self) -> None:
         self.containers_removed.inc()
+
+    def container_reused(self) -> None:
+        self.containers_reused.inc()
 
     def containers_reaped_now(self, count: int) -> None:
         self.containers_reaped.inc(count)

@@ -118,6 +118,10 @@ class DockerGateway:
             self._metrics.container_created()
             await self.remove(made)
 
+    def reused(self) -> None:
+        """A container handed to another submission (counted here with the others)."""
+        self._metrics.container_reused()
+
     async def start(self, container_id: str) -> None:
         await self.call(self.client.api.start, container_id)
 

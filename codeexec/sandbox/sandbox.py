@@ -531,6 +531,8 @@ class SandboxFactory:
             # Without ``reuse`` (e.g. "test" isolation) the promise is a container no
             # other submission used: never one given back.
             box = self.pool.take(language, processes, shown, memory_mb, used=reuse)
+            if box is not None and box.uses:
+                self.gateway.reused()
         if box is not None and (box.memory_mb != memory_mb or program_bytes):
             try:
                 await box.fit_memory(memory_mb, program_bytes)
