@@ -4,8 +4,11 @@ The sandbox sees the program and, for each test, only that test's input; expecte
 outputs stay here, where the checker compares them with what the program printed.
 
 Isolation (per problem, server default ``CODEEXEC_DEFAULT_ISOLATION``):
-``submission`` runs every test as a fresh process in one fresh container; ``test`` gives
-every test a fresh container, started from the artifact the compile step produced.
+``submission`` runs every test as a fresh process in containers that serve this
+submission alone (fresh, or reset and checked clean after another: with containers
+reused, the compile step, the shown tests and the hidden tests each take their own, see
+``sandbox/pool.py``); ``test`` gives every test a fresh container, started from the
+artifact the compile step produced.
 """
 
 from __future__ import annotations
