@@ -19,11 +19,11 @@ from codeexec.http.keys import LANGUAGES, SANDBOXES, STORE
 from codeexec.model import Problem, RunLimits, TestCase
 from codeexec.sandbox.api import SandboxFile
 from tests.conftest import started_service
+from tests.test_sandbox_reuse import ANY, judged
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 FORKS = 400  # a run that forks this many leaves the PID counter past it
-ANY = {"python": []}  # judged, not screened
 # "fork": fork FORKS processes; "pid": print its own PID; "fresh?": whether its PID says
 # no earlier run forked FORKS in its container (a hidden test's verdict shows it).
 PROBE = f"""
@@ -69,14 +69,6 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Test
         )
     yield service
     await service.close()
-
-
-async def judged(client: TestClient[Any, Any], code: str, problem: str) -> dict[str, Any]:
-    response = await client.post("/exec", json={"code": code, "id": problem})
-    body: dict[str, Any] = await response.json()
-    assert response.status == 200, body
-    await client.app[SANDBOXES].pool.settled()  # reset and back in the pool
-    return body
 
 
 async def test_test_isolation_never_runs_in_a_container_another_submission_used(
