@@ -88,7 +88,7 @@ has_runtimes || { log "the engine does not list runsc and crun: $(engine_runtime
 # per unpacked file: a build layer is thrown away whole if it fails).
 base=local/debian:bookworm-slim
 BASE_RECIPE=2
-recipe=$(docker image inspect -f '{{index .Config.Labels "codeexec.base-recipe"}}' "$base" 2>/dev/null)
+recipe=$(docker image inspect -f '{{index .Config.Labels "codeexec.base-recipe"}}' "$base" 2>/dev/null || true)
 if [ "$recipe" != "$BASE_RECIPE" ]; then
     log "building $base from Debian packages (~20 s) ..."
     mmdebstrap --variant=minbase --quiet \
