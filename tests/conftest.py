@@ -84,6 +84,10 @@ def base_settings(**overrides: Any) -> Settings:
         # cgroup v2 guest sets "off": it has only the images it loaded, and building
         # the others there, emulated, would take the whole stage.
         "build_images": os.environ.get("CODEEXEC_BUILD_IMAGES", "startup"),
+        # A suite that calls routes back to back (the document audit, the visibility
+        # audit, the fuzzer) outruns a burst of 40 now that judging is quick; the
+        # limiter's own test sets it.
+        "rate_limit_per_s": 0,
     }
     values.update(overrides)
     return Settings(**values)

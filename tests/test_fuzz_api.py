@@ -40,7 +40,7 @@ RUN_TIMEOUT_S = 420
 async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     service = await started_service(
         tmp_path_factory.mktemp("fuzz"), "fuzz", languages=("python",),
-        auth="on", admin_token=TOKEN, rate_limit_per_s=0, job_poll_s=0.05,
+        auth="on", admin_token=TOKEN, job_poll_s=0.05,
         # Batches of a few jobs, so that the sandboxes keep up with what the fuzzer asks
         # and a synchronous run (Piston's) is not cancelled as "busy" (503) behind them.
         batch_max=4, max_wait_s=40,

@@ -32,7 +32,7 @@ EMPTY_ZIP = "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="
 
 
 async def _serve(tmp: Path, **overrides: Any) -> Client:
-    return await started_service(tmp, "judge0", job_poll_s=0.05, rate_limit_per_s=0, **overrides)
+    return await started_service(tmp, "judge0", job_poll_s=0.05, **overrides)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

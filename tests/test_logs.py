@@ -37,7 +37,7 @@ FRESH_ID = re.compile(r"[0-9a-f]{32}")
 
 @pytest.fixture
 async def edge(aiohttp_client: Any, make_settings: Callable[..., Settings]) -> Client:
-    settings = make_settings(admin_token=ADMIN, rate_limit_per_s=0, max_body_bytes=4096)
+    settings = make_settings(admin_token=ADMIN, max_body_bytes=4096)
     client: Client = await aiohttp_client(make_app(settings, judging=False))
     return client
 
@@ -152,7 +152,7 @@ async def test_a_crash_logs_the_callers_path_as_a_quoted_field(
 ) -> None:
     """A path is decoded (``%20`` is a space): written into the message of a crash's
     line it could add fields of its own on the console (``request_id=...``)."""
-    app = make_app(make_settings(rate_limit_per_s=0), judging=False)
+    app = make_app(make_settings(), judging=False)
 
     async def crash(request: web.Request) -> web.Response:
         raise RuntimeError("bug")

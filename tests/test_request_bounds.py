@@ -40,7 +40,6 @@ async def edge(aiohttp_client: Any, make_settings: Callable[..., Settings]) -> S
     async def start(**overrides: Any) -> Client:
         values: dict[str, Any] = {
             "admin_token": TOKEN,
-            "rate_limit_per_s": 0,
             "body_idle_timeout_s": 0.5,
         }
         values.update(overrides)
