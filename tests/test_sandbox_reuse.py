@@ -20,22 +20,26 @@ from tests.hostile_cases import BY_NAME, source_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-# A hidden test's program forks this many processes: a later shown run in the same
-# container would see its own PID past it (the PID counter cannot be reset).
+# Given "fork" the probe forks this many processes: a later run in the same container
+# sees its own PID past it (the PID counter cannot be reset). Given "pid" it prints its
+# PID; given anything else, whether its PID says no earlier run forked FORKS in its
+# container (a hidden test's verdict shows that bit).
 FORKS = 400
 ANY = {"python": []}  # judged, not screened
 COUNTER_PROBE = f"""
 import os
 line = input()
-if line == "hidden":
+if line == "fork":
     for _ in range({FORKS}):
         pid = os.fork()
         if pid == 0:
             os._exit(0)
         os.waitpid(pid, 0)
     print("ok")
-else:
+elif line == "pid":
     print(os.getpid())
+else:
+    print("fresh" if os.getpid() < {FORKS} else "used")
 """
 
 
@@ -61,7 +65,7 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Test
     )
     await store.save(
         Problem(id="counters", time_limit_ms=10_000, screening=ANY),
-        [TestCase(b"shown\n", b"?\n"), TestCase(b"hidden\n", b"ok\n", hidden=True)],
+        [TestCase(b"pid\n", b"?\n"), TestCase(b"fork\n", b"ok\n", hidden=True)],
     )
     yield service
     await service.close()

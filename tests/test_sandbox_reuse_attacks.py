@@ -19,28 +19,9 @@ from codeexec.http.keys import LANGUAGES, SANDBOXES, STORE
 from codeexec.model import Problem, RunLimits, TestCase
 from codeexec.sandbox.api import SandboxFile
 from tests.conftest import started_service
-from tests.test_sandbox_reuse import ANY, judged
+from tests.test_sandbox_reuse import ANY, COUNTER_PROBE, FORKS, judged
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-FORKS = 400  # a run that forks this many leaves the PID counter past it
-# "fork": fork FORKS processes; "pid": print its own PID; "fresh?": whether its PID says
-# no earlier run forked FORKS in its container (a hidden test's verdict shows it).
-PROBE = f"""
-import os
-line = input()
-if line == "fork":
-    for _ in range({FORKS}):
-        pid = os.fork()
-        if pid == 0:
-            os._exit(0)
-        os.waitpid(pid, 0)
-    print("ok")
-elif line == "pid":
-    print(os.getpid())
-else:
-    print("fresh" if os.getpid() < {FORKS} else "used")
-"""
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -79,10 +60,10 @@ async def test_test_isolation_never_runs_in_a_container_another_submission_used(
     # hidden tests' (a hidden test's verdict can tell one bit of it).
     pool = client.app[SANDBOXES].pool
     await pool.settled()
-    first = await judged(client, PROBE, "forks")
+    first = await judged(client, COUNTER_PROBE, "forks")
     assert first["passed"] is True, first
     assert pool.stats()["tainted"].get("python") == 1
-    second = await judged(client, PROBE, "isolated")
+    second = await judged(client, COUNTER_PROBE, "isolated")
     assert int(second["shownTests"][0]["got"]) < FORKS, second  # not the "forks" one's
     assert second["hiddenTests"] == {"passed": 1, "failed": 0}, second  # nor the tainted
 
@@ -167,7 +148,7 @@ print(found)
 async def test_no_program_reads_the_runner_that_served_earlier_submissions(
     client: TestClient[Any, Any],
 ) -> None:
-    await judged(client, PROBE, "forks")  # the runner now holds another program and input
+    await judged(client, COUNTER_PROBE, "forks")  # the runner now holds another program and input
     body = await judged(client, READ_THE_RUNNER, "runner")
     assert body["shownTests"][0]["got"] == "[]", body
 
