@@ -161,13 +161,18 @@ def main() -> int:
         from benchmarks import job_queue
 
         return job_queue.main(sys.argv[2:])
+    if sys.argv[1:2] == ["ab"]:  # one client's latency under two settings, interleaved
+        from benchmarks import latency_ab
+
+        return latency_ab.main(sys.argv[2:])
     if sys.argv[1:2] == ["throughput"]:  # floor and codeexec alone, with a regression check
         return throughput.main(sys.argv[2:])
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description=__doc__,
         epilog="python -m benchmarks queue --help: the job queue alone, on MariaDB; "
-        "python -m benchmarks throughput --help: codeexec as a percentage of the floor",
+        "python -m benchmarks throughput --help: codeexec as a percentage of the floor; "
+        "python -m benchmarks ab --help: one client's latency under two settings, interleaved",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(

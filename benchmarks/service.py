@@ -11,7 +11,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -155,18 +156,13 @@ async def measure_service(
     return results
 
 
-def run_codeexec(
-    submissions: int,
-    load_submissions: int,
-    clients: int,
-    extra_env: Mapping[str, str] | None = None,
-    beside: Beside | None = None,
-) -> dict[str, Any]:
-    """Start codeexec as its own process on a fresh SQLite store and measure it.
-    ``extra_env``: more ``CODEEXEC_*`` settings for the service (an A/B from one
-    checkout); they win over the benchmark's own. ``beside(workload)``: measured just
-    before codeexec on each workload (the floor, so that what else the shared machine
-    does drifts less between the two), its results under ``beside``."""
+@contextmanager
+def codeexec_process(
+    instance: str = INSTANCE, extra_env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """codeexec as its own process on a fresh SQLite store with the workload's problems:
+    its URL and PID, stopped afterwards. ``extra_env``: more ``CODEEXEC_*`` settings
+    (an A/B from one checkout); they win over the benchmark's own."""
     workdir = Path(tempfile.mkdtemp(prefix="codeexec-bench-"))
     database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     asyncio.run(seed_problems(database_url))
@@ -174,7 +170,7 @@ def run_codeexec(
     env = {
         **os.environ,
         "CODEEXEC_DATABASE_URL": database_url,
-        "CODEEXEC_INSTANCE_NAME": INSTANCE,
+        "CODEEXEC_INSTANCE_NAME": instance,
         "CODEEXEC_SEED_DEMO_PROBLEMS": "false",
         "CODEEXEC_LOG_LEVEL": "WARNING",
         # The judge is measured, not the per-caller limiter (all clients share 127.0.0.1).
@@ -194,13 +190,27 @@ def run_codeexec(
             stderr=subprocess.STDOUT,
         )
         try:
-            url = f"http://127.0.0.1:{port}"
-            return asyncio.run(
-                measure_service(url, proc.pid, submissions, load_submissions, clients, beside)
-            )
+            yield f"http://127.0.0.1:{port}", proc.pid
         except Exception:
             print(f"codeexec's log: {workdir / 'service.log'}", file=sys.stderr, flush=True)
             raise
         finally:
             proc.terminate()
             proc.wait(timeout=120)
+
+
+def run_codeexec(
+    submissions: int,
+    load_submissions: int,
+    clients: int,
+    extra_env: Mapping[str, str] | None = None,
+    beside: Beside | None = None,
+) -> dict[str, Any]:
+    """Start codeexec as its own process (``codeexec_process``) and measure it.
+    ``beside(workload)``: measured just before codeexec on each workload (the floor, so
+    that what else the shared machine does drifts less between the two), its results
+    under ``beside``."""
+    with codeexec_process(extra_env=extra_env) as (url, pid):
+        return asyncio.run(
+            measure_service(url, pid, submissions, load_submissions, clients, beside)
+        )

@@ -146,12 +146,12 @@ def sandbox_images(client: docker.DockerClient) -> dict[str, str]:
     return images
 
 
-def parse_env(pairs: Sequence[str]) -> dict[str, str]:
+def parse_env(pairs: Sequence[str], option: str = "--env") -> dict[str, str]:
     env = {}
     for pair in pairs:
         name, equals, value = pair.partition("=")
         if not equals or not name:
-            raise ValueError(f"--env wants NAME=VALUE, got {pair!r}")
+            raise ValueError(f"{option} wants NAME=VALUE, got {pair!r}")
         env[name] = value
     return env
 

@@ -61,3 +61,24 @@ def test_quick_throughput_holds_the_baseline(docker_engine: object, tmp_path: Pa
     c = report["ratios"]["c"]
     assert c["floor_p50_ms"] > c["runs_only_floor_p50_ms"]
     assert report["raw"]["c"]["floor"]["runs_only"]["load"]["tests"] > 0
+
+
+def test_an_interleaved_ab_measures_each_side_under_its_own_settings(
+    docker_engine: object, tmp_path: Path
+) -> None:
+    out = tmp_path / "ab.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "ab", "--language", "python", "--submissions", "2",
+         "--a", "CODEEXEC_SANDBOX_USES=1", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["settings"] == {"a": {"CODEEXEC_SANDBOX_USES": "1"}, "b": {}, "submissions": 2}
+    for side in ("a", "b"):
+        figures = report["python"][side]
+        assert 0 < figures["p25_ms"] <= figures["p50_ms"] <= figures["p75_ms"], report
+    # A made a fresh container for every submission; B (the default) reused them.
+    assert report["pools"]["a"]["reused"] == 0, report["pools"]
+    assert report["pools"]["b"]["reused"] > 0, report["pools"]
+    assert "| python | a |" in done.stdout and "| python | b |" in done.stdout
