@@ -136,7 +136,9 @@ class WarmPool(Generic[WarmBoxT]):
             await self._factory.discard(box)
             return
         kind = (self._tainted if box.tainted else self._idle).setdefault(language.id, deque())
-        alike = sum(1 for b in kind if b.memory_mb == box.memory_mb)  # a compile step's
+        # Up to ``keep`` of each size: a compile step's containers (the compiler's size)
+        # do not push out the ones its tests take (the program's).
+        alike = sum(1 for b in kind if b.memory_mb == box.memory_mb)
         if self._closed or self._stale(box, time.monotonic()) or alike >= self._keep:
             await self._factory.discard(box)
             return
